@@ -1,0 +1,1 @@
+"""Credential resolution and factories for the Synapse backend clients."""

@@ -1,0 +1,1 @@
+"""Internationalised messages for the SDK and for plugins."""

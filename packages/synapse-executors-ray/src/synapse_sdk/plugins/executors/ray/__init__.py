@@ -1,0 +1,1 @@
+"""Ray executors: warm actors (task mode), Ray jobs (job mode), pipelines and Serve."""

@@ -1,0 +1,1 @@
+"""File utilities: checksums, archives and safe extraction."""

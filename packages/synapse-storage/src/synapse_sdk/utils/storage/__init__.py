@@ -1,0 +1,1 @@
+"""Storage providers behind one protocol: local, S3, GCS, SFTP and HTTP."""
