@@ -1,0 +1,152 @@
+"""The pivot every conversion goes through: one image item as a DM v2 annotation map, plus its validation.
+
+Readers turn one source item (a DM JSON, a YOLO label file, a COCO image entry, a VOC XML) into an ``Item``;
+writers turn an ``Item`` into the target files. Validation happens once, here, on the pivot, so every direction
+checks the same things and names problems the same way.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from .masks import MaskError, normalize_dm_mask
+from .result import Loss, Problem, ProblemKind
+
+__all__ = ['GEOMETRY_TOOLS', 'Item', 'validate_item']
+
+GEOMETRY_TOOLS = ('bounding_box', 'polygon', 'keypoint', 'segmentation')
+_EPS = 1e-6
+
+
+@dataclass
+class Item:
+    """One image with its annotations (DM v2 image-item form), in the middle of a conversion."""
+
+    split: str | None
+    stem: str
+    source: str
+    image_path: str | None = None
+    image_name: str | None = None
+    width: int = 0
+    height: int = 0
+    channels: int = 3
+    ann: dict[str, list[dict]] = field(default_factory=dict)
+    doc: dict[str, Any] | None = None  # the whole DM v2 document (other media) when the source is DM
+    problems: list[Problem] = field(default_factory=list)
+    losses: list[Loss] = field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return f'{self.split}/{self.stem}' if self.split else self.stem
+
+    def problem(self, kind: ProblemKind, message: str, *, annotation_id=None, line=None, whole=False, file=None):
+        self.problems.append(
+            Problem(
+                kind=kind,
+                file=file or self.source,
+                message=message,
+                item=self.key,
+                annotation_id=annotation_id,
+                line=line,
+                whole_item=whole,
+            )
+        )
+
+    def loss(self, annotation_id: str | None, kind: str, reason: str, detail: str | None = None) -> None:
+        self.losses.append(Loss(item=self.key, annotation_id=annotation_id, kind=kind, reason=reason, detail=detail))
+
+    @property
+    def unusable(self) -> bool:
+        return any(p.whole_item for p in self.problems)
+
+
+def _finite(v: Any) -> bool:
+    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _outside(x: float, y: float, w: int, h: int) -> bool:
+    return x < -_EPS * max(w, 1) or y < -_EPS * max(h, 1) or x > w * (1 + _EPS) or y > h * (1 + _EPS)
+
+
+def _check(item: Item, tool: str, ann: dict, need_class: bool, class_names: frozenset | None) -> bool:
+    ann_id = ann.get('id')
+    w, h = item.width, item.height
+    data = ann.get('data')
+
+    def bad(kind: ProblemKind, message: str) -> bool:
+        item.problem(kind, f'{tool} {message}', annotation_id=ann_id, line=ann.get('_line'))
+        return False
+
+    if tool == 'bounding_box':
+        if not (isinstance(data, list | tuple) and len(data) == 4 and all(_finite(v) for v in data)):
+            return bad(ProblemKind.MALFORMED_ANNOTATION, f'data must be [x, y, width, height], got {data!r}')
+        x, y, bw, bh = data
+        if bw <= 0 or bh <= 0:
+            return bad(ProblemKind.DEGENERATE_BOX, f'has no area (width {bw}, height {bh})')
+        if _outside(x, y, w, h) or _outside(x + bw, y + bh, w, h):
+            return bad(ProblemKind.OUT_OF_IMAGE, f'[{x}, {y}, {bw}, {bh}] is outside the {w}x{h} image')
+    elif tool in ('polygon', 'polyline'):
+        minimum = 3 if tool == 'polygon' else 2
+        ok = isinstance(data, list) and all(
+            isinstance(p, list | tuple) and len(p) == 2 and _finite(p[0]) and _finite(p[1]) for p in data
+        )
+        if not ok:
+            return bad(ProblemKind.INVALID_POLYGON, f'data must be a list of [x, y] points, got {data!r}')
+        if len({(p[0], p[1]) for p in data}) < minimum:
+            return bad(ProblemKind.INVALID_POLYGON, f'has fewer than {minimum} distinct points')
+        for p in data:
+            if _outside(p[0], p[1], w, h):
+                return bad(ProblemKind.OUT_OF_IMAGE, f'point {list(p)} is outside the {w}x{h} image')
+    elif tool == 'keypoint':
+        if not (isinstance(data, list | tuple) and len(data) in (2, 3) and all(_finite(v) for v in data[:2])):
+            return bad(ProblemKind.INVALID_KEYPOINT, f'data must be [x, y], got {data!r}')
+        if 'visibility' in ann and ann['visibility'] not in (0, 1, 2):
+            return bad(ProblemKind.INVALID_KEYPOINT, f'visibility {ann["visibility"]!r} is not 0, 1 or 2')
+        if _outside(data[0], data[1], w, h):
+            return bad(ProblemKind.OUT_OF_IMAGE, f'[{data[0]}, {data[1]}] is outside the {w}x{h} image')
+    elif tool == 'segmentation' and isinstance(data, list):
+        encoding = ann.get('encoding') or ('dm_rle' if ann.get('isCompressed') else 'raw_indices')
+        try:
+            runs = normalize_dm_mask(data, encoding, w, h)
+        except MaskError as exc:
+            return bad(ProblemKind.INVALID_MASK, str(exc))
+        if not runs:
+            return bad(ProblemKind.INVALID_MASK, 'mask is empty')
+    if need_class and tool in GEOMETRY_TOOLS:
+        cls = ann.get('classification')
+        if not isinstance(cls, str) or not cls:
+            return bad(ProblemKind.UNKNOWN_CLASS, 'has no class')
+        if class_names is not None and tool != 'keypoint' and cls not in class_names:
+            return bad(ProblemKind.UNKNOWN_CLASS, f'class {cls!r} is not in class_names')
+    return True
+
+
+def validate_item(item: Item, *, need_class: bool, class_names: frozenset | None = None) -> None:
+    """Check every annotation of ``item``; drop bad ones (recording a problem), and duplicate ids."""
+    seen: set[str] = set()
+    for tool in list(item.ann):
+        kept = []
+        anns = item.ann[tool]
+        if not isinstance(anns, list):
+            item.problem(ProblemKind.MALFORMED_ANNOTATION, f'{tool!r} must be a list of annotations')
+            del item.ann[tool]
+            continue
+        for ann in anns:
+            if not isinstance(ann, dict):
+                item.problem(ProblemKind.MALFORMED_ANNOTATION, f'{tool} entry is not an object: {ann!r}')
+                continue
+            ann_id = ann.get('id')
+            if not isinstance(ann_id, str) or not ann_id:
+                item.problem(ProblemKind.MALFORMED_ANNOTATION, f'{tool} annotation without an id')
+                continue
+            if ann_id in seen:
+                item.problem(
+                    ProblemKind.DUPLICATE_ID, f'annotation id {ann_id!r} is used twice', annotation_id=ann_id
+                )
+                continue
+            seen.add(ann_id)
+            if _check(item, tool, ann, need_class, class_names):
+                kept.append(ann)
+        item.ann[tool] = kept

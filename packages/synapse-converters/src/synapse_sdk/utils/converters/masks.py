@@ -1,0 +1,361 @@
+"""Binary masks: DM encodings, COCO RLE, polygon rasterisation and contour tracing (pure Python).
+
+A mask is held as a ``bytearray`` bitmap of ``width * height`` bytes (row-major, 0/1) only while one annotation is
+being converted; DM documents store it as row-major runs ``[[start, length], ...]`` (``dm_rle``) or raw pixel
+indices (``raw_indices``), COCO as column-major run lengths (a list, or pycocotools' compressed string).
+Rasterisation treats pixel ``(i, j)`` as the lattice point ``(i, j)`` and includes points on the boundary, which is
+what Pillow's ``ImageDraw.polygon(fill=1, outline=1)`` does for the reference SDK: an axis-aligned rectangle
+``x0..x1 x y0..y1`` covers ``(x1-x0+1) * (y1-y0+1)`` pixels. Contours go through pixel coordinates (OpenCV style),
+so a traced contour rasterises back to the component it came from.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from collections.abc import Sequence
+
+__all__ = [
+    'MaskError',
+    'bitmap_from_runs',
+    'bitmap_to_runs',
+    'decode_coco_rle',
+    'encode_coco_rle',
+    'mask_contours',
+    'normalize_dm_mask',
+    'rasterize_polygon',
+    'runs_bbox',
+]
+
+
+class MaskError(ValueError):
+    """A mask is malformed: bad encoding, overlapping runs, indices outside the image."""
+
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def normalize_dm_mask(data, encoding: str, width: int, height: int) -> list[list[int]]:
+    """Validate DM mask ``data`` (``raw_indices`` or ``dm_rle``) and return sorted, merged row-major runs."""
+    size = width * height
+    runs: list[list[int]] = []
+    if encoding == 'raw_indices':
+        if not isinstance(data, list) or not all(_is_int(i) for i in data):
+            raise MaskError('raw mask indices must be a list of integers')
+        indices = sorted(data)
+        for prev, cur in zip(indices, indices[1:], strict=False):
+            if prev == cur:
+                raise MaskError(f'raw mask indices overlap (index {cur} repeated)')
+        if indices and (indices[0] < 0 or indices[-1] >= size):
+            raise MaskError(f'raw mask index outside the {width}x{height} image')
+        for i in indices:
+            if runs and runs[-1][0] + runs[-1][1] == i:
+                runs[-1][1] += 1
+            else:
+                runs.append([i, 1])
+        return runs
+    if encoding == 'dm_rle':
+        if not isinstance(data, list):
+            raise MaskError('dm_rle mask must be a list of [start, length] pairs')
+        pairs = []
+        for pair in data:
+            if not (isinstance(pair, list | tuple) and len(pair) == 2 and all(_is_int(v) for v in pair)):
+                raise MaskError(f'dm_rle run {pair!r} is not a [start, length] pair of integers')
+            start, length = pair
+            if start < 0 or length <= 0 or start + length > size:
+                raise MaskError(f'dm_rle run {list(pair)} is outside the {width}x{height} image or empty')
+            pairs.append((start, length))
+        pairs.sort()
+        for start, length in pairs:
+            if runs and start < runs[-1][0] + runs[-1][1]:
+                raise MaskError(f'dm_rle runs overlap at index {start}')
+            if runs and runs[-1][0] + runs[-1][1] == start:
+                runs[-1][1] += length
+            else:
+                runs.append([start, length])
+        return runs
+    raise MaskError(f'unknown mask encoding {encoding!r} (expected raw_indices or dm_rle)')
+
+
+def bitmap_from_runs(runs: Sequence[Sequence[int]], width: int, height: int) -> bytearray:
+    bitmap = bytearray(width * height)
+    for start, length in runs:
+        bitmap[start : start + length] = b'\x01' * length
+    return bitmap
+
+
+def bitmap_to_runs(bitmap: bytes | bytearray, value: int = 1) -> list[list[int]]:
+    """Row-major runs ``[[start, length], ...]`` of bytes equal to ``value``."""
+    runs: list[list[int]] = []
+    target = bytes((value,))
+    n = len(bitmap)
+    pos = bitmap.find(target)
+    while pos != -1:
+        end = pos + 1
+        while end < n and bitmap[end] == value:
+            end += 1
+        runs.append([pos, end - pos])
+        pos = bitmap.find(target, end)
+    return runs
+
+
+def runs_bbox(runs: Sequence[Sequence[int]], width: int) -> tuple[int, int, int, int, int]:
+    """Pixel extent ``(x, y, w, h)`` (inclusive pixels) and pixel count of row-major runs."""
+    xs_min, xs_max, area = width, -1, 0
+    ys_min = ys_max = None
+    for start, length in runs:
+        area += length
+        pos, end = start, start + length
+        while pos < end:  # a run may wrap over rows
+            row, col = divmod(pos, width)
+            stop = min(end, (row + 1) * width)
+            xs_min = min(xs_min, col)
+            xs_max = max(xs_max, col + (stop - pos) - 1)
+            ys_min = row if ys_min is None else min(ys_min, row)
+            ys_max = row if ys_max is None else max(ys_max, row)
+            pos = stop
+    if ys_min is None:
+        return 0, 0, 0, 0, 0
+    return xs_min, ys_min, xs_max - xs_min + 1, ys_max - ys_min + 1, area
+
+
+# ---------------------------------------------------------------- COCO RLE
+
+
+def _column_major(bitmap: bytes | bytearray, width: int, height: int) -> bytes:
+    return b''.join(bytes(bitmap[x::width]) for x in range(width)) if height else b''
+
+
+def encode_coco_rle(bitmap: bytes | bytearray, width: int, height: int) -> dict:
+    """COCO compressed RLE ``{'size': [h, w], 'counts': str}`` of a row-major 0/1 bitmap (pycocotools format)."""
+    cm = _column_major(bitmap, width, height)
+    counts: list[int] = []
+    pos, value, n = 0, 0, len(cm)
+    while pos < n:
+        nxt = cm.find(b'\x00' if value else b'\x01', pos)
+        end = n if nxt == -1 else nxt
+        counts.append(end - pos)
+        pos, value = end, 1 - value
+    if not counts:
+        counts = [0]
+    out = []
+    for i, count in enumerate(counts):
+        x = count - counts[i - 2] if i > 2 else count
+        more = True
+        while more:
+            c = x & 0x1F
+            x >>= 5
+            more = (x != -1) if (c & 0x10) else (x != 0)
+            if more:
+                c |= 0x20
+            out.append(chr(c + 48))
+    return {'size': [height, width], 'counts': ''.join(out)}
+
+
+def _counts_from_string(s: str) -> list[int]:
+    counts: list[int] = []
+    p, n = 0, len(s)
+    while p < n:
+        x = k = 0
+        more = True
+        while more:
+            if p >= n:
+                raise MaskError('truncated COCO RLE counts string')
+            c = ord(s[p]) - 48
+            x |= (c & 0x1F) << (5 * k)
+            more = bool(c & 0x20)
+            p += 1
+            k += 1
+            if not more and (c & 0x10):
+                x |= -1 << (5 * k)
+        if len(counts) > 2:
+            x += counts[-2]
+        counts.append(x)
+    return counts
+
+
+def decode_coco_rle(rle: dict, width: int, height: int) -> bytearray:
+    """Row-major 0/1 bitmap from a COCO RLE (compressed string or uncompressed list ``counts``)."""
+    if not isinstance(rle, dict) or 'counts' not in rle or 'size' not in rle:
+        raise MaskError('COCO RLE must be an object with "size" and "counts"')
+    size = rle['size']
+    if not (isinstance(size, list) and len(size) == 2 and list(size) == [height, width]):
+        raise MaskError(f'COCO RLE size {size!r} does not match the image ({height}, {width})')
+    counts = rle['counts']
+    if isinstance(counts, str):
+        counts = _counts_from_string(counts)
+    elif not (isinstance(counts, list) and all(_is_int(c) and c >= 0 for c in counts)):
+        raise MaskError('COCO RLE counts must be a string or a list of non-negative integers')
+    if sum(counts) != width * height:
+        raise MaskError(f'COCO RLE counts sum to {sum(counts)}, expected {width * height}')
+    cm = bytearray(width * height)
+    pos, value = 0, 0
+    for count in counts:
+        if value:
+            cm[pos : pos + count] = b'\x01' * count
+        pos += count
+        value = 1 - value
+    bitmap = bytearray(width * height)
+    for x in range(width):
+        bitmap[x::width] = cm[x * height : (x + 1) * height]
+    return bitmap
+
+
+# ---------------------------------------------------------------- polygons
+
+
+def rasterize_polygon(points: Sequence[Sequence[float]], width: int, height: int, bitmap=None, value: int = 1):
+    """Fill the lattice points inside or on ``points`` into ``bitmap`` (a new 0/1 bitmap when ``None``)."""
+    if bitmap is None:
+        bitmap = bytearray(width * height)
+    n = len(points)
+    if n < 3:
+        return bitmap
+    ys = [p[1] for p in points]
+    fill = bytes((value,))
+    j0 = max(0, math.ceil(min(ys) - 1e-9))
+    j1 = min(height - 1, math.floor(max(ys) + 1e-9))
+    edges = [(points[i][0], points[i][1], points[(i + 1) % n][0], points[(i + 1) % n][1]) for i in range(n)]
+
+    def span(a: float, b: float, row: int) -> None:
+        lo = max(0, math.ceil(a - 1e-9))
+        hi = min(width - 1, math.floor(b + 1e-9))
+        if hi >= lo:
+            base = row * width
+            bitmap[base + lo : base + hi + 1] = fill * (hi - lo + 1)
+
+    for j in range(j0, j1 + 1):
+        xs = []
+        for x0, y0, x1, y1 in edges:
+            if y0 == y1:
+                if abs(y0 - j) < 1e-9:
+                    span(min(x0, x1), max(x0, x1), j)
+                continue
+            if min(y0, y1) - 1e-9 <= j <= max(y0, y1) + 1e-9:
+                x = x0 + (j - y0) * (x1 - x0) / (y1 - y0)
+                if (y0 <= j < y1) or (y1 <= j < y0):
+                    xs.append(x)
+                if abs(x - round(x)) < 1e-9:  # a lattice point on the boundary
+                    span(x, x, j)
+        xs.sort()
+        for a, b in zip(xs[::2], xs[1::2], strict=False):
+            span(a, b, j)
+    return bitmap
+
+
+# ---------------------------------------------------------------- contours
+
+# Moore neighbourhood, clockwise in image coordinates (y down), starting west.
+_NEIGHBOURS = ((-1, 0), (-1, -1), (0, -1), (1, -1), (1, 0), (1, 1), (0, 1), (-1, 1))
+
+
+def _canonical(points: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Rotate/reverse a closed contour to its lexicographically smallest form (stable output)."""
+    best = None
+    for seq in (points, points[::-1]):
+        for i in range(len(seq)):
+            cand = seq[i:] + seq[:i]
+            if best is None or cand < best:
+                best = cand
+    return best
+
+
+def _simplify(points: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Drop vertices in the middle of straight (horizontal, vertical or diagonal) chain segments."""
+    n = len(points)
+    if n < 3:
+        return points
+    out = []
+    for i in range(n):
+        px, py = points[i - 1]
+        cx, cy = points[i]
+        nx, ny = points[(i + 1) % n]
+        if (cx - px, cy - py) != (nx - cx, ny - cy):
+            out.append(points[i])
+    return out
+
+
+def mask_contours(bitmap: bytes | bytearray, width: int, height: int) -> tuple[list[list[tuple[int, int]]], bool]:
+    """Outer contours (pixel-coordinate polygons, one per 8-connected component) and whether holes were dropped.
+
+    Components whose contour has fewer than 3 distinct points (single pixels, 1-pixel lines) are left out.
+    Work is confined to the mask's bounding box, so cost follows the mask, not the image.
+    """
+    runs = bitmap_to_runs(bitmap)
+    if not runs:
+        return [], False
+    bx, by, bw, bh, _ = runs_bbox(runs, width)
+    # Crop with a one-pixel background border so neighbour look-ups never leave the grid.
+    cw, ch = bw + 2, bh + 2
+    crop = bytearray(cw * ch)
+    for y in range(bh):
+        src = (by + y) * width + bx
+        crop[(y + 1) * cw + 1 : (y + 1) * cw + 1 + bw] = bitmap[src : src + bw]
+    label = bytearray(cw * ch)  # 1 = visited foreground, 2 = background reached from outside
+    # Holes: background not 4-connected to the border.
+    queue = deque([0])
+    label[0] = 2
+    while queue:
+        p = queue.popleft()
+        y, x = divmod(p, cw)
+        for q in (p - 1 if x else -1, p + 1 if x < cw - 1 else -1, p - cw, p + cw):
+            if 0 <= q < cw * ch and not crop[q] and not label[q]:
+                label[q] = 2
+                queue.append(q)
+    has_holes = any(not crop[i] and label[i] != 2 for i in range(cw * ch))
+    contours = []
+    start = crop.find(b'\x01')
+    while start != -1:
+        if label[start] != 1:
+            # Mark the whole component (8-connected) so it is traced once.
+            label[start] = 1
+            queue = deque([start])
+            while queue:
+                p = queue.popleft()
+                for dx, dy in _NEIGHBOURS:
+                    q = p + dy * cw + dx
+                    if crop[q] and label[q] != 1:
+                        label[q] = 1
+                        queue.append(q)
+            contour = _trace(crop, cw, start)
+            distinct = len(set(contour))
+            if distinct >= 3:
+                pts = [(x - 1 + bx, y - 1 + by) for x, y in _simplify(contour)]
+                contours.append(_canonical(pts))
+        start = crop.find(b'\x01', start + 1)
+    contours.sort()
+    return contours, has_holes
+
+
+def _trace(crop: bytearray, cw: int, start: int) -> list[tuple[int, int]]:
+    sy, sx = divmod(start, cw)
+    contour = [(sx, sy)]
+    x, y, back = sx, sy, 0  # entered from the west: the pixel west of the first raster pixel is background
+    first_state = None
+    for _ in range(8 * len(crop) + 8):
+        found = None
+        for k in range(8):
+            d = (back + 1 + k) % 8
+            dx, dy = _NEIGHBOURS[d]
+            if crop[(y + dy) * cw + x + dx]:
+                found = d
+                break
+        if found is None:  # isolated pixel
+            return contour
+        dx, dy = _NEIGHBOURS[found]
+        nx, ny = x + dx, y + dy
+        # The new backtrack direction points from the new pixel to the last background neighbour checked.
+        prev_bg = (found - 1) % 8
+        bx_, by_ = x + _NEIGHBOURS[prev_bg][0], y + _NEIGHBOURS[prev_bg][1]
+        back = _NEIGHBOURS.index((bx_ - nx, by_ - ny)) if (bx_ - nx, by_ - ny) in _NEIGHBOURS else (found + 4) % 8
+        state = (nx, ny, back)
+        if first_state is None:
+            first_state = state
+        elif state == first_state:
+            break
+        x, y = nx, ny
+        contour.append((x, y))
+    if contour[-1] == contour[0] and len(contour) > 1:
+        contour.pop()
+    return contour

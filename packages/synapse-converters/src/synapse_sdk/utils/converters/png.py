@@ -1,0 +1,123 @@
+"""Minimal PNG encoder/decoder for 8-bit masks (stdlib zlib only).
+
+Pascal VOC stores segmentation as 8-bit palette PNGs (``SegmentationClass``/``SegmentationObject``). Writing and
+reading those is all the converters need from PNG, so this module does exactly that rather than pulling in
+Pillow: encode grey/palette/RGB images, and decode 8-bit grey or palette images to one byte per pixel.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+
+__all__ = ['PngError', 'decode_png_8bit', 'encode_png', 'voc_palette']
+
+_SIGNATURE = b'\x89PNG\r\n\x1a\n'
+_COLOR_TYPES = {'L': (0, 1), 'RGB': (2, 3), 'P': (3, 1)}
+
+
+class PngError(ValueError):
+    """The PNG is corrupt, truncated or of a kind this decoder does not handle."""
+
+
+def voc_palette() -> bytes:
+    """The standard 256-entry Pascal VOC palette (index -> bit-interleaved RGB), 768 bytes."""
+    out = bytearray()
+    for index in range(256):
+        r = g = b = 0
+        c = index
+        for shift in range(7, -1, -1):
+            r |= (c & 1) << shift
+            g |= ((c >> 1) & 1) << shift
+            b |= ((c >> 2) & 1) << shift
+            c >>= 3
+        out += bytes((r, g, b))
+    return bytes(out)
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def encode_png(width: int, height: int, pixels: bytes, *, mode: str = 'L', palette: bytes | None = None) -> bytes:
+    """Encode ``pixels`` (row-major, 1 byte per sample) as a PNG of ``mode`` ``'L'``, ``'P'`` or ``'RGB'``."""
+    color_type, samples = _COLOR_TYPES[mode]
+    stride = width * samples
+    if len(pixels) != stride * height:
+        raise ValueError(f'expected {stride * height} pixel bytes for {width}x{height} {mode}, got {len(pixels)}')
+    raw = bytearray()
+    view = memoryview(pixels)
+    for y in range(height):
+        raw.append(0)  # filter type None: masks compress well without prediction
+        raw += view[y * stride : (y + 1) * stride]
+    parts = [_SIGNATURE, _chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, color_type, 0, 0, 0))]
+    if mode == 'P':
+        parts.append(_chunk(b'PLTE', palette if palette is not None else voc_palette()))
+    parts.append(_chunk(b'IDAT', zlib.compress(bytes(raw), 6)))
+    parts.append(_chunk(b'IEND', b''))
+    return b''.join(parts)
+
+
+def decode_png_8bit(data: bytes) -> tuple[int, int, bytearray]:
+    """Decode an 8-bit grey or palette PNG to ``(width, height, one byte per pixel)`` (palette indices kept)."""
+    if not data.startswith(_SIGNATURE):
+        raise PngError('not a PNG file')
+    pos = len(_SIGNATURE)
+    header = None
+    idat = bytearray()
+    while pos + 8 <= len(data):
+        length, kind = struct.unpack('>I4s', data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
+        if len(body) < length:
+            raise PngError('truncated PNG chunk')
+        if kind == b'IHDR':
+            header = struct.unpack('>IIBBBBB', body)
+        elif kind == b'IDAT':
+            idat += body
+        elif kind == b'IEND':
+            break
+        pos += 12 + length
+    if header is None:
+        raise PngError('PNG without IHDR')
+    width, height, depth, color_type, _, _, interlace = header
+    if depth != 8 or color_type not in (0, 3) or interlace:
+        raise PngError(
+            f'only 8-bit non-interlaced grey or palette PNG masks are supported '
+            f'(got bit depth {depth}, colour type {color_type}, interlace {interlace})'
+        )
+    try:
+        raw = zlib.decompress(bytes(idat))
+    except zlib.error as exc:
+        raise PngError(f'corrupt PNG image data: {exc}') from exc
+    if len(raw) != (width + 1) * height:
+        raise PngError('PNG image data has the wrong size')
+    out = bytearray(width * height)
+    prev = bytearray(width)
+    for y in range(height):
+        start = y * (width + 1)
+        ftype = raw[start]
+        line = bytearray(raw[start + 1 : start + 1 + width])
+        if ftype == 1:
+            for x in range(1, width):
+                line[x] = (line[x] + line[x - 1]) & 0xFF
+        elif ftype == 2:
+            for x in range(width):
+                line[x] = (line[x] + prev[x]) & 0xFF
+        elif ftype == 3:
+            for x in range(width):
+                left = line[x - 1] if x else 0
+                line[x] = (line[x] + ((left + prev[x]) >> 1)) & 0xFF
+        elif ftype == 4:
+            for x in range(width):
+                a = line[x - 1] if x else 0
+                b = prev[x]
+                c = prev[x - 1] if x else 0
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
+                line[x] = (line[x] + pred) & 0xFF
+        elif ftype != 0:
+            raise PngError(f'unknown PNG filter type {ftype}')
+        out[y * width : (y + 1) * width] = line
+        prev = line
+    return width, height, out
