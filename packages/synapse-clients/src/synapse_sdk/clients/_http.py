@@ -1,0 +1,425 @@
+"""The HTTP transport shared by the v1, v2 and agent clients.
+
+Retries are done here rather than by urllib3 so that one rule decides what may be resent: a request
+that never reached the server is always retried; once it may have reached the server, only
+idempotent methods (GET, HEAD, OPTIONS, PUT, DELETE) or requests carrying an ``Idempotency-Key``
+are resent. That keeps a lost POST response from creating a second object.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import json as jsonlib
+import logging
+import os
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from synapse_sdk.clients.exceptions import (
+    ClientConnectionError,
+    ClientError,
+    ClientTimeoutError,
+    ResponseLostError,
+    error_for_status,
+)
+
+logger = logging.getLogger('synapse_sdk.clients')
+
+IDEMPOTENT_METHODS = frozenset({'GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE'})
+IDEMPOTENCY_HEADER = 'Idempotency-Key'
+REQUEST_ID_HEADERS = ('X-Request-ID', 'X-Request-Id', 'Request-Id')
+
+
+@dataclass(frozen=True)
+class Timeout:
+    """Connect and read timeouts in seconds (``read=None`` waits forever, used for log tails)."""
+
+    connect: float = 5.0
+    read: float | None = 15.0
+
+    def as_tuple(self) -> tuple[float, float | None]:
+        return (self.connect, self.read)
+
+    @classmethod
+    def from_env(cls, prefix: str, connect: float, read: float | None) -> Timeout:
+        """Defaults overridden by ``<prefix>_CONNECT`` / ``<prefix>_READ`` (positive floats)."""
+        return cls(_env_float(f'{prefix}_CONNECT', connect), _env_float(f'{prefix}_READ', read))
+
+    @classmethod
+    def coerce(cls, value: Any, default: Timeout) -> Timeout:
+        """Accept a Timeout, a number (both), a ``(connect, read)`` tuple or a ``{'connect', 'read'}`` dict."""
+        if value is None:
+            return default
+        if isinstance(value, Timeout):
+            return value
+        if isinstance(value, int | float):
+            return cls(float(value), float(value))
+        if isinstance(value, tuple | list) and len(value) == 2:
+            return cls(float(value[0]), None if value[1] is None else float(value[1]))
+        if isinstance(value, Mapping):
+            return cls(float(value.get('connect', default.connect)), value.get('read', default.read))
+        raise TypeError(
+            f'timeout must be a number, (connect, read) tuple or dict, not {type(value).__name__}'
+        )
+
+
+def _env_float(name: str, default: float | None) -> float | None:
+    raw = os.environ.get(name)
+    if raw is None or raw == '':
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        logger.warning('ignoring %s=%r: not a number', name, raw)
+        return default
+    if value <= 0:
+        logger.warning('ignoring %s=%r: must be positive', name, raw)
+        return default
+    return value
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When and how long to wait before resending a request.
+
+    ``max_attempts`` counts the first try. Waits grow as ``backoff_base * 2**n`` (capped at
+    ``backoff_cap``) with equal jitter; a ``Retry-After`` header (seconds or HTTP date) replaces the
+    computed wait, capped at ``max_retry_after``. ``total_timeout`` bounds the whole call, waits
+    included: no retry starts once it would be exceeded.
+    """
+
+    max_attempts: int = 4
+    backoff_base: float = 0.5
+    backoff_cap: float = 30.0
+    retry_statuses: frozenset[int] = field(default_factory=lambda: frozenset({429, 502, 503, 504}))
+    max_retry_after: float = 60.0
+    total_timeout: float | None = 300.0
+
+    def backoff(self, attempt: int) -> float:
+        ceiling = min(self.backoff_cap, self.backoff_base * (2**attempt))
+        return ceiling / 2 + random.uniform(0, ceiling / 2)
+
+    def wait_for(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return max(0.0, min(retry_after, self.max_retry_after))
+        return self.backoff(attempt)
+
+
+NO_RETRY = RetryPolicy(max_attempts=1)
+
+
+def parse_retry_after(value: str | None) -> float | None:
+    """``Retry-After`` as seconds from now: delta-seconds or an HTTP date; ``None`` if absent/invalid."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def strip_query(url: str) -> str:
+    """The URL without query and fragment, safe to show (presigned URLs carry signatures there)."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, '', ''))
+
+
+def parse_body(response: requests.Response) -> Any:
+    """JSON when the body parses as JSON, else text; ``None`` for 204 or an empty body."""
+    if response.status_code == 204 or not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return response.text
+
+
+def request_id_of(response: requests.Response, body: Any = None) -> str | None:
+    for name in REQUEST_ID_HEADERS:
+        value = response.headers.get(name)
+        if value:
+            return value
+    if isinstance(body, dict) and isinstance(body.get('meta'), dict):
+        rid = body['meta'].get('request_id')
+        if isinstance(rid, str):
+            return rid
+    return None
+
+
+def _never_reached_server(exc: requests.RequestException) -> bool:
+    """True when the failure happened before the request could be written (connect/DNS/refused)."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        from urllib3.exceptions import MaxRetryError, NewConnectionError
+
+        reason = exc.args[0] if exc.args else None
+        if isinstance(reason, MaxRetryError):
+            reason = reason.reason
+        return isinstance(reason, NewConnectionError)
+    return False
+
+
+class HttpCore:
+    """A configured ``requests`` session plus the retry, timeout and error-mapping rules.
+
+    Credentials live only in ``headers``; they are never logged, never rendered in ``repr`` and are
+    scrubbed from error details (``secrets``).
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeout | None = None,
+        retry: RetryPolicy | None = None,
+        default_params: Mapping[str, str] | None = None,
+        secrets: Iterable[str | None] = (),
+        pool_size: int = 16,
+    ) -> None:
+        if not isinstance(base_url, str) or not base_url.startswith(('http://', 'https://')):
+            raise ValueError(f'base_url must start with http:// or https://, got {base_url!r}')
+        self.base_url = base_url.rstrip('/')
+        self.headers: dict[str, str] = dict(headers or {})
+        self.timeout = timeout or Timeout()
+        self.retry = retry or RetryPolicy()
+        self.default_params = {k: v for k, v in (default_params or {}).items() if v is not None}
+        self._secrets = tuple(s for s in secrets if s)
+        self._pool_size = pool_size
+        self._session: requests.Session | None = None
+        self._lock = threading.Lock()
+        self.sleep: Callable[[float], None] = time.sleep
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}({self.base_url!r})'
+
+    # -- session ------------------------------------------------------------------------------
+    @property
+    def session(self) -> requests.Session:
+        if self._session is None:
+            with self._lock:
+                if self._session is None:
+                    session = requests.Session()
+                    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self._pool_size, max_retries=0)
+                    session.mount('http://', adapter)
+                    session.mount('https://', adapter)
+                    session.headers.update(self.headers)
+                    self._session = session
+        return self._session
+
+    def set_header(self, name: str, value: str | None, *, secret: bool = True) -> None:
+        """Set (or remove, with ``None``) a header on this and future requests."""
+        if value is None:
+            self.headers.pop(name, None)
+            if self._session is not None:
+                self._session.headers.pop(name, None)
+            return
+        self.headers[name] = value
+        if self._session is not None:
+            self._session.headers[name] = value
+        if secret:
+            self._secrets = (*self._secrets, value.split(' ', 1)[-1])
+
+    def close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+            self._session = None
+
+    # -- requests -----------------------------------------------------------------------------
+    def url_for(self, path: str) -> str:
+        if path.startswith(('http://', 'https://')):
+            return path
+        return f'{self.base_url}/{path.lstrip("/")}'
+
+    def _params_for(self, url: str, params: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        merged: dict[str, Any] = {}
+        if self.default_params:
+            present = {k for k, _ in parse_qsl(urlsplit(url).query, keep_blank_values=True)}
+            merged.update({k: v for k, v in self.default_params.items() if k not in present})
+        if params:
+            merged.update({k: v for k, v in params.items() if v is not None})
+        return merged or None
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        data: Any = None,
+        files: Any = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeout | None = None,
+        stream: bool = False,
+        idempotency_key: str | None = None,
+        retry: RetryPolicy | None = None,
+        raise_for_status: bool = True,
+    ) -> requests.Response:
+        """Send one logical request, resending it when the rules allow; raise typed errors."""
+        method = method.upper()
+        url = self.url_for(path)
+        shown = strip_query(url)
+        policy = retry or self.retry
+        timeout = timeout or self.timeout
+        extra_headers = dict(headers or {})
+        if idempotency_key:
+            extra_headers[IDEMPOTENCY_HEADER] = idempotency_key
+        body = None
+        if json is not None:
+            body = jsonlib.dumps(json, default=str).encode()
+            extra_headers.setdefault('Content-Type', 'application/json')
+        elif data is not None:
+            body = data
+        resendable = method in IDEMPOTENT_METHODS or bool(idempotency_key)
+        deadline = None if policy.total_timeout is None else time.monotonic() + policy.total_timeout
+        file_positions = _file_positions(files)
+        attempt = 0
+        while True:
+            attempt += 1
+            if attempt > 1:
+                _rewind(file_positions)
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    params=self._params_for(url, params),
+                    data=body,
+                    files=files,
+                    headers=extra_headers or None,
+                    timeout=timeout.as_tuple(),
+                    stream=stream,
+                )
+            except requests.RequestException as exc:
+                sent = not _never_reached_server(exc)
+                error = self._transport_error(exc, method, shown, sent=sent, resendable=resendable)
+                error.attempts = attempt
+                if (sent and not resendable) or not self._may_retry(policy, attempt, deadline, None):
+                    raise _rerender(error) from exc
+                wait = policy.wait_for(attempt - 1, None)
+                logger.debug('retrying %s %s in %.2fs after %s', method, shown, wait, type(exc).__name__)
+                self.sleep(wait)
+                continue
+            status = response.status_code
+            if status < 400 or not raise_for_status:
+                return response
+            retry_after = parse_retry_after(response.headers.get('Retry-After'))
+            if (
+                status in policy.retry_statuses
+                and resendable
+                and self._may_retry(policy, attempt, deadline, retry_after)
+            ):
+                wait = policy.wait_for(attempt - 1, retry_after)
+                logger.debug('retrying %s %s in %.2fs after HTTP %s', method, shown, wait, status)
+                response.close()
+                self.sleep(wait)
+                continue
+            raise self.error_from_response(response, method, shown, attempts=attempt, retry_after=retry_after)
+
+    def _may_retry(
+        self, policy: RetryPolicy, attempt: int, deadline: float | None, retry_after: float | None
+    ) -> bool:
+        if attempt >= policy.max_attempts:
+            return False
+        if deadline is None:
+            return True
+        expected_wait = policy.wait_for(attempt - 1, retry_after) if retry_after is not None else 0.0
+        return time.monotonic() + expected_wait < deadline
+
+    def error_from_response(
+        self,
+        response: requests.Response,
+        method: str,
+        shown_url: str,
+        *,
+        attempts: int = 1,
+        retry_after: float | None = None,
+    ) -> ClientError:
+        try:
+            body = parse_body(response)
+        except requests.RequestException:
+            body = None
+        if retry_after is None:
+            retry_after = parse_retry_after(response.headers.get('Retry-After'))
+        if body is None:
+            body = response.reason
+        return error_for_status(
+            response.status_code,
+            self.redact(body),
+            request_id=request_id_of(response, body),
+            method=method,
+            url=shown_url,
+            retry_after=retry_after,
+            attempts=attempts,
+        )
+
+    def _transport_error(
+        self, exc: requests.RequestException, method: str, shown: str, *, sent: bool, resendable: bool
+    ) -> ClientConnectionError:
+        common = {'method': method, 'url': shown, 'request_sent': sent}
+        if isinstance(exc, requests.exceptions.ConnectTimeout):
+            return ClientTimeoutError('timed out connecting', **common)
+        if isinstance(exc, requests.exceptions.ReadTimeout):
+            return ClientTimeoutError('timed out waiting for the response', **common)
+        if sent and not resendable:
+            return ResponseLostError(**{k: v for k, v in common.items() if k != 'request_sent'})
+        reason = 'connection refused or host unreachable' if not sent else 'connection broken'
+        return ClientConnectionError(reason, **common)
+
+    def redact(self, value: Any) -> Any:
+        """Replace any configured secret inside an error body with ``***``."""
+        if not self._secrets:
+            return value
+        if isinstance(value, str):
+            for secret in self._secrets:
+                value = value.replace(secret, '***')
+            return value
+        if isinstance(value, dict):
+            return {k: self.redact(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.redact(v) for v in value]
+        return value
+
+
+def _rerender(error: ClientError) -> ClientError:
+    error.args = (error._render(),)
+    return error
+
+
+def _file_positions(files: Any) -> list[tuple[Any, int]]:
+    positions: list[tuple[Any, int]] = []
+    values = files.values() if isinstance(files, Mapping) else (files or [])
+    for value in values:
+        obj = value[1] if isinstance(value, tuple) and len(value) > 1 else value
+        if (
+            isinstance(value, tuple)
+            and len(value) == 2
+            and isinstance(value[0], str)
+            and isinstance(value[1], tuple)
+        ):
+            obj = value[1][1]
+        if hasattr(obj, 'seek') and hasattr(obj, 'tell'):
+            positions.append((obj, obj.tell()))
+    return positions
+
+
+def _rewind(positions: list[tuple[Any, int]]) -> None:
+    for obj, pos in positions:
+        obj.seek(pos)
