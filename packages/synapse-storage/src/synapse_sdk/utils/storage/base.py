@@ -1,0 +1,206 @@
+"""Behaviour shared by the built-in providers.
+
+Providers implement a handful of primitives on normalised keys (``_upload``, ``_download_to``, ``_exists``,
+``_url``, ``_entries``, ``_delete``, ``_open``, ``_size``, ``_is_dir``); this mixin turns them into the public
+``StorageProtocol`` methods, so key confinement, atomic downloads, text mode and the path helpers are written
+once. It is an implementation detail: custom providers implement ``StorageProtocol`` directly.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from synapse_sdk.utils.storage.errors import StorageNotFoundError
+from synapse_sdk.utils.storage.keys import normalize_key
+from synapse_sdk.utils.storage.protocol import StorageEntry
+
+#: Chunk size used when a provider copies streams itself.
+CHUNK_SIZE = 8 * 1024 * 1024
+
+
+class StorageMixin:
+    """Public operations built on provider primitives."""
+
+    #: Name used in ``repr`` and error messages (``'s3'``, ``'sftp'`` ...).
+    provider: str = ''
+
+    # --- primitives (overridden by providers) -------------------------------------------------------------
+    def _upload(self, source: Path, key: str) -> None:
+        raise NotImplementedError
+
+    def _download_to(self, key: str, destination: Path) -> None:
+        raise NotImplementedError
+
+    def _exists(self, key: str) -> bool:
+        raise NotImplementedError
+
+    def _url(self, key: str) -> str:
+        raise NotImplementedError
+
+    def _entries(self, prefix: str, recursive: bool) -> Iterator[StorageEntry]:
+        raise NotImplementedError
+
+    def _delete(self, key: str) -> None:
+        """Delete ``key``; raise :class:`StorageNotFoundError` if it does not exist."""
+        raise NotImplementedError
+
+    def _open(self, key: str) -> IO[bytes]:
+        raise NotImplementedError
+
+    def _size(self, key: str) -> int:
+        raise NotImplementedError
+
+    def _is_dir(self, key: str) -> bool:
+        raise NotImplementedError
+
+    def _describe(self) -> str:
+        """Non-secret identification of the storage for ``repr`` and messages."""
+        raise NotImplementedError
+
+    # --- public API ---------------------------------------------------------------------------------------
+    def upload(self, source: str | os.PathLike[str], target: str) -> str:
+        """Copy the local file ``source`` to ``target`` (streamed, never read whole) and return its URL."""
+        key = normalize_key(target, allow_root=False)
+        path = Path(source)
+        if not path.is_file():
+            raise StorageNotFoundError(f'Upload source {str(path)!r} is not an existing file')
+        self._upload(path, key)
+        return self._url(key)
+
+    def download(self, key: str, destination: str | os.PathLike[str]) -> Path:
+        """Copy ``key`` to ``destination``; the file appears complete or not at all. Returns the path."""
+        key = normalize_key(key, allow_root=False)
+        dest = Path(destination)
+        if dest.is_dir():
+            dest = dest / key.rsplit('/', 1)[-1]
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f'.{dest.name}.', suffix='.part', dir=dest.parent)
+        os.close(fd)
+        tmp = Path(tmp_name)
+        try:
+            self._download_to(key, tmp)
+            os.replace(tmp, dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return dest
+
+    def exists(self, key: str) -> bool:
+        """Whether a file (object) exists at ``key``."""
+        key = normalize_key(key)
+        return bool(key) and self._exists(key)
+
+    def get_url(self, key: str) -> str:
+        """The provider URL of ``key``."""
+        return self._url(normalize_key(key))
+
+    def list(self, prefix: str = '', *, recursive: bool = True) -> Iterator[str]:
+        """Keys of the files under the directory ``prefix``, sorted. Non-recursive listings also yield
+        sub-directories, with a trailing ``/``."""
+        for entry in self.entries(prefix, recursive=recursive):
+            yield f'{entry.key}/' if entry.is_dir else entry.key
+
+    def entries(self, prefix: str = '', *, recursive: bool = True) -> Iterator[StorageEntry]:
+        """Like :meth:`list` but yields :class:`StorageEntry` objects carrying sizes."""
+        yield from sorted(self._entries(normalize_key(prefix), recursive), key=lambda entry: entry.key)
+
+    def __iter__(self) -> Iterator[str]:
+        return self.list()
+
+    def delete(self, key: str, *, missing_ok: bool = True) -> None:
+        """Delete the file at ``key``. A missing key is ignored unless ``missing_ok=False``."""
+        key = normalize_key(key, allow_root=False)
+        try:
+            self._delete(key)
+        except StorageNotFoundError:
+            if not missing_ok:
+                raise
+
+    def open(self, key: str, mode: str = 'rb', *, encoding: str | None = None) -> IO[Any]:
+        """A streaming, read-only file object for ``key``; ``mode`` is ``'rb'`` or ``'r'``."""
+        if mode not in ('r', 'rb'):
+            raise ValueError(
+                f"{self.provider} storage opens files read-only: mode must be 'r' or 'rb', not {mode!r}"
+            )
+        stream = self._open(normalize_key(key, allow_root=False))
+        if mode == 'r':
+            return io.TextIOWrapper(stream, encoding=encoding or 'utf-8')
+        return stream
+
+    def size(self, key: str) -> int:
+        """Size of ``key`` in bytes."""
+        return self._size(normalize_key(key, allow_root=False))
+
+    def is_dir(self, key: str) -> bool:
+        """Whether ``key`` is a directory (for object stores: whether any object lives below it)."""
+        key = normalize_key(key)
+        return True if not key else self._is_dir(key)
+
+    def get_pathlib(self, path: str = '') -> Any:
+        """A path-like object for ``path`` (see :class:`~synapse_sdk.utils.storage.path.StoragePath`)."""
+        from synapse_sdk.utils.storage.path import StoragePath
+
+        return StoragePath(self, normalize_key(path))
+
+    def get_path_file_count(self, path: str = '') -> int:
+        """Number of files under ``path`` (1 if ``path`` is a file, 0 if it does not exist)."""
+        key = normalize_key(path)
+        if key and self._exists(key):
+            return 1
+        return sum(1 for _ in self._entries(key, True))
+
+    def get_path_total_size(self, path: str = '') -> int:
+        """Total size in bytes of the files under ``path``."""
+        key = normalize_key(path)
+        if key and self._exists(key):
+            return self._size(key)
+        return sum(entry.size for entry in self._entries(key, True))
+
+    def close(self) -> None:
+        """Release connections held by the provider (a no-op for stateless ones)."""
+
+    def __enter__(self) -> StorageMixin:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f'{type(self).__name__}({self._describe()})'
+
+
+class ChunkedReader(io.RawIOBase):
+    """Adapts an object with ``read(n)`` (a boto3 or requests body) to a buffered binary file object."""
+
+    def __init__(self, body: Any, close: Any = None) -> None:
+        self._body = body
+        self._close = close
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        data = self._body.read(len(buffer))
+        if not data:
+            return 0
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                (self._close or self._body.close)()
+            finally:
+                super().close()
+
+
+def buffered(body: Any, close: Any = None) -> IO[bytes]:
+    """Wrap a raw streaming body as a buffered binary file."""
+    return io.BufferedReader(ChunkedReader(body, close), buffer_size=1024 * 1024)  # type: ignore[return-value]
+
+
+__all__ = ['CHUNK_SIZE', 'ChunkedReader', 'StorageMixin', 'buffered']

@@ -1,0 +1,194 @@
+"""Google Cloud Storage (``gcs`` / ``gs`` / ``gcp``), through google-cloud-storage."""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from synapse_sdk.utils.storage.base import StorageMixin
+from synapse_sdk.utils.storage.deps import import_optional
+from synapse_sdk.utils.storage.errors import (
+    StorageConfigError,
+    StorageConnectionError,
+    StorageError,
+    StorageNotFoundError,
+    StoragePermissionError,
+)
+from synapse_sdk.utils.storage.keys import dir_prefix
+from synapse_sdk.utils.storage.protocol import StorageEntry
+from synapse_sdk.utils.storage.redact import redact_url
+
+#: Resumable uploads are sent in chunks of this size (a multiple of 256 KiB, as the API requires).
+UPLOAD_CHUNK_SIZE = 32 * 1024 * 1024
+
+
+class GCSStorage(StorageMixin):
+    """Objects in one Google Cloud Storage bucket.
+
+    ``credentials`` is a service-account JSON file path, its parsed ``dict`` or its JSON text; without it the
+    client uses Application Default Credentials, or anonymous access when ``endpoint_url`` (an emulator or a
+    private endpoint) is given. Large files use resumable uploads and chunked downloads.
+    """
+
+    provider = 'gcs'
+
+    def __init__(
+        self,
+        bucket_name: str,
+        credentials: str | os.PathLike[str] | dict[str, Any] | None = None,
+        project: str | None = None,
+        endpoint_url: str | None = None,
+    ) -> None:
+        if not bucket_name or not isinstance(bucket_name, str):
+            raise StorageConfigError("gcs storage: 'bucket_name' must be a non-empty string")
+        self.bucket_name = bucket_name
+        self.project = project
+        self.endpoint_url = endpoint_url
+        self.__credentials = credentials
+        self._client_obj: Any = None
+        self._lock = threading.Lock()
+
+    def _describe(self) -> str:
+        endpoint = f', endpoint_url={redact_url(self.endpoint_url)!r}' if self.endpoint_url else ''
+        return f'bucket_name={self.bucket_name!r}, project={self.project!r}{endpoint}'
+
+    @property
+    def client(self) -> Any:
+        """The ``google.cloud.storage.Client`` (created on first use)."""
+        if self._client_obj is None:
+            with self._lock:
+                if self._client_obj is None:
+                    self._client_obj = self._make_client()
+        return self._client_obj
+
+    def _load_credentials(self) -> Any:
+        raw = self.__credentials
+        if raw is None:
+            if self.endpoint_url:
+                from google.auth.credentials import AnonymousCredentials
+
+                return AnonymousCredentials()
+            return None
+        from google.oauth2 import service_account
+
+        info: dict[str, Any]
+        if isinstance(raw, dict):
+            info = raw
+        elif isinstance(raw, str) and raw.lstrip().startswith('{'):
+            try:
+                info = json.loads(raw)
+            except json.JSONDecodeError:
+                raise StorageConfigError("gcs storage: 'credentials' is not valid JSON") from None
+        else:
+            path = Path(raw).expanduser()
+            if not path.is_file():
+                raise StorageConfigError(f"gcs storage: 'credentials' file {str(path)!r} does not exist")
+            try:
+                info = json.loads(path.read_text())
+            except (OSError, json.JSONDecodeError):
+                raise StorageConfigError(
+                    f"gcs storage: 'credentials' file {str(path)!r} is not JSON"
+                ) from None
+        try:
+            return service_account.Credentials.from_service_account_info(info)
+        except (ValueError, KeyError):
+            raise StorageConfigError(
+                "gcs storage: 'credentials' is not a valid service-account key (details withheld)"
+            ) from None
+
+    def _make_client(self) -> Any:
+        gcs = import_optional('google.cloud.storage', 'gcs', 'gcs')
+        from google.auth import exceptions as auth_exceptions
+
+        options = {'api_endpoint': self.endpoint_url} if self.endpoint_url else None
+        credentials = self._load_credentials()
+        project = self.project or (getattr(credentials, 'project_id', None)) or ('local' if options else None)
+        try:
+            return gcs.Client(project=project, credentials=credentials, client_options=options)
+        except auth_exceptions.DefaultCredentialsError:
+            raise StorageConfigError(
+                "gcs storage: no 'credentials' configured and no Application Default Credentials found"
+            ) from None
+
+    @contextmanager
+    def _errors(self, key: str, action: str) -> Iterator[None]:
+        from google.api_core import exceptions as gexc
+        from requests import exceptions as rexc
+
+        where = f'gs://{self.bucket_name}/{key}'
+        try:
+            yield
+        except gexc.NotFound:
+            raise StorageNotFoundError(f'{where} does not exist') from None
+        except (gexc.Forbidden, gexc.Unauthorized) as exc:
+            raise StoragePermissionError(f'{action} {where} refused: {exc.code} {exc.message}') from None
+        except gexc.GoogleAPICallError as exc:
+            raise StorageError(f'{action} {where} failed: {exc.code} {exc.message}') from None
+        except rexc.ConnectionError:
+            raise StorageConnectionError(f'{action} {where}: cannot reach the GCS endpoint') from None
+
+    def _bucket(self) -> Any:
+        return self.client.bucket(self.bucket_name)
+
+    def _blob(self, key: str) -> Any:
+        return self._bucket().blob(key, chunk_size=UPLOAD_CHUNK_SIZE)
+
+    def _upload(self, source: Path, key: str) -> None:
+        with self._errors(key, 'upload to'):
+            self._blob(key).upload_from_filename(str(source))
+
+    def _download_to(self, key: str, destination: Path) -> None:
+        with self._errors(key, 'download of'):
+            self._bucket().blob(key).download_to_filename(str(destination))
+
+    def _exists(self, key: str) -> bool:
+        with self._errors(key, 'stat of'):
+            return bool(self._bucket().blob(key).exists())
+
+    def _url(self, key: str) -> str:
+        return f'gs://{self.bucket_name}/{key}'
+
+    def _entries(self, prefix: str, recursive: bool) -> Iterator[StorageEntry]:
+        with self._errors(prefix, 'listing of'):
+            blobs = self.client.list_blobs(
+                self.bucket_name, prefix=dir_prefix(prefix), delimiter=None if recursive else '/'
+            )
+            for blob in blobs:
+                if not blob.name.endswith('/'):
+                    yield StorageEntry(blob.name, int(blob.size or 0))
+            for common in sorted(blobs.prefixes):
+                yield StorageEntry(common.rstrip('/'), 0, True)
+
+    def _delete(self, key: str) -> None:
+        with self._errors(key, 'delete of'):
+            self._bucket().blob(key).delete()
+
+    def _open(self, key: str) -> IO[bytes]:
+        with self._errors(key, 'read of'):
+            blob = self._bucket().get_blob(key)
+            if blob is None:
+                raise StorageNotFoundError(f'gs://{self.bucket_name}/{key} does not exist')
+            return blob.open('rb', chunk_size=UPLOAD_CHUNK_SIZE)
+
+    def _size(self, key: str) -> int:
+        with self._errors(key, 'stat of'):
+            blob = self._bucket().get_blob(key)
+        if blob is None:
+            raise StorageNotFoundError(f'gs://{self.bucket_name}/{key} does not exist')
+        return int(blob.size or 0)
+
+    def _is_dir(self, key: str) -> bool:
+        with self._errors(key, 'listing of'):
+            blobs = self.client.list_blobs(self.bucket_name, prefix=dir_prefix(key), max_results=1)
+            return any(True for _ in blobs)
+
+
+#: v1 name of :class:`GCSStorage`.
+GCPStorage = GCSStorage
+
+__all__ = ['GCPStorage', 'GCSStorage']

@@ -1,0 +1,231 @@
+"""HTTP file servers (``http`` / ``https``), through requests.
+
+Reads use ``GET``/``HEAD``; listings parse the server's HTML directory index (Apache, nginx ``autoindex``,
+Python's ``http.server``). Uploads (``PUT``) and deletes (``DELETE``) work when the server accepts them;
+otherwise they raise :class:`StorageCapabilityError`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import quote, unquote, urljoin, urlsplit
+
+import requests
+
+from synapse_sdk.utils.storage.base import CHUNK_SIZE, StorageMixin, buffered
+from synapse_sdk.utils.storage.errors import (
+    StorageCapabilityError,
+    StorageConfigError,
+    StorageConnectionError,
+    StorageError,
+    StorageNotFoundError,
+    StoragePermissionError,
+)
+from synapse_sdk.utils.storage.keys import dir_prefix
+from synapse_sdk.utils.storage.protocol import StorageEntry
+from synapse_sdk.utils.storage.redact import redact_url
+
+
+class _LinkParser(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == 'a':
+            href = dict(attrs).get('href')
+            if href:
+                self.links.append(href)
+
+
+class HTTPStorage(StorageMixin):
+    """Files served below ``base_url``. ``headers`` (e.g. an ``Authorization`` header) are sent with every
+    request and never shown in reprs or errors."""
+
+    provider = 'http'
+
+    def __init__(
+        self,
+        base_url: str,
+        timeout: float = 30,
+        headers: dict[str, str] | None = None,
+        verify_ssl: bool = True,
+    ) -> None:
+        if not isinstance(base_url, str) or urlsplit(base_url).scheme not in ('http', 'https'):
+            raise StorageConfigError("http storage: 'base_url' must be an http:// or https:// URL")
+        if not urlsplit(base_url).hostname:
+            raise StorageConfigError("http storage: 'base_url' has no host")
+        self.base_url = base_url if base_url.endswith('/') else f'{base_url}/'
+        self.timeout = timeout
+        self.verify_ssl = verify_ssl
+        self.__headers = dict(headers or {})
+        self._local = threading.local()
+
+    def _describe(self) -> str:
+        return f'base_url={redact_url(self.base_url)!r}'
+
+    @property
+    def session(self) -> requests.Session:
+        """A ``requests.Session`` per thread (sessions are not thread-safe)."""
+        session = getattr(self._local, 'session', None)
+        if session is None:
+            session = requests.Session()
+            session.headers.update(self.__headers)
+            session.verify = self.verify_ssl
+            self._local.session = session
+        return session
+
+    def close(self) -> None:
+        session = getattr(self._local, 'session', None)
+        if session is not None:
+            session.close()
+            self._local.session = None
+
+    def _url(self, key: str) -> str:
+        return urljoin(self.base_url, quote(key))
+
+    def _safe(self, key: str) -> str:
+        return redact_url(self._url(key))
+
+    @contextmanager
+    def _errors(self, key: str, action: str) -> Iterator[None]:
+        try:
+            yield
+        except requests.Timeout:
+            raise StorageConnectionError(
+                f'{action} {self._safe(key)}: timed out after {self.timeout} s'
+            ) from None
+        except requests.ConnectionError:
+            raise StorageConnectionError(
+                f'{action} {self._safe(key)}: cannot connect to the server'
+            ) from None
+        except requests.RequestException as exc:
+            raise StorageError(f'{action} {self._safe(key)} failed: {type(exc).__name__}') from None
+
+    def _request(self, method: str, key: str, action: str, **kwargs: Any) -> requests.Response:
+        with self._errors(key, action):
+            return self.session.request(method, self._url(key), timeout=self.timeout, **kwargs)
+
+    def _check(self, response: requests.Response, key: str, action: str) -> None:
+        status = response.status_code
+        if status < 400:
+            return
+        response.close()
+        where = self._safe(key)
+        if status == 404:
+            raise StorageNotFoundError(f'{where} does not exist (HTTP 404)')
+        if status in (401, 403):
+            raise StoragePermissionError(f'{action} {where} refused (HTTP {status})')
+        if status in (405, 501) and action in ('upload to', 'delete of'):
+            raise StorageCapabilityError(
+                f'{action} {where}: the server does not accept {"PUT" if action == "upload to" else "DELETE"} '
+                f'(HTTP {status}); this HTTP storage is read-only'
+            )
+        raise StorageError(f'{action} {where} failed (HTTP {status} {response.reason})')
+
+    # --- primitives ---------------------------------------------------------------------------------------
+    def _upload(self, source: Path, key: str) -> None:
+        with source.open('rb') as stream:
+            response = self._request('PUT', key, 'upload to', data=stream)
+        self._check(response, key, 'upload to')
+
+    def _download_to(self, key: str, destination: Path) -> None:
+        response = self._request('GET', key, 'download of', stream=True)
+        self._check(response, key, 'download of')
+        with response, self._errors(key, 'download of'), destination.open('wb') as out:
+            received = 0
+            for chunk in response.iter_content(CHUNK_SIZE):
+                out.write(chunk)
+                received += len(chunk)
+        expected = response.headers.get('Content-Length')
+        if expected is not None and 'Content-Encoding' not in response.headers and int(expected) != received:
+            raise StorageError(f'download of {self._safe(key)} truncated: {received} of {expected} bytes')
+
+    def _head(self, key: str) -> requests.Response | None:
+        response = self._request('HEAD', key, 'stat of', allow_redirects=False)
+        if response.status_code == 405:
+            response = self._request('GET', key, 'stat of', stream=True, allow_redirects=False)
+            response.close()
+        if response.status_code == 404 or 300 <= response.status_code < 400:
+            return None  # a redirect here is a directory (``key/``), not a file
+        self._check(response, key, 'stat of')
+        return response
+
+    def _exists(self, key: str) -> bool:
+        return self._head(key) is not None
+
+    def _size(self, key: str) -> int:
+        response = self._head(key)
+        if response is None:
+            raise StorageNotFoundError(f'{self._safe(key)} does not exist')
+        length = response.headers.get('Content-Length')
+        if length is None:
+            raise StorageCapabilityError(f'the server sends no Content-Length for {self._safe(key)}')
+        return int(length)
+
+    def _listing(self, prefix: str) -> list[tuple[str, bool]] | None:
+        """Names (and whether each is a directory) in the HTML index of ``prefix``; ``None`` if none."""
+        response = self._request('GET', dir_prefix(prefix), 'listing of')
+        if response.status_code == 404:
+            return None
+        self._check(response, dir_prefix(prefix), 'listing of')
+        if 'html' not in response.headers.get('Content-Type', ''):
+            raise StorageCapabilityError(
+                f'listing of {self._safe(dir_prefix(prefix))}: the server returns no HTML directory index'
+            )
+        parser = _LinkParser()
+        parser.feed(response.text)
+        base_path = urlsplit(self._url(dir_prefix(prefix))).path
+        names: dict[str, bool] = {}
+        for href in parser.links:
+            parts = urlsplit(urljoin(response.url, href))
+            if (
+                parts.query
+                or parts.netloc != urlsplit(response.url).netloc
+                or not parts.path.startswith(base_path)
+            ):
+                continue
+            rest = parts.path[len(base_path) :]
+            is_dir = rest.endswith('/')
+            name = unquote(rest.rstrip('/'))
+            if name and '/' not in name and name not in ('.', '..'):
+                names[name] = is_dir
+        return sorted(names.items())
+
+    def _entries(self, prefix: str, recursive: bool) -> Iterator[StorageEntry]:
+        pending = [prefix]
+        while pending:
+            current = pending.pop()
+            for name, is_dir in self._listing(current) or []:
+                key = f'{current}/{name}' if current else name
+                if is_dir:
+                    if recursive:
+                        pending.append(key)
+                    else:
+                        yield StorageEntry(key, 0, True)
+                else:
+                    yield StorageEntry(key, self._size(key))
+
+    def _is_dir(self, key: str) -> bool:
+        try:
+            return self._listing(key) is not None
+        except StorageCapabilityError:
+            return False
+
+    def _delete(self, key: str) -> None:
+        response = self._request('DELETE', key, 'delete of')
+        self._check(response, key, 'delete of')
+
+    def _open(self, key: str) -> IO[bytes]:
+        response = self._request('GET', key, 'read of', stream=True)
+        self._check(response, key, 'read of')
+        response.raw.decode_content = True
+        return buffered(response.raw, close=response.close)
+
+
+__all__ = ['HTTPStorage']

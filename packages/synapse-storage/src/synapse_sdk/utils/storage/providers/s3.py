@@ -1,0 +1,176 @@
+"""S3 and S3-compatible servers (``s3`` / ``amazon_s3`` / ``minio``), through boto3."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Any
+
+from synapse_sdk.utils.storage.base import StorageMixin, buffered
+from synapse_sdk.utils.storage.deps import import_optional
+from synapse_sdk.utils.storage.errors import (
+    StorageConfigError,
+    StorageConnectionError,
+    StorageError,
+    StorageNotFoundError,
+    StoragePermissionError,
+)
+from synapse_sdk.utils.storage.keys import dir_prefix, normalize_key
+from synapse_sdk.utils.storage.protocol import StorageEntry
+from synapse_sdk.utils.storage.redact import redact_url, scrub
+
+_MISSING = {'404', 'NoSuchKey', 'NotFound'}
+_DENIED = {'403', 'AccessDenied', 'AllAccessDisabled', 'InvalidAccessKeyId', 'SignatureDoesNotMatch'}
+
+
+class S3Storage(StorageMixin):
+    """Objects in one S3 bucket. ``endpoint_url`` points at an S3-compatible server (MinIO, moto ...), which is
+    then addressed path-style. Uploads and downloads go through boto3's managed transfer (multipart, streamed)."""
+
+    provider = 's3'
+
+    def __init__(
+        self,
+        bucket_name: str,
+        access_key: str | None = None,
+        secret_key: str | None = None,
+        region_name: str = 'us-east-1',
+        endpoint_url: str | None = None,
+        session_token: str | None = None,
+    ) -> None:
+        if not bucket_name or not isinstance(bucket_name, str):
+            raise StorageConfigError("s3 storage: 'bucket_name' must be a non-empty string")
+        if (access_key is None) != (secret_key is None):
+            raise StorageConfigError("s3 storage: give both 'access_key' and 'secret_key', or neither")
+        self.bucket_name = bucket_name
+        self.region_name = region_name
+        self.endpoint_url = endpoint_url
+        self.__secrets = {'access_key': access_key, 'secret_key': secret_key, 'session_token': session_token}
+        self._client_obj: Any = None
+        self._lock = threading.Lock()
+
+    def _describe(self) -> str:
+        endpoint = f', endpoint_url={redact_url(self.endpoint_url)!r}' if self.endpoint_url else ''
+        return f'bucket_name={self.bucket_name!r}, region_name={self.region_name!r}{endpoint}'
+
+    @property
+    def client(self) -> Any:
+        """The boto3 S3 client (created on first use)."""
+        if self._client_obj is None:
+            with self._lock:
+                if self._client_obj is None:
+                    self._client_obj = self._make_client()
+        return self._client_obj
+
+    def _make_client(self) -> Any:
+        boto3 = import_optional('boto3', 's3', 's3')
+        from botocore.config import Config
+
+        options: dict[str, Any] = {'signature_version': 's3v4', 'max_pool_connections': 16}
+        if self.endpoint_url:
+            options['s3'] = {'addressing_style': 'path'}
+        return boto3.session.Session().client(
+            's3',
+            aws_access_key_id=self.__secrets['access_key'],
+            aws_secret_access_key=self.__secrets['secret_key'],
+            aws_session_token=self.__secrets['session_token'],
+            region_name=self.region_name,
+            endpoint_url=self.endpoint_url,
+            config=Config(**options),
+        )
+
+    @contextmanager
+    def _errors(self, key: str, action: str) -> Iterator[None]:
+        """Translate botocore exceptions into storage errors without leaking credentials."""
+        from botocore import exceptions as bex
+
+        where = f's3://{self.bucket_name}/{key}'
+        try:
+            yield
+        except bex.ClientError as exc:
+            error = exc.response.get('Error', {})
+            code = str(error.get('Code', ''))
+            message = self._scrub(str(error.get('Message') or code))
+            if code in _MISSING:
+                raise StorageNotFoundError(f'{where} does not exist') from None
+            if code == 'NoSuchBucket':
+                raise StorageNotFoundError(f's3 bucket {self.bucket_name!r} does not exist') from None
+            if code in _DENIED:
+                raise StoragePermissionError(f'{action} {where} refused: {code} {message}') from None
+            raise StorageError(f'{action} {where} failed: {code} {message}') from None
+        except (bex.EndpointConnectionError, bex.ConnectionClosedError, bex.ConnectTimeoutError) as exc:
+            raise StorageConnectionError(f'{action} {where}: {self._scrub(str(exc))}') from None
+        except bex.NoCredentialsError:
+            raise StorageConfigError(
+                "s3 storage: no credentials; set 'access_key' and 'secret_key' in the configuration"
+            ) from None
+        except bex.BotoCoreError as exc:
+            raise StorageError(f'{action} {where} failed: {self._scrub(str(exc))}') from None
+
+    def _scrub(self, message: str) -> str:
+        return scrub(message, list(self.__secrets.values()))
+
+    def _upload(self, source: Path, key: str) -> None:
+        with self._errors(key, 'upload to'):
+            self.client.upload_file(str(source), self.bucket_name, key)
+
+    def _download_to(self, key: str, destination: Path) -> None:
+        with self._errors(key, 'download of'):
+            self.client.download_file(self.bucket_name, key, str(destination))
+
+    def _head(self, key: str) -> dict[str, Any]:
+        with self._errors(key, 'stat of'):
+            return self.client.head_object(Bucket=self.bucket_name, Key=key)
+
+    def _exists(self, key: str) -> bool:
+        try:
+            self._head(key)
+        except StorageNotFoundError:
+            return False
+        return True
+
+    def _url(self, key: str) -> str:
+        return f's3://{self.bucket_name}/{key}'
+
+    def _entries(self, prefix: str, recursive: bool) -> Iterator[StorageEntry]:
+        params: dict[str, Any] = {'Bucket': self.bucket_name, 'Prefix': dir_prefix(prefix)}
+        if not recursive:
+            params['Delimiter'] = '/'
+        with self._errors(prefix, 'listing of'):
+            for page in self.client.get_paginator('list_objects_v2').paginate(**params):
+                for item in page.get('Contents', []):
+                    if not item['Key'].endswith('/'):
+                        yield StorageEntry(item['Key'], int(item['Size']))
+                for common in page.get('CommonPrefixes', []):
+                    yield StorageEntry(common['Prefix'].rstrip('/'), 0, True)
+
+    def _delete(self, key: str) -> None:
+        self._head(key)
+        with self._errors(key, 'delete of'):
+            self.client.delete_object(Bucket=self.bucket_name, Key=key)
+
+    def _open(self, key: str) -> IO[bytes]:
+        with self._errors(key, 'read of'):
+            body = self.client.get_object(Bucket=self.bucket_name, Key=key)['Body']
+        return buffered(body)
+
+    def _size(self, key: str) -> int:
+        return int(self._head(key)['ContentLength'])
+
+    def _is_dir(self, key: str) -> bool:
+        with self._errors(key, 'listing of'):
+            page = self.client.list_objects_v2(Bucket=self.bucket_name, Prefix=dir_prefix(key), MaxKeys=1)
+        return int(page.get('KeyCount', 0)) > 0
+
+    def get_presigned_url(self, key: str, *, expires_in: int = 3600, method: str = 'get_object') -> str:
+        """A time-limited HTTP URL for ``key`` (``method='put_object'`` for an upload URL)."""
+        key = normalize_key(key, allow_root=False)
+        with self._errors(key, 'presigning'):
+            return self.client.generate_presigned_url(
+                method, Params={'Bucket': self.bucket_name, 'Key': key}, ExpiresIn=expires_in
+            )
+
+
+__all__ = ['S3Storage']
