@@ -1,0 +1,129 @@
+"""Generic dataset steps shared by the category workflows."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from synapse_sdk.plugins.steps.base import BaseStep, StepResult
+from synapse_sdk.plugins.steps.context import BaseStepContext
+
+__all__ = ['ConvertDatasetStep']
+
+_CONVERTERS_HINT = 'pip install synapse-converters (or synapse-sdk)'
+_SPLIT_DIRS = ('train', 'valid', 'validation', 'val', 'test')
+
+
+def _load_get_converter() -> Any:
+    try:
+        from synapse_sdk.utils.converters import get_converter
+    except ImportError as exc:
+        raise ImportError(
+            f'Dataset conversion needs synapse_sdk.utils.converters: {_CONVERTERS_HINT}'
+        ) from exc
+    return get_converter
+
+
+class ConvertDatasetStep(BaseStep[BaseStepContext]):
+    """Convert the dataset found at ``context.<source_attr>`` to another format.
+
+    Reads the directory path from the context attribute `source_attr` (default
+    ``dataset_path``), runs ``get_converter(source_format, target_format, ...)`` from
+    ``synapse_sdk.utils.converters`` (imported only when the step runs), saves the result into
+    `output_dir` (default: a sibling directory ``<source>_<target_format>``) and stores that path
+    in ``context.<output_attr>`` (default: the same attribute, so later steps read the converted
+    data). The original path is kept in ``step_results['convert_dataset'].data['source_path']``.
+
+    The output is written to a temporary directory first and moved into place when complete, so
+    a failed conversion never leaves a half-written dataset; `rollback` removes the output and
+    restores the context attribute.
+
+    Args:
+        target_format: ``yolo``, ``coco``, ``pascal`` / ``pascal_voc``, ``dm_v1``, ``dm_v2`` ...
+        source_format: format of the input (default ``dm_v2``).
+        is_categorized: whether the input has train/valid/test splits; None detects it from the
+            presence of split sub-directories.
+        output_dir: where to write; must not exist yet.
+    """
+
+    name = 'convert_dataset'
+    progress_weight = 1.0
+
+    def __init__(
+        self,
+        target_format: str = 'yolo',
+        source_format: str = 'dm_v2',
+        *,
+        is_categorized: bool | None = None,
+        output_dir: str | os.PathLike[str] | None = None,
+        source_attr: str = 'dataset_path',
+        output_attr: str | None = None,
+        name: str | None = None,
+        progress_weight: float | None = None,
+    ) -> None:
+        self.target_format = target_format
+        self.source_format = source_format
+        self.is_categorized = is_categorized
+        self.output_dir = Path(output_dir) if output_dir is not None else None
+        self.source_attr = source_attr
+        self.output_attr = output_attr or source_attr
+        if name is not None:
+            self.name = name
+        if progress_weight is not None:
+            self.progress_weight = progress_weight
+
+    def can_skip(self, context: BaseStepContext) -> bool:
+        return self.source_format == self.target_format
+
+    def execute(self, context: BaseStepContext) -> StepResult:
+        source = getattr(context, self.source_attr, None)
+        if not source:
+            raise ValueError(
+                f'{type(self).__name__}: context.{self.source_attr} is empty; an earlier step must provide '
+                'the dataset directory to convert'
+            )
+        source_path = Path(source)
+        if not source_path.is_dir():
+            raise FileNotFoundError(f'{type(self).__name__}: dataset directory {source_path} does not exist')
+        output = self.output_dir or source_path.with_name(f'{source_path.name}_{self.target_format}')
+        if output.exists():
+            raise FileExistsError(f'{type(self).__name__}: output directory {output} already exists')
+        categorized = self.is_categorized
+        if categorized is None:
+            categorized = any((source_path / split).is_dir() for split in _SPLIT_DIRS)
+
+        get_converter = _load_get_converter()
+        context.set_progress(0, 3)
+        context.log_message(f'Converting dataset from {self.source_format} to {self.target_format}')
+        converter = get_converter(
+            self.source_format, self.target_format, root_dir=source_path, is_categorized=categorized
+        )
+        converter.convert()
+        context.set_progress(1, 3)
+
+        output.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f'.{output.name}.', dir=output.parent))
+        try:
+            converter.save_to_folder(staging)
+            context.set_progress(2, 3)
+            os.replace(staging, output)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        previous = getattr(context, self.output_attr, None)
+        setattr(context, self.output_attr, output)
+        context.set_progress(3, 3)
+        return StepResult(
+            data={'source_path': str(source_path), 'output_path': str(output), 'format': self.target_format},
+            rollback_data={'output_path': str(output), 'previous': previous},
+        )
+
+    def rollback(self, context: BaseStepContext, result: StepResult) -> None:
+        output = result.rollback_data.get('output_path')
+        if output:
+            shutil.rmtree(output, ignore_errors=True)
+        if 'previous' in result.rollback_data:
+            setattr(context, self.output_attr, result.rollback_data['previous'])
