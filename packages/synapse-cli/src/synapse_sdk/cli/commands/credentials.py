@@ -1,0 +1,73 @@
+"""Shared by ``login``, ``config show`` and ``doctor``: masking and verifying stored credentials.
+
+The file format and its location (``~/.synapse/config.json``, or ``$SYNAPSE_CONFIG_PATH``) belong to
+`synapse_sdk.utils.auth` in synapse-clients, which the backend client factories read: the CLI writes
+through the same functions so the two can never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+SECRET_KEYS = ('access_token', 'user_token')
+
+
+def mask(value: str | None) -> str:
+    """A token shown as its first 4 characters and its length; never the whole value."""
+    if not value:
+        return '(not set)'
+    if len(value) < 12:
+        return f'*** ({len(value)} chars)'
+    return f'{value[:4]}*** ({len(value)} chars)'
+
+
+@dataclass
+class Verification:
+    """Outcome of checking a token against the backend: ``ok``, ``rejected`` or ``unreachable``."""
+
+    status: str
+    detail: str
+    user: dict[str, Any] | None = None
+
+
+def verify_token(
+    host: str,
+    *,
+    access_token: str | None,
+    user_token: str | None = None,
+    tenant: str | None = None,
+    timeout: float = 5.0,
+) -> Verification:
+    """Ask the backend who the token belongs to (``GET /v2/users/me/``).
+
+    Never raises for network trouble: an unreachable backend is a result, since ``login`` still stores
+    the token then and ``doctor`` reports it as a warning.
+    """
+    from synapse_sdk.clients import exceptions as client_errors
+    from synapse_sdk.clients.backend_v2 import BackendV2Client
+
+    client = BackendV2Client(
+        host,
+        access_token=access_token,
+        drf_token=user_token,
+        tenant=tenant,
+        tenant_token_prefix=True,
+        timeout=timeout,
+        allow_insecure=True,
+    )
+    try:
+        me = client.users.me()
+    except (client_errors.AuthenticationError, client_errors.AuthorizationError) as exc:
+        return Verification('rejected', f'the backend at {host} rejected the token ({exc.status_code})')
+    except client_errors.ClientConnectionError as exc:
+        return Verification('unreachable', f'could not reach {host}: {type(exc).__name__}')
+    except client_errors.ClientError as exc:
+        return Verification('unreachable', f'{host} answered {getattr(exc, "status_code", "?")}: {exc}')
+    finally:
+        close = getattr(client, 'close', None)
+        if callable(close):
+            close()
+    user = me.model_dump(mode='json') if hasattr(me, 'model_dump') else dict(me)
+    who = user.get('email') or user.get('username') or user.get('name') or f'user {user.get("id", "?")}'
+    return Verification('ok', f'authenticated as {who}', user)

@@ -1,0 +1,96 @@
+"""``synapse login``: store a backend access token for the SDK and the CLI.
+
+The token is read without echo (a hidden prompt on a terminal, or ``--token-stdin`` from a pipe), so
+it never reaches the screen, the shell history or the process list. It is verified against the
+backend when reachable and written to ``~/.synapse/config.json`` with mode 0600.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from synapse_sdk.cli.errors import EXIT_INPUT, CliError
+from synapse_sdk.cli.options import debug_option, json_option
+from synapse_sdk.cli.output import get_output, is_interactive
+
+
+@click.command()
+@click.option(
+    '--host', metavar='URL', help='Backend URL (default: the stored host, else https://api.synapse.sh).'
+)
+@click.option('--tenant', metavar='CODE', help='Tenant code to send with every request.')
+@click.option(
+    '--token-stdin',
+    is_flag=True,
+    help='Read the token from standard input (for scripts: echo "$TOKEN" | synapse login --token-stdin).',
+)
+@click.option('--no-verify', is_flag=True, help='Store the token without checking it against the backend.')
+@json_option
+@debug_option
+def login(host: str | None, tenant: str | None, token_stdin: bool, no_verify: bool) -> None:
+    """Store a backend access token (read without echo) in ~/.synapse/config.json (mode 0600).
+
+    On a terminal the token is asked for with a hidden prompt. Without a terminal, pipe it in with
+    --token-stdin; the command never waits for input that cannot come.
+    """
+    from synapse_sdk.cli.commands.credentials import verify_token
+    from synapse_sdk.utils.auth import DEFAULT_HOST, config_path, load_config, save_config
+
+    out = get_output()
+    path = config_path()
+    stored = load_config(path)
+    host = (host or stored.get('host') or DEFAULT_HOST).rstrip('/')
+    if not host.startswith(('http://', 'https://')):
+        raise CliError(f'--host must be an http:// or https:// URL, got {host!r}', exit_code=EXIT_INPUT)
+
+    token = _read_token(token_stdin)
+    verified = None
+    if not no_verify:
+        result = verify_token(host, access_token=token, tenant=tenant or stored.get('tenant'))
+        if result.status == 'rejected':
+            raise CliError(
+                f'{result.detail}; nothing was saved.',
+                hint='Check the token (and --host / --tenant) and try again.',
+                kind='token_rejected',
+            )
+        if result.status == 'unreachable':
+            out.warn(f'Warning: {result.detail}; the token is saved without verification.')
+        verified = result
+    values = {'host': host, 'access_token': token}
+    if tenant is not None:
+        values['tenant'] = tenant
+    saved = save_config(values, path)
+    if out.json_mode:
+        out.emit_json(
+            {
+                'ok': True,
+                'host': host,
+                'config_path': str(saved),
+                'verified': verified.status == 'ok' if verified else False,
+                'user': verified.user if verified else None,
+            }
+        )
+        return
+    who = f' ({verified.detail})' if verified and verified.status == 'ok' else ''
+    out.success(f'Logged in to {host}{who}.')
+    out.echo(f'Credentials saved to {saved} (readable by you only).')
+
+
+def _read_token(token_stdin: bool) -> str:
+    if token_stdin:
+        token = sys.stdin.read().strip()
+        if not token:
+            raise CliError('--token-stdin was given but standard input was empty.', exit_code=EXIT_INPUT)
+    elif is_interactive():
+        token = click.prompt('Access token', hide_input=True, prompt_suffix=': ').strip()
+    else:
+        raise CliError(
+            'standard input is not a terminal, so the token cannot be asked for.',
+            hint='Pipe it in instead: echo "$SYNAPSE_TOKEN" | synapse login --token-stdin',
+            exit_code=EXIT_INPUT,
+        )
+    if any(c.isspace() for c in token):
+        raise CliError('the token contains whitespace; paste it as a single word.', exit_code=EXIT_INPUT)
+    return token

@@ -1,0 +1,124 @@
+"""``synapse plugin run``: run one action through `run_plugin`, the same path the SDK's API uses."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from synapse_sdk.cli.options import (
+    debug_option,
+    json_option,
+    lang_option,
+    parse_params,
+    plugin_source_options,
+    resolve_plugin_source,
+)
+from synapse_sdk.cli.output import get_output
+
+
+@click.command()
+@click.argument('action')
+@plugin_source_options
+@click.option(
+    '--params',
+    'params_text',
+    metavar='JSON|@FILE',
+    help='Action params as a JSON object, or @file.json to read them from a file.',
+)
+@click.option(
+    '--mode',
+    '-m',
+    type=click.Choice(['local', 'task', 'job']),
+    default='local',
+    show_default=True,
+    help='local: this process; task: a Ray actor; job: a Ray job (returns its id).',
+)
+@click.option(
+    '--ray-address',
+    metavar='ADDRESS',
+    help='Ray cluster for --mode task (e.g. ray://host:10001) or '
+    'the Ray dashboard for --mode job (e.g. http://host:8265).',
+)
+@lang_option
+@json_option
+@debug_option
+def run(
+    action: str,
+    plugin_path: Path | None,
+    plugin_module: str | None,
+    params_text: str | None,
+    mode: str,
+    ray_address: str | None,
+    language: str,
+) -> None:
+    """Run ACTION of the plugin in the current directory (or --path DIR / --plugin MODULE).
+
+    \b
+    Examples:
+      synapse plugin run train --params '{"epochs": 10}'
+      synapse plugin run train -l ko --params @params.json
+      synapse plugin run greet --path examples/hello_plugin --params '{"name": "Ada"}' --json
+
+    Logs and progress are written to stderr (a progress bar on a terminal, plain lines otherwise);
+    the result to stdout. With --json, stdout holds one JSON object and nothing else.
+    """
+    from synapse_sdk.cli.messages import t
+
+    out = get_output()
+    source = resolve_plugin_source(plugin_path, plugin_module)
+    params = parse_params(params_text)
+    if plugin_module is not None and '' not in sys.path and str(Path.cwd()) not in sys.path:
+        # Like `python -m`, make modules of the current directory importable for --plugin.
+        sys.path.insert(0, str(Path.cwd()))
+
+    executor_kwargs: dict = {'language': language}
+    if mode == 'local':
+        executor_kwargs['console'] = sys.stderr
+    if ray_address:
+        executor_kwargs['ray_address' if mode == 'task' else 'dashboard_address'] = ray_address
+
+    from synapse_sdk.plugins.runner import run_plugin
+
+    label = plugin_module or source
+    out.echo(t('cli.run.start', language, action=action, plugin=label, mode=mode), err=True)
+    started = time.monotonic()
+    outcome = _run(run_plugin, source, action, params, mode, executor_kwargs)
+    seconds = time.monotonic() - started
+
+    if mode == 'job':
+        if out.json_mode:
+            out.emit_json({'ok': True, 'action': action, 'mode': mode, 'job_id': outcome})
+            return
+        out.success(t('cli.run.job_submitted', language, action=action, job_id=outcome))
+        out.echo(t('cli.run.job_hint', language, job_id=outcome))
+        return
+    if out.json_mode:
+        out.emit_json(
+            {'ok': True, 'action': action, 'mode': mode, 'seconds': round(seconds, 3), 'result': outcome}
+        )
+        return
+    out.echo(t('cli.run.done', language, action=action, seconds=seconds), err=True, fg='green')
+    out.echo(t('cli.run.result', language), bold=True)
+    _print_result(out, outcome)
+
+
+def _run(run_plugin, source: str, action: str, params: dict, mode: str, executor_kwargs: dict):
+    from synapse_sdk.cli.errors import missing_dependency
+
+    try:
+        return run_plugin(source, action, params, mode=mode, **executor_kwargs)
+    except ImportError as exc:
+        if mode != 'local' and 'executors' in str(exc).lower():
+            raise missing_dependency(f'--mode {mode}', 'synapse-executors-ray', None) from exc
+        raise
+
+
+def _print_result(out, result) -> None:
+    import json
+
+    from synapse_sdk.cli.output import _json_default
+
+    out.echo(json.dumps(result, indent=2, ensure_ascii=False, default=_json_default))

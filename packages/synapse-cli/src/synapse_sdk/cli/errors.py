@@ -1,0 +1,161 @@
+"""Turning any failure into one readable paragraph and an exit code.
+
+Why: a plugin author running ``synapse plugin run`` wants to read what went wrong and where (the
+bad field, the config line, the missing package), not a 40-line traceback. The traceback is shown
+only with ``--debug``. In ``--json`` mode the same error is also written as one JSON object on stdout.
+
+Exit codes: 0 success, 1 the action or an operation failed, 2 bad input (usage, params, config,
+unknown action), 3 a required component is not installed, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import traceback
+from typing import Any
+
+import click
+
+__all__ = ['EXIT_FAILURE', 'EXIT_INPUT', 'EXIT_MISSING', 'CliError', 'from_exception', 'missing_dependency']
+
+EXIT_FAILURE = 1
+EXIT_INPUT = 2
+EXIT_MISSING = 3
+
+
+class CliError(click.ClickException):
+    """An error the CLI reports as ``Error: <message>`` plus optional detail lines and a hint."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        details: list[str] | None = None,
+        hint: str | None = None,
+        exit_code: int = EXIT_FAILURE,
+        kind: str = 'error',
+        data: dict[str, Any] | None = None,
+    ):
+        super().__init__(message)
+        self.details = list(details or [])
+        self.hint = hint
+        self.exit_code = exit_code
+        self.kind = kind
+        self.data = dict(data or {})
+        self.json_mode = False
+        self.language: str | None = None
+
+    def paragraph(self) -> str:
+        from synapse_sdk.cli.messages import t
+
+        lines = [f'{t("cli.error.prefix", self.language)}: {self.message}']
+        lines += [f'  - {d}' for d in self.details]
+        if self.hint:
+            lines.append(self.hint)
+        return '\n'.join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        error: dict[str, Any] = {'type': self.kind, 'message': self.message}
+        if self.details:
+            error['details'] = self.details
+        if self.hint:
+            error['hint'] = self.hint
+        error.update(self.data)
+        return {'ok': False, 'error': error}
+
+    def show(self, file: Any = None) -> None:
+        if self.json_mode:
+            import json
+
+            click.echo(json.dumps(self.to_json(), ensure_ascii=False))
+        click.echo(click.style(self.paragraph(), fg='red'), err=True)
+
+
+def missing_dependency(feature: str, distribution: str, exc: BaseException | None = None) -> CliError:
+    """The error for a command whose feature lives in a distribution that is not installed."""
+    cause = f' ({exc})' if exc else ''
+    return CliError(
+        f'{feature} needs the {distribution} distribution, which is not installed{cause}.',
+        hint=f'Install it with: pip install {distribution}',
+        exit_code=EXIT_MISSING,
+        kind='missing_dependency',
+    )
+
+
+def from_exception(exc: BaseException, *, debug: bool, language: str | None = None) -> CliError:
+    """Translate an exception raised by a command into a `CliError` (printing the traceback if `debug`)."""
+    if debug:
+        click.echo(''.join(traceback.format_exception(exc)).rstrip(), err=True)
+    if isinstance(exc, CliError):
+        exc.language = exc.language or language
+        return exc
+    error = _translate(exc, language)
+    error.language = language
+    if not debug and error.exit_code == EXIT_FAILURE and error.hint is None:
+        from synapse_sdk.cli.messages import t
+
+        error.hint = t('cli.error.debug_hint', language)
+    return error
+
+
+def _translate(exc: BaseException, language: str | None) -> CliError:
+    try:
+        from synapse_sdk.plugins import errors as plugin_errors
+    except ImportError:  # pragma: no cover - synapse-core is a declared dependency
+        plugin_errors = None
+    if plugin_errors is not None:
+        error = _translate_plugin_error(exc, plugin_errors, language)
+        if error is not None:
+            return error
+    if isinstance(exc, ModuleNotFoundError):
+        return CliError(
+            f'a required module is not installed: {exc.name or exc}.',
+            hint='Install the missing package (synapse doctor lists what is installed).',
+            exit_code=EXIT_MISSING,
+            kind='missing_dependency',
+        )
+    if isinstance(exc, FileNotFoundError | NotADirectoryError | IsADirectoryError | PermissionError):
+        return CliError(str(exc), exit_code=EXIT_INPUT, kind=type(exc).__name__)
+    message = str(exc).strip() or type(exc).__name__
+    return CliError(f'{type(exc).__name__}: {message}', kind=type(exc).__name__)
+
+
+def _translate_plugin_error(exc: BaseException, errors: Any, language: str | None) -> CliError | None:
+    from synapse_sdk.cli.messages import t
+
+    if isinstance(exc, errors.ParamsValidationError):
+        return CliError(
+            t('cli.error.params', language, action=exc.action, count=len(exc.errors)).rstrip(':'),
+            details=[f'{e["loc"] or "<root>"}: {e["msg"]}' for e in exc.errors],
+            exit_code=EXIT_INPUT,
+            kind='params_validation',
+            data={'action': exc.action, 'errors': exc.errors},
+        )
+    if isinstance(exc, errors.ConfigError):
+        details = []
+        for key, line, msg in exc.problems:
+            where = f'line {line}: ' if line else ''
+            details.append(f'{where}{key + ": " if key else ""}{msg}')
+        return CliError(
+            f'invalid plugin config {exc.path}',
+            details=details,
+            exit_code=EXIT_INPUT,
+            kind='config',
+            data={'path': exc.path},
+        )
+    if isinstance(exc, errors.ActionExecutionError):
+        original = exc.original
+        return CliError(
+            f"action '{exc.action}' failed: {type(original).__name__}: {original}",
+            kind='action_failed',
+            data={'action': exc.action, 'exception': type(original).__name__},
+        )
+    input_errors = tuple(
+        getattr(errors, name)
+        for name in ('ActionNotFoundError', 'PluginNotFoundError', 'InvalidModeError', 'EntrypointError')
+        if hasattr(errors, name)
+    )
+    if isinstance(exc, input_errors):
+        return CliError(str(exc), exit_code=EXIT_INPUT, kind=type(exc).__name__)
+    if isinstance(exc, errors.PluginError):
+        return CliError(str(exc), kind=type(exc).__name__)
+    return None

@@ -1,0 +1,126 @@
+"""Options shared by several commands, so each is spelled and behaves the same everywhere."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from synapse_sdk.cli.output import get_state
+
+F = TypeVar('F', bound=Callable[..., Any])
+
+
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        get_state(ctx).debug = True
+
+
+def _set_json(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        get_state(ctx).json = True
+
+
+def _set_language(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+    from synapse_sdk.cli.messages import resolve_cli_language
+
+    language = resolve_cli_language(value)
+    get_state(ctx).language = language
+    return language
+
+
+debug_option = click.option(
+    '--debug',
+    is_flag=True,
+    expose_value=False,
+    callback=_set_debug,
+    help='Show the full traceback when something fails.',
+)
+
+json_option = click.option(
+    '--json',
+    'json_output',
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_set_json,
+    help='Print one JSON object with the result on stdout (human text goes to stderr).',
+)
+
+lang_option = click.option(
+    '--lang',
+    '-l',
+    'language',
+    metavar='en|ko',
+    callback=_set_language,
+    help='Language of messages (default: $SYNAPSE_LANGUAGE, else en).',
+)
+
+
+def plugin_source_options(func: F) -> F:
+    """``--path DIR`` / ``--plugin MODULE``: which plugin a command works on (default: the current dir)."""
+    func = click.option(
+        '--plugin',
+        '-p',
+        'plugin_module',
+        metavar='MODULE',
+        help='Importable Python module holding @action functions or BaseAction classes.',
+    )(func)
+    func = click.option(
+        '--path',
+        'plugin_path',
+        type=click.Path(file_okay=True, dir_okay=True, path_type=Path),
+        help='Plugin directory with a config.yaml (default: the current directory).',
+    )(func)
+    return func
+
+
+def resolve_plugin_source(plugin_path: Path | None, plugin_module: str | None) -> str:
+    """The first argument for `run_plugin` / discovery: a config directory or a module name."""
+    if plugin_path is not None and plugin_module is not None:
+        raise click.UsageError('pass either --path or --plugin, not both')
+    if plugin_module is not None:
+        return plugin_module
+    path = (plugin_path or Path.cwd()).expanduser()
+    if not path.exists():
+        raise click.BadParameter(f'{path} does not exist', param_hint="'--path'")
+    if path.is_dir() and not (path / 'config.yaml').is_file():
+        where = 'the current directory' if plugin_path is None else str(path)
+        raise click.UsageError(
+            f'no config.yaml in {where}. Run this command from a plugin directory, '
+            'or pass --path DIR (a plugin directory) or --plugin MODULE (a Python module).'
+        )
+    return str(path.resolve())
+
+
+def parse_params(value: str | None) -> dict[str, Any]:
+    """``--params`` as inline JSON or ``@file.json``; must decode to a JSON object."""
+    if value is None or value.strip() == '':
+        return {}
+    source = 'the --params value'
+    text = value
+    if value.startswith('@'):
+        file = Path(value[1:]).expanduser()
+        source = str(file)
+        try:
+            text = file.read_text(encoding='utf-8')
+        except OSError as exc:
+            raise click.BadParameter(
+                f'cannot read {file}: {exc.strerror or exc}', param_hint="'--params'"
+            ) from None
+    try:
+        params = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise click.BadParameter(
+            f'{source} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})',
+            param_hint="'--params'",
+        ) from None
+    if not isinstance(params, dict):
+        raise click.BadParameter(
+            f'{source} must be a JSON object like {{"epochs": 10}}, got {type(params).__name__}',
+            param_hint="'--params'",
+        )
+    return params

@@ -1,0 +1,119 @@
+"""Fixtures for the CLI tests: an isolated home directory, a click runner, small plugins on disk.
+
+No test touches the real ``~/.synapse``: HOME and ``SYNAPSE_CONFIG_PATH`` point into a temp dir and
+every ``SYNAPSE_*`` variable of the developer's shell is removed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from synapse_sdk.cli.main import cli
+
+SYNAPSE_EXE = Path(sys.executable).parent / 'synapse'
+
+
+@pytest.fixture(autouse=True)
+def isolated_home(tmp_path, monkeypatch):
+    home = tmp_path / 'home'
+    home.mkdir()
+    for name in list(os.environ):
+        if name.startswith('SYNAPSE_'):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv('HOME', str(home))
+    monkeypatch.setenv('SYNAPSE_CONFIG_PATH', str(home / '.synapse' / 'config.json'))
+    monkeypatch.delenv('NO_COLOR', raising=False)
+    return home
+
+
+@pytest.fixture
+def config_file(isolated_home) -> Path:
+    return isolated_home / '.synapse' / 'config.json'
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def invoke(runner):
+    """``invoke('plugin', 'run', ...)`` -> click `Result` (stdout and stderr kept apart)."""
+
+    def _invoke(*args: str, input: str | None = None, env: dict[str, str] | None = None):
+        return runner.invoke(cli, list(args), input=input, env=env, catch_exceptions=False)
+
+    return _invoke
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The current (isolated) environment for a `synapse` subprocess."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith('PYTEST_')}
+    env.update(extra)
+    return env
+
+
+ACTIONS_TEMPLATE = """
+from pydantic import BaseModel, Field
+
+from synapse_sdk.plugins.decorators import action
+
+
+class GreetParams(BaseModel):
+    name: str = Field(description='Who to greet')
+    times: int = Field(default=3, ge=1)
+
+
+@action(name='greet', description='Greets someone', params=GreetParams)
+def greet(params: GreetParams, ctx) -> dict:
+    for i in range(params.times):
+        ctx.set_progress(i + 1, params.times, 'greeting')
+    ctx.log_message({'en': f'Hello {params.name}!', 'ko': f'안녕하세요 {params.name}님!'}, 'info')
+    return {'message': f'Hello {params.name}!'}
+
+
+@action(name='fail', description='Always fails')
+def fail(params, ctx) -> dict:
+    raise RuntimeError('the disk is full')
+"""
+
+
+@pytest.fixture
+def make_plugin(tmp_path):
+    """Write a plugin directory (config.yaml + an actions module with a unique name); return its path."""
+
+    def _make(name: str = 'hello', actions_source: str = ACTIONS_TEMPLATE) -> Path:
+        module = f'cli_test_actions_{uuid.uuid4().hex[:8]}'
+        root = tmp_path / name
+        root.mkdir()
+        (root / f'{module}.py').write_text(textwrap.dedent(actions_source), encoding='utf-8')
+        (root / 'config.yaml').write_text(
+            textwrap.dedent(
+                f"""\
+                name: {name.title()} Plugin
+                code: {name}
+                version: 0.1.0
+                category: custom
+                description: A test plugin
+                actions:
+                  greet:
+                    entrypoint: {module}:greet
+                    method: task
+                    description: Greets someone
+                  fail:
+                    entrypoint: {module}:fail
+                    method: task
+                """
+            ),
+            encoding='utf-8',
+        )
+        return root
+
+    return _make

@@ -1,0 +1,114 @@
+"""The root command: help, version, lazy loading, error rendering."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from synapse_sdk.cli.versions import installed_distributions
+
+from .conftest import SYNAPSE_EXE, subprocess_env
+
+HEAVY = (
+    'pydantic',
+    'yaml',
+    'requests',
+    'ray',
+    'boto3',
+    'numpy',
+    'urllib3',
+    'synapse_sdk.plugins',
+    'synapse_sdk.clients',
+)
+
+
+def test_help_lists_every_command(invoke):
+    result = invoke('--help')
+    assert result.exit_code == 0
+    for command in ('plugin', 'convert', 'login', 'config', 'doctor'):
+        assert f'  {command} ' in result.stdout
+
+
+def test_plugin_help_lists_subcommands(invoke):
+    result = invoke('plugin', '--help')
+    assert result.exit_code == 0
+    for command in ('run', 'list', 'validate', 'create', 'publish', 'job'):
+        assert f'  {command} ' in result.stdout
+
+
+def test_version_lists_installed_distributions(invoke):
+    result = invoke('--version')
+    assert result.exit_code == 0
+    installed = {name: v for name, v in installed_distributions().items() if v}
+    assert 'synapse-cli' in installed and 'synapse-core' in installed
+    for name, version in installed.items():
+        assert any(line.split() == [name, version] for line in result.stdout.splitlines()), name
+
+
+def _modules_after(*args: str) -> set[str]:
+    code = (
+        'import sys\n'
+        'from synapse_sdk.cli.main import main\n'
+        'try:\n'
+        f'    main({list(args)!r})\n'
+        'except SystemExit:\n'
+        '    pass\n'
+        'sys.stderr.write("\\n".join(sorted(sys.modules)))\n'
+    )
+    proc = subprocess.run(
+        [sys.executable, '-c', code], capture_output=True, text=True, env=subprocess_env(), check=True
+    )
+    return set(proc.stderr.split())
+
+
+def test_help_and_version_import_no_heavy_library():
+    for args in (['--help'], ['--version'], ['plugin', '--help']):
+        loaded = _modules_after(*args)
+        assert 'click' in loaded  # the probe itself works
+        heavy = sorted(m for m in loaded if any(m == h or m.startswith(h + '.') for h in HEAVY))
+        assert heavy == [], (args, heavy)
+
+
+def test_console_script_runs():
+    proc = subprocess.run(
+        [str(SYNAPSE_EXE), '--version'], capture_output=True, text=True, env=subprocess_env()
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert 'synapse-cli' in proc.stdout
+
+
+def test_unknown_command_is_a_usage_error(invoke):
+    result = invoke('nope')
+    assert result.exit_code == 2
+    assert "No such command 'nope'" in result.stderr
+
+
+def test_unexpected_error_is_one_paragraph_without_traceback(invoke, make_plugin):
+    plugin = make_plugin()
+    result = invoke('plugin', 'run', 'fail', '--path', str(plugin))
+    assert result.exit_code == 1
+    assert 'Traceback' not in result.stderr
+    assert "action 'fail' failed: RuntimeError: the disk is full" in result.stderr
+    assert '--debug' in result.stderr
+    debug = invoke('plugin', 'run', 'fail', '--path', str(plugin), '--debug')
+    assert debug.exit_code == 1
+    assert 'Traceback (most recent call last)' in debug.stderr
+    assert 'the disk is full' in debug.stderr
+
+
+def test_root_debug_flag_and_env(invoke, make_plugin):
+    plugin = make_plugin()
+    assert 'Traceback' in invoke('--debug', 'plugin', 'run', 'fail', '--path', str(plugin)).stderr
+    result = invoke('plugin', 'run', 'fail', '--path', str(plugin), env={'SYNAPSE_DEBUG': '1'})
+    assert 'Traceback' in result.stderr
+
+
+def test_json_error_is_machine_readable(invoke, make_plugin):
+    plugin = make_plugin()
+    result = invoke('plugin', 'run', 'fail', '--path', str(plugin), '--json')
+    assert result.exit_code == 1
+    payload = json.loads(result.stdout)
+    assert payload['ok'] is False
+    assert payload['error']['type'] == 'action_failed'
+    assert 'the disk is full' in payload['error']['message']
