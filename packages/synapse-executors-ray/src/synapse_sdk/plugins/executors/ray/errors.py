@@ -1,0 +1,108 @@
+"""Exceptions raised by the Ray executors.
+
+All derive from the core's `PluginError` (so ``except PluginError`` still catches everything) and from
+the builtin a caller would expect: a refused working dir is a `ValueError`, a job that failed or never
+started is a `RuntimeError` through `ExecutionError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from synapse_sdk.plugins.errors import ExecutionError, PluginError
+
+__all__ = [
+    'ActorDiedError',
+    'JobFailedError',
+    'JobPendingTimeoutError',
+    'JobStoppedError',
+    'RayExecutorError',
+    'RemoteActionError',
+    'WorkingDirTooLargeError',
+]
+
+
+class RayExecutorError(ExecutionError):
+    """Base class for failures of the Ray machinery around an action (not of the action itself)."""
+
+
+class WorkingDirTooLargeError(PluginError, ValueError):
+    """The working dir is over Ray's package limit; `largest` lists its biggest entries.
+
+    `largest` holds ``(relative path, bytes)`` pairs, biggest first, so the user sees at once what to
+    exclude (``excludes=[...]``, ``.gitignore`` or ``.rayignore``).
+    """
+
+    def __init__(self, path: str, total: int, limit: int, largest: Sequence[tuple[str, int]]):
+        self.path = path
+        self.total = total
+        self.limit = limit
+        self.largest = list(largest)
+        lines = [
+            f'Working dir {path} holds {_mib(total)} after exclusions, over the {_mib(limit)} limit Ray '
+            'accepts for an uploaded package. Largest paths:'
+        ]
+        lines += [f'  {_mib(size):>12}  {rel}' for rel, size in self.largest]
+        lines.append(
+            'Exclude them with excludes=[...] (gitignore-style patterns), a .gitignore or .rayignore file, '
+            'or ship large files through storage instead.'
+        )
+        super().__init__('\n'.join(lines))
+
+
+class ActorDiedError(RayExecutorError):
+    """The actor running an action died (killed, out of memory, node lost) before the call returned.
+
+    The executor has already discarded the dead actor; the next call creates a fresh one.
+    """
+
+
+class RemoteActionError(ExecutionError):
+    """An action failed on Ray with an exception that could not be rebuilt in this process.
+
+    `type_name` is the remote exception's qualified class name and `remote_traceback` its formatted
+    traceback (also attached as a note, so it prints with the error).
+    """
+
+    def __init__(self, type_name: str, message: str, remote_traceback: str = ''):
+        self.type_name = type_name
+        self.remote_message = message
+        self.remote_traceback = remote_traceback
+        super().__init__(f'{type_name}: {message}')
+
+    def __reduce__(self):
+        return (type(self), (self.type_name, self.remote_message, self.remote_traceback))
+
+
+class JobFailedError(RayExecutorError):
+    """A Ray job ended FAILED. `job_id`, `status`, `message` and the tail of its `logs` are kept."""
+
+    def __init__(self, job_id: str, status: str, message: str, logs_tail: str = ''):
+        self.job_id = job_id
+        self.status = status
+        self.message = message
+        self.logs_tail = logs_tail
+        text = f'Ray job {job_id} ended {status}: {message}'
+        if logs_tail:
+            text += f'\n--- last lines of the job log ---\n{logs_tail}'
+        super().__init__(text)
+
+
+class JobStoppedError(JobFailedError):
+    """A Ray job was stopped before it produced a result."""
+
+
+class JobPendingTimeoutError(RayExecutorError):
+    """A Ray job stayed PENDING longer than allowed; `diagnosis` lists the likely reasons."""
+
+    def __init__(self, job_id: str, waited: float, diagnosis: Sequence[str]):
+        self.job_id = job_id
+        self.waited = waited
+        self.diagnosis = list(diagnosis)
+        lines = [f'Ray job {job_id} is still PENDING after {waited:.0f}s. Likely reasons:']
+        lines += [f'  - {d}' for d in self.diagnosis]
+        super().__init__('\n'.join(lines))
+
+
+def _mib(n: int) -> str:
+    return f'{n / 2**20:.1f} MiB'

@@ -1,0 +1,335 @@
+"""`RayActorExecutor`: run actions on warm Ray actors (the ``task`` mode of `run_plugin`).
+
+One actor is created lazily per (plugin, resources, runtime env) and reused by every later call,
+across executor instances of this process, so a warm call costs one actor method call. The actor
+builds each run's `RuntimeContext` inside the worker through the core's `execute_action` (the "Ray
+task" context site): clients come from the worker's environment, never from the submitter's objects.
+
+Secrets (tokens) travel as a call argument and are put into the actor's process environment for the
+run; they never enter the actor's runtime env, which Ray shows in the dashboard (see `env`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import threading
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from synapse_sdk.plugins.executors.ray.connection import ensure_ray, is_client_address
+from synapse_sdk.plugins.executors.ray.errors import ActorDiedError, RayExecutorError
+from synapse_sdk.plugins.executors.ray.remote_errors import capture_exception, restore_exception
+from synapse_sdk.plugins.executors.ray.runtime_env import RuntimeEnvPlan, plan_runtime_env, upload_working_dir
+from synapse_sdk.plugins.executors.ray.workdir import MAX_WORKING_DIR_BYTES
+
+__all__ = ['ActionActor', 'RayActorExecutor', 'is_retry_safe']
+
+logger = logging.getLogger('synapse_sdk.plugins.executors.ray')
+
+
+def is_retry_safe(action: Any) -> bool:
+    """Whether an action declared it may run twice (``retry_safe = True`` on the class or function)."""
+    return bool(getattr(action, 'retry_safe', False))
+
+
+class ActionActor:
+    """The actor's class: runs actions in the worker process. Not for direct use."""
+
+    def __init__(self) -> None:
+        self._secret_names: set[str] = set()
+        self._loaded: dict[str, Any] = {}
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def _load(self, target: Any) -> Any:
+        if not isinstance(target, str):
+            return target
+        found = self._loaded.get(target)
+        if found is None:
+            from synapse_sdk.plugins.loading import load_entrypoint
+
+            found = self._loaded[target] = load_entrypoint(target, plugin_dir=os.getcwd())
+        return found
+
+    def _apply_secrets(self, secrets: Mapping[str, str]) -> None:
+        for name in self._secret_names - set(secrets):
+            os.environ.pop(name, None)
+        os.environ.update(secrets)
+        self._secret_names = set(secrets)
+
+    def retry_safe(self, target: Any) -> bool:
+        try:
+            return is_retry_safe(self._load(target))
+        except Exception:
+            return False
+
+    def run(self, target: Any, params: Any, call: dict[str, Any]) -> tuple[str, Any]:
+        """Run one action; returns ``('ok', result)`` or ``('error', captured exception)``."""
+        from synapse_sdk.plugins.execution import execute_action
+
+        self._apply_secrets(call.get('secrets') or {})
+        try:
+            action = self._load(target)
+            result = execute_action(
+                action,
+                params,
+                name=call.get('name'),
+                env=call.get('env'),
+                job_id=call.get('job_id'),
+                language=call.get('language'),
+                checkpoint=call.get('checkpoint'),
+            )
+        except Exception as exc:
+            return 'error', capture_exception(exc)
+        return 'ok', result
+
+
+# Actors shared by every executor of this process: {pool key: actor handle}.
+_POOL: dict[tuple, Any] = {}
+_POOL_LOCK = threading.Lock()
+
+
+class RayActorExecutor:
+    """Runs actions on a warm Ray actor and returns their validated, JSON-compatible results.
+
+    Args:
+        env: Values for ``ctx.env`` in the worker (default: the worker's environment). They also
+            travel to the worker's process environment: public ones through the runtime env,
+            secret-looking ones (``*_TOKEN``, ``*PASSWORD*`` ...) as a call argument.
+        job_id: Backend job id; with credentials in the worker, logs/progress go to that job.
+        language: Language of user-facing messages (``'en'``, ``'ko'``).
+        ray_address: Cluster to connect to (``host:6379``, ``'auto'``, ``ray://host:10001``); None
+            reuses an existing ``ray.init`` or starts a local Ray.
+        runtime_env: A Ray runtime env merged with what the executor adds.
+        working_dir: Plugin directory shipped to the worker (size-checked, see `check_working_dir`);
+            the actor runs in it, so ``'module:Name'`` entrypoints import from it.
+        requirements_file: pip requirements (default ``<working_dir>/requirements.txt`` if present).
+        num_cpus, num_gpus, memory, resources: The actor's Ray resources.
+        env_allowlist: More variable names to copy from this process's environment to the worker,
+            besides `DEFAULT_ENV_ALLOWLIST`.
+        excludes: Gitignore-style patterns left out of the working dir (beside the defaults).
+        max_retries: How many times a call is retried on a fresh actor when the actor dies under a
+            retry-safe action. Other actions fail with `ActorDiedError`; the next call gets a new actor.
+        timeout: Seconds to wait for a call (None: no limit).
+    """
+
+    def __init__(
+        self,
+        env: Mapping[str, Any] | None = None,
+        job_id: str | None = None,
+        language: str | None = None,
+        *,
+        ray_address: str | None = None,
+        runtime_env: Mapping[str, Any] | None = None,
+        working_dir: str | os.PathLike[str] | None = None,
+        requirements_file: str | os.PathLike[str] | None = None,
+        num_cpus: float = 1,
+        num_gpus: float = 0,
+        memory: int | None = None,
+        resources: Mapping[str, float] | None = None,
+        env_allowlist: Iterable[str] = (),
+        excludes: Iterable[str] = (),
+        default_excludes: bool = True,
+        max_working_dir_bytes: int = MAX_WORKING_DIR_BYTES,
+        max_retries: int = 1,
+        timeout: float | None = None,
+        checkpoint: Mapping[str, Any] | None = None,
+    ):
+        self.env = dict(env) if env is not None else None
+        self.job_id = job_id
+        self.language = language
+        self.ray_address = ray_address
+        self.working_dir = str(working_dir) if working_dir is not None else None
+        self.num_cpus = num_cpus
+        self.num_gpus = num_gpus
+        self.memory = memory
+        self.resources = dict(resources or {})
+        self.max_retries = max_retries
+        self.timeout = timeout
+        self.checkpoint = dict(checkpoint) if checkpoint is not None else None
+        # Measured now so a too-large working dir is refused before anything starts on Ray.
+        self._plan: RuntimeEnvPlan = plan_runtime_env(
+            runtime_env=runtime_env,
+            working_dir=working_dir,
+            requirements_file=requirements_file,
+            env=self.env,
+            env_allowlist=env_allowlist,
+            excludes=excludes,
+            default_excludes=default_excludes,
+            max_working_dir_bytes=max_working_dir_bytes,
+        )
+        self._actor_runtime_env: dict[str, Any] | None = None
+        self._used: set[tuple] = set()
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return (
+            f'RayActorExecutor(working_dir={self.working_dir!r}, num_cpus={self.num_cpus}, '
+            f'num_gpus={self.num_gpus}, env={sorted(self._plan.worker_env.names)})'
+        )
+
+    # -- public API -----------------------------------------------------------------------------
+    def execute(self, action: Any, params: Any = None, *, name: str | None = None) -> Any:
+        """Run `action` (a `BaseAction` subclass, an `@action` function or a ``'module:Name'``
+        entrypoint) with `params` on the warm actor; return its JSON-compatible result.
+
+        Raises what local mode raises (`ParamsValidationError`, `ActionExecutionError` with the
+        original exception as ``__cause__``), with the worker's traceback attached as a note;
+        `ActorDiedError` when the actor died under a non-retry-safe action.
+        """
+        ray = self._ray()
+        from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError, WorkerCrashedError
+
+        call = {
+            'name': name,
+            'env': self._ctx_env(),
+            'secrets': dict(self._plan.worker_env.secret),
+            'job_id': self.job_id,
+            'language': self.language,
+            'checkpoint': self.checkpoint,
+        }
+        key = self._key(action)
+        attempts = 0
+        while True:
+            actor = self._actor(key)
+            try:
+                status, value = ray.get(actor.run.remote(action, params, call), timeout=self.timeout)
+            except (RayActorError, WorkerCrashedError) as exc:
+                self._discard(key, actor)
+                if attempts < self.max_retries and self._retry_safe(key, action):
+                    attempts += 1
+                    logger.warning(
+                        'Ray actor died under retry-safe action %s; retrying on a new actor', action
+                    )
+                    continue
+                raise ActorDiedError(
+                    f'The Ray actor running {_describe(action)} died before the call returned '
+                    f'({type(exc).__name__}). The action was not retried because it is not declared '
+                    'retry-safe (retry_safe = True); the next call starts a new actor.'
+                ) from exc
+            except GetTimeoutError as exc:
+                # A running call cannot be interrupted inside a sync actor: drop the busy actor.
+                self._discard(key, actor)
+                raise TimeoutError(
+                    f'{_describe(action)} did not finish within {self.timeout}s on Ray'
+                ) from exc
+            except RayTaskError as exc:  # the actor machinery itself failed (e.g. unpicklable params)
+                raise RayExecutorError(f'Ray could not run {_describe(action)}: {exc}') from exc
+            if status == 'ok':
+                return value
+            raise restore_exception(value)
+
+    def shutdown(self) -> None:
+        """Kill the actors this executor used (others' stay warm). Safe to call twice."""
+        if not self._used:
+            return
+        import ray
+
+        with _POOL_LOCK:
+            for key in list(self._used):
+                actor = _POOL.pop(key, None)
+                if actor is not None and ray.is_initialized():
+                    with contextlib.suppress(Exception):  # already dead
+                        ray.kill(actor, no_restart=True)
+            self._used.clear()
+
+    def __enter__(self) -> RayActorExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+    # -- internals ------------------------------------------------------------------------------
+    def _ray(self) -> Any:
+        job_level = None
+        if is_client_address(self.ray_address):
+            job_level = self._plan.runtime_env
+        return ensure_ray(self.ray_address, runtime_env=job_level)
+
+    def _ctx_env(self) -> dict[str, str] | None:
+        if self.env is None:
+            return None
+        we = self._plan.worker_env
+        return {**we.public, **we.secret}
+
+    def _runtime_env(self) -> dict[str, Any]:
+        with self._lock:
+            if self._actor_runtime_env is None:
+                renv = self._plan.runtime_env
+                if is_client_address(self.ray_address):
+                    # Ray Client: the working dir was shipped with ray.init at job level.
+                    renv = {k: v for k, v in renv.items() if k not in ('working_dir', 'excludes')}
+                else:
+                    renv = upload_working_dir(renv)
+                self._actor_runtime_env = renv
+            return self._actor_runtime_env
+
+    def _key(self, action: Any) -> tuple:
+        import ray
+
+        plugin = self.working_dir or _plugin_of(action)
+        renv = json.dumps(self._runtime_env(), sort_keys=True, default=str)
+        resources = (self.num_cpus, self.num_gpus, self.memory, tuple(sorted(self.resources.items())))
+        cluster = ray.get_runtime_context().get_job_id()
+        return (cluster, plugin, resources, hashlib.sha256(renv.encode()).hexdigest())
+
+    def _actor(self, key: tuple) -> Any:
+        with _POOL_LOCK:
+            actor = _POOL.get(key)
+            if actor is None:
+                actor = _POOL[key] = self._create_actor()
+            self._used.add(key)
+            return actor
+
+    def _create_actor(self) -> Any:
+        import ray
+
+        options: dict[str, Any] = {
+            'num_cpus': self.num_cpus,
+            'num_gpus': self.num_gpus,
+            'max_restarts': 0,
+            'max_concurrency': 1,
+            'runtime_env': self._runtime_env(),
+        }
+        if self.memory:
+            options['memory'] = self.memory
+        if self.resources:
+            options['resources'] = self.resources
+        return ray.remote(ActionActor).options(**options).remote()
+
+    def _discard(self, key: tuple, actor: Any) -> None:
+        import ray
+
+        with _POOL_LOCK:
+            if _POOL.get(key) is actor:
+                del _POOL[key]
+        with contextlib.suppress(Exception):
+            ray.kill(actor, no_restart=True)
+
+    def _retry_safe(self, key: tuple, action: Any) -> bool:
+        if not isinstance(action, str):
+            return is_retry_safe(action)
+        # An entrypoint may only be importable in the worker: ask a (fresh) actor.
+        import ray
+
+        try:
+            return bool(ray.get(self._actor(key).retry_safe.remote(action), timeout=60))
+        except Exception:
+            return False
+
+
+def _plugin_of(action: Any) -> str:
+    if isinstance(action, str):
+        return action.replace(':', '.').split('.', 1)[0]
+    return (getattr(action, '__module__', '') or '').split('.', 1)[0]
+
+
+def _describe(action: Any) -> str:
+    if isinstance(action, str):
+        return f'action {action!r}'
+    return f'action {getattr(action, "__qualname__", action)!r}'

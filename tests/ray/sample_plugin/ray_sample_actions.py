@@ -1,0 +1,122 @@
+"""Sample actions for the Ray executor tests (imported by workers from the working dir)."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from pathlib import Path
+
+from pydantic import BaseModel, Field
+
+from synapse_sdk.plugins import BaseAction, RuntimeContext, action
+
+
+class AddParams(BaseModel):
+    a: int
+    b: int = 0
+
+
+class AddResult(BaseModel):
+    total: int
+    path: Path
+
+
+@action(name='add', params=AddParams, result=AddResult)
+def add(params: AddParams, ctx: RuntimeContext) -> AddResult:
+    ctx.log_message(f'adding {params.a} and {params.b}')
+    # A Path in the result: every mode must return the same JSON-compatible value.
+    return AddResult(total=params.a + params.b, path=Path('/out') / str(params.a))
+
+
+class SummarizeParams(BaseModel):
+    values: list[float] = Field(min_length=1)
+    label: str = 'values'
+
+
+class SummarizeResult(BaseModel):
+    label: str
+    count: int
+    mean: float
+
+
+class SummarizeAction(BaseAction[SummarizeParams]):
+    action_name = 'summarize'
+    result_model = SummarizeResult
+
+    def execute(self) -> SummarizeResult:
+        n = len(self.params.values)
+        for i in range(n):
+            self.set_progress(i + 1, n, 'summarize')
+        return SummarizeResult(label=self.params.label, count=n, mean=sum(self.params.values) / n)
+
+
+class FailParams(BaseModel):
+    reason: str = 'boom'
+
+
+def _deep_helper_that_raises(reason: str) -> None:
+    raise ValueError(f'sample failure: {reason}')
+
+
+@action(name='fail', params=FailParams)
+def fail(params: FailParams, ctx: RuntimeContext) -> dict:
+    _deep_helper_that_raises(params.reason)
+    return {}
+
+
+class ChattyParams(BaseModel):
+    lines: int = 5
+    interval: float = 0.5
+
+
+@action(name='chatty', params=ChattyParams)
+def chatty(params: ChattyParams, ctx: RuntimeContext) -> dict:
+    for i in range(params.lines):
+        ctx.log_message(f'chatty line {i}')
+        time.sleep(params.interval)
+    return {'lines': params.lines}
+
+
+@action(name='whoami')
+def whoami(params: dict, ctx: RuntimeContext) -> dict:
+    """Report what the worker's context was built with (never the token itself)."""
+    token = os.environ.get('SYNAPSE_ACCESS_TOKEN', '')
+    return {
+        'pid': os.getpid(),
+        'client': type(ctx.client).__name__ if ctx.client is not None else None,
+        'v2_client': type(ctx.v2_client).__name__ if ctx.v2_client is not None else None,
+        'language': ctx.language,
+        'job_id': ctx.job_id,
+        'token_sha': hashlib.sha256(token.encode()).hexdigest()[:16] if token else None,
+        'env_has_token': 'SYNAPSE_ACCESS_TOKEN' in ctx.env,
+        'host': os.environ.get('SYNAPSE_HOST'),
+        'leaked': os.environ.get('SYNAPSE_TEST_NOT_ALLOWED'),
+    }
+
+
+class SleepParams(BaseModel):
+    marker: str
+    seconds: float = 30
+
+
+def _sleep_until_killed(params: SleepParams) -> dict:
+    marker = Path(params.marker)
+    if marker.exists():  # second attempt (after the first actor was killed): finish at once
+        return {'attempt': 2, 'pid': os.getpid()}
+    marker.write_text(str(os.getpid()))
+    time.sleep(params.seconds)
+    return {'attempt': 1, 'pid': os.getpid()}
+
+
+@action(name='sleepy', params=SleepParams)
+def sleepy(params: SleepParams, ctx: RuntimeContext) -> dict:
+    return _sleep_until_killed(params)
+
+
+@action(name='sleepy_safe', params=SleepParams)
+def sleepy_safe(params: SleepParams, ctx: RuntimeContext) -> dict:
+    return _sleep_until_killed(params)
+
+
+sleepy_safe.retry_safe = True

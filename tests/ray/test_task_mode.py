@@ -1,0 +1,113 @@
+"""Task mode (`RayActorExecutor`) against a real in-process Ray cluster."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import time
+
+import pytest
+
+from synapse_sdk.plugins.errors import ActionExecutionError, ParamsValidationError
+from synapse_sdk.plugins.executors.local import LocalExecutor
+from synapse_sdk.plugins.executors.ray.errors import ActorDiedError
+from synapse_sdk.plugins.executors.ray.task import _POOL, RayActorExecutor
+
+pytestmark = pytest.mark.integration
+
+CASES = [
+    ('ray_sample_actions:add', {'a': 2, 'b': 40}),
+    ('ray_sample_actions:SummarizeAction', {'values': [1, 2, 3, 6], 'label': 'xs'}),
+]
+
+
+@pytest.fixture(scope='module')
+def executor(ray_cluster, sample_plugin_dir):
+    ex = RayActorExecutor(working_dir=sample_plugin_dir, num_cpus=0.5)
+    yield ex
+    ex.shutdown()
+
+
+@pytest.mark.parametrize(('entrypoint', 'params'), CASES)
+def test_same_result_as_local_mode(executor, entrypoint, params):
+    local = LocalExecutor(console=False).execute(entrypoint, params)
+    assert executor.execute(entrypoint, params) == local
+    assert local  # not an empty result that would compare equal by accident
+
+
+def test_action_objects_run_like_entrypoints(executor):
+    import ray_sample_actions as m
+
+    assert executor.execute(m.add, {'a': 1, 'b': 2}) == {'total': 3, 'path': '/out/1'}
+    assert executor.execute(m.SummarizeAction, {'values': [4]}) == {
+        'label': 'values',
+        'count': 1,
+        'mean': 4.0,
+    }
+
+
+def test_warm_calls_reuse_one_actor(executor):
+    first = executor.execute('ray_sample_actions:whoami', {})
+    second = executor.execute('ray_sample_actions:whoami', {})
+    assert first['pid'] == second['pid']
+    # A second executor with the same plugin and resources shares the warm actor.
+    other = RayActorExecutor(working_dir=executor.working_dir, num_cpus=0.5)
+    assert other.execute('ray_sample_actions:whoami', {})['pid'] == first['pid']
+
+
+def test_failing_action_raises_like_local_with_worker_traceback(executor):
+    with pytest.raises(ActionExecutionError) as info:
+        executor.execute('ray_sample_actions:fail', {'reason': 'kaput'})
+    err = info.value
+    assert err.action == 'fail'
+    assert isinstance(err.__cause__, ValueError)
+    assert 'sample failure: kaput' in str(err)
+    notes = '\n'.join(getattr(err, '__notes__', []))
+    assert '_deep_helper_that_raises' in notes  # the worker's traceback reached the caller
+    assert 'Traceback' in notes
+
+
+def test_bad_params_raise_params_validation_error(executor):
+    with pytest.raises(ParamsValidationError) as info:
+        executor.execute('ray_sample_actions:add', {'a': 'not a number'})
+    assert info.value.action == 'add'
+    assert info.value.errors[0]['loc'] == 'a'
+
+
+def _kill_when_started(executor, marker, action):
+    pool = concurrent.futures.ThreadPoolExecutor(1)
+    future = pool.submit(executor.execute, action, {'marker': str(marker), 'seconds': 60})
+    deadline = time.monotonic() + 60
+    while not marker.exists():
+        assert time.monotonic() < deadline, 'the action never started'
+        time.sleep(0.05)
+    import ray
+
+    (key,) = [k for k in executor._used if k in _POOL]
+    ray.kill(_POOL[key], no_restart=True)
+    try:
+        return future.result(timeout=60)
+    finally:
+        pool.shutdown()
+
+
+def test_actor_killed_mid_call_fails_clearly_then_recovers(ray_cluster, sample_plugin_dir, tmp_path):
+    with RayActorExecutor(working_dir=sample_plugin_dir, num_cpus=0.25) as ex:
+        before = ex.execute('ray_sample_actions:whoami', {})['pid']
+        with pytest.raises(ActorDiedError, match='not declared retry-safe'):
+            _kill_when_started(ex, tmp_path / 'started', 'ray_sample_actions:sleepy')
+        after = ex.execute('ray_sample_actions:whoami', {})['pid']
+        assert after != before  # a fresh actor replaced the dead one
+
+
+def test_retry_safe_action_is_retried_on_a_new_actor(ray_cluster, sample_plugin_dir, tmp_path):
+    with RayActorExecutor(working_dir=sample_plugin_dir, num_cpus=0.25) as ex:
+        result = _kill_when_started(ex, tmp_path / 'started', 'ray_sample_actions:sleepy_safe')
+    assert result['attempt'] == 2
+    assert str(result['pid']) != (tmp_path / 'started').read_text()
+
+
+def test_language_and_job_id_reach_the_worker_context(ray_cluster, sample_plugin_dir):
+    with RayActorExecutor(working_dir=sample_plugin_dir, num_cpus=0.25, language='ko') as ex:
+        out = ex.execute('ray_sample_actions:whoami', {})
+    assert out['language'] == 'ko'
+    assert out['job_id'] is None
