@@ -99,7 +99,9 @@ def _geometry_v1_to_v2(tool: str, base: dict, data: dict, extra: dict, ann_id: s
             compressed = data.get('isCompressed')
             fmt = data.get('compressionFormat')
             if not isinstance(compressed, bool) or ('compressionFormat' not in data):
-                raise DMFormatError('image mask needs pixel_indices, isCompressed and compressionFormat', ann_id)
+                raise DMFormatError(
+                    'image mask needs pixel_indices, isCompressed and compressionFormat', ann_id
+                )
             if compressed != (fmt == 'rle') or (not compressed and fmt is not None):
                 raise DMFormatError('mask isCompressed and compressionFormat disagree', ann_id)
             width, height = extra.get('width'), extra.get('height')
@@ -120,7 +122,10 @@ def _geometry_v1_to_v2(tool: str, base: dict, data: dict, extra: dict, ann_id: s
             if 'start' in sec or 'end' in sec:
                 out['data'] = {'start': _num(sec.get('start'), 0.0), 'end': _num(sec.get('end'), 0.0)}
             else:
-                out['data'] = {'startFrame': _num(sec.get('startFrame')), 'endFrame': _num(sec.get('endFrame'))}
+                out['data'] = {
+                    'startFrame': _num(sec.get('startFrame')),
+                    'endFrame': _num(sec.get('endFrame')),
+                }
         else:
             out['data'] = []
     elif tool == '3d_segmentation':
@@ -132,7 +137,9 @@ def _geometry_v1_to_v2(tool: str, base: dict, data: dict, extra: dict, ann_id: s
     elif tool == 'relation':
         out['data'] = [data.get('annotationId', ''), data.get('targetAnnotationId', '')]
     elif tool == 'prompt':
-        out['data'] = {k: data[k] for k in ('input', 'model', 'displayName', 'generatedBy', 'timestamp') if k in data}
+        out['data'] = {
+            k: data[k] for k in ('input', 'model', 'displayName', 'generatedBy', 'timestamp') if k in data
+        }
     elif tool == 'answer':
         keys = ('output', 'model', 'displayName', 'generatedBy', 'promptAnnotationId', 'timestamp')
         out['data'] = {k: data[k] for k in keys if k in data}
@@ -339,7 +346,11 @@ def v2_to_v1(doc: dict, *, extras: dict[str, dict] | None = None) -> dict:
                     cls_obj: dict[str, Any] = {'class': ann.get('classification') or ''}
                     for attr in ann.get('attrs') or []:
                         name = attr.get('name')
-                        if not name or name.startswith('_') or (tool == 'bounding_box' and name == 'rotation'):
+                        if (
+                            not name
+                            or name.startswith('_')
+                            or (tool == 'bounding_box' and name == 'rotation')
+                        ):
                             continue
                         if tool == 'keypoint' and name == 'visibility' and 'visibility' in ann:
                             raise DMFormatError('keypoint has both a visibility field and attribute', ann_id)
@@ -365,7 +376,9 @@ def v2_to_v1(doc: dict, *, extras: dict[str, dict] | None = None) -> dict:
                 out['annotations'][media_id] = bases
                 out['annotationsData'][media_id] = datas
             if groups:
-                out['annotationGroups'][media_id] = [{'id': g, 'annotationIds': ids} for g, ids in groups.items()]
+                out['annotationGroups'][media_id] = [
+                    {'id': g, 'annotationIds': ids} for g, ids in groups.items()
+                ]
             if extras and media_id in extras:
                 out['extra'][media_id] = extras[media_id]
     return out

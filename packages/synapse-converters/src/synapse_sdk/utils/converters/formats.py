@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 __all__ = ['DM_SPLITS', 'DatasetFormat', 'dm_split', 'format_split']
 
 
-class DatasetFormat(str, Enum):
+class DatasetFormat(StrEnum):
     """Dataset formats ``get_converter`` understands. Plain strings (``'dm_v2'``, ``'yolo'``) work as well."""
 
     DM_V1 = 'dm_v1'

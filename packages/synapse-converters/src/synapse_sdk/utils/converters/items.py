@@ -41,7 +41,9 @@ class Item:
     def key(self) -> str:
         return f'{self.split}/{self.stem}' if self.split else self.stem
 
-    def problem(self, kind: ProblemKind, message: str, *, annotation_id=None, line=None, whole=False, file=None):
+    def problem(
+        self, kind: ProblemKind, message: str, *, annotation_id=None, line=None, whole=False, file=None
+    ):
         self.problems.append(
             Problem(
                 kind=kind,
@@ -55,7 +57,9 @@ class Item:
         )
 
     def loss(self, annotation_id: str | None, kind: str, reason: str, detail: str | None = None) -> None:
-        self.losses.append(Loss(item=self.key, annotation_id=annotation_id, kind=kind, reason=reason, detail=detail))
+        self.losses.append(
+            Loss(item=self.key, annotation_id=annotation_id, kind=kind, reason=reason, detail=detail)
+        )
 
     @property
     def unusable(self) -> bool:

@@ -11,6 +11,7 @@ so a traced contour rasterises back to the component it came from.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
 from collections.abc import Sequence
@@ -44,7 +45,7 @@ def normalize_dm_mask(data, encoding: str, width: int, height: int) -> list[list
         if not isinstance(data, list) or not all(_is_int(i) for i in data):
             raise MaskError('raw mask indices must be a list of integers')
         indices = sorted(data)
-        for prev, cur in zip(indices, indices[1:], strict=False):
+        for prev, cur in itertools.pairwise(indices):
             if prev == cur:
                 raise MaskError(f'raw mask indices overlap (index {cur} repeated)')
         if indices and (indices[0] < 0 or indices[-1] >= size):
@@ -205,7 +206,9 @@ def decode_coco_rle(rle: dict, width: int, height: int) -> bytearray:
 # ---------------------------------------------------------------- polygons
 
 
-def rasterize_polygon(points: Sequence[Sequence[float]], width: int, height: int, bitmap=None, value: int = 1):
+def rasterize_polygon(
+    points: Sequence[Sequence[float]], width: int, height: int, bitmap=None, value: int = 1
+):
     """Fill the lattice points inside or on ``points`` into ``bitmap`` (a new 0/1 bitmap when ``None``)."""
     if bitmap is None:
         bitmap = bytearray(width * height)
@@ -276,7 +279,9 @@ def _simplify(points: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def mask_contours(bitmap: bytes | bytearray, width: int, height: int) -> tuple[list[list[tuple[int, int]]], bool]:
+def mask_contours(
+    bitmap: bytes | bytearray, width: int, height: int
+) -> tuple[list[list[tuple[int, int]]], bool]:
     """Outer contours (pixel-coordinate polygons, one per 8-connected component) and whether holes were dropped.
 
     Components whose contour has fewer than 3 distinct points (single pixels, 1-pixel lines) are left out.
@@ -348,7 +353,11 @@ def _trace(crop: bytearray, cw: int, start: int) -> list[tuple[int, int]]:
         # The new backtrack direction points from the new pixel to the last background neighbour checked.
         prev_bg = (found - 1) % 8
         bx_, by_ = x + _NEIGHBOURS[prev_bg][0], y + _NEIGHBOURS[prev_bg][1]
-        back = _NEIGHBOURS.index((bx_ - nx, by_ - ny)) if (bx_ - nx, by_ - ny) in _NEIGHBOURS else (found + 4) % 8
+        back = (
+            _NEIGHBOURS.index((bx_ - nx, by_ - ny))
+            if (bx_ - nx, by_ - ny) in _NEIGHBOURS
+            else (found + 4) % 8
+        )
         state = (nx, ny, back)
         if first_state is None:
             first_state = state

@@ -36,15 +36,21 @@ def voc_palette() -> bytes:
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
-    return struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return (
+        struct.pack('>I', len(data)) + kind + data + struct.pack('>I', zlib.crc32(kind + data) & 0xFFFFFFFF)
+    )
 
 
-def encode_png(width: int, height: int, pixels: bytes, *, mode: str = 'L', palette: bytes | None = None) -> bytes:
+def encode_png(
+    width: int, height: int, pixels: bytes, *, mode: str = 'L', palette: bytes | None = None
+) -> bytes:
     """Encode ``pixels`` (row-major, 1 byte per sample) as a PNG of ``mode`` ``'L'``, ``'P'`` or ``'RGB'``."""
     color_type, samples = _COLOR_TYPES[mode]
     stride = width * samples
     if len(pixels) != stride * height:
-        raise ValueError(f'expected {stride * height} pixel bytes for {width}x{height} {mode}, got {len(pixels)}')
+        raise ValueError(
+            f'expected {stride * height} pixel bytes for {width}x{height} {mode}, got {len(pixels)}'
+        )
     raw = bytearray()
     view = memoryview(pixels)
     for y in range(height):

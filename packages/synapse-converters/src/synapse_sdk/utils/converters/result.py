@@ -8,7 +8,7 @@ capped (``max_report_entries``) so memory does not grow with the dataset; the co
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 from pydantic import BaseModel, Field
@@ -24,7 +24,7 @@ __all__ = [
 ]
 
 
-class ErrorPolicy(str, Enum):
+class ErrorPolicy(StrEnum):
     """What to do with bad input.
 
     ``fail`` (default): stop at the first problem, write nothing. ``skip``: leave out the bad annotation (or the
@@ -37,7 +37,7 @@ class ErrorPolicy(str, Enum):
     COLLECT = 'collect'
 
 
-class ProblemKind(str, Enum):
+class ProblemKind(StrEnum):
     MALFORMED_JSON = 'malformed_json'
     MALFORMED_XML = 'malformed_xml'
     MALFORMED_LABEL = 'malformed_label'

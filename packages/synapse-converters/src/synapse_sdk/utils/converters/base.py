@@ -1,0 +1,228 @@
+"""``BaseConverter``: the public ``convert()`` / ``save_to_folder()`` API shared by all directions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .engine import Job, Outcome, Progress, Reader, Writer, default_workers, iter_outcomes
+from .formats import DatasetFormat
+from .output import IMAGE_MODES, commit_staging, make_staging
+from .result import ConversionError, ConversionResult, ErrorPolicy
+
+__all__ = ['BaseConverter']
+
+REPORT_FILE = 'conversion_report.jsonl'
+
+
+class BaseConverter:
+    """Converts one dataset directory from ``source_format`` to ``target_format``.
+
+    ``convert()`` reads and validates the whole dataset (streaming, nothing written) and fixes the class table;
+    ``save_to_folder(path)`` writes the converted dataset atomically (running ``convert()`` first when the class
+    ids depend on the whole dataset). Both return a ``ConversionResult``.
+
+    Options shared by every direction:
+
+    - ``root_dir`` (Path or str) and ``is_categorized`` (train/valid[/test] splits) describe the source.
+    - ``error_policy``: ``'fail'`` (default), ``'skip'`` or ``'collect'`` (see ``ErrorPolicy``).
+    - ``class_names``: fixes class order (YOLO ids from 0, COCO/VOC from 1); classes outside it are problems.
+    - ``image_mode``: ``'copy'`` (default), ``'hardlink'`` or ``'symlink'``.
+    - ``workers``: processes for per-item work (1 = in-process, default; 0 = one per core).
+    - ``progress``: ``callable(current, total)``; ``ctx``: anything with ``set_progress(current, total, step=)``
+      (a ``RuntimeContext``).
+    - ``overwrite``: replace a non-empty output directory (default: refuse).
+    - ``max_report_entries``: cap of the per-item problem/loss lists kept in memory (counts stay exact).
+    """
+
+    source_format: DatasetFormat
+    target_format: DatasetFormat
+
+    def __init__(
+        self,
+        root_dir: str | Path,
+        is_categorized: bool = False,
+        *,
+        error_policy: ErrorPolicy | str = ErrorPolicy.FAIL,
+        class_names: list[str] | None = None,
+        image_mode: str = 'copy',
+        workers: int | None = 1,
+        progress: Callable[[int, int], Any] | None = None,
+        ctx: Any = None,
+        overwrite: bool = False,
+        max_report_entries: int = 1000,
+        **options: Any,
+    ):
+        if root_dir is None:
+            raise ValueError('root_dir is required')
+        self.root_dir = Path(root_dir)
+        self.is_categorized = bool(is_categorized)
+        self.error_policy = ErrorPolicy(error_policy)
+        if class_names is not None:
+            class_names = [str(n) for n in class_names]
+            if len(set(class_names)) != len(class_names):
+                raise ValueError(f'class_names has duplicates: {class_names}')
+        self.class_names = class_names
+        if image_mode not in IMAGE_MODES:
+            raise ValueError(f'image_mode must be one of {IMAGE_MODES}, got {image_mode!r}')
+        self.image_mode = image_mode
+        self.workers = default_workers(workers)
+        self.progress = progress
+        self.ctx = ctx
+        self.overwrite = overwrite
+        self.max_report_entries = max_report_entries
+        self.options = self._check_options(options)
+        self._table: dict[str, dict[str, int]] | None = None
+        self._result: ConversionResult | None = None
+
+    # -- hooks for subclasses ------------------------------------------------------------------------------
+    _option_names: tuple[str, ...] = ()
+
+    def _check_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(options) - set(self._option_names))
+        if unknown:
+            allowed = ', '.join(self._option_names) or 'none'
+            raise TypeError(
+                f'{type(self).__name__} got unknown option(s) {unknown}; format options: {allowed}'
+            )
+        return options
+
+    def _reader(self) -> Reader:
+        raise NotImplementedError
+
+    def _writer(self) -> Writer:
+        raise NotImplementedError
+
+    # -- public API ----------------------------------------------------------------------------------------
+    def convert(self) -> ConversionResult:
+        """Read and validate the whole dataset without writing; fix the class table. Raises ``ConversionError``
+        under the ``fail``/``collect`` policies when the input has problems."""
+        writer = self._writer()
+        result, collected, counts = self._run(writer, staging=None, table=None, step='convert')
+        self._table = writer.build_table(collected, counts, self.class_names)
+        result.class_names = _names(self._table)
+        self._result = result
+        return result
+
+    def save_to_folder(self, output_dir: str | Path) -> ConversionResult:
+        """Write the converted dataset to ``output_dir`` atomically (staging directory beside it, renamed into
+        place on success; on any failure or interruption the target is left as it was)."""
+        target = Path(output_dir).absolute()
+        if target.exists() and not self.overwrite and target.is_dir() and any(target.iterdir()):
+            raise FileExistsError(
+                f'{target} already exists and is not empty; pass overwrite=True to replace it'
+            )
+        writer = self._writer()
+        if self._table is None:
+            if writer.needs_scan(self.class_names):
+                self.convert()
+            else:
+                self._table = writer.build_table({}, {}, self.class_names)
+        assert self._table is not None
+        staging = make_staging(target)
+        try:
+            writer.begin(str(staging), self._table, str(target))
+            result, _, _ = self._run(writer, staging=str(staging), table=self._table, step='save')
+            result.class_names = _names(self._table)
+            result.output_dir = target
+            result.written = True
+            commit_staging(staging, target, overwrite=self.overwrite)
+        except BaseException:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        self._result = result
+        return result
+
+    # -- the loop ------------------------------------------------------------------------------------------
+    def _run(self, writer: Writer, *, staging: str | None, table, step: str):
+        reader = self._reader()
+        splits = reader.splits()
+        refs_by_split = [(split, reader.refs(split)) for split in splits]
+        total = sum(len(r) for _, r in refs_by_split)
+        job = Job(
+            reader=reader,
+            writer=writer,
+            staging=staging,
+            table=table,
+            class_names=frozenset(self.class_names) if self.class_names is not None else None,
+            options=dict(self.options, image_mode=self.image_mode),
+        )
+        result = ConversionResult(source=self.source_format.value, target=self.target_format.value)
+        collected: dict[str, set[str]] = {}
+        counts: dict[str, int] = {}
+        progress = Progress(self.progress, self.ctx, step, total)
+        progress.update(0)
+        report_fh = None
+        all_problems = 0
+        try:
+            refs = (ref for _, split_refs in refs_by_split for ref in split_refs)
+            for done, outcome in enumerate(iter_outcomes(job, refs, self.workers), start=1):
+                if outcome.problems:
+                    all_problems += len(outcome.problems)
+                    if self.error_policy is ErrorPolicy.FAIL:
+                        raise ConversionError(outcome.problems)
+                self._account(result, outcome)
+                for group, names in outcome.collected.items():
+                    collected.setdefault(group, set()).update(names)
+                for kind, n in outcome.written.items():
+                    counts[kind] = counts.get(kind, 0) + n
+                if staging is not None:
+                    if (outcome.problems or outcome.losses) and report_fh is None:
+                        report_fh = open(Path(staging) / REPORT_FILE, 'w', encoding='utf-8')  # noqa: SIM115
+                    if report_fh is not None:
+                        for p in outcome.problems:
+                            report_fh.write(
+                                json.dumps({'type': 'problem', **p.model_dump(mode='json')}) + '\n'
+                            )
+                        for loss in outcome.losses:
+                            report_fh.write(
+                                json.dumps({'type': 'loss', **loss.model_dump(mode='json')}) + '\n'
+                            )
+                    if not outcome.unusable:
+                        writer.consume(outcome.split, outcome.stem, outcome.payload)
+                progress.update(done)
+            if self.error_policy is ErrorPolicy.COLLECT and all_problems:
+                raise ConversionError(result.report.problems, total=all_problems)
+            if staging is not None:
+                writer.finish(staging, splits)
+        finally:
+            if report_fh is not None:
+                report_fh.close()
+        return result, collected, counts
+
+    def _account(self, result: ConversionResult, outcome: Outcome) -> None:
+        report = result.report
+        if outcome.unusable:
+            result.items_skipped += 1
+        else:
+            result.items += 1
+            split = outcome.split or 'all'
+            result.splits[split] = result.splits.get(split, 0) + 1
+        for tool, n in outcome.read.items():
+            result.annotations_read[tool] = result.annotations_read.get(tool, 0) + n
+        for kind, n in outcome.written.items():
+            result.annotations_written[kind] = result.annotations_written.get(kind, 0) + n
+        for p in outcome.problems:
+            report.problem_counts[p.kind.value] = report.problem_counts.get(p.kind.value, 0) + 1
+            if not p.whole_item:
+                result.annotations_skipped += 1
+            if len(report.problems) < self.max_report_entries:
+                report.problems.append(p)
+            else:
+                report.truncated = True
+        for loss in outcome.losses:
+            key = f'{loss.kind}:{loss.reason}'
+            report.loss_counts[key] = report.loss_counts.get(key, 0) + 1
+            result.lossy += 1
+            if len(report.losses) < self.max_report_entries:
+                report.losses.append(loss)
+            else:
+                report.truncated = True
+
+
+def _names(table: dict[str, dict[str, int]]) -> list[str]:
+    names = table.get('classes') or {}
+    return [n for n, _ in sorted(names.items(), key=lambda kv: kv[1])]

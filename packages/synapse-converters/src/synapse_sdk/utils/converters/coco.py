@@ -1,0 +1,463 @@
+"""COCO reading and writing.
+
+Written layout::
+
+    annotations/instances_<train|val|test>.json     (flat datasets: annotations/instances.json)
+    images/<train|val|test>/<file>                   (flat: images/<file>)
+
+Boxes become ``bbox`` annotations (``segmentation: []``), polygons ``segmentation`` polygons, masks compressed RLE
+(``iscrowd`` from an ``iscrowd`` attribute, else 0), keypoint groups ``keypoints`` on a category that lists the
+joint names (COCO Person-17 with its skeleton when the joints are those). Category ids start at 1, in
+``class_names`` order or sorted. DM attributes travel in a CVAT-style ``attributes`` object.
+
+The annotation file is streamed: per split, image and annotation records are appended to spool files as items
+are converted, and the final JSON is assembled from them at the end, so memory does not grow with the dataset.
+Reading a COCO file has to parse it whole (it is one JSON document); items are then converted one by one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from typing import Any
+
+from .engine import Reader, WriteContext, Writer
+from .formats import dm_split, format_split
+from .items import Item
+from .keypoints import PERSON17, PERSON17_SKELETON, group_annotations, keypoint_order, pose_groups
+from .layout import attach_image, find_image
+from .masks import (
+    MaskError,
+    bitmap_from_runs,
+    bitmap_to_runs,
+    decode_coco_rle,
+    encode_coco_rle,
+    normalize_dm_mask,
+    runs_bbox,
+)
+from .output import place_image
+from .result import Problem, ProblemKind
+
+__all__ = ['COCOReader', 'COCOWriter']
+
+_CARRIED = {'bounding_box', 'polygon', 'segmentation', 'keypoint', 'group'}
+
+
+def _shoelace(points) -> float:
+    n = len(points)
+    s = 0.0
+    for i in range(n):
+        x0, y0 = points[i]
+        x1, y1 = points[(i + 1) % n]
+        s += x0 * y1 - x1 * y0
+    return abs(s) / 2
+
+
+def _attributes(ann: dict) -> dict:
+    return {
+        a['name']: a.get('value') for a in ann.get('attrs') or [] if a.get('name') and a['name'] != 'iscrowd'
+    }
+
+
+class COCOWriter(Writer):
+    def __init__(self, pose_class: str = 'person', keypoint_names=None, **options: Any):
+        super().__init__(**options)
+        self.pose_class = pose_class
+        self.keypoint_names = list(keypoint_names) if keypoint_names else None
+        self.spools: dict[str | None, dict[str, Any]] = {}
+
+    def needs_scan(self, class_names):
+        return True  # categories must list every class (and the pose joints) before the file is complete
+
+    def build_table(self, collected, counts, class_names):
+        pose = collected.get('pose') or set()
+        names = class_names or sorted((collected.get('classes') or set()) | pose)
+        for extra in sorted(pose - set(names)):
+            names.append(extra)
+        joints = keypoint_order(collected.get('joints') or set(), self.keypoint_names)
+        return {
+            'classes': {n: i + 1 for i, n in enumerate(names)},
+            'keypoints': {n: i for i, n in enumerate(joints)},
+            'pose': {n: 0 for n in sorted(pose)},
+        }
+
+    def process(self, item: Item, ctx: WriteContext):
+        w, h = item.width, item.height
+        records: list[dict] = []
+        for tool, anns in item.ann.items():
+            if tool not in _CARRIED:
+                for ann in anns:
+                    item.loss(ann.get('id'), tool, 'unsupported', f'COCO has no {tool} annotations')
+        for ann in item.ann.get('bounding_box') or []:
+            x, y, bw, bh = (float(v) for v in ann['data'])
+            records.append(self._record(ctx, ann, [x, y, bw, bh], [], bw * bh))
+            ctx.count('bounding_box')
+        for ann in item.ann.get('polygon') or []:
+            pts = ann['data']
+            xs, ys = [float(p[0]) for p in pts], [float(p[1]) for p in pts]
+            bbox = [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
+            seg = [[float(v) for p in pts for v in p[:2]]]
+            records.append(self._record(ctx, ann, bbox, seg, _shoelace(pts)))
+            ctx.count('polygon')
+        for ann in item.ann.get('segmentation') or []:
+            if not isinstance(ann.get('data'), list):
+                item.loss(ann['id'], 'segmentation', 'unsupported', 'not an image mask')
+                continue
+            encoding = ann.get('encoding') or ('dm_rle' if ann.get('isCompressed') else 'raw_indices')
+            runs = normalize_dm_mask(ann['data'], encoding, w, h)
+            bx, by, bw, bh, area = runs_bbox(runs, w)
+            rle = encode_coco_rle(bitmap_from_runs(runs, w, h), w, h)
+            rec = self._record(ctx, ann, [float(bx), float(by), float(bw), float(bh)], rle, float(area))
+            rec['iscrowd'] = int(
+                any(a.get('name') == 'iscrowd' and a.get('value') for a in ann.get('attrs') or [])
+            )
+            records.append(rec)
+            ctx.count('segmentation')
+        order = list(ctx.table['keypoints']) if ctx.table is not None else self.keypoint_names
+        for group in pose_groups(item, order, self.pose_class):
+            if ctx.table is None:
+                ctx.class_id('pose', group.cls)
+                for name in group.member_ids:
+                    ctx.class_id('joints', name)
+                ctx.count('keypoint', len(group.member_ids))
+                continue
+            flat: list[float] = []
+            for x, y, v in group.joints:
+                flat += [float(x), float(y), v] if v else [0.0, 0.0, 0]
+            box = [float(v) for v in group.box]
+            records.append(
+                {
+                    'category': group.cls,
+                    'category_id': ctx.class_id('classes', group.cls),
+                    'bbox': box,
+                    'area': box[2] * box[3],
+                    'segmentation': [],
+                    'iscrowd': 0,
+                    'keypoints': flat,
+                    'num_keypoints': sum(1 for _, _, v in group.joints if v > 0),
+                }
+            )
+            ctx.count('keypoint', len(group.member_ids))
+        if ctx.staging is None:
+            return None
+        sub = format_split(item.split) if item.split else ''
+        img_dir = os.path.join(ctx.staging, 'images', sub)
+        os.makedirs(img_dir, exist_ok=True)
+        place_image(item.image_path, os.path.join(img_dir, item.image_name), ctx.options['image_mode'])
+        return {'file_name': item.image_name, 'width': w, 'height': h, 'annotations': records}
+
+    def _record(self, ctx: WriteContext, ann: dict, bbox, seg, area: float) -> dict:
+        rec = {
+            'category_id': ctx.class_id('classes', ann['classification']),
+            'bbox': bbox,
+            'area': float(area),
+            'segmentation': seg,
+            'iscrowd': 0,
+        }
+        attrs = _attributes(ann)
+        if attrs:
+            rec['attributes'] = attrs
+        return rec
+
+    # -- main-process side: streaming the annotation file --------------------------------------------------
+    def begin(self, staging, table, output_dir):
+        self.table = table
+        self.staging = staging
+        os.makedirs(os.path.join(staging, 'annotations'), exist_ok=True)
+        os.makedirs(os.path.join(staging, '.spool'), exist_ok=True)
+
+    def _spool(self, split: str | None) -> dict[str, Any]:
+        if split not in self.spools:
+            base = os.path.join(self.staging, '.spool', split or 'all')
+            self.spools[split] = {
+                'images': open(base + '.images', 'w', encoding='utf-8'),  # noqa: SIM115
+                'annotations': open(base + '.annotations', 'w', encoding='utf-8'),  # noqa: SIM115
+                'image_id': 0,
+                'ann_id': 0,
+            }
+        return self.spools[split]
+
+    def consume(self, split, stem, payload):
+        spool = self._spool(split)
+        spool['image_id'] += 1
+        image_id = spool['image_id']
+        sep = ',\n' if image_id > 1 else ''
+        image = {
+            'id': image_id,
+            'file_name': payload['file_name'],
+            'width': payload['width'],
+            'height': payload['height'],
+        }
+        spool['images'].write(sep + json.dumps(image, ensure_ascii=False))
+        for rec in payload['annotations']:
+            rec.pop('category', None)
+            spool['ann_id'] += 1
+            rec = {'id': spool['ann_id'], 'image_id': image_id, **rec}
+            sep = ',\n' if spool['ann_id'] > 1 else ''
+            spool['annotations'].write(sep + json.dumps(rec, ensure_ascii=False))
+
+    def finish(self, staging, splits):
+        categories = []
+        joints = list(self.table['keypoints'])
+        for name, cid in self.table['classes'].items():
+            cat: dict[str, Any] = {'id': cid, 'name': name, 'supercategory': name}
+            if name in self.table.get('pose', {}):
+                cat['keypoints'] = joints
+                cat['skeleton'] = PERSON17_SKELETON if joints == list(PERSON17) else []
+            categories.append(cat)
+        for split in splits:
+            spool = self._spool(split)
+            for key in ('images', 'annotations'):
+                spool[key].close()
+            name = f'instances_{format_split(split)}.json' if split else 'instances.json'
+            base = os.path.join(staging, '.spool', split or 'all')
+            with open(os.path.join(staging, 'annotations', name), 'w', encoding='utf-8') as out:
+                head = {
+                    'info': {'description': 'Converted by synapse-converters'},
+                    'licenses': [],
+                    'categories': categories,
+                }
+                out.write(json.dumps(head, ensure_ascii=False)[:-1] + ',\n"images": [\n')
+                with open(base + '.images', encoding='utf-8') as fh:
+                    shutil.copyfileobj(fh, out)
+                out.write('\n],\n"annotations": [\n')
+                with open(base + '.annotations', encoding='utf-8') as fh:
+                    shutil.copyfileobj(fh, out)
+                out.write('\n]}\n')
+        shutil.rmtree(os.path.join(staging, '.spool'))
+
+
+# ---------------------------------------------------------------- reading
+
+_FLAT_FILES = (
+    'annotations/instances.json',
+    'annotations/instances_default.json',
+    'annotations.json',
+    '_annotations.coco.json',
+    'instances.json',
+)
+
+
+class COCOReader(Reader):
+    """Finds the annotation file(s) of a COCO dataset: ``annotations/instances_<split>.json`` with images in
+    ``images/<split>/``, ``<split>/``, ``<split>2017/`` or ``images/``; per-split folders holding
+    ``annotations.json`` or ``_annotations.coco.json`` (Roboflow); flat ``annotations/instances.json``,
+    ``annotations.json`` and friends with images in ``images/`` or beside the file."""
+
+    def __init__(self, root: str, categorized: bool):
+        self.root = root
+        if not os.path.isdir(root):
+            raise FileNotFoundError(f'dataset root {root} does not exist')
+        self.files: dict[str | None, tuple[str, list[str]]] = {}
+        if not categorized:
+            for rel in _FLAT_FILES:
+                path = os.path.join(root, rel)
+                if os.path.isfile(path):
+                    self.files[None] = (path, [os.path.join(root, 'images'), os.path.dirname(path), root])
+                    break
+            else:
+                raise FileNotFoundError(
+                    f'no COCO annotation file in {root} (looked for {", ".join(_FLAT_FILES)})'
+                )
+            return
+        ann_dir = os.path.join(root, 'annotations')
+        for key in ('train', 'val', 'valid', 'validation', 'test'):
+            split = dm_split(key)
+            if split in self.files:
+                continue
+            candidates = [
+                (os.path.join(ann_dir, f'instances_{key}.json'), key),
+                (os.path.join(ann_dir, f'instances_{key}2017.json'), key + '2017'),
+                (os.path.join(root, key, 'annotations.json'), None),
+                (os.path.join(root, key, '_annotations.coco.json'), None),
+            ]
+            for path, img_key in candidates:
+                if os.path.isfile(path):
+                    if img_key:
+                        dirs = [
+                            os.path.join(root, 'images', img_key),
+                            os.path.join(root, img_key),
+                            os.path.join(root, 'images'),
+                        ]
+                    else:
+                        dirs = [os.path.join(root, key, 'images'), os.path.join(root, key)]
+                    self.files[split] = (path, dirs)
+                    break
+        if 'train' not in self.files:
+            raise FileNotFoundError(
+                f'categorized COCO dataset needs annotations/instances_train.json (or '
+                f'train/annotations.json) in {root}'
+            )
+        self.files = {s: self.files[s] for s in ('train', 'valid', 'test') if s in self.files}
+
+    def splits(self):
+        return list(self.files)
+
+    def refs(self, split):
+        path, dirs = self.files[split]
+
+        def problem(kind, message, **kw):
+            return ('problem', split, Problem(kind=kind, file=path, message=message, whole_item=True, **kw))
+
+        try:
+            with open(path, 'rb') as fh:
+                data = json.loads(fh.read())
+        except json.JSONDecodeError as exc:
+            return [problem(ProblemKind.MALFORMED_JSON, exc.msg, line=exc.lineno)]
+        if not isinstance(data, dict) or not all(
+            isinstance(data.get(k), list) for k in ('images', 'categories')
+        ):
+            return [problem(ProblemKind.MALFORMED_JSON, 'a COCO file needs "images" and "categories" lists')]
+        refs: list[Any] = []
+        cats: dict[Any, tuple[str, list[str]]] = {}
+        for cat in data['categories']:
+            if not isinstance(cat, dict) or 'id' not in cat or not isinstance(cat.get('name'), str):
+                refs.append(problem(ProblemKind.MALFORMED_JSON, f'category without id or name: {cat!r}'))
+                continue
+            if cat['id'] in cats:
+                refs.append(problem(ProblemKind.DUPLICATE_ID, f'category id {cat["id"]} is used twice'))
+                continue
+            cats[cat['id']] = (cat['name'], [str(k) for k in cat.get('keypoints') or []])
+        images: dict[Any, dict] = {}
+        for img in data['images']:
+            if not isinstance(img, dict) or 'id' not in img or not isinstance(img.get('file_name'), str):
+                refs.append(
+                    problem(ProblemKind.MALFORMED_JSON, f'image entry without id or file_name: {img!r}')
+                )
+                continue
+            if img['id'] in images:
+                refs.append(
+                    problem(
+                        ProblemKind.DUPLICATE_ID, f'image id {img["id"]} is used twice', item=img['file_name']
+                    )
+                )
+                continue
+            images[img['id']] = {'image': img, 'anns': []}
+        seen_ann: set = set()
+        for ann in data.get('annotations') or []:
+            if not isinstance(ann, dict) or 'id' not in ann:
+                refs.append(problem(ProblemKind.MALFORMED_ANNOTATION, f'annotation without id: {ann!r}'))
+                continue
+            if ann['id'] in seen_ann:
+                refs.append(
+                    problem(
+                        ProblemKind.DUPLICATE_ID,
+                        f'annotation id {ann["id"]} is used twice',
+                        annotation_id=str(ann['id']),
+                    )
+                )
+                continue
+            seen_ann.add(ann['id'])
+            entry = images.get(ann.get('image_id'))
+            if entry is None:
+                refs.append(
+                    problem(
+                        ProblemKind.MALFORMED_ANNOTATION,
+                        f'annotation {ann["id"]} refers to unknown image_id {ann.get("image_id")!r}',
+                        annotation_id=str(ann['id']),
+                    )
+                )
+                continue
+            ann = dict(ann)
+            ann['_category'] = cats.get(ann.get('category_id'))
+            entry['anns'].append(ann)
+        del data
+        for entry in images.values():
+            refs.append(('image', split, path, dirs, entry['image'], entry['anns']))
+        return refs
+
+    def load(self, ref) -> Item:
+        if ref[0] == 'problem':
+            _, split, prob = ref
+            item = Item(split=split, stem=prob.item or os.path.basename(prob.file), source=prob.file)
+            item.problems.append(prob.model_copy(update={'item': item.key}))
+            return item
+        _, split, path, dirs, image, anns = ref
+        file_name = image['file_name']
+        stem = os.path.splitext(os.path.basename(file_name))[0]
+        item = Item(split=split, stem=stem, source=path)
+        image_path = next(
+            (os.path.join(d, file_name) for d in dirs if os.path.isfile(os.path.join(d, file_name))), None
+        )
+        if image_path is None:
+            image_path = find_image(dirs[0], stem)
+        if not attach_image(item, image_path, file_name):
+            return item
+        for ann in anns:
+            self._annotation(item, ann)
+        return item
+
+    def _annotation(self, item: Item, ann: dict) -> None:
+        ann_id = str(ann['id'])
+        cat = ann.get('_category')
+        if cat is None:
+            item.problem(
+                ProblemKind.UNKNOWN_CLASS,
+                f'category_id {ann.get("category_id")!r} is not in categories',
+                annotation_id=ann_id,
+            )
+            return
+        name, joint_names = cat
+        attrs = [{'name': k, 'value': v} for k, v in (ann.get('attributes') or {}).items()]
+        if ann.get('iscrowd'):
+            attrs.append({'name': 'iscrowd', 'value': 1})
+        w, h = item.width, item.height
+        seg = ann.get('segmentation')
+        bbox = ann.get('bbox')
+        kps = ann.get('keypoints')
+        made = False
+        if isinstance(kps, list) and kps and any(kps[2::3]):
+            if len(kps) % 3:
+                item.problem(
+                    ProblemKind.MALFORMED_ANNOTATION,
+                    'keypoints length is not a multiple of 3',
+                    annotation_id=ann_id,
+                )
+                return
+            joints = [(kps[i], kps[i + 1], int(kps[i + 2])) for i in range(0, len(kps), 3)]
+            box = list(bbox) if isinstance(bbox, list) and len(bbox) == 4 else None
+            points, group = group_annotations(item.stem, ann_id, name, joint_names, joints, box)
+            item.ann.setdefault('keypoint', []).extend(points)
+            item.ann.setdefault('group', []).append(group)
+            made = True
+        if isinstance(seg, list) and seg:
+            parts = seg if isinstance(seg[0], list) else [seg]
+            for i, part in enumerate(parts):
+                if not isinstance(part, list) or len(part) % 2:
+                    item.problem(
+                        ProblemKind.INVALID_POLYGON,
+                        'segmentation polygon needs x, y pairs',
+                        annotation_id=ann_id,
+                    )
+                    continue
+                pts = [[part[j], part[j + 1]] for j in range(0, len(part), 2)]
+                item.ann.setdefault('polygon', []).append(
+                    {
+                        'id': ann_id if i == 0 else f'{ann_id}_{i}',
+                        'classification': name,
+                        'attrs': list(attrs),
+                        'data': pts,
+                    }
+                )
+        elif isinstance(seg, dict):
+            try:
+                runs = bitmap_to_runs(decode_coco_rle(seg, w, h))
+            except MaskError as exc:
+                item.problem(ProblemKind.INVALID_MASK, str(exc), annotation_id=ann_id)
+                return
+            item.ann.setdefault('segmentation', []).append(
+                {
+                    'id': ann_id,
+                    'classification': name,
+                    'attrs': attrs,
+                    'data': runs,
+                    'encoding': 'dm_rle',
+                    'isCompressed': True,
+                    'compressionFormat': 'rle',
+                }
+            )
+        elif not made:
+            item.ann.setdefault('bounding_box', []).append(
+                {'id': ann_id, 'classification': name, 'attrs': attrs, 'data': bbox}
+            )

@@ -1,0 +1,152 @@
+"""Reading and writing DM datasets on disk (spec section 2): ``json/`` + ``original_files/``, flat or split."""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+from .dm import CONTAINERS, V1_TOOLS, DMFormatError, v1_to_v2, v2_to_v1
+from .engine import Reader, WriteContext, Writer
+from .formats import DM_SPLITS
+from .items import Item
+from .layout import attach_image, find_image, list_files, load_json
+from .output import place_image
+from .result import ProblemKind
+
+__all__ = ['DMReader', 'DMWriter', 'dm_split_dirs']
+
+
+def dm_split_dirs(root: str, categorized: bool) -> list[tuple[str | None, str]]:
+    """``[(split, directory)]`` of a DM dataset; FileNotFoundError naming what is missing."""
+
+    def check(base: str) -> None:
+        for sub in ('json', 'original_files'):
+            if not os.path.isdir(os.path.join(base, sub)):
+                raise FileNotFoundError(f'Required directory "{sub}" not found in {base}')
+
+    if not os.path.isdir(root):
+        raise FileNotFoundError(f'dataset root {root} does not exist')
+    if not categorized:
+        check(root)
+        return [(None, root)]
+    out = []
+    for split in DM_SPLITS:
+        base = os.path.join(root, split)
+        if not os.path.isdir(base):
+            if split == 'test':
+                continue
+            raise FileNotFoundError(f'categorized DM dataset needs a "{split}" directory in {root}')
+        check(base)
+        out.append((split, base))
+    return out
+
+
+class DMReader(Reader):
+    def __init__(self, root: str, categorized: bool, version: str):
+        self.root = root
+        self.categorized = categorized
+        self.version = version
+        self._dirs = dict(dm_split_dirs(root, categorized))
+
+    def splits(self) -> list[str | None]:
+        return list(self._dirs)
+
+    def refs(self, split):
+        base = self._dirs[split]
+        return [(split, base, name) for name in list_files(os.path.join(base, 'json'), ('.json',))]
+
+    def load(self, ref) -> Item:
+        split, base, name = ref
+        stem = name[: -len('.json')]
+        path = os.path.join(base, 'json', name)
+        item = Item(split=split, stem=stem, source=path)
+        doc = load_json(path, item)
+        if doc is None:
+            return item
+        try:
+            v2 = self._to_v2(doc)
+        except DMFormatError as exc:
+            item.problem(
+                ProblemKind.MALFORMED_ANNOTATION, str(exc), annotation_id=exc.annotation_id, whole=True
+            )
+            return item
+        if not attach_image(item, find_image(os.path.join(base, 'original_files'), stem), f'{stem}.*'):
+            return item
+        images = v2.get('images') or [{}]
+        item.doc = v2
+        item.ann = images[0] if isinstance(images[0], dict) else {}
+        if not isinstance(images[0], dict):
+            item.problem(ProblemKind.MALFORMED_ANNOTATION, 'images[0] must be an object', whole=True)
+        return item
+
+    def _to_v2(self, doc: Any) -> dict:
+        if not isinstance(doc, dict):
+            raise DMFormatError('a DM document must be a JSON object')
+        looks_v1 = 'annotationsData' in doc
+        if self.version == 'v1':
+            if not looks_v1 and any(c in doc for c in CONTAINERS):
+                raise DMFormatError('this is a DM v2 document (it has media lists); read it as dm_v2')
+            return v1_to_v2(doc)
+        if looks_v1:
+            raise DMFormatError('this is a DM v1 document (it has annotationsData); read it as dm_v1')
+        if not any(isinstance(doc.get(c), list) for c in CONTAINERS):
+            raise DMFormatError("a DM v2 document needs an 'images' list (or another media list)")
+        return doc
+
+
+def _classification_map(doc: dict) -> dict[str, list[str]]:
+    classes: dict[str, set[str]] = {}
+    for container in CONTAINERS:
+        for media in doc.get(container) or []:
+            for tool, anns in media.items():
+                for ann in anns or []:
+                    if isinstance(ann, dict) and ann.get('classification') and tool != 'group':
+                        classes.setdefault(tool, set()).add(ann['classification'])
+    return {tool: sorted(names) for tool, names in sorted(classes.items())}
+
+
+def _clean(ann: dict) -> dict:
+    return {k: v for k, v in ann.items() if not k.startswith('_')}
+
+
+class DMWriter(Writer):
+    """Writes ``[<split>/]json/<stem>.json`` (2-space indent, UTF-8) and ``[<split>/]original_files/<image>``."""
+
+    need_class = False
+
+    def __init__(self, version: str, **options: Any):
+        super().__init__(**options)
+        self.version = version
+
+    def process(self, item: Item, ctx: WriteContext):
+        image = {tool: [_clean(a) for a in anns] for tool, anns in item.ann.items() if anns}
+        if item.doc is not None:
+            doc = {k: v for k, v in item.doc.items() if k != 'classification'}
+            doc['images'] = [image, *(doc.get('images') or [])[1:]]
+        else:
+            doc = {'images': [image]}
+        doc = {'classification': _classification_map(doc), **doc}
+        for tool, anns in image.items():
+            ctx.count(tool, len(anns))
+        if self.version == 'v1':
+            for tool in image:
+                if tool == 'group' or tool not in V1_TOOLS:
+                    for ann in image[tool]:
+                        item.loss(ann.get('id'), tool, 'no_v1_equivalent', 'DM v1 has no such tool')
+            extras = {'image_1': {'width': item.width, 'height': item.height}}
+            out = v2_to_v1(doc, extras=extras)
+        else:
+            out = doc
+        if ctx.staging is None:
+            return None
+        base = os.path.join(ctx.staging, item.split) if item.split else ctx.staging
+        json_dir = os.path.join(base, 'json')
+        files_dir = os.path.join(base, 'original_files')
+        os.makedirs(json_dir, exist_ok=True)
+        os.makedirs(files_dir, exist_ok=True)
+        with open(os.path.join(json_dir, item.stem + '.json'), 'w', encoding='utf-8') as fh:
+            json.dump(out, fh, indent=2, ensure_ascii=False)
+        if item.image_path:
+            place_image(item.image_path, os.path.join(files_dir, item.image_name), ctx.options['image_mode'])
+        return None

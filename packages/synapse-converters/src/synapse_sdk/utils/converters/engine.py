@@ -1,0 +1,210 @@
+"""The conversion loop: per-item work (in-process or in a process pool), ordering, error policy, progress.
+
+Every direction is a ``Reader`` (source format -> pivot ``Item``) and a ``Writer`` (pivot -> target files). The
+loop hands items one at a time (or in small batches to worker processes, with a bounded number in flight, results
+consumed in input order) so memory follows one item, and output is deterministic whatever ``workers`` is.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .items import Item, validate_item
+
+__all__ = ['Outcome', 'Progress', 'Reader', 'WriteContext', 'Writer', 'iter_outcomes']
+
+
+class Reader:
+    """Source side of a conversion. Instances are pickled to worker processes: keep them small."""
+
+    need_image = True
+
+    def splits(self) -> list[str | None]:
+        """DM split names present (``[None]`` for a flat dataset). Raises FileNotFoundError for a bad layout."""
+        raise NotImplementedError
+
+    def refs(self, split: str | None) -> list[Any]:
+        """Small picklable references to the items of ``split``, in deterministic order."""
+        raise NotImplementedError
+
+    def load(self, ref: Any) -> Item:
+        """Read one item. Per-item problems are recorded on the item, never raised."""
+        raise NotImplementedError
+
+
+@dataclass
+class WriteContext:
+    """What a writer needs per item: where to write (None: dry run) and the class table (None: collect)."""
+
+    staging: str | None
+    table: dict[str, dict[str, int]] | None
+    options: dict[str, Any]
+    collected: dict[str, set[str]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def class_id(self, group: str, name: str) -> int | None:
+        if self.table is None:
+            self.collected.setdefault(group, set()).add(name)
+            return 0
+        return self.table.get(group, {}).get(name)
+
+    def count(self, kind: str, n: int = 1) -> None:
+        self.counts[kind] = self.counts.get(kind, 0) + n
+
+
+class Writer:
+    """Target side. ``process`` runs per item (maybe in a worker); the other hooks run in the main process."""
+
+    need_class = True
+
+    def __init__(self, **options: Any):
+        self.options = options
+
+    def needs_scan(self, class_names: list[str] | None) -> bool:
+        """Whether a pass over the whole dataset must precede writing (to fix class ids)."""
+        return False
+
+    def build_table(
+        self, collected: dict[str, set[str]], counts: dict[str, int], class_names: list[str] | None
+    ) -> dict[str, dict[str, int]]:
+        return {}
+
+    def process(self, item: Item, ctx: WriteContext) -> Any:
+        raise NotImplementedError
+
+    def begin(self, staging: str, table: dict[str, dict[str, int]], output_dir: str) -> None:
+        pass
+
+    def consume(self, item_split: str | None, stem: str, payload: Any) -> None:
+        pass
+
+    def finish(self, staging: str, splits: list[str | None]) -> None:
+        pass
+
+
+@dataclass
+class Outcome:
+    split: str | None
+    key: str
+    stem: str
+    problems: list
+    losses: list
+    read: dict[str, int]
+    written: dict[str, int]
+    collected: dict[str, set[str]]
+    payload: Any = None
+    unusable: bool = False
+
+
+@dataclass
+class Job:
+    reader: Reader
+    writer: Writer
+    staging: str | None
+    table: dict[str, dict[str, int]] | None
+    class_names: frozenset | None
+    options: dict[str, Any]
+
+
+def process_ref(job: Job, ref: Any) -> Outcome:
+    item = job.reader.load(ref)
+    read = {tool: len(anns) for tool, anns in item.ann.items() if isinstance(anns, list) and anns}
+    ctx = WriteContext(staging=job.staging, table=job.table, options=job.options)
+    payload = None
+    if not item.unusable:
+        validate_item(item, need_class=job.writer.need_class, class_names=job.class_names)
+        payload = job.writer.process(item, ctx)
+    return Outcome(
+        split=item.split,
+        key=item.key,
+        stem=item.stem,
+        problems=item.problems,
+        losses=item.losses,
+        read=read,
+        written=ctx.counts,
+        collected=ctx.collected,
+        payload=payload,
+        unusable=item.unusable,
+    )
+
+
+_WORKER_JOB: Job | None = None
+
+
+def _init_worker(job: Job) -> None:
+    global _WORKER_JOB
+    _WORKER_JOB = job
+
+
+def _run_batch(refs: list[Any]) -> list[Outcome]:
+    assert _WORKER_JOB is not None
+    return [process_ref(_WORKER_JOB, ref) for ref in refs]
+
+
+def iter_outcomes(job: Job, refs: Iterable[Any], workers: int, batch_size: int = 64) -> Iterator[Outcome]:
+    """Outcomes of every ref, in input order; with ``workers > 1`` the work runs in a spawn-based process pool
+    with at most ``2 * workers`` batches in flight (bounded memory, deterministic order)."""
+    if workers <= 1:
+        for ref in refs:
+            yield process_ref(job, ref)
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    # spawn, not fork: converters run inside Ray actors and threaded servers, where fork can deadlock.
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context('spawn'), initializer=_init_worker, initargs=(job,)
+    )
+    pending: deque = deque()
+    try:
+        batch: list[Any] = []
+        for ref in refs:
+            batch.append(ref)
+            if len(batch) >= batch_size:
+                pending.append(pool.submit(_run_batch, batch))
+                batch = []
+                while len(pending) >= 2 * workers:
+                    yield from pending.popleft().result()
+        if batch:
+            pending.append(pool.submit(_run_batch, batch))
+        while pending:
+            yield from pending.popleft().result()
+    finally:
+        for fut in pending:
+            fut.cancel()
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+class Progress:
+    """Throttled progress: calls ``callback(current, total)`` and ``ctx.set_progress(current, total, step=...)``
+    about a hundred times per pass (every 1%) and at the end, never per item."""
+
+    def __init__(self, callback: Callable[[int, int], Any] | None, ctx: Any, step: str, total: int):
+        self.callback = callback
+        self.ctx = ctx
+        self.step = step
+        self.total = total
+        self.every = max(1, total // 100)
+        self.last = -1
+
+    def update(self, current: int) -> None:
+        if current != self.total and current - self.last < self.every and current != 0:
+            return
+        self.last = current
+        if self.callback is not None:
+            self.callback(current, self.total)
+        setter = getattr(self.ctx, 'set_progress', None) if self.ctx is not None else None
+        if setter is not None:
+            setter(current, self.total, step=self.step)
+
+
+def default_workers(workers: int | None) -> int:
+    if workers is None:
+        return 1
+    if workers <= 0:
+        return os.cpu_count() or 1
+    return workers

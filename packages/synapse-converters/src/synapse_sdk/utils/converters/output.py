@@ -1,0 +1,61 @@
+"""Writing output safely: staging directory beside the target, atomic move, image placement."""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+__all__ = ['IMAGE_MODES', 'commit_staging', 'make_staging', 'place_image', 'write_bytes']
+
+IMAGE_MODES = ('copy', 'hardlink', 'symlink')
+
+
+def make_staging(target: Path) -> Path:
+    """A fresh directory beside ``target`` (same filesystem, so the final move is a rename)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f'.{target.name}.partial-', dir=target.parent))
+
+
+def commit_staging(staging: Path, target: Path, *, overwrite: bool) -> None:
+    """Move ``staging`` to ``target``. An existing non-empty target is replaced only with ``overwrite``;
+    it is first renamed aside, so at every instant either the old or the new tree is in place."""
+    if target.exists() or target.is_symlink():
+        if target.is_dir() and not target.is_symlink() and not any(target.iterdir()):
+            target.rmdir()
+        elif not overwrite:
+            raise FileExistsError(
+                f'{target} already exists and is not empty; pass overwrite=True to replace it'
+            )
+        else:
+            aside = Path(tempfile.mkdtemp(prefix=f'.{target.name}.old-', dir=target.parent))
+            os.replace(target, aside / 'old')
+            os.replace(staging, target)
+            shutil.rmtree(aside, ignore_errors=True)
+            return
+    os.replace(staging, target)
+
+
+def place_image(src: str, dst: str, mode: str) -> None:
+    """Put ``src`` at ``dst`` by copy (default), hard link or symbolic link (absolute target).
+
+    A hard link across filesystems is impossible; the image is then copied instead.
+    """
+    if mode == 'hardlink':
+        try:
+            os.link(src, dst)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK):
+                raise
+    elif mode == 'symlink':
+        os.symlink(os.path.abspath(src), dst)
+        return
+    shutil.copyfile(src, dst)
+
+
+def write_bytes(path: str, data: bytes) -> None:
+    with open(path, 'wb') as fh:
+        fh.write(data)

@@ -1,0 +1,317 @@
+"""Pascal VOC reading and writing.
+
+Written layout::
+
+    Annotations/<stem>.xml             one <object> per box, polygon and mask (bndbox; pose/truncated/difficult/
+                                       occluded from attributes of those names)
+    JPEGImages/<image>
+    ImageSets/Main/<train|val|test>.txt   (flat datasets: default.txt)
+    ImageSets/Segmentation/<split>.txt    items that have masks
+    SegmentationClass/<stem>.png       palette PNG, class index (labelmap.txt order, from 1) per pixel
+    SegmentationObject/<stem>.png      palette PNG, value k = the k-th <object> of the XML
+    labelmap.txt                       name:r,g,b:: per class (background first)
+
+Box coordinates are rounded half to even (``xmax = round(x + w)``, no +1), as the reference SDK does.
+Polygons are rasterised (lattice points inside or on the outline) and come back as masks; rotation and other
+attributes, keypoints, polylines and non-image tools cannot be carried and are reported.
+"""
+
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+from typing import Any
+from xml.sax.saxutils import escape
+
+from .dm import stable_id
+from .engine import Reader, WriteContext, Writer
+from .formats import dm_split, format_split
+from .items import Item
+from .layout import attach_image, find_image, list_files
+from .masks import bitmap_to_runs, normalize_dm_mask, rasterize_polygon, runs_bbox
+from .output import place_image, write_bytes
+from .png import PngError, decode_png_8bit, encode_png, voc_palette
+from .result import ProblemKind
+
+__all__ = ['VOCReader', 'VOCWriter']
+
+_XML_ATTRS = ('pose', 'truncated', 'difficult', 'occluded')
+_MAX_INDEX = 254
+
+
+class VOCWriter(Writer):
+    def __init__(self, **options: Any):
+        super().__init__(**options)
+        self.lists: dict[str, Any] = {}
+
+    def needs_scan(self, class_names):
+        return class_names is None
+
+    def build_table(self, collected, counts, class_names):
+        names = class_names or sorted(collected.get('classes') or set())
+        return {'classes': {n: i + 1 for i, n in enumerate(names)}}
+
+    def process(self, item: Item, ctx: WriteContext):
+        w, h = item.width, item.height
+        for tool, anns in item.ann.items():
+            if tool not in ('bounding_box', 'polygon', 'segmentation'):
+                for ann in anns:
+                    item.loss(ann.get('id'), tool, 'unsupported', f'Pascal VOC has no {tool} annotations')
+        objects: list[tuple[str, dict, Any, Any]] = []  # (tool, annotation, [xmin, ymin, xmax, ymax], runs)
+        for ann in item.ann.get('bounding_box') or []:
+            x, y, bw, bh = ann['data']
+            box = [round(x), round(y), round(x + bw), round(y + bh)]
+            if any(a.get('name') == 'rotation' and a.get('value') for a in ann.get('attrs') or []):
+                item.loss(ann['id'], 'bounding_box', 'rotation', 'written axis-aligned')
+            objects.append(('bounding_box', ann, box, None))
+        for ann in item.ann.get('polygon') or []:
+            runs = bitmap_to_runs(rasterize_polygon(ann['data'], w, h))
+            item.loss(ann['id'], 'polygon', 'polygon_rasterized', 'read back as a mask')
+            objects.append(('polygon', ann, None, runs))
+        for ann in item.ann.get('segmentation') or []:
+            if not isinstance(ann.get('data'), list):
+                item.loss(ann['id'], 'segmentation', 'unsupported', 'not an image mask')
+                continue
+            encoding = ann.get('encoding') or ('dm_rle' if ann.get('isCompressed') else 'raw_indices')
+            objects.append(('segmentation', ann, None, normalize_dm_mask(ann['data'], encoding, w, h)))
+        xml_objects = []
+        class_plane = object_plane = None
+        for tool, ann, box, runs in objects:
+            index = len(xml_objects) + 1  # the k-th <object> is value k in SegmentationObject
+            cls = ctx.class_id('classes', ann['classification'])
+            ctx.count(tool)
+            extra = {}
+            for a in ann.get('attrs') or []:
+                if a.get('name') in _XML_ATTRS:
+                    extra[a['name']] = a.get('value')
+                elif not (tool == 'bounding_box' and a.get('name') == 'rotation'):
+                    item.loss(ann['id'], tool, 'attributes', str(a.get('name')))
+            if runs is not None:
+                if not runs:
+                    item.loss(ann['id'], tool, 'empty_after_rasterizing')
+                    continue
+                bx, by, bw, bh, _ = runs_bbox(runs, w)
+                box = [bx, by, bx + bw - 1, by + bh - 1]
+                if class_plane is None:
+                    class_plane, object_plane = bytearray(w * h), bytearray(w * h)
+                if index > _MAX_INDEX or (cls or 0) > _MAX_INDEX:
+                    item.loss(
+                        ann['id'], tool, 'instance_limit', 'VOC masks hold at most 254 instances/classes'
+                    )
+                else:
+                    overlapped = False
+                    for start, length in runs:
+                        seg = object_plane[start : start + length]
+                        if seg.count(0) != length:
+                            overlapped = True
+                        object_plane[start : start + length] = bytes((index,)) * length
+                        class_plane[start : start + length] = bytes((cls or 0,)) * length
+                    if overlapped:
+                        item.loss(
+                            ann['id'], tool, 'mask_overlap', 'overlaps an earlier mask, which it covers'
+                        )
+            xml_objects.append(_object_xml(ann['classification'], box, extra))
+        if ctx.staging is None:
+            return None
+        for sub in ('Annotations', 'JPEGImages'):
+            os.makedirs(os.path.join(ctx.staging, sub), exist_ok=True)
+        image_name = item.image_name
+        xml_path = os.path.join(ctx.staging, 'Annotations', item.stem + '.xml')
+        if os.path.exists(xml_path):
+            raise FileExistsError(f'two items are named {item.stem!r} (VOC keeps all splits in one folder)')
+        xml = (
+            '<?xml version="1.0" encoding="utf-8"?>\n<annotation>\n  <folder>JPEGImages</folder>\n'
+            f'  <filename>{escape(image_name)}</filename>\n  <path>JPEGImages/{escape(image_name)}</path>\n'
+            '  <source>\n    <database>Unknown</database>\n  </source>\n'
+            f'  <size>\n    <width>{w}</width>\n    <height>{h}</height>\n    <depth>{item.channels}</depth>\n'
+            f'  </size>\n  <segmented>{1 if class_plane is not None else 0}</segmented>\n'
+            + ''.join(xml_objects)
+            + '</annotation>\n'
+        )
+        with open(xml_path, 'w', encoding='utf-8') as fh:
+            fh.write(xml)
+        place_image(
+            item.image_path, os.path.join(ctx.staging, 'JPEGImages', image_name), ctx.options['image_mode']
+        )
+        if class_plane is not None:
+            palette = voc_palette()
+            for sub, plane in (('SegmentationClass', class_plane), ('SegmentationObject', object_plane)):
+                os.makedirs(os.path.join(ctx.staging, sub), exist_ok=True)
+                write_bytes(
+                    os.path.join(ctx.staging, sub, item.stem + '.png'),
+                    encode_png(w, h, bytes(plane), mode='P', palette=palette),
+                )
+        return class_plane is not None
+
+    def begin(self, staging, table, output_dir):
+        self.staging = staging
+        self.table = table
+        os.makedirs(os.path.join(staging, 'ImageSets', 'Main'), exist_ok=True)
+
+    def _list(self, kind: str, split: str | None):
+        key = f'{kind}/{split}'
+        if key not in self.lists:
+            os.makedirs(os.path.join(self.staging, 'ImageSets', kind), exist_ok=True)
+            name = format_split(split) if split else 'default'
+            self.lists[key] = open(os.path.join(self.staging, 'ImageSets', kind, name + '.txt'), 'w')  # noqa: SIM115
+        return self.lists[key]
+
+    def consume(self, split, stem, payload):
+        self._list('Main', split).write(stem + '\n')
+        if payload:
+            self._list('Segmentation', split).write(stem + '\n')
+
+    def finish(self, staging, splits):
+        for split in splits:
+            self._list('Main', split)  # an empty split still gets its (empty) list
+        for fh in self.lists.values():
+            fh.close()
+        palette = voc_palette()
+        lines = ['# label:color_rgb:parts:actions', 'background:0,0,0::']
+        for name, index in self.table['classes'].items():
+            r, g, b = palette[3 * index : 3 * index + 3] if index < 256 else (0, 0, 0)
+            lines.append(f'{name}:{r},{g},{b}::')
+        with open(os.path.join(staging, 'labelmap.txt'), 'w', encoding='utf-8') as fh:
+            fh.write('\n'.join(lines) + '\n')
+
+
+def _object_xml(name: str, box: list[int], extra: dict) -> str:
+    def flag(key: str) -> int:
+        return int(bool(extra.get(key)))
+
+    occluded = f'    <occluded>{flag("occluded")}</occluded>\n' if 'occluded' in extra else ''
+    return (
+        f'  <object>\n    <name>{escape(name)}</name>\n    <pose>{escape(str(extra.get("pose", "Unspecified")))}'
+        f'</pose>\n    <truncated>{flag("truncated")}</truncated>\n    <difficult>{flag("difficult")}</difficult>\n'
+        f'{occluded}    <bndbox>\n      <xmin>{box[0]}</xmin>\n      <ymin>{box[1]}</ymin>\n'
+        f'      <xmax>{box[2]}</xmax>\n      <ymax>{box[3]}</ymax>\n    </bndbox>\n  </object>\n'
+    )
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _first_dir(root: str, names: tuple[str, ...]) -> str | None:
+    return next((os.path.join(root, n) for n in names if os.path.isdir(os.path.join(root, n))), None)
+
+
+class VOCReader(Reader):
+    def __init__(self, root: str, categorized: bool):
+        self.root = root
+        self.ann_dir = _first_dir(root, ('Annotations', 'annotations'))
+        self.img_dir = _first_dir(root, ('JPEGImages', 'images', 'Images'))
+        if self.ann_dir is None or self.img_dir is None:
+            raise FileNotFoundError(
+                f'Pascal VOC dataset needs Annotations/ and JPEGImages/ (or images/) in {root}'
+            )
+        self.seg_dir = _first_dir(root, ('SegmentationObject',))
+        self.lists: dict[str | None, str | None] = {}
+        if not categorized:
+            self.lists[None] = None
+            return
+        main = os.path.join(root, 'ImageSets', 'Main')
+        for key in ('train', 'val', 'valid', 'validation', 'test'):
+            path = os.path.join(main, key + '.txt')
+            split = dm_split(key)
+            if os.path.isfile(path) and split not in self.lists:
+                self.lists[split] = path
+        if 'train' not in self.lists:
+            raise FileNotFoundError(
+                f'categorized Pascal VOC dataset needs ImageSets/Main/train.txt in {root}'
+            )
+        self.lists = {s: self.lists[s] for s in ('train', 'valid', 'test') if s in self.lists}
+
+    def splits(self):
+        return list(self.lists)
+
+    def refs(self, split):
+        path = self.lists[split]
+        if path is None:
+            stems = [n[:-4] for n in list_files(self.ann_dir, ('.xml',))]
+        else:
+            with open(path, encoding='utf-8') as fh:
+                stems = [line.split()[0] for line in fh if line.strip()]
+        return [(split, stem) for stem in stems]
+
+    def load(self, ref) -> Item:
+        split, stem = ref
+        xml_path = os.path.join(self.ann_dir, stem + '.xml')
+        item = Item(split=split, stem=stem, source=xml_path)
+        if not os.path.isfile(xml_path):
+            item.problem(
+                ProblemKind.MALFORMED_XML, 'annotation file listed in ImageSets does not exist', whole=True
+            )
+            return item
+        try:
+            root = ET.parse(xml_path).getroot()
+        except ET.ParseError as exc:
+            item.problem(ProblemKind.MALFORMED_XML, str(exc), line=exc.position[0], whole=True)
+            return item
+        filename = (root.findtext('filename') or '').strip()
+        image = os.path.join(self.img_dir, filename) if filename else None
+        if image is None or not os.path.isfile(image):
+            image = find_image(self.img_dir, stem)
+        if not attach_image(item, image, filename or stem):
+            return item
+        masks = self._masks(item)
+        for index, obj in enumerate(root.findall('object'), start=1):
+            ann_id = stable_id(stem, index)
+            name = (obj.findtext('name') or '').strip()
+            attrs = []
+            for key in _XML_ATTRS:
+                text = (obj.findtext(key) or '').strip()
+                if key == 'pose' and text and text != 'Unspecified':
+                    attrs.append({'name': 'pose', 'value': text})
+                elif key != 'pose' and text not in ('', '0'):
+                    attrs.append({'name': key, 'value': 1 if text == '1' else text})
+            if masks is not None and masks.get(index):
+                item.ann.setdefault('segmentation', []).append(
+                    {
+                        'id': ann_id,
+                        'classification': name,
+                        'attrs': attrs,
+                        'data': masks[index],
+                        'encoding': 'dm_rle',
+                        'isCompressed': True,
+                        'compressionFormat': 'rle',
+                    }
+                )
+                continue
+            bnd = obj.find('bndbox')
+            try:
+                xmin, ymin, xmax, ymax = (float(bnd.findtext(k)) for k in ('xmin', 'ymin', 'xmax', 'ymax'))
+            except (AttributeError, TypeError, ValueError):
+                item.problem(
+                    ProblemKind.MALFORMED_XML,
+                    f'<object> {index} has no numeric <bndbox>',
+                    annotation_id=ann_id,
+                )
+                continue
+            data = [_num(xmin), _num(ymin), _num(xmax - xmin), _num(ymax - ymin)]
+            item.ann.setdefault('bounding_box', []).append(
+                {'id': ann_id, 'classification': name, 'attrs': attrs, 'data': data}
+            )
+        return item
+
+    def _masks(self, item: Item) -> dict[int, list] | None:
+        if self.seg_dir is None:
+            return None
+        path = os.path.join(self.seg_dir, item.stem + '.png')
+        if not os.path.isfile(path):
+            return None
+        try:
+            with open(path, 'rb') as fh:
+                w, h, pixels = decode_png_8bit(fh.read())
+        except PngError as exc:
+            item.problem(ProblemKind.INVALID_MASK, f'{exc}', file=path)
+            return None
+        if (w, h) != (item.width, item.height):
+            item.problem(
+                ProblemKind.INVALID_MASK, f'mask is {w}x{h}, image is {item.width}x{item.height}', file=path
+            )
+            return None
+        return {v: bitmap_to_runs(pixels, v) for v in sorted(set(pixels)) if 0 < v < 255}
+
+
+def _num(v: float):
+    return int(v) if float(v).is_integer() else v
