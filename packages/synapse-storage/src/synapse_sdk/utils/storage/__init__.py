@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from synapse_sdk.utils.storage.providers.s3 import S3Storage
     from synapse_sdk.utils.storage.providers.sftp import SFTPStorage
     from synapse_sdk.utils.storage.upload import (
+        PluginBuildError,
         UploadResult,
         archive_and_upload,
         build_and_upload,
@@ -59,6 +60,7 @@ _LAZY = {
     'HTTPStorage': 'providers.http',
     'StoragePath': 'path',
     'UploadResult': 'upload',
+    'PluginBuildError': 'upload',
     'archive_and_upload': 'upload',
     'build_and_upload': 'upload',
     'download_and_upload': 'upload',
@@ -99,6 +101,7 @@ __all__ = [
     'GCSStorage',
     'HTTPStorage',
     'LocalStorage',
+    'PluginBuildError',
     'S3Storage',
     'SFTPStorage',
     'StorageCapabilityError',

@@ -65,14 +65,15 @@ def resolve_provider(name: str) -> Callable[..., Any]:
 
 def _check_configuration(
     provider: str, factory: Callable[..., Any], configuration: Mapping[str, Any]
-) -> None:
+) -> dict[str, Any]:
+    """The keyword arguments for ``factory``: required keys checked, unknown keys dropped with a warning."""
     try:
         signature = inspect.signature(factory)
     except (TypeError, ValueError):
-        return
+        return dict(configuration)
     params = signature.parameters
     if any(param.kind is inspect.Parameter.VAR_KEYWORD for param in params.values()):
-        return
+        return dict(configuration)
     required = [
         name
         for name, param in params.items()
@@ -92,6 +93,7 @@ def _check_configuration(
             UserWarning,
             stacklevel=4,
         )
+    return {key: value for key, value in configuration.items() if key in params}
 
 
 def get_storage(connection_param: Mapping[str, Any] | StorageProtocol) -> Any:
@@ -123,8 +125,7 @@ def get_storage(connection_param: Mapping[str, Any] | StorageProtocol) -> Any:
             f'Storage config ignores unknown keys: {", ".join(map(repr, extra))}', UserWarning, stacklevel=2
         )
     factory = resolve_provider(provider)
-    _check_configuration(provider, factory, configuration)
-    return factory(**configuration)
+    return factory(**_check_configuration(provider, factory, configuration))
 
 
 __all__ = [
