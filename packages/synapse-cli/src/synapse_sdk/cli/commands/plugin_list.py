@@ -1,0 +1,61 @@
+"""``synapse plugin list``: the actions of a plugin, their run method and data types."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from synapse_sdk.cli.options import debug_option, json_option, plugin_source_options, resolve_plugin_source
+from synapse_sdk.cli.output import get_output
+
+
+@click.command('list')
+@plugin_source_options
+@json_option
+@debug_option
+def list_actions(plugin_path: Path | None, plugin_module: str | None) -> None:
+    """List the actions of the plugin in the current directory (or --path DIR / --plugin MODULE).
+
+    Reads config.yaml only; no action code is imported (use `synapse plugin validate` for that).
+    """
+    from synapse_sdk.cli.commands._discovery import discover
+
+    out = get_output()
+    source = resolve_plugin_source(plugin_path, plugin_module)
+    discovery = discover(source, plugin_module)
+    config = discovery.config
+    actions = [
+        {
+            'name': name,
+            'method': str(action.method.value if hasattr(action.method, 'value') else action.method),
+            'entrypoint': action.entrypoint,
+            'input_type': action.input_type,
+            'output_type': action.output_type,
+            'description': action.description,
+        }
+        for name, action in config.actions.items()
+    ]
+    if out.json_mode:
+        out.emit_json(
+            {
+                'name': config.name,
+                'code': config.code,
+                'version': config.version,
+                'category': str(config.category.value),
+                'source': discovery.source,
+                'actions': actions,
+            }
+        )
+        return
+    out.echo(f'{config.name} ({config.code} {config.version}, category {config.category.value})', bold=True)
+    if not actions:
+        out.echo('No actions defined.')
+        return
+    out.table(
+        ['action', 'method', 'input', 'output', 'description'],
+        [
+            [a['name'], a['method'], a['input_type'] or '-', a['output_type'] or '-', a['description']]
+            for a in actions
+        ],
+    )

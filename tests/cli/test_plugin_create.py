@@ -1,0 +1,112 @@
+"""``synapse plugin create``: every category scaffolds a plugin that validates and runs."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import subprocess
+
+import pytest
+import yaml
+
+from synapse_sdk.cli.commands.plugin_create import CATEGORIES
+
+from .conftest import SYNAPSE_EXE, subprocess_env
+
+
+@pytest.mark.parametrize('category', CATEGORIES)
+def test_created_plugin_validates_and_runs(invoke, tmp_path, category):
+    code = f'cli-created-{category.replace("_", "-")}'
+    result = invoke(
+        'plugin', 'create', '--code', code, '--category', category, '--path', str(tmp_path), '--yes'
+    )
+    assert result.exit_code == 0, result.stderr
+    plugin = tmp_path / code
+    config = yaml.safe_load((plugin / 'config.yaml').read_text(encoding='utf-8'))
+    assert config['code'] == code and config['category'] == category
+    for name in ('.gitignore', '.synapseignore', 'requirements.txt', 'README.md'):
+        assert (plugin / name).is_file(), name
+
+    validated = invoke('plugin', 'validate', '--path', str(plugin), '--json')
+    assert validated.exit_code == 0, validated.stdout
+    assert json.loads(validated.stdout)['problems'] == []
+
+    for action in config['actions']:
+        params = {'output_dir': str(tmp_path / 'out')} if action == 'export' else {}
+        if action == 'upload':
+            params = {'source_dir': str(plugin)}
+        ran = invoke('plugin', 'run', action, '--path', str(plugin), '--params', json.dumps(params), '--json')
+        assert ran.exit_code == 0, (action, ran.stdout, ran.stderr)
+        assert json.loads(ran.stdout)['ok'] is True
+
+
+def test_name_with_spaces_and_colons_round_trips_through_yaml(invoke, tmp_path):
+    result = invoke(
+        'plugin',
+        'create',
+        '--name',
+        'YOLO: Trainer',
+        '--description',
+        'Trains: fast',
+        '--path',
+        str(tmp_path),
+        '-y',
+    )
+    assert result.exit_code == 0, result.stderr
+    config = yaml.safe_load((tmp_path / 'yolo-trainer' / 'config.yaml').read_text(encoding='utf-8'))
+    assert config['name'] == 'YOLO: Trainer'
+    assert config['description'] == 'Trains: fast'
+
+
+def test_module_name_never_shadows_an_installed_module(invoke, tmp_path):
+    result = invoke('plugin', 'create', '--code', 'json', '--path', str(tmp_path), '--yes', '--json')
+    files = json.loads(result.stdout)['files']
+    assert 'json_plugin/hello.py' in files
+
+
+def test_refuses_to_overwrite_and_rejects_bad_codes(invoke, tmp_path):
+    assert invoke('plugin', 'create', '--code', 'twice', '--path', str(tmp_path), '-y').exit_code == 0
+    again = invoke('plugin', 'create', '--code', 'twice', '--path', str(tmp_path), '-y')
+    assert again.exit_code == 2 and 'already exists' in again.stderr
+    bad = invoke('plugin', 'create', '--code', 'Bad Code', '--path', str(tmp_path), '-y')
+    assert bad.exit_code == 2 and "invalid plugin code 'Bad Code'" in bad.stderr
+
+
+def test_without_a_terminal_it_never_prompts(invoke, tmp_path):
+    target = tmp_path / 'plugins'
+    result = invoke('plugin', 'create', '--path', str(target))
+    assert result.exit_code == 2
+    assert 'standard input is not a terminal' in result.stderr
+    assert not target.exists()
+
+
+@pytest.mark.integration
+def test_prompts_on_a_terminal(tmp_path):
+    """A real pseudo-terminal: the questions are asked and the answers used."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [str(SYNAPSE_EXE), 'plugin', 'create', '--path', str(tmp_path)],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=subprocess_env(),
+        close_fds=True,
+    )
+    os.close(slave)
+    os.write(master, b'Pty Plugin\n\nexport\nMade in a pty\n')
+    output = b''
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        output += chunk
+    os.close(master)
+    assert proc.wait(timeout=60) == 0, output
+    text = output.decode()
+    assert 'Plugin name' in text and 'Category' in text
+    config = yaml.safe_load((tmp_path / 'pty-plugin' / 'config.yaml').read_text(encoding='utf-8'))
+    assert config['category'] == 'export' and config['description'] == 'Made in a pty'
