@@ -1,4 +1,12 @@
-"""Synapse plugin runtime."""
+"""Synapse plugin runtime: define actions, discover them, run them anywhere.
+
+::
+
+    from synapse_sdk.plugins import action, BaseAction, RuntimeContext
+
+Names are imported lazily on first use, so ``import synapse_sdk.plugins`` stays cheap (no
+pydantic model building, and never numpy/requests/ray).
+"""
 
 # `synapse_sdk.plugins` is owned by synapse-core, but other distributions (synapse-executors-ray)
 # add subpackages below it. Extending __path__ lets those portions be found when each distribution
@@ -6,3 +14,49 @@
 from pkgutil import extend_path
 
 __path__ = extend_path(__path__, __name__)
+
+_LAZY = {
+    'BaseAction': 'synapse_sdk.plugins.action',
+    'NoResult': 'synapse_sdk.plugins.action',
+    # `action` is the module synapse_sdk.plugins.action, which is callable as the @action decorator.
+    'action': 'synapse_sdk.plugins.action',
+    'RuntimeContext': 'synapse_sdk.plugins.context',
+    'PluginEnvironment': 'synapse_sdk.plugins.context.env',
+    'PluginCategory': 'synapse_sdk.plugins.enums',
+    'RunMethod': 'synapse_sdk.plugins.enums',
+    'ExecutionMode': 'synapse_sdk.plugins.enums',
+    'PluginDiscovery': 'synapse_sdk.plugins.discovery',
+    'PluginConfig': 'synapse_sdk.plugins.config',
+    'ActionConfig': 'synapse_sdk.plugins.config',
+    'run_plugin': 'synapse_sdk.plugins.runner',
+    'LogMessageCode': 'synapse_sdk.plugins.log_messages',
+    'LogLevel': 'synapse_sdk.plugins.models.logger',
+    'PluginError': 'synapse_sdk.plugins.errors',
+    'ParamsValidationError': 'synapse_sdk.plugins.errors',
+    'ActionNotFoundError': 'synapse_sdk.plugins.errors',
+    'ActionExecutionError': 'synapse_sdk.plugins.errors',
+    'ConfigError': 'synapse_sdk.plugins.errors',
+    'ExecutionError': 'synapse_sdk.plugins.errors',
+    # Category bases live in synapse_sdk.plugins.actions.* (a separate module family).
+    'BaseTrainAction': 'synapse_sdk.plugins.actions.train',
+    'BaseExportAction': 'synapse_sdk.plugins.actions.export',
+    'BaseUploadAction': 'synapse_sdk.plugins.actions.upload',
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str):
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+    import importlib
+
+    module = importlib.import_module(module_name)
+    value = module if name == 'action' else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

@@ -1,0 +1,229 @@
+"""`BackendJobLogger`: sends a run's logs, progress and metrics to its backend job.
+
+It talks to the backend only through `JobLogTransport` (``create_logs`` / ``update_job``), which
+`synapse_sdk.clients.backend.BackendClient` implements, so synapse-core never imports a client.
+
+Delivery model (each rule fixes a failure seen in production with one-request-per-event loggers):
+- Log entries are queued and sent in batches (`batch_size` entries, or every `flush_interval`
+  seconds) by a background thread; the action never waits on the network.
+- Progress and metrics are *coalesced*: only the newest snapshot is sent, at most once per
+  `snapshot_interval` seconds, and always once more at the end so a finished job never shows 90 %.
+- The queue is bounded (`max_queue`); when full, the oldest entries are dropped and counted.
+- A failed batch is retried (up to `max_attempts` sends per entry), then dropped and counted.
+- Backend failures never propagate to the action. `stats` says what was sent and lost; losses are
+  reported once through the ``synapse_sdk.loggers`` stdlib logger when the run finishes.
+- Before a status change (``report_status``) everything queued is flushed, so the backend sees
+  the final progress and logs before the job turns SUCCEEDED or FAILED.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from synapse_sdk.loggers.base import BaseLogger
+from synapse_sdk.loggers.transport import JobLogTransport
+from synapse_sdk.plugins._redact import redact_url
+from synapse_sdk.plugins.models.logger import LogEntry, ProgressData
+from synapse_sdk.plugins.models.status import RunStatus
+
+__all__ = ['BackendJobLogger']
+
+_log = logging.getLogger('synapse_sdk.loggers')
+
+
+class BackendJobLogger(BaseLogger):
+    """Batches log entries and coalesces progress/metrics to one backend job."""
+
+    def __init__(
+        self,
+        transport: JobLogTransport,
+        job_id: str,
+        *,
+        batch_size: int = 200,
+        flush_interval: float = 2.0,
+        snapshot_interval: float = 1.0,
+        max_queue: int = 10_000,
+        max_attempts: int = 3,
+        background: bool = True,
+    ):
+        super().__init__()
+        if not job_id:
+            raise ValueError('BackendJobLogger needs a job_id')
+        self.transport = transport
+        self.job_id = str(job_id)
+        self.batch_size = batch_size
+        self.flush_interval = flush_interval
+        self.snapshot_interval = snapshot_interval
+        self.max_queue = max_queue
+        self.max_attempts = max_attempts
+        self.background = background
+        self._queue: deque[tuple[dict[str, Any], int]] = deque()
+        self._cond = threading.Condition()
+        self._send_lock = threading.Lock()
+        self._snapshot_dirty = False
+        self._last_logs_sent = time.monotonic()
+        self._last_snapshot_sent = 0.0
+        self._thread: threading.Thread | None = None
+        self._stop = False
+        self._stats = {'logs_sent': 0, 'batches_sent': 0, 'snapshots_sent': 0, 'dropped': 0, 'failures': 0}
+        self._warned: set[str] = set()
+
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counters: ``logs_sent``, ``batches_sent``, ``snapshots_sent``, ``dropped``, ``failures``."""
+        with self._cond:
+            return {**self._stats, 'queued': len(self._queue)}
+
+    # -- hooks --------------------------------------------------------------------------------
+    def _emit(self, entry: LogEntry) -> None:
+        record = entry.to_dict()
+        record['job'] = self.job_id
+        with self._cond:
+            while len(self._queue) >= self.max_queue:
+                self._queue.popleft()
+                self._stats['dropped'] += 1
+            self._queue.append((record, 0))
+            if len(self._queue) >= self.batch_size:
+                self._cond.notify()
+        self._after_enqueue()
+
+    def _emit_progress(self, progress: ProgressData) -> None:
+        self._mark_snapshot()
+
+    def _emit_metrics(self, step: str, metrics: dict[str, Any]) -> None:
+        self._mark_snapshot()
+
+    def _emit_status(self, status: RunStatus, result: Any, error: str | None) -> None:
+        self.flush()
+        data: dict[str, Any] = {'status': status.backend_value}
+        if status is RunStatus.COMPLETED and result is not None:
+            data['result'] = result
+        if status is RunStatus.FAILED and error is not None:
+            data['result'] = {'error': error}
+        self._call('update_job', self.job_id, data)
+
+    # -- delivery -----------------------------------------------------------------------------
+    def _mark_snapshot(self) -> None:
+        with self._cond:
+            self._snapshot_dirty = True
+        self._after_enqueue()
+
+    def _after_enqueue(self) -> None:
+        if self._finished or not self.background:
+            # Synchronous mode (or after finish): deliver what is due right now.
+            self._deliver(force=self._finished)
+            return
+        if self._thread is None:
+            with self._cond:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._run, name=f'joblog-flusher-{self.job_id}', daemon=True
+                    )
+                    self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                if self._stop:
+                    return
+                self._cond.wait(timeout=0.2)
+                if self._stop:
+                    return
+            self._deliver(force=False)
+
+    def _deliver(self, *, force: bool) -> None:
+        with self._send_lock:
+            now = time.monotonic()
+            with self._cond:
+                logs_due = bool(self._queue) and (
+                    force
+                    or len(self._queue) >= self.batch_size
+                    or now - self._last_logs_sent >= self.flush_interval
+                )
+                snap_due = self._snapshot_dirty and (
+                    force or now - self._last_snapshot_sent >= self.snapshot_interval
+                )
+            while logs_due:
+                if not self._send_batch():
+                    break
+                with self._cond:
+                    logs_due = bool(self._queue) and (force or len(self._queue) >= self.batch_size)
+            if snap_due:
+                self._send_snapshot()
+
+    def _send_batch(self) -> bool:
+        with self._cond:
+            batch = [self._queue.popleft() for _ in range(min(self.batch_size, len(self._queue)))]
+        if not batch:
+            return False
+        ok = self._call('create_logs', [record for record, _ in batch])
+        self._last_logs_sent = time.monotonic()
+        with self._cond:
+            if ok:
+                self._stats['logs_sent'] += len(batch)
+                self._stats['batches_sent'] += 1
+                return True
+            retry = [(record, attempts + 1) for record, attempts in batch if attempts + 1 < self.max_attempts]
+            self._stats['dropped'] += len(batch) - len(retry)
+            room = self.max_queue - len(self._queue)
+            if len(retry) > room:
+                self._stats['dropped'] += len(retry) - room
+                retry = retry[: max(room, 0)]
+            self._queue.extendleft(reversed(retry))
+        return False
+
+    def _send_snapshot(self) -> None:
+        with self._cond:
+            self._snapshot_dirty = False
+        owner = self._owner
+        data = {'progress_record': owner.progress_record(), 'metrics_record': owner.metrics_record()}
+        self._last_snapshot_sent = time.monotonic()
+        if self._call('update_job', self.job_id, data):
+            with self._cond:
+                self._stats['snapshots_sent'] += 1
+        else:
+            with self._cond:
+                self._snapshot_dirty = True  # retry with the newest state next time
+
+    def _call(self, method: str, *args: Any) -> bool:
+        try:
+            getattr(self.transport, method)(*args)
+            return True
+        except Exception as exc:  # a backend problem must never stop the action
+            with self._cond:
+                self._stats['failures'] += 1
+            kind = f'{method}:{type(exc).__name__}'
+            if kind not in self._warned:
+                self._warned.add(kind)
+                _log.warning(
+                    'Could not send %s for job %s: %s: %s',
+                    method,
+                    self.job_id,
+                    type(exc).__name__,
+                    redact_url(str(exc)),
+                )
+            return False
+
+    def flush(self) -> None:
+        """Send everything queued and the latest snapshot now (one retry round for failures)."""
+        for _ in range(self.max_attempts):
+            self._deliver(force=True)
+            with self._cond:
+                if not self._queue and not self._snapshot_dirty:
+                    return
+
+    def _close(self) -> None:
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        self.flush()
+        stats = self.stats
+        lost = stats['dropped'] + stats['queued']
+        if lost:
+            _log.warning('%d log entries for job %s could not be delivered to the backend', lost, self.job_id)

@@ -1,0 +1,78 @@
+"""The small command line behind ``python -m synapse_sdk.plugins.runner`` (stdlib argparse only).
+
+The full CLI is ``synapse plugin run`` (synapse-cli); this one exists so a plugin can be run from
+a fresh clone with only synapse-core installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from synapse_sdk.plugins.errors import ActionExecutionError, PluginError
+
+
+def _load_params(text: str | None, file: str | None) -> dict[str, Any]:
+    if text and file:
+        raise SystemExit('error: use either --params or --params-file, not both')
+    if file:
+        text = Path(file).read_text(encoding='utf-8')
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        source = file or '--params'
+        raise SystemExit(f'error: {source} is not valid JSON: {exc}') from None
+    if not isinstance(value, dict):
+        raise SystemExit('error: params must be a JSON object')
+    return value
+
+
+def run_cli(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog='python -m synapse_sdk.plugins.runner',
+        description='Run a plugin action and print its JSON result on stdout (logs go to stderr).',
+    )
+    parser.add_argument(
+        'plugin', help='plugin directory (with config.yaml), config .yaml file, or module path'
+    )
+    parser.add_argument('action', help='action name')
+    parser.add_argument('--params', help='params as a JSON object')
+    parser.add_argument('--params-file', help='file holding the params as a JSON object')
+    parser.add_argument('--mode', default='local', choices=['local', 'task', 'job'])
+    parser.add_argument('--lang', '-l', dest='language', help="language of messages, e.g. 'en' or 'ko'")
+    parser.add_argument('--job-id', help='backend job id to report to (needs credentials)')
+    parser.add_argument('--log-file', help='also write a JSON-lines log here (local mode)')
+    parser.add_argument('--ray-address', help='Ray cluster address (task and job modes)')
+    parser.add_argument('--quiet', '-q', action='store_true', help='no console logs (local mode)')
+    args = parser.parse_args(argv)
+
+    from synapse_sdk.plugins.runner import run_plugin
+
+    params = _load_params(args.params, args.params_file)
+    kwargs: dict[str, Any] = {}
+    if args.language:
+        kwargs['language'] = args.language
+    if args.job_id:
+        kwargs['job_id'] = args.job_id
+    if args.mode == 'local':
+        if args.log_file:
+            kwargs['log_file'] = args.log_file
+        if args.quiet:
+            kwargs['console'] = False
+    elif args.ray_address:
+        kwargs['ray_address'] = args.ray_address
+    try:
+        result = run_plugin(args.plugin, args.action, params, mode=args.mode, **kwargs)
+    except ActionExecutionError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 1
+    except (PluginError, ImportError) as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
+    print(json.dumps(result, ensure_ascii=False, indent=2))
+    return 0

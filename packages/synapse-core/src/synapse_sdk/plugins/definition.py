@@ -1,0 +1,94 @@
+"""`ActionDefinition`: one description of an action, whether it is a class or an `@action` function.
+
+Discovery, execution and schema generation all work from this, so class and function actions
+are treated the same everywhere.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from synapse_sdk.plugins.action import BaseAction, NoResult, default_action_name
+from synapse_sdk.plugins.decorators import get_action_spec
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from synapse_sdk.plugins.enums import PluginCategory, RunMethod
+    from synapse_sdk.plugins.types import DataType
+
+__all__ = ['ActionDefinition', 'is_action', 'resolve_action']
+
+
+@dataclass(frozen=True)
+class ActionDefinition:
+    """What the runtime needs to know about an action."""
+
+    name: str
+    target: Any  # the BaseAction subclass or the decorated function
+    kind: str  # 'class' or 'function'
+    description: str = ''
+    params_model: type[BaseModel] | None = None
+    result_model: type[BaseModel] | None = None
+    category: PluginCategory | None = None
+    method: RunMethod | None = None
+    input_type: type[DataType] | None = None
+    output_type: type[DataType] | None = None
+
+    @property
+    def entrypoint(self) -> str:
+        """``module:qualname`` of the target, importable by a worker process."""
+        return f'{self.target.__module__}:{self.target.__qualname__}'
+
+
+def is_action(obj: Any, *, include_abstract: bool = False) -> bool:
+    """True for an `@action` function or a (concrete, unless asked) `BaseAction` subclass."""
+    if get_action_spec(obj) is not None:
+        return True
+    if isinstance(obj, type) and issubclass(obj, BaseAction) and obj is not BaseAction:
+        return include_abstract or not inspect.isabstract(obj)
+    return False
+
+
+def resolve_action(target: Any, name: str | None = None) -> ActionDefinition:
+    """Describe `target` (a `BaseAction` subclass or an `@action` function).
+
+    `name` overrides the action's own name (e.g. the config.yaml key it was found under).
+    """
+    spec = get_action_spec(target)
+    if spec is not None:
+        return ActionDefinition(
+            name=name or spec.name,
+            target=target,
+            kind='function',
+            description=spec.description,
+            params_model=spec.params,
+            result_model=spec.result,
+            category=spec.category,
+            method=spec.method,
+            input_type=spec.input_type,
+            output_type=spec.output_type,
+        )
+    if isinstance(target, type) and issubclass(target, BaseAction):
+        if inspect.isabstract(target):
+            missing = ', '.join(sorted(getattr(target, '__abstractmethods__', ()))) or 'execute'
+            raise TypeError(f'{target.__qualname__} is abstract (implement {missing}) and cannot be run')
+        result = target.result_model
+        doc = (target.__doc__ or '').strip().split('\n')[0]  # own docstring only, not BaseAction's
+        return ActionDefinition(
+            name=name or target.action_name or default_action_name(target.__name__),
+            target=target,
+            kind='class',
+            description=target.description or doc,
+            params_model=target.params_model,
+            result_model=None if result is NoResult else result,
+            category=target.category,
+            method=target.method,
+            input_type=target.input_type,
+            output_type=target.output_type,
+        )
+    raise TypeError(
+        f'{target!r} is not an action: expected a BaseAction subclass or a function decorated with @action'
+    )

@@ -1,0 +1,332 @@
+"""The one place where a `RuntimeContext` is built and an action is run.
+
+Every executor (local, Ray task, Ray job, Ray pipeline, the subprocess entrypoint) uses these
+functions, so the execution paths cannot drift apart:
+
+- `build_runtime_context(...)` wires env, logger(s), backend clients, job id and language.
+- `run_action(action, params, ctx)` validates params, runs a class or function action, checks the
+  result against `result_model` (warning only), reports the job status and returns a
+  JSON-compatible result.
+- `execute_action(action, params, **context_kwargs)` does both and closes the logger: what a
+  worker process calls.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any, TextIO
+
+from synapse_sdk.loggers.base import BaseLogger, CompositeLogger
+from synapse_sdk.plugins._redact import redact_url
+from synapse_sdk.plugins._warnings import warn_user
+from synapse_sdk.plugins.context import RuntimeContext
+from synapse_sdk.plugins.context.env import PluginEnvironment
+from synapse_sdk.plugins.definition import ActionDefinition, resolve_action
+from synapse_sdk.plugins.errors import ActionExecutionError, ParamsValidationError
+from synapse_sdk.plugins.models.status import RunStatus
+
+__all__ = [
+    'AUTO',
+    'ResultValidationWarning',
+    'build_runtime_context',
+    'create_backend_clients',
+    'execute_action',
+    'run_action',
+    'to_jsonable',
+    'validate_params',
+]
+
+
+class _Auto:
+    def __repr__(self) -> str:
+        return 'AUTO'
+
+
+#: Default for client arguments: create the client through ``synapse_sdk.utils.auth``.
+AUTO: Any = _Auto()
+
+
+class ResultValidationWarning(UserWarning):
+    """An action's result does not match its `result_model` (developer warning; the run continues)."""
+
+
+def create_backend_clients() -> tuple[Any, Any, Any]:
+    """``(client, v2_client, agent_client)`` from ``synapse_sdk.utils.auth``'s factories.
+
+    The factories are looked up on the module at call time, so tests can monkeypatch
+    ``synapse_sdk.utils.auth.create_backend_v2_client``. Each is None when synapse-clients is not
+    installed, when the factory does not exist, or when it finds no credentials (returns None).
+    """
+    try:
+        import synapse_sdk.utils.auth as auth
+    except ImportError:
+        return None, None, None
+
+    def make(factory_name: str) -> Any:
+        factory = getattr(auth, factory_name, None)
+        return factory() if callable(factory) else None
+
+    return make('create_backend_client'), make('create_backend_v2_client'), make('create_agent_client')
+
+
+def build_runtime_context(
+    *,
+    env: PluginEnvironment | Mapping[str, Any] | None = None,
+    job_id: str | None = None,
+    language: str | None = None,
+    checkpoint: Mapping[str, Any] | None = None,
+    logger: BaseLogger | None = None,
+    log_file: str | os.PathLike[str] | None = None,
+    console: bool | TextIO = True,
+    client: Any = AUTO,
+    v2_client: Any = AUTO,
+    agent_client: Any = AUTO,
+) -> RuntimeContext:
+    """Build the `RuntimeContext` for one run. Every executor calls this (inside the worker process).
+
+    Args:
+        env: Values for ``ctx.env``. None takes the whole ``os.environ`` of the *calling process*
+            (for Ray, the worker's env block). A mapping is used as given.
+        job_id: Backend job id. With a v1 client, logs/progress/metrics/status go to that job.
+        language: Language of user-facing messages (None: ``SYNAPSE_LANGUAGE``, then English).
+        checkpoint: Pretrained-weights info (``{'category': ..., 'path': ...}``).
+        logger: Use this logger as is. If None, one is assembled: a `ConsoleLogger` (unless
+            ``console=False``; a stream may be given instead of True; debug entries shown when
+            ``env.debug``), plus a `JsonLinesFileLogger` when `log_file` or ``SYNAPSE_LOG_FILE``
+            (in env) is set, plus a `BackendJobLogger` when there is a `job_id` and a v1 client.
+        client, v2_client, agent_client: ``AUTO`` (default) creates them with
+            `create_backend_clients` (None without synapse-clients or credentials); pass an object
+            or None to override.
+
+    Returns:
+        A `RuntimeContext`. The caller owns its logger: call ``ctx.logger.finish()`` when done.
+    """
+    if env is None:
+        plugin_env = PluginEnvironment.from_environ()
+    elif isinstance(env, PluginEnvironment):
+        plugin_env = env
+    else:
+        plugin_env = PluginEnvironment(env)
+
+    if any(value is AUTO for value in (client, v2_client, agent_client)):
+        made = create_backend_clients()
+        client = made[0] if client is AUTO else client
+        v2_client = made[1] if v2_client is AUTO else v2_client
+        agent_client = made[2] if agent_client is AUTO else agent_client
+
+    job_id = str(job_id) if job_id not in (None, '') else None
+    if logger is None:
+        logger = _assemble_logger(plugin_env, job_id, client, log_file, console)
+
+    return RuntimeContext(
+        logger=logger,
+        env=plugin_env,
+        job_id=job_id,
+        client=client,
+        v2_client=v2_client,
+        agent_client=agent_client,
+        checkpoint=dict(checkpoint) if checkpoint is not None else None,
+        language=language or None,
+    )
+
+
+def _assemble_logger(
+    env: PluginEnvironment,
+    job_id: str | None,
+    client: Any,
+    log_file: str | os.PathLike[str] | None,
+    console: bool | TextIO,
+) -> BaseLogger:
+    from synapse_sdk.loggers.base import NullLogger
+    from synapse_sdk.loggers.console import ConsoleLogger
+    from synapse_sdk.loggers.transport import JobLogTransport
+
+    loggers: list[BaseLogger] = []
+    if console is not False:
+        stream = None if console is True else console
+        loggers.append(ConsoleLogger(stream, show_debug=env.debug))
+    log_file = log_file or env.get_str('SYNAPSE_LOG_FILE')
+    if log_file:
+        from synapse_sdk.loggers.file import JsonLinesFileLogger
+
+        loggers.append(JsonLinesFileLogger(log_file, job_id=job_id))
+    if job_id and client is not None and isinstance(client, JobLogTransport):
+        from synapse_sdk.loggers.job import BackendJobLogger
+
+        loggers.append(BackendJobLogger(client, job_id))
+    if not loggers:
+        return NullLogger()
+    return loggers[0] if len(loggers) == 1 else CompositeLogger(*loggers)
+
+
+def validate_params(definition: ActionDefinition, params: Any, ctx: RuntimeContext | None = None) -> Any:
+    """Validate `params` against the action's `params_model`; `ParamsValidationError` lists each bad field.
+
+    With no `params_model` the params are passed through (a dict; None becomes ``{}``).
+    Validators receive ``info.context`` = ``{'action', 'ctx', 'client', 'v2_client'}``.
+    """
+    from pydantic import BaseModel, ValidationError
+
+    model = definition.params_model
+    if params is None:
+        params = {}
+    if model is None:
+        return params
+    if isinstance(params, model):
+        return params
+    if isinstance(params, BaseModel):
+        params = params.model_dump()
+    if not isinstance(params, Mapping):
+        raise ParamsValidationError(
+            definition.name,
+            [{'loc': '', 'msg': f'params must be a mapping, got {type(params).__name__}', 'type': 'type'}],
+        )
+    context = {
+        'action': definition.name,
+        'ctx': ctx,
+        'client': getattr(ctx, 'client', None),
+        'v2_client': getattr(ctx, 'v2_client', None),
+    }
+    try:
+        return model.model_validate(dict(params), context=context)
+    except ValidationError as exc:
+        raise ParamsValidationError.from_pydantic(definition.name, exc) from exc
+
+
+def check_result(definition: ActionDefinition, result: Any, ctx: RuntimeContext | None = None) -> list[str]:
+    """Compare `result` with `result_model`; on mismatch issue a `ResultValidationWarning`.
+
+    Warning-only by design: a result that drifts from its declared schema is a developer bug, not
+    a reason to throw away a finished training run. The warning goes to Python's `warnings` and to
+    the context as a dev event (hidden from users). Returns the problems found.
+    """
+    from pydantic import BaseModel, ValidationError
+
+    model = definition.result_model
+    if model is None:
+        return []
+    problems: list[str] = []
+    if isinstance(result, model):
+        return []
+    if isinstance(result, BaseModel):
+        problems.append(f'expected {model.__name__}, got {type(result).__name__}')
+        result = result.model_dump()
+    if isinstance(result, Mapping):
+        try:
+            model.model_validate(dict(result))
+        except ValidationError as exc:
+            from synapse_sdk.plugins.errors import format_loc
+
+            problems += [
+                f'{format_loc(e["loc"]) or "<root>"}: {e["msg"]}'
+                for e in exc.errors(include_url=False, include_input=False)
+            ]
+    elif not problems:
+        problems.append(f'expected {model.__name__} or a dict, got {type(result).__name__}')
+    if problems:
+        text = f'Result of action {definition.name!r} does not match {model.__name__}: ' + '; '.join(problems)
+        warn_user(text, ResultValidationWarning)
+        if ctx is not None:
+            ctx.log_dev_event('result_validation_warning', {'action': definition.name, 'problems': problems})
+    return problems
+
+
+def to_jsonable(value: Any) -> Any:
+    """A JSON-compatible copy of `value`: models are dumped, Paths/datetimes/enums become strings.
+
+    Objects JSON cannot represent fall back to `str` (with a `ResultValidationWarning`), so a
+    finished run is never lost to a serialisation error.
+    """
+    from pydantic_core import to_jsonable_python
+
+    def fallback(obj: Any) -> str:
+        warn_user(
+            f'Result contains a {type(obj).__name__} that is not JSON-serialisable; stored as str',
+            ResultValidationWarning,
+        )
+        return str(obj)
+
+    return to_jsonable_python(value, fallback=fallback)
+
+
+def run_action(
+    action: Any,
+    params: Any,
+    ctx: RuntimeContext,
+    *,
+    name: str | None = None,
+    report_status: bool = True,
+) -> Any:
+    """Run one action in an existing context and return its JSON-compatible result.
+
+    Args:
+        action: A `BaseAction` subclass, an `@action` function, or an `ActionDefinition`.
+        params: A mapping (validated against the params model), a params-model instance, or None.
+        ctx: The context (from `build_runtime_context`).
+        name: Override of the action name (e.g. the config.yaml key); used in messages.
+        report_status: Report RUNNING / SUCCEEDED / FAILED to the logger (the backend job, when
+            there is one), and log the completion message. Pipelines running several actions in
+            one job pass False and report themselves.
+
+    Raises:
+        ParamsValidationError: invalid params (nothing ran).
+        ActionExecutionError: the action raised; the original exception is ``__cause__``.
+    """
+    from synapse_sdk.plugins.log_messages import LogMessageCode
+
+    definition = action if isinstance(action, ActionDefinition) else resolve_action(action, name)
+    if name and definition.name != name:
+        definition = resolve_action(definition.target, name)
+    try:
+        validated = validate_params(definition, params, ctx)
+    except ParamsValidationError as exc:
+        if report_status:
+            summary = '; '.join(f'{e["loc"] or "<root>"}: {e["msg"]}' for e in exc.errors)
+            ctx.log_message(LogMessageCode.PARAMS_INVALID, action=definition.name, errors=summary)
+            ctx.logger.report_status(RunStatus.FAILED, error=str(exc))
+        raise
+
+    if report_status:
+        ctx.logger.report_status(RunStatus.RUNNING)
+    try:
+        if definition.kind == 'class':
+            result = definition.target(validated, ctx).run()
+        else:
+            result = definition.target(validated, ctx)
+    except Exception as exc:
+        error = redact_url(f'{type(exc).__name__}: {exc}')
+        if report_status:
+            ctx.log_message(LogMessageCode.PLUGIN_RUN_FAILED, action=definition.name, error=error)
+            ctx.logger.report_status(RunStatus.FAILED, error=error)
+        raise ActionExecutionError(definition.name, exc) from exc
+    except BaseException:
+        if report_status:
+            ctx.logger.report_status(RunStatus.CANCELLED, error='interrupted')
+        raise
+
+    check_result(definition, result, ctx)
+    jsonable = to_jsonable(result)
+    if report_status:
+        ctx.end_log()
+        ctx.logger.report_status(RunStatus.COMPLETED, result=jsonable)
+    return jsonable
+
+
+def execute_action(
+    action: Any,
+    params: Any,
+    *,
+    name: str | None = None,
+    **context_kwargs: Any,
+) -> Any:
+    """Build a context (``**context_kwargs`` go to `build_runtime_context`), run, close the logger.
+
+    This is the whole life of one run in one process, as a Ray worker or the subprocess entrypoint
+    needs it. Returns the JSON-compatible result; raises like `run_action`.
+    """
+    ctx = build_runtime_context(**context_kwargs)
+    try:
+        return run_action(action, params, ctx, name=name)
+    finally:
+        ctx.logger.finish()

@@ -1,0 +1,180 @@
+"""`run_plugin`: find an action and run it locally, on a Ray actor (task) or as a Ray job.
+
+Also a command line for running a plugin without any backend or cluster::
+
+    python -m synapse_sdk.plugins.runner examples/hello_plugin greet --params '{"name": "Ada"}'
+
+which prints the JSON result on stdout (logs go to stderr).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from synapse_sdk.plugins.enums import ExecutionMode
+from synapse_sdk.plugins.errors import InvalidModeError, PluginNotFoundError
+
+__all__ = ['ResolvedAction', 'resolve_plugin_action', 'run_plugin']
+
+RAY_INSTALL_HINT = 'pip install synapse-executors-ray  (or: pip install "synapse-sdk[ray]")'
+
+
+@dataclass
+class ResolvedAction:
+    """Where an action comes from. `target` is None until loaded (job mode never loads it locally)."""
+
+    name: str
+    entrypoint: str | None
+    plugin_dir: Path | None
+    target: Any = None
+    discovery: Any = None
+
+    def load(self) -> Any:
+        if self.target is None:
+            self.target = self.discovery.get_action_class(self.name)
+        return self.target
+
+
+def _looks_like_path(plugin_code: str) -> Path | None:
+    p = Path(plugin_code)
+    if p.is_file() and p.suffix in ('.yaml', '.yml'):
+        return p
+    if p.is_dir() and (p / 'config.yaml').is_file():
+        return p
+    return None
+
+
+def resolve_plugin_action(
+    plugin_code: str | os.PathLike[str], action: str, action_cls: Any = None
+) -> ResolvedAction:
+    """Resolve `plugin_code` and `action` without running anything.
+
+    - With `action_cls` (a `BaseAction` subclass or `@action` function), it is used directly.
+    - A directory containing config.yaml, or a ``.yaml`` file, is read with `PluginDiscovery.from_path`;
+      the action is not imported yet.
+    - Otherwise `plugin_code` is imported as a module (``'plugins.yolov8'``) and scanned with
+      `PluginDiscovery.from_module`. (A same-named directory without config.yaml does not shadow
+      an importable module.)
+
+    Raises `ActionNotFoundError` (listing the available actions) or `PluginNotFoundError`.
+    """
+    from synapse_sdk.plugins.definition import resolve_action
+    from synapse_sdk.plugins.discovery import PluginDiscovery
+
+    if action_cls is not None:
+        definition = resolve_action(action_cls, action)
+        entrypoint = (
+            definition.entrypoint if getattr(action_cls, '__module__', '__main__') != '__main__' else None
+        )
+        return ResolvedAction(action, entrypoint, None, target=action_cls)
+
+    path = _looks_like_path(str(plugin_code))
+    if path is not None:
+        discovery = PluginDiscovery.from_path(path)
+        entrypoint = discovery.get_action_entrypoint(action)  # raises ActionNotFoundError
+        return ResolvedAction(action, entrypoint, discovery.plugin_dir, discovery=discovery)
+
+    module_name = str(plugin_code)
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        if getattr(exc, 'name', None) and not module_name.startswith(exc.name):  # type: ignore[arg-type]
+            raise  # the module exists but one of *its* imports failed: show that error as is
+        raise PluginNotFoundError(
+            f'Cannot find plugin {module_name!r}: it is neither a directory containing config.yaml, '
+            f'a config .yaml file, nor an importable module ({exc})'
+        ) from exc
+    discovery = PluginDiscovery.from_module(module)
+    entrypoint = discovery.get_action_entrypoint(action)
+    return ResolvedAction(
+        action, entrypoint, None, target=discovery.get_action_class(action), discovery=discovery
+    )
+
+
+def run_plugin(
+    plugin_code: str | os.PathLike[str],
+    action: str,
+    params: dict[str, Any] | None = None,
+    mode: ExecutionMode | str = ExecutionMode.LOCAL,
+    action_cls: Any = None,
+    **executor_kwargs: Any,
+) -> Any:
+    """Run `action` of a plugin and return its result (local, task) or a job id (job).
+
+    `plugin_code` is a plugin directory / config.yaml path or an importable module path; see
+    `resolve_plugin_action`. `action_cls` skips discovery.
+
+    Modes:
+        ``'local'``: ``LocalExecutor(**executor_kwargs).execute(action_obj, params, name=action)``;
+            accepted kwargs: ``env``, ``language``, ``job_id``, ``log_file``, ``console``,
+            ``checkpoint``, ``client``, ``v2_client``, ``agent_client``.
+        ``'task'``: ``RayActorExecutor(**executor_kwargs).execute(target, params)`` from
+            ``synapse_sdk.plugins.executors.ray.task``; returns its result. `target` is the
+            entrypoint string (``'pkg.module:Name'``) when discovered from a path or module, else
+            the `action_cls` object. ``working_dir`` defaults to the plugin directory (path
+            discovery). ``ray_address`` and ``language`` are passed only if given.
+        ``'job'``: ``RayJobsApiExecutor(**executor_kwargs).submit(entrypoint, params, job_id=job_id)``
+            from ``synapse_sdk.plugins.executors.ray.jobs_api``; returns the job id. `entrypoint` is
+            always a string (derived from `action_cls` if given; a class defined in ``__main__``
+            cannot be submitted). ``job_id`` is popped from `executor_kwargs`; ``working_dir``
+            defaults to the plugin directory.
+
+    Raises:
+        InvalidModeError: `mode` is not local, task or job.
+        ImportError: task/job mode without synapse-executors-ray installed.
+        ActionNotFoundError, PluginNotFoundError, ConfigError: the action cannot be found.
+        ParamsValidationError, ActionExecutionError: from running it (local).
+    """
+    try:
+        exec_mode = ExecutionMode(mode)
+    except ValueError:
+        valid = ', '.join(repr(m.value) for m in ExecutionMode)
+        raise InvalidModeError(f'Unknown execution mode {mode!r}; expected one of: {valid}') from None
+
+    if exec_mode is not ExecutionMode.LOCAL:
+        _require_ray_executors()
+    resolved = resolve_plugin_action(plugin_code, action, action_cls)
+
+    if exec_mode is ExecutionMode.LOCAL:
+        from synapse_sdk.plugins.executors.local import LocalExecutor
+
+        return LocalExecutor(**executor_kwargs).execute(resolved.load(), params, name=action)
+
+    if resolved.plugin_dir is not None:
+        executor_kwargs.setdefault('working_dir', str(resolved.plugin_dir))
+    if exec_mode is ExecutionMode.TASK:
+        from synapse_sdk.plugins.executors.ray.task import RayActorExecutor
+
+        target = resolved.target if action_cls is not None else resolved.entrypoint
+        return RayActorExecutor(**executor_kwargs).execute(target, params)
+
+    from synapse_sdk.plugins.executors.ray.jobs_api import RayJobsApiExecutor
+
+    if resolved.entrypoint is None:
+        raise ValueError(
+            f'Cannot submit {action_cls!r} as a Ray job: it is defined in __main__; move it to an importable module'
+        )
+    job_id = executor_kwargs.pop('job_id', None)
+    return RayJobsApiExecutor(**executor_kwargs).submit(resolved.entrypoint, params, job_id=job_id)
+
+
+def _require_ray_executors() -> None:
+    try:
+        importlib.import_module('synapse_sdk.plugins.executors.ray')
+    except ImportError as exc:
+        raise ImportError(f'Modes "task" and "job" need the Ray executors: {RAY_INSTALL_HINT}') from exc
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: ``python -m synapse_sdk.plugins.runner PLUGIN ACTION [--params JSON] ...``."""
+    from synapse_sdk.plugins._cli import run_cli
+
+    return run_cli(argv)
+
+
+if __name__ == '__main__':
+    raise SystemExit(main())

@@ -1,0 +1,221 @@
+import io
+import json
+import time
+import warnings
+
+import pytest
+
+from synapse_sdk.loggers import (
+    BackendJobLogger,
+    CompositeLogger,
+    ConsoleLogger,
+    JobLogTransport,
+    JsonLinesFileLogger,
+    NullLogger,
+    ProgressWarning,
+)
+from synapse_sdk.plugins.models import LogLevel, RunStatus
+
+
+def test_progress_overshoot_is_clamped_with_a_warning_not_a_crash():
+    logger = NullLogger()
+    with pytest.warns(ProgressWarning, match='exceeds total'):
+        data = logger.set_progress(12, 10, step='train')
+    assert (data.current, data.percent) == (10, 100.0)
+    with pytest.warns(ProgressWarning, match='< 0'):
+        assert logger.set_progress(-1, 10, step='train').current == 0
+    with pytest.warns(ProgressWarning, match='total'):
+        logger.set_progress(1, -5, step='train')
+    zero = logger.set_progress(0, 0, step='empty')
+    assert zero.percent == 100.0
+
+
+def test_progress_warning_points_at_the_caller(recwarn):
+    logger = NullLogger()
+    logger.set_progress(3, 2)
+    warning = recwarn.pop(ProgressWarning)
+    assert warning.filename == __file__
+
+
+def test_progress_record_overall_and_eta():
+    logger = NullLogger()
+    logger.set_step_proportions({'download': 1, 'train': 3})
+    logger.set_progress(1, 1, step='download')
+    logger.set_progress(1, 2, step='train')
+    record = logger.progress_record()
+    assert record['steps']['train']['percent'] == 50.0
+    assert record['current_progress']['step'] == 'train'
+    assert record['current_progress']['overall'] == pytest.approx(62.5)
+    logger.set_progress(0, 100, step='eta')
+    time.sleep(0.02)
+    assert logger.set_progress(50, 100, step='eta').time_remaining is not None
+
+
+def test_metrics_merge_per_step_and_default_step():
+    logger = NullLogger()
+    logger.set_metrics({'loss': 0.5}, step='train')
+    logger.set_metrics({'acc': 0.9}, step='train')
+    logger.set_metrics({'mAP': 0.8})
+    assert logger.get_metrics('train') == {'loss': 0.5, 'acc': 0.9}
+    assert logger.get_metrics() == {'train': {'loss': 0.5, 'acc': 0.9}, 'default': {'mAP': 0.8}}
+    with pytest.raises(TypeError):
+        logger.set_metrics([1, 2], step='x')
+
+
+def test_log_rejects_non_mapping_and_redacts_secrets():
+    logger = NullLogger()
+    with pytest.raises(TypeError, match='mapping'):
+        logger.log(LogLevel.INFO, 'e', ['x'])
+    entry = logger.log(
+        'info', 'config_loaded', {'api_key': 'k1', 'nested': {'password': 'p'}, 'url': 'https://u:pw@h/x'}
+    )
+    assert entry.data == {'api_key': '***', 'nested': {'password': '***'}, 'url': 'https://***@h/x'}
+
+
+def test_console_logger_plain_stream():
+    stream = io.StringIO()
+    logger = ConsoleLogger(stream)
+    logger.message('Training started', LogLevel.INFO)
+    logger.log('info', 'checkpoint_saved', {'epoch': 5}, file='/model.pt')
+    logger.log('debug', 'dev_event', {'message': 'hidden'})
+    for i in range(1, 11):
+        logger.set_progress(i, 10, step='train')
+    logger.set_metrics({'loss': 0.1}, step='train')
+    out = stream.getvalue()
+    assert 'INFO    Training started' in out
+    assert 'checkpoint_saved {"epoch": 5} (file: /model.pt)' in out
+    assert 'hidden' not in out
+    assert out.count('progress train') == 10
+    assert 'metrics train: {"loss": 0.1}' in out
+    assert '\033[' not in out and '\r' not in out
+
+
+class _Tty(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_console_logger_draws_a_bar_on_a_terminal(monkeypatch):
+    monkeypatch.delenv('NO_COLOR', raising=False)
+    stream = _Tty()
+    logger = ConsoleLogger(stream, show_debug=True)
+    logger.set_progress(5, 10, step='train')
+    logger.message('done', 'success')
+    out = stream.getvalue()
+    assert '\rtrain: [###############---------------]  50.0%' in out
+    assert '\033[32m' in out
+
+
+def test_jsonl_file_logger(tmp_path):
+    path = tmp_path / 'logs' / 'run.jsonl'
+    logger = JsonLinesFileLogger(path, job_id='j1')
+    logger.message('hello', 'info', key='custom_message')
+    logger.log('debug', 'dev_event', {'message': 'dbg', 'obj': object()})
+    logger.set_progress(1, 2, step='s')
+    logger.set_metrics({'m': 1}, step='s')
+    logger.report_status(RunStatus.COMPLETED, result={'ok': True})
+    logger.finish()
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [line['event'] for line in lines] == ['message', 'dev_event', 'progress', 'metrics', 'status']
+    assert lines[0]['data'] == {'content': 'hello', 'key': 'custom_message'} and lines[0]['job'] == 'j1'
+    assert lines[2]['data']['percent'] == 50.0
+    assert lines[4]['data'] == {'status': 'completed', 'result': {'ok': True}}
+
+
+def test_recording_transport_satisfies_protocol(transport):
+    assert isinstance(transport, JobLogTransport)
+
+
+def test_job_logger_batches_logs_and_coalesces_progress(transport):
+    logger = BackendJobLogger(
+        transport, 'job-1', batch_size=50, background=False, flush_interval=3600, snapshot_interval=3600
+    )
+    for i in range(120):
+        logger.log('info', 'item', {'i': i})
+    for i in range(1, 101):
+        logger.set_progress(i, 100, step='upload')
+    logger.set_metrics({'files': 100}, step='upload')
+    assert len(transport.log_batches) == 2  # two full batches sent, 20 entries still queued
+    assert all(len(batch) == 50 for batch in transport.log_batches)
+    logger.report_status(RunStatus.COMPLETED, result={'n': 100})
+    logger.finish()
+    assert len(transport.logs) == 120
+    assert [e['data']['i'] for e in transport.logs] == list(range(120))
+    assert all(e['job'] == 'job-1' and e['event'] == 'item' for e in transport.logs)
+    snapshots = [d for _, d in transport.updates if 'progress_record' in d]
+    assert len(snapshots) <= 3  # 100 progress updates coalesced
+    assert snapshots[-1]['progress_record']['steps']['upload']['percent'] == 100.0
+    assert snapshots[-1]['metrics_record'] == {'steps': {'upload': {'files': 100}}}
+    # Final snapshot and logs are delivered before the status turns SUCCEEDED.
+    status_index = next(i for i, (_, d) in enumerate(transport.updates) if d.get('status') == 'SUCCEEDED')
+    assert status_index == len(transport.updates) - 1
+    assert transport.updates[status_index][1]['result'] == {'n': 100}
+    assert logger.stats['logs_sent'] == 120 and logger.stats['dropped'] == 0
+
+
+def test_job_logger_background_thread_flushes(transport):
+    logger = BackendJobLogger(transport, 'job-2', flush_interval=0.05, snapshot_interval=0.05)
+    logger.message('hi', 'info')
+    logger.set_progress(1, 2)
+    deadline = time.monotonic() + 5
+    while (not transport.logs or not transport.updates) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert transport.logs[0]['data'] == {'content': 'hi'}
+    assert transport.updates[0][1]['progress_record']['steps']['default']['current'] == 1
+    logger.finish()
+    assert not logger._thread.is_alive()
+
+
+def test_job_logger_retries_then_counts_losses(caplog, transport_cls):
+    RecordingTransport = transport_cls
+    flaky = RecordingTransport(fail_logs=1, fail_updates=1)
+    logger = BackendJobLogger(flaky, 'job-3', background=False)
+    logger.log('info', 'a', {})
+    logger.set_progress(1, 1)
+    logger.finish()  # one failure each, then delivered
+    assert [e['event'] for e in flaky.logs] == ['a']
+    assert flaky.updates and logger.stats['failures'] == 2
+
+    dead = RecordingTransport(fail_logs=99, fail_updates=99)
+    logger = BackendJobLogger(dead, 'job-4', background=False, max_attempts=2)
+    logger.log('info', 'lost', {})
+    with caplog.at_level('WARNING', logger='synapse_sdk.loggers'):
+        logger.finish()
+    assert logger.stats['dropped'] == 1
+    assert 'could not be delivered' in caplog.text
+    assert 'Could not send create_logs for job job-4: ConnectionError' in caplog.text
+
+
+def test_job_logger_drops_oldest_when_queue_is_full(transport):
+    logger = BackendJobLogger(
+        transport, 'job-5', batch_size=1000, max_queue=10, background=False, flush_interval=3600
+    )
+    for i in range(15):
+        logger.log('info', 'e', {'i': i})
+    logger.finish()
+    assert [e['data']['i'] for e in transport.logs] == list(range(5, 15))
+    assert logger.stats['dropped'] == 5
+
+
+def test_composite_fans_out_and_job_child_reports_shared_state(transport, tmp_path):
+    stream = io.StringIO()
+    job = BackendJobLogger(transport, 'job-6', background=False)
+    composite = CompositeLogger(ConsoleLogger(stream), JsonLinesFileLogger(tmp_path / 'x.jsonl'), job)
+    composite.set_progress(3, 4, step='s')
+    composite.message('m', 'warning')
+    composite.finish()
+    assert composite.find(BackendJobLogger) is job
+    assert 'WARNING m' in stream.getvalue()
+    assert (tmp_path / 'x.jsonl').read_text().count('\n') == 2
+    assert transport.updates[-1][1]['progress_record']['steps']['s']['current'] == 3
+    assert composite.finished and job.finished
+
+
+def test_logging_after_finish_still_delivers(transport):
+    logger = BackendJobLogger(transport, 'job-7')
+    logger.finish()
+    logger.message('late', 'info')
+    assert transport.logs[-1]['data']['content'] == 'late'
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        logger.finish()  # idempotent
