@@ -84,7 +84,7 @@ class JobsMixin:
             return self._post('logs/', body, idempotency_key=f'logs-{uuid.uuid4().hex}')
         except ClientError as exc:
             raise LogDeliveryError(
-                f'{len(entries)} log entries not delivered: {exc}',
+                f'{len(entries)} log entries not delivered: {exc.message}',
                 lost_entries=len(entries),
                 status_code=exc.status_code,
                 detail=exc.detail,

@@ -1,0 +1,47 @@
+"""pytest fixtures for the fake backend (registered through the ``pytest11`` entry point).
+
+Kept import-light: the server and the clients are imported only when a fixture is used.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from synapse_sdk.clients.testing import FakeBackend
+
+_CREDENTIAL_VARS = (
+    'SYNAPSE_HOST',
+    'SYNAPSE_ACCESS_TOKEN',
+    'SYNAPSE_PLUGIN_RUN_USER_TOKEN',
+    'SYNAPSE_PLUGIN_RUN_TENANT',
+    'SYNAPSE_PLUGIN_RUN_URL_HOST',
+    'SYNAPSE_BACKEND_V2_ACCESS_TOKEN',
+    'SYNAPSE_BACKEND_V2_DRF_TOKEN',
+    'SYNAPSE_BACKEND_V2_TENANT',
+)
+
+
+@pytest.fixture
+def synapse_backend(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FakeBackend]:
+    """A running ``FakeBackend``, with the environment pointing the client factories at it.
+
+    Every Synapse credential variable is cleared first and ``SYNAPSE_CONFIG_PATH`` points at an empty
+    location, so neither the developer's shell nor ``~/.synapse/config.json`` can leak into the test.
+    """
+    from synapse_sdk.clients.testing import FakeBackend
+
+    with FakeBackend() as backend:
+        for name in _CREDENTIAL_VARS:
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv(
+            'SYNAPSE_CONFIG_PATH', str(tmp_path_factory.mktemp('synapse-config') / 'config.json')
+        )
+        for name, value in backend.env().items():
+            monkeypatch.setenv(name, value)
+        yield backend
