@@ -215,9 +215,10 @@ def _cid(ctx: WriteContext, task: str, name: str) -> int | None:
     return ctx.class_id(task if ctx.table is None else 'classes', name)
 
 
-def _r(v: float) -> float:
-    """Pixel coordinate from a 6-decimal normalised one: float noise below the format's precision removed."""
-    return round(v, 6)
+def _r(v: float, dim: int) -> float:
+    """Pixel coordinate from a 6-decimal normalised one, rounded to the precision that carries (``dim * 1e-6``),
+    so a DM integer coordinate comes back as that integer."""
+    return round(v * dim, max(0, 6 - len(str(dim))))
 
 
 def _ext(name: str | None) -> str:
@@ -363,11 +364,11 @@ class YOLOReader(Reader):
                     )
                     continue
                 cx, cy, bw, bh = values[:4]
-                box = [_r((cx - bw / 2) * w), _r((cy - bh / 2) * h), _r(bw * w), _r(bh * h)]
+                box = [_r(cx - bw / 2, w), _r(cy - bh / 2, h), _r(bw, w), _r(bh, h)]
                 joints = []
                 for j in range(nk):
                     chunk = values[4 + j * ndim : 4 + (j + 1) * ndim]
-                    joints.append((_r(chunk[0] * w), _r(chunk[1] * h), int(chunk[2]) if ndim == 3 else 2))
+                    joints.append((_r(chunk[0], w), _r(chunk[1], h), int(chunk[2]) if ndim == 3 else 2))
                 kps, group = group_annotations(stem, lineno, name, self.kpt_names, joints, box, ndim)
                 for kp in kps:
                     kp['_line'] = lineno
@@ -375,12 +376,12 @@ class YOLOReader(Reader):
                 item.ann.setdefault('group', []).append(group)
             elif k == 4:
                 cx, cy, bw, bh = values
-                data = [_r((cx - bw / 2) * w), _r((cy - bh / 2) * h), _r(bw * w), _r(bh * h)]
+                data = [_r(cx - bw / 2, w), _r(cy - bh / 2, h), _r(bw, w), _r(bh, h)]
                 item.ann.setdefault('bounding_box', []).append(
                     {'id': ann_id, 'classification': name, 'attrs': [], 'data': data, '_line': lineno}
                 )
             elif k >= 6 and k % 2 == 0:
-                pts = [[_r(values[i] * w), _r(values[i + 1] * h)] for i in range(0, k, 2)]
+                pts = [[_r(values[i], w), _r(values[i + 1], h)] for i in range(0, k, 2)]
                 item.ann.setdefault('polygon', []).append(
                     {'id': ann_id, 'classification': name, 'attrs': [], 'data': pts, '_line': lineno}
                 )

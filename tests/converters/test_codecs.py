@@ -1,0 +1,195 @@
+"""Pure building blocks: image headers, PNG masks, RLE, rasterisation, contours, mini YAML, DM v1 <-> v2."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+from converters_fixtures import WORKED_V1, WORKED_V2, jpeg_bytes, png_bytes
+
+from synapse_sdk.utils.converters import ImageSizeError, read_image_size, v1_to_v2, v2_to_v1
+from synapse_sdk.utils.converters.masks import (
+    MaskError,
+    bitmap_from_runs,
+    bitmap_to_runs,
+    decode_coco_rle,
+    encode_coco_rle,
+    mask_contours,
+    normalize_dm_mask,
+    rasterize_polygon,
+)
+from synapse_sdk.utils.converters.png import decode_png_8bit, encode_png
+from synapse_sdk.utils.converters.yamlmini import dump_data_yaml, load_data_yaml
+
+
+def test_image_headers(tmp_path):
+    bmp = b'BM' + bytes(12) + struct.pack('<IiiHH', 40, 33, -22, 1, 24) + bytes(30)
+    webp_vp8x = (
+        b'RIFF'
+        + bytes(4)
+        + b'WEBPVP8X'
+        + bytes(4)
+        + b'\x10'
+        + bytes(3)
+        + (99).to_bytes(3, 'little')
+        + (49).to_bytes(3, 'little')
+    )
+    vp8l_bits = (29 - 1) | ((17 - 1) << 14)
+    webp_vp8l = (
+        b'RIFF' + bytes(4) + b'WEBPVP8L' + bytes(4) + b'\x2f' + vp8l_bits.to_bytes(4, 'little') + bytes(8)
+    )
+    gif = b'GIF89a' + struct.pack('<HH', 7, 5) + bytes(10)
+    cases = {
+        'a.png': (png_bytes(5, 3), (5, 3, 3, 'png')),
+        'a.jpg': (jpeg_bytes(200, 100), (200, 100, 3, 'jpeg')),
+        'g.jpg': (jpeg_bytes(8, 9, channels=1), (8, 9, 1, 'jpeg')),
+        'a.bmp': (bmp, (33, 22, 3, 'bmp')),
+        'x.webp': (webp_vp8x, (100, 50, 4, 'webp')),
+        'l.webp': (webp_vp8l, (29, 17, 3, 'webp')),
+        'a.gif': (gif, (7, 5, 3, 'gif')),
+    }
+    for name, (data, expected) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        assert tuple(read_image_size(str(tmp_path / name))) == expected, name
+    (tmp_path / 'bad.jpg').write_bytes(b'\xff\xd8\xff\xd9')
+    with pytest.raises(ImageSizeError, match='bad.jpg'):
+        read_image_size(str(tmp_path / 'bad.jpg'))
+    (tmp_path / 'x.txt').write_bytes(b'hello')
+    with pytest.raises(ImageSizeError, match='not a PNG'):
+        read_image_size(str(tmp_path / 'x.txt'))
+
+
+def test_png_mask_roundtrip():
+    pixels = bytes((x * 7 + y) % 256 for y in range(5) for x in range(9))
+    w, h, out = decode_png_8bit(encode_png(9, 5, pixels, mode='P'))
+    assert (w, h, bytes(out)) == (9, 5, pixels)
+
+
+def test_coco_rle_spec_example():
+    # spec 9.3: W=4, H=3, foreground x in {1,2}, y in {0,1} -> counts "32103"
+    runs = normalize_dm_mask([1, 2, 5, 6], 'raw_indices', 4, 3)
+    assert runs == normalize_dm_mask([[1, 2], [5, 2]], 'dm_rle', 4, 3) == [[1, 2], [5, 2]]
+    bitmap = bitmap_from_runs(runs, 4, 3)
+    rle = encode_coco_rle(bitmap, 4, 3)
+    assert rle == {'size': [3, 4], 'counts': '32103'}
+    assert decode_coco_rle(rle, 4, 3) == bitmap
+    assert decode_coco_rle({'size': [3, 4], 'counts': [3, 2, 1, 2, 4]}, 4, 3) == bitmap
+
+
+def test_coco_rle_random_roundtrip():
+    import random
+
+    rng = random.Random(3)
+    for _ in range(50):
+        w, h = rng.randint(1, 30), rng.randint(1, 30)
+        bitmap = bytearray(rng.random() < 0.4 for _ in range(w * h))
+        assert decode_coco_rle(encode_coco_rle(bitmap, w, h), w, h) == bitmap
+
+
+def test_mask_validation_errors():
+    with pytest.raises(MaskError, match='overlap'):
+        normalize_dm_mask([1, 1], 'raw_indices', 4, 3)
+    with pytest.raises(MaskError, match='outside'):
+        normalize_dm_mask([[10, 5]], 'dm_rle', 4, 3)
+    with pytest.raises(MaskError, match='overlap'):
+        normalize_dm_mask([[0, 3], [2, 2]], 'dm_rle', 4, 3)
+
+
+def test_rasterize_rectangle_matches_reference_pixel_count():
+    bitmap = rasterize_polygon([[100, 50], [180, 50], [180, 90], [100, 90]], 200, 100)
+    assert sum(bitmap) == 81 * 41 == 3321  # the worked example: boundary pixels included
+
+
+def test_contour_of_spec_mask_example():
+    bitmap = bitmap_from_runs([[1, 2], [5, 2]], 4, 3)
+    contours, holes = mask_contours(bitmap, 4, 3)
+    assert contours == [[(1, 0), (1, 1), (2, 1), (2, 0)]] and not holes
+
+
+def test_contours_reproduce_components_and_report_holes():
+    w, h = 20, 12
+    bitmap = bytearray(w * h)
+    for y in range(2, 9):  # ring with a hole
+        for x in range(2, 9):
+            if not (4 <= x <= 6 and 4 <= y <= 6):
+                bitmap[y * w + x] = 1
+    for y in range(3, 10):  # L shape
+        for x in range(12, 14 if y > 4 else 18):
+            bitmap[y * w + x] = 1
+    contours, holes = mask_contours(bitmap, w, h)
+    assert holes and len(contours) == 2
+    filled = bytearray(w * h)
+    for c in contours:
+        rasterize_polygon(c, w, h, filled)
+    expected = bytearray(bitmap)
+    for y in range(4, 7):
+        for x in range(4, 7):
+            expected[y * w + x] = 1  # the hole is dropped
+    assert bitmap_to_runs(filled) == bitmap_to_runs(expected)
+
+
+def test_data_yaml_reader_variants():
+    text = (
+        '# comment\npath: ../datasets/x  # trailing\ntrain: images/train\nval: images/val\n'
+        "names:\n  0: person\n  1: 'traffic light'\nkpt_shape: [17, 3]\n"
+    )
+    data = load_data_yaml(text)
+    assert data['names'] == {0: 'person', 1: 'traffic light'} and data['kpt_shape'] == [17, 3]
+    assert load_data_yaml('names: [a, "b c"]\n')['names'] == ['a', 'b c']
+    assert load_data_yaml('names:\n  - a\n  - b\n')['names'] == ['a', 'b']
+    assert load_data_yaml(dump_data_yaml({'names': {0: 'é'}, 'nc': 1})) == {'names': {0: 'é'}, 'nc': 1}
+    with pytest.raises(ValueError, match='line 2'):
+        load_data_yaml('a: 1\nnot yaml\n')
+
+
+def test_worked_example_v1_to_v2_exact():
+    assert v1_to_v2(WORKED_V1) == WORKED_V2
+
+
+def test_v2_to_v1_restores_geometry_and_groups():
+    v2 = {
+        'images': [
+            {
+                'keypoint': [
+                    {
+                        'id': 'k1',
+                        'classification': 'nose',
+                        'attrs': [],
+                        'data': [1, 1],
+                        'visibility': 2,
+                        'group_id': 'g',
+                    },
+                    {
+                        'id': 'k2',
+                        'classification': 'left_eye',
+                        'attrs': [],
+                        'data': [3, 2],
+                        'visibility': 1,
+                        'group_id': 'g',
+                    },
+                ],
+                'segmentation': [
+                    {
+                        'id': 'm',
+                        'classification': 'x',
+                        'attrs': [],
+                        'data': [[1, 2], [5, 2]],
+                        'encoding': 'dm_rle',
+                        'isCompressed': True,
+                        'compressionFormat': 'rle',
+                    }
+                ],
+            }
+        ]
+    }
+    v1 = v2_to_v1(v2, extras={'image_1': {'width': 4, 'height': 3}})
+    assert v1['annotationGroups'] == {'image_1': [{'id': 'g', 'annotationIds': ['k1', 'k2']}]}
+    assert v1['annotations']['image_1'][1]['classification'] == {
+        'class': 'left_eye',
+        'visibility': 'occluded',
+    }
+    back = v1_to_v2(v1)
+    assert back['images'][0]['keypoint'] == v2['images'][0]['keypoint']
+    assert back['images'][0]['segmentation'] == v2['images'][0]['segmentation']
+    # the worked example survives v1 -> v2 -> v1 -> v2
+    assert v1_to_v2(v2_to_v1(WORKED_V2)) == WORKED_V2

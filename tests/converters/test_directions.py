@@ -1,0 +1,445 @@
+"""Every direction, flat and categorized: exact output on hand-made fixtures and round-trip fidelity."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+from converters_fixtures import (
+    GEN_H,
+    GEN_W,
+    WORKED_V1,
+    WORKED_V2,
+    jpeg_bytes,
+    png_bytes,
+    read_dm_v2,
+    tree,
+    write_dm,
+    write_rich,
+)
+
+from synapse_sdk.utils.converters import (
+    COCOToDMConverter,
+    DatasetFormat,
+    FromDMToYOLOConverter,
+    get_converter,
+    supported_pairs,
+)
+from synapse_sdk.utils.converters.masks import bitmap_to_runs, decode_coco_rle, rasterize_polygon
+from synapse_sdk.utils.converters.png import decode_png_8bit
+
+VERSIONS = ('v1', 'v2')
+
+
+def worked(tmp_path, version, categorized=False):
+    doc = WORKED_V1 if version == 'v1' else WORKED_V2
+    if categorized:
+        for split in ('train', 'valid'):
+            write_dm(tmp_path / 'src', {f'img_{split}': doc}, split=split)
+    else:
+        write_dm(tmp_path / 'src', {'img_0001': doc})
+    return tmp_path / 'src'
+
+
+# ---------------------------------------------------------------- exact output, worked example
+
+
+def test_supported_pairs_and_unsupported_error():
+    assert len(supported_pairs()) == 14
+    with pytest.raises(ValueError, match=r'supported pairs: dm_v1->dm_v2'):
+        get_converter('yolo', 'coco', root_dir='.')
+    with pytest.raises(ValueError, match='known formats'):
+        get_converter('dm_v3', 'yolo', root_dir='.')
+    assert get_converter(DatasetFormat.DM_V2, 'voc', root_dir='.').target_format is DatasetFormat.PASCAL
+
+
+@pytest.mark.parametrize('version', VERSIONS)
+def test_worked_example_to_yolo(tmp_path, version):
+    src = worked(tmp_path, version)
+    out = tmp_path / 'detect'
+    result = get_converter(f'dm_{version}', 'yolo', root_dir=src, task='detect').save_to_folder(out)
+    assert tree(out) == ['conversion_report.jsonl', 'data.yaml', 'images/img_0001.jpg', 'labels/img_0001.txt']
+    assert (out / 'labels/img_0001.txt').read_text() == '0 0.250000 0.300000 0.300000 0.400000\n'
+    assert (out / 'data.yaml').read_text() == (
+        f'path: "{out}"\ntrain: "images"\nval: "images"\nnc: 1\nnames:\n  0: "car"\n'
+    )
+    assert result.report.loss_counts == {'polygon:not_in_task': 1, 'bounding_box:attributes': 1}
+    seg = tmp_path / 'segment'
+    get_converter(f'dm_{version}', 'yolo', root_dir=src, task='segment').save_to_folder(seg)
+    assert (seg / 'labels/img_0001.txt').read_text() == (
+        '0 0.500000 0.500000 0.900000 0.500000 0.900000 0.900000 0.500000 0.900000\n'
+    )
+
+
+@pytest.mark.parametrize('version', VERSIONS)
+def test_worked_example_to_coco(tmp_path, version):
+    src = worked(tmp_path, version, categorized=True)
+    out = tmp_path / 'coco'
+    get_converter(f'dm_{version}', 'coco', root_dir=src, is_categorized=True).save_to_folder(out)
+    assert tree(out) == [
+        'annotations/instances_train.json',
+        'annotations/instances_val.json',
+        'images/train/img_train.jpg',
+        'images/val/img_valid.jpg',
+    ]
+    data = json.loads((out / 'annotations/instances_val.json').read_text())
+    assert data['images'] == [{'id': 1, 'file_name': 'img_valid.jpg', 'width': 200, 'height': 100}]
+    assert data['categories'] == [
+        {'id': 1, 'name': 'car', 'supercategory': 'car'},
+        {'id': 2, 'name': 'road', 'supercategory': 'road'},
+    ]
+    assert data['annotations'] == [
+        {
+            'id': 1,
+            'image_id': 1,
+            'category_id': 1,
+            'bbox': [20.0, 10.0, 60.0, 40.0],
+            'area': 2400.0,
+            'segmentation': [],
+            'iscrowd': 0,
+            'attributes': {'color': 'red'},
+        },
+        {
+            'id': 2,
+            'image_id': 1,
+            'category_id': 2,
+            'bbox': [100.0, 50.0, 80.0, 40.0],
+            'area': 3200.0,
+            'segmentation': [[100.0, 50.0, 180.0, 50.0, 180.0, 90.0, 100.0, 90.0]],
+            'iscrowd': 0,
+        },
+    ]
+
+
+@pytest.mark.parametrize('version', VERSIONS)
+def test_worked_example_to_pascal(tmp_path, version):
+    src = worked(tmp_path, version)
+    out = tmp_path / 'voc'
+    result = get_converter(f'dm_{version}', 'pascal', root_dir=src).save_to_folder(out)
+    xml = (out / 'Annotations/img_0001.xml').read_text()
+    assert (
+        '  <object>\n    <name>car</name>\n    <pose>Unspecified</pose>\n    <truncated>0</truncated>\n'
+        '    <difficult>0</difficult>\n    <bndbox>\n      <xmin>20</xmin>\n      <ymin>10</ymin>\n'
+        '      <xmax>80</xmax>\n      <ymax>50</ymax>\n    </bndbox>\n  </object>\n'
+    ) in xml
+    root = ET.fromstring(xml)
+    assert [root.findtext(f'size/{k}') for k in ('width', 'height', 'depth')] == ['200', '100', '3']
+    assert root.findtext('segmented') == '1'
+    w, h, cls_plane = decode_png_8bit((out / 'SegmentationClass/img_0001.png').read_bytes())
+    _, _, obj_plane = decode_png_8bit((out / 'SegmentationObject/img_0001.png').read_bytes())
+    assert (w, h) == (200, 100)
+    assert cls_plane.count(2) == 3321 and obj_plane.count(2) == 3321  # road: class 2, second <object>
+    assert all(cls_plane[y * 200 + x] == 2 for y in (50, 90) for x in (100, 180))
+    assert (out / 'ImageSets/Main/default.txt').read_text() == 'img_0001\n'
+    assert (out / 'labelmap.txt').read_text().splitlines()[1:] == [
+        'background:0,0,0::',
+        'car:128,0,0::',
+        'road:0,128,0::',
+    ]
+    assert {(loss.annotation_id, loss.reason) for loss in result.report.losses} == {
+        ('bb01AbCdEf', 'attributes'),
+        ('pg01AbCdEf', 'polygon_rasterized'),
+    }
+
+
+def test_worked_example_dm_versions(tmp_path):
+    src = worked(tmp_path, 'v1', categorized=True)
+    get_converter('dm_v1', 'dm_v2', root_dir=src, is_categorized=True).save_to_folder(tmp_path / 'v2')
+    assert json.loads((tmp_path / 'v2/train/json/img_train.json').read_text()) == WORKED_V2
+    assert (tmp_path / 'v2/valid/original_files/img_valid.jpg').read_bytes() == jpeg_bytes(200, 100)
+    get_converter('dm_v2', 'dm_v1', root_dir=tmp_path / 'v2', is_categorized=True).save_to_folder(
+        tmp_path / 'v1'
+    )
+    v1 = json.loads((tmp_path / 'v1/valid/json/img_valid.json').read_text())
+    assert list(v1) == [
+        'annotations',
+        'annotationsData',
+        'extra',
+        'relations',
+        'annotationGroups',
+        'assignmentId',
+    ]
+    assert v1['extra'] == {'image_1': {'width': 200, 'height': 100}}
+    assert v1['annotations']['image_1'][0]['classification'] == {'class': 'car', 'color': 'red'}
+    assert v1['annotationsData']['image_1'][0] == {
+        'id': 'bb01AbCdEf',
+        'coordinate': {'x': 20, 'y': 10, 'width': 60, 'height': 40},
+    }
+
+
+# ---------------------------------------------------------------- exact reading of hand-made fixtures
+
+
+def test_read_hand_made_yolo_roboflow_layout(tmp_path):
+    root = tmp_path / 'yolo'
+    for split in ('train', 'valid'):
+        (root / split / 'images').mkdir(parents=True)
+        (root / split / 'labels').mkdir(parents=True)
+        (root / split / 'images/a.png').write_bytes(png_bytes(200, 100))
+    (root / 'train/labels/a.txt').write_text('1 0.25 0.3 0.3 0.4\n\n0 0.5 0.5 0.9 0.5 0.9 0.9\n')
+    (root / 'data.yaml').write_text('train: train/images\nval: valid/images\nnames: [road, car]\n')
+    result = get_converter('yolo', 'dm_v2', root_dir=root, is_categorized=True).save_to_folder(
+        tmp_path / 'dm'
+    )
+    doc = json.loads((tmp_path / 'dm/train/json/a.json').read_text())
+    image = doc['images'][0]
+    assert image['bounding_box'][0]['data'] == [20.0, 10.0, 60.0, 40.0]
+    assert image['bounding_box'][0]['classification'] == 'car'
+    assert image['polygon'][0]['data'] == [[100.0, 50.0], [180.0, 50.0], [180.0, 90.0]]
+    assert doc['classification'] == {'bounding_box': ['car'], 'polygon': ['road']}
+    assert json.loads((tmp_path / 'dm/valid/json/a.json').read_text())['images'] == [{}]
+    assert result.splits == {'train': 1, 'valid': 1}
+
+
+def test_read_hand_made_yolo_classes_txt_flat(tmp_path):
+    root = tmp_path / 'yolo'
+    (root / 'images').mkdir(parents=True)
+    (root / 'labels').mkdir()
+    (root / 'images/b.webp').write_bytes(
+        b'RIFF'
+        + bytes(4)
+        + b'WEBPVP8X'
+        + bytes(4)
+        + b'\x00'
+        + bytes(3)
+        + (199).to_bytes(3, 'little')
+        + (99).to_bytes(3, 'little')
+    )
+    (root / 'labels/b.txt').write_text('0 0.5 0.5 1 1\n')
+    (root / 'classes.txt').write_text('thing\n')
+    get_converter('yolo', 'dm_v1', root_dir=root).save_to_folder(tmp_path / 'dm')
+    v1 = json.loads((tmp_path / 'dm/json/b.json').read_text())
+    assert v1['annotationsData']['image_1'][0]['coordinate'] == {
+        'x': 0.0,
+        'y': 0.0,
+        'width': 200.0,
+        'height': 100.0,
+    }
+    assert v1['annotations']['image_1'][0]['classification'] == {'class': 'thing'}
+    assert (tmp_path / 'dm/original_files/b.webp').exists()
+
+
+def test_read_hand_made_coco_with_crowd_rle_and_keypoints(tmp_path):
+    root = tmp_path / 'coco'
+    (root / 'annotations').mkdir(parents=True)
+    (root / 'images').mkdir()
+    (root / 'images/p.png').write_bytes(png_bytes(4, 3))
+    data = {
+        'images': [{'id': 7, 'file_name': 'p.png', 'width': 4, 'height': 3}],
+        'categories': [
+            {'id': 3, 'name': 'person', 'keypoints': ['nose', 'left_eye', 'right_eye']},
+            {'id': 4, 'name': 'crowd'},
+        ],
+        'annotations': [
+            {
+                'id': 1,
+                'image_id': 7,
+                'category_id': 4,
+                'iscrowd': 1,
+                'bbox': [1, 0, 2, 2],
+                'area': 4,
+                'segmentation': {'size': [3, 4], 'counts': [3, 2, 1, 2, 4]},
+            },
+            {
+                'id': 2,
+                'image_id': 7,
+                'category_id': 3,
+                'bbox': [1, 1, 2, 1],
+                'area': 2,
+                'iscrowd': 0,
+                'segmentation': [],
+                'keypoints': [1, 1, 2, 3, 2, 1, 0, 0, 0],
+                'num_keypoints': 2,
+            },
+        ],
+    }
+    (root / 'annotations/instances.json').write_text(json.dumps(data))
+    get_converter('coco', 'dm_v2', root_dir=root).save_to_folder(tmp_path / 'dm')
+    image = json.loads((tmp_path / 'dm/json/p.json').read_text())['images'][0]
+    assert image['segmentation'] == [
+        {
+            'id': '1',
+            'classification': 'crowd',
+            'attrs': [{'name': 'iscrowd', 'value': 1}],
+            'data': [[1, 2], [5, 2]],
+            'encoding': 'dm_rle',
+            'isCompressed': True,
+            'compressionFormat': 'rle',
+        }
+    ]
+    kps = [(k['classification'], k['data'], k['visibility']) for k in image['keypoint']]
+    assert kps == [('nose', [1, 1], 2), ('left_eye', [3, 2], 1)]
+    assert image['keypoint'][0]['bounding_box'] == [1, 1, 2, 1]
+    assert image['group'][0]['classification'] == 'person'
+    assert {k['group_id'] for k in image['keypoint']} == {image['group'][0]['id']}
+
+
+def test_read_hand_made_voc_with_imagesets(tmp_path):
+    root = tmp_path / 'voc'
+    for d in ('Annotations', 'JPEGImages', 'ImageSets/Main'):
+        (root / d).mkdir(parents=True)
+    (root / 'JPEGImages/x.jpg').write_bytes(jpeg_bytes(50, 40))
+    (root / 'JPEGImages/y.jpg').write_bytes(jpeg_bytes(50, 40))
+    obj = (
+        '<object><name>dog</name><difficult>1</difficult><bndbox><xmin>1</xmin><ymin>2</ymin><xmax>11.5</xmax>'
+        '<ymax>22</ymax></bndbox></object>'
+    )
+    for stem in ('x', 'y'):
+        (root / f'Annotations/{stem}.xml').write_text(
+            f'<annotation><filename>{stem}.jpg</filename>{obj}</annotation>'
+        )
+    (root / 'ImageSets/Main/train.txt').write_text('x\n')
+    (root / 'ImageSets/Main/val.txt').write_text('y\n')
+    get_converter('pascal', 'dm_v2', root_dir=root, is_categorized=True).save_to_folder(tmp_path / 'dm')
+    box = json.loads((tmp_path / 'dm/valid/json/y.json').read_text())['images'][0]['bounding_box'][0]
+    assert box['data'] == [1, 2, 10.5, 20] and box['attrs'] == [{'name': 'difficult', 'value': 1}]
+    assert tree(tmp_path / 'dm') == [
+        'train/json/x.json',
+        'train/original_files/x.jpg',
+        'valid/json/y.json',
+        'valid/original_files/y.jpg',
+    ]
+
+
+# ---------------------------------------------------------------- round trips on a generated dataset
+
+
+def _rt(tmp_path, version, fmt, categorized, **options):
+    src = write_rich(tmp_path / 'src', 3, version=version, categorized=categorized)
+    mid, back = tmp_path / 'mid', tmp_path / 'back'
+    dm = f'dm_{version}'
+    fwd = get_converter(dm, fmt, root_dir=src, is_categorized=categorized, **options).save_to_folder(mid)
+    rev = get_converter(fmt, dm, root_dir=mid, is_categorized=categorized).save_to_folder(back)
+    assert rev.report.problem_counts == {} and fwd.report.problem_counts == {}
+    before, after = read_dm_v2(src), read_dm_v2(back)
+    assert sorted(before) == sorted(after)
+    assert fwd.splits == ({'train': 3, 'valid': 3, 'test': 3} if categorized else {'all': 3})
+    return before, after, fwd
+
+
+def _by_class(anns, geometry):
+    return sorted((a['classification'], geometry(a)) for a in anns)
+
+
+def _mask(a):
+    return tuple(map(tuple, a['data']))
+
+
+def _poses(image):
+    groups = {}
+    for k in image.get('keypoint', []):
+        groups.setdefault(k['group_id'], []).append((k['classification'], tuple(k['data']), k['visibility']))
+    return sorted(tuple(sorted(g)) for g in groups.values())
+
+
+def _lost(result, reason, kind):
+    return result.report.loss_counts.get(f'{kind}:{reason}', 0)
+
+
+@pytest.mark.parametrize('categorized', [False, True], ids=['flat', 'split'])
+@pytest.mark.parametrize('version', VERSIONS)
+def test_roundtrip_coco(tmp_path, version, categorized):
+    before, after, fwd = _rt(tmp_path, version, 'coco', categorized)
+    for key, b in before.items():
+        a = after[key]
+        box = lambda x: (tuple(x['data']), tuple((t['name'], t['value']) for t in x['attrs']))  # noqa: E731
+        assert _by_class(a['bounding_box'], box) == _by_class(b['bounding_box'], box)
+        assert _by_class(a['polygon'], lambda x: tuple(map(tuple, x['data']))) == _by_class(
+            b['polygon'], lambda x: tuple(map(tuple, x['data']))
+        )
+        assert _by_class(a['segmentation'], _mask) == _by_class(b['segmentation'], _mask)
+        assert _poses(a) == _poses(b)
+        assert 'relation' not in a
+    n = len(before)
+    assert _lost(fwd, 'unsupported', 'relation') == n and fwd.lossy == n
+
+
+@pytest.mark.parametrize('categorized', [False, True], ids=['flat', 'split'])
+@pytest.mark.parametrize('version', VERSIONS)
+def test_roundtrip_pascal(tmp_path, version, categorized):
+    before, after, fwd = _rt(tmp_path, version, 'pascal', categorized)
+    for key, b in before.items():
+        a = after[key]
+        assert _by_class(a['bounding_box'], lambda x: tuple(x['data'])) == _by_class(
+            b['bounding_box'], lambda x: (x['data'][0], x['data'][1], round(x['data'][2]), x['data'][3])
+        )
+        expected_masks = _by_class(b['segmentation'], _mask) + [
+            (
+                p['classification'],
+                tuple(map(tuple, bitmap_to_runs(rasterize_polygon(p['data'], GEN_W, GEN_H)))),
+            )
+            for p in b['polygon']
+        ]
+        assert _by_class(a['segmentation'], _mask) == sorted(expected_masks)
+    n = len(before)
+    assert _lost(fwd, 'unsupported', 'keypoint') == 5 * n and _lost(fwd, 'polygon_rasterized', 'polygon') == n
+    assert _lost(fwd, 'attributes', 'bounding_box') == n and _lost(fwd, 'unsupported', 'relation') == n
+
+
+@pytest.mark.parametrize('task', ['detect', 'segment', 'pose'])
+@pytest.mark.parametrize('categorized', [False, True], ids=['flat', 'split'])
+@pytest.mark.parametrize('version', VERSIONS)
+def test_roundtrip_yolo(tmp_path, version, categorized, task):
+    before, after, fwd = _rt(tmp_path, version, 'yolo', categorized, task=task)
+    n = len(before)
+    for key, b in before.items():
+        a = after[key]
+        if task == 'detect':
+            assert _by_class(a['bounding_box'], lambda x: tuple(x['data'])) == _by_class(
+                b['bounding_box'], lambda x: tuple(x['data'])
+            )
+        elif task == 'segment':
+            polys = _by_class(
+                a['polygon'],
+                lambda x: tuple(map(tuple, bitmap_to_runs(rasterize_polygon(x['data'], GEN_W, GEN_H)))),
+            )
+            expected = [
+                (
+                    p['classification'],
+                    tuple(map(tuple, bitmap_to_runs(rasterize_polygon(p['data'], GEN_W, GEN_H)))),
+                )
+                for p in b['polygon']
+            ]
+            expected += _by_class(b['segmentation'], _mask)
+            assert polys == sorted(expected)
+        else:
+            assert _poses(a) == _poses(b)
+    data_yaml = (tmp_path / 'mid/data.yaml').read_text()
+    if categorized:
+        assert 'train: "images/train"\nval: "images/val"\ntest: "images/test"\n' in data_yaml
+    if task == 'pose':
+        assert 'kpt_shape: [17, 3]' in data_yaml and 'flip_idx' in data_yaml
+        assert _lost(fwd, 'not_in_task', 'bounding_box') == 2 * n
+    else:
+        assert _lost(fwd, 'not_in_task', 'keypoint') == 5 * n
+    assert _lost(fwd, 'unsupported', 'relation') == n
+
+
+def test_yolo_auto_task_picks_the_task_carrying_most(tmp_path):
+    src = write_rich(tmp_path / 'src', 2, version='v2', categorized=False)
+    result = FromDMToYOLOConverter(src).convert()
+    assert result.class_names == ['puddle', 'road']  # 3 polygons/masks per item beat 2 boxes and 1 pose
+
+
+def test_workers_give_identical_output(tmp_path):
+    src = write_rich(tmp_path / 'src', 40, version='v2', categorized=True)
+    one = get_converter('dm_v2', 'coco', root_dir=src, is_categorized=True, workers=1)
+    two = get_converter('dm_v2', 'coco', root_dir=src, is_categorized=True, workers=2)
+    r1, r2 = one.save_to_folder(tmp_path / 'a'), two.save_to_folder(tmp_path / 'b')
+    assert r1.model_dump(exclude={'output_dir'}) == r2.model_dump(exclude={'output_dir'})
+    for rel in tree(tmp_path / 'a'):
+        assert (tmp_path / 'a' / rel).read_bytes() == (tmp_path / 'b' / rel).read_bytes(), rel
+
+
+def test_coco_masks_are_valid_rle(tmp_path):
+    src = write_rich(tmp_path / 'src', 1, version='v2', categorized=False)
+    COCOToDMConverter  # noqa: B018 - importable by name
+    get_converter('dm_v2', 'coco', root_dir=src).save_to_folder(tmp_path / 'c')
+    data = json.loads((tmp_path / 'c/annotations/instances.json').read_text())
+    rles = [a for a in data['annotations'] if isinstance(a['segmentation'], dict)]
+    assert len(rles) == 2
+    for a in rles:
+        assert sum(decode_coco_rle(a['segmentation'], GEN_W, GEN_H)) == a['area']
+    person = next(c for c in data['categories'] if c['name'] == 'person')
+    assert person['keypoints'][:3] == ['nose', 'left_eye', 'right_eye'] and len(person['skeleton']) == 19
