@@ -1,0 +1,69 @@
+"""Smoke for synapse-core installed alone: define, discover and run a function and a class action."""
+
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+plugin_dir = Path(tempfile.mkdtemp()) / 'smoke_plugin'
+(plugin_dir / 'smoke').mkdir(parents=True)
+(plugin_dir / 'smoke' / '__init__.py').write_text('')
+(plugin_dir / 'smoke' / 'actions.py').write_text(
+    textwrap.dedent(
+        """
+        from pydantic import BaseModel
+        from synapse_sdk.plugins import BaseAction, action
+
+
+        class Params(BaseModel):
+            n: int = 3
+
+
+        @action(name='total', params=Params)
+        def total(params, ctx):
+            for i in range(params.n):
+                ctx.set_progress(i + 1, params.n, step='sum')
+            return {'total': sum(range(params.n + 1))}
+
+
+        class Double(BaseAction[Params]):
+            action_name = 'double'
+
+            def execute(self):
+                self.set_metrics({'n': self.params.n}, step='double')
+                return {'double': self.params.n * 2}
+        """
+    )
+)
+(plugin_dir / 'config.yaml').write_text(
+    textwrap.dedent(
+        """
+        name: Smoke
+        code: smoke
+        version: 0.1.0
+        category: custom
+        actions:
+          total: {entrypoint: 'smoke.actions:total', method: task}
+          double: {entrypoint: smoke.actions.Double, method: task}
+        """
+    )
+)
+
+from synapse_sdk.plugins.discovery import PluginDiscovery  # noqa: E402
+from synapse_sdk.plugins.errors import ParamsValidationError  # noqa: E402
+from synapse_sdk.plugins.executors.local import LocalExecutor  # noqa: E402
+from synapse_sdk.plugins.runner import run_plugin  # noqa: E402
+
+assert sorted(PluginDiscovery.from_path(plugin_dir).list_actions()) == ['double', 'total']
+assert run_plugin(str(plugin_dir), 'total', {'n': 4}) == {'total': 10}
+assert run_plugin(str(plugin_dir), 'double', {'n': 4}) == {'double': 8}
+assert LocalExecutor(console=False).execute('smoke.actions:total', {'n': 2}) == {'total': 3}
+try:
+    run_plugin(str(plugin_dir), 'total', {'n': 'many'})
+except ParamsValidationError as exc:
+    assert 'n' in str(exc)
+else:
+    raise AssertionError('invalid params were accepted')
+heavy = sorted(m for m in ('ray', 'requests', 'numpy', 'boto3', 'click') if m in sys.modules)
+assert not heavy, f'synapse-core loaded {heavy}'
+print('synapse-core smoke: ok')
