@@ -1,0 +1,296 @@
+"""Bad input under each error policy, atomic output, interruption, progress, image modes, the seed examples."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+
+import pytest
+from converters_fixtures import WORKED_V2, png_bytes, tree, write_dm, write_rich
+
+from synapse_sdk.utils.converters import ConversionError, ProblemKind, get_converter
+
+
+def _box(ann_id, data, cls='car'):
+    return {'id': ann_id, 'classification': cls, 'attrs': [], 'data': data}
+
+
+def _dm(tmp_path, bad_doc, *, image=True):
+    good = copy.deepcopy(WORKED_V2)
+    root = write_dm(tmp_path / 'src', {'a_good': good, 'b_bad': bad_doc})
+    if not image:
+        os.remove(root / 'original_files/b_bad.jpg')
+    return root
+
+
+def case_malformed_json(tmp_path):
+    root = _dm(tmp_path, {})
+    (root / 'json/b_bad.json').write_text('{"images": [\n  {"bounding_box": [}\n]}')
+    return 'dm_v2', 'yolo', root, ProblemKind.MALFORMED_JSON, 'b_bad.json', {'line': 2}, True
+
+
+def case_malformed_xml(tmp_path):
+    root = tmp_path / 'src'
+    for d in ('Annotations', 'JPEGImages'):
+        (root / d).mkdir(parents=True)
+    for stem in ('a_good', 'b_bad'):
+        (root / f'JPEGImages/{stem}.png').write_bytes(png_bytes(20, 10))
+    (root / 'Annotations/a_good.xml').write_text(
+        '<annotation><object><name>x</name><bndbox><xmin>1</xmin><ymin>1</ymin><xmax>5</xmax><ymax>5</ymax>'
+        '</bndbox></object></annotation>'
+    )
+    (root / 'Annotations/b_bad.xml').write_text('<annotation>\n<object>\n</annotation>')
+    return 'pascal', 'dm_v2', root, ProblemKind.MALFORMED_XML, 'b_bad.xml', {'line': 3}, True
+
+
+def case_degenerate_box(tmp_path):
+    doc = {'images': [{'bounding_box': [_box('ok1', [1, 1, 5, 5]), _box('flat1', [10, 10, 0, 5])]}]}
+    return (
+        'dm_v2',
+        'coco',
+        _dm(tmp_path, doc),
+        ProblemKind.DEGENERATE_BOX,
+        'b_bad.json',
+        {'annotation_id': 'flat1'},
+        False,
+    )
+
+
+def case_out_of_image_box(tmp_path):
+    doc = {'images': [{'bounding_box': [_box('ok1', [1, 1, 5, 5]), _box('out1', [190, 10, 20, 10])]}]}
+    return (
+        'dm_v2',
+        'pascal',
+        _dm(tmp_path, doc),
+        ProblemKind.OUT_OF_IMAGE,
+        'b_bad.json',
+        {'annotation_id': 'out1'},
+        False,
+    )
+
+
+def case_short_polygon(tmp_path):
+    doc = {
+        'images': [
+            {
+                'bounding_box': [_box('ok1', [1, 1, 5, 5])],
+                'polygon': [{'id': 'two', 'classification': 'road', 'attrs': [], 'data': [[1, 1], [5, 5]]}],
+            }
+        ]
+    }
+    return (
+        'dm_v2',
+        'yolo',
+        _dm(tmp_path, doc),
+        ProblemKind.INVALID_POLYGON,
+        'b_bad.json',
+        {'annotation_id': 'two'},
+        False,
+    )
+
+
+def case_unknown_class_id(tmp_path):
+    root = tmp_path / 'src'
+    (root / 'images').mkdir(parents=True)
+    (root / 'labels').mkdir()
+    for stem in ('a_good', 'b_bad'):
+        (root / f'images/{stem}.png').write_bytes(png_bytes(20, 10))
+    (root / 'labels/a_good.txt').write_text('0 0.5 0.5 0.2 0.2\n')
+    (root / 'labels/b_bad.txt').write_text('0 0.5 0.5 0.2 0.2\n5 0.5 0.5 0.1 0.1\n')
+    (root / 'data.yaml').write_text('names: [thing]\n')
+    return 'yolo', 'dm_v2', root, ProblemKind.UNKNOWN_CLASS, 'b_bad.txt', {'line': 2}, False
+
+
+def case_missing_image(tmp_path):
+    root = _dm(tmp_path, copy.deepcopy(WORKED_V2), image=False)
+    return 'dm_v2', 'yolo', root, ProblemKind.MISSING_IMAGE, 'b_bad.json', {}, True
+
+
+def case_duplicate_annotation_id(tmp_path):
+    doc = {'images': [{'bounding_box': [_box('dup', [1, 1, 5, 5]), _box('dup', [2, 2, 5, 5])]}]}
+    return (
+        'dm_v2',
+        'coco',
+        _dm(tmp_path, doc),
+        ProblemKind.DUPLICATE_ID,
+        'b_bad.json',
+        {'annotation_id': 'dup'},
+        False,
+    )
+
+
+def case_duplicate_coco_image_id(tmp_path):
+    root = tmp_path / 'src'
+    (root / 'images').mkdir(parents=True)
+    for stem in ('a_good', 'b_bad'):
+        (root / f'images/{stem}.png').write_bytes(png_bytes(20, 10))
+    data = {
+        'images': [
+            {'id': 1, 'file_name': 'a_good.png', 'width': 20, 'height': 10},
+            {'id': 1, 'file_name': 'b_bad.png', 'width': 20, 'height': 10},
+        ],
+        'categories': [{'id': 1, 'name': 'x'}],
+        'annotations': [
+            {'id': 1, 'image_id': 1, 'category_id': 1, 'bbox': [1, 1, 4, 4], 'area': 16, 'iscrowd': 0}
+        ],
+    }
+    (root / 'annotations.json').write_text(json.dumps(data))
+    return 'coco', 'dm_v2', root, ProblemKind.DUPLICATE_ID, 'annotations.json', {}, True
+
+
+CASES = [
+    case_malformed_json,
+    case_malformed_xml,
+    case_degenerate_box,
+    case_out_of_image_box,
+    case_short_polygon,
+    case_unknown_class_id,
+    case_missing_image,
+    case_duplicate_annotation_id,
+    case_duplicate_coco_image_id,
+]
+
+
+def _check_problem(problem, kind, file_part, where):
+    assert problem.kind is kind
+    assert file_part in problem.file
+    for key, value in where.items():
+        assert getattr(problem, key) == value
+    text = str(problem)
+    assert file_part in text and kind.value in text
+
+
+@pytest.mark.parametrize('case', CASES, ids=lambda c: c.__name__[5:])
+def test_policy_fail(tmp_path, case):
+    src, dst, root, kind, file_part, where, _ = case(tmp_path)
+    out = tmp_path / 'out'
+    with pytest.raises(ConversionError) as info:
+        get_converter(src, dst, root_dir=root).save_to_folder(out)
+    assert len(info.value.problems) == 1
+    _check_problem(info.value.problems[0], kind, file_part, where)
+    assert file_part in str(info.value)
+    assert not out.exists() and [p.name for p in tmp_path.iterdir() if 'partial' in p.name] == []
+
+
+@pytest.mark.parametrize('case', CASES, ids=lambda c: c.__name__[5:])
+def test_policy_skip(tmp_path, case):
+    src, dst, root, kind, file_part, where, whole = case(tmp_path)
+    result = get_converter(src, dst, root_dir=root, error_policy='skip').save_to_folder(tmp_path / 'out')
+    assert result.written and result.report.problem_counts == {kind.value: 1}
+    _check_problem(result.report.problems[0], kind, file_part, where)
+    assert result.items_skipped == (1 if whole else 0)
+    assert result.items == (1 if whole else 2)
+    assert result.annotations_skipped == (0 if whole else 1)
+    lines = (tmp_path / 'out/conversion_report.jsonl').read_text().splitlines()
+    assert any(json.loads(line)['kind'] == kind.value for line in lines)
+
+
+@pytest.mark.parametrize('case', CASES, ids=lambda c: c.__name__[5:])
+def test_policy_collect(tmp_path, case):
+    src, dst, root, kind, file_part, where, _ = case(tmp_path)
+    with pytest.raises(ConversionError) as info:
+        get_converter(src, dst, root_dir=root, error_policy='collect').convert()
+    _check_problem(info.value.problems[0], kind, file_part, where)
+
+
+def test_collect_lists_every_problem(tmp_path):
+    doc = {
+        'images': [
+            {
+                'bounding_box': [_box('z1', [1, 1, 0, 5]), _box('z2', [1, 1, 5, -1])],
+                'polygon': [{'id': 'p', 'classification': 'r', 'attrs': [], 'data': [[1, 1]]}],
+            }
+        ]
+    }
+    root = _dm(tmp_path, doc)
+    with pytest.raises(ConversionError) as info:
+        get_converter('dm_v2', 'yolo', root_dir=root, error_policy='collect').save_to_folder(tmp_path / 'o')
+    assert [p.annotation_id for p in info.value.problems] == ['z1', 'z2', 'p']
+    assert not (tmp_path / 'o').exists()
+
+
+def test_interrupted_conversion_leaves_target_untouched(tmp_path):
+    src = write_rich(tmp_path / 'src', 30, version='v2', categorized=False)
+    out = tmp_path / 'out'
+    out.mkdir()
+    (out / 'keep.txt').write_text('previous export')
+
+    def interrupt(current, total):
+        if current >= 10:
+            raise KeyboardInterrupt
+
+    conv = get_converter('dm_v2', 'coco', root_dir=src, overwrite=True)
+    conv.convert()
+    conv.progress = interrupt  # interrupt the writing pass, a third of the way through
+    with pytest.raises(KeyboardInterrupt):
+        conv.save_to_folder(out)
+    assert tree(out) == ['keep.txt'] and (out / 'keep.txt').read_text() == 'previous export'
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['out', 'src']
+    # the same conversion, once it runs through, replaces the old tree atomically
+    conv.progress = None
+    conv.save_to_folder(out)
+    assert 'keep.txt' not in tree(out) and 'annotations/instances.json' in tree(out)
+
+
+def test_non_empty_target_is_refused_without_overwrite(tmp_path):
+    src = write_rich(tmp_path / 'src', 1, version='v2', categorized=False)
+    (tmp_path / 'out').mkdir()
+    (tmp_path / 'out/x').write_text('x')
+    with pytest.raises(FileExistsError, match='overwrite=True'):
+        get_converter('dm_v2', 'yolo', root_dir=src).save_to_folder(tmp_path / 'out')
+
+
+def test_progress_callback_and_runtime_context(tmp_path):
+    src = write_rich(tmp_path / 'src', 250, version='v2', categorized=False)
+    calls, steps = [], []
+
+    class Ctx:
+        def set_progress(self, current, total, step=None):
+            steps.append((current, total, step))
+
+    conv = get_converter(
+        'dm_v2', 'yolo', root_dir=src, task='detect', progress=lambda c, t: calls.append((c, t)), ctx=Ctx()
+    )
+    conv.convert()
+    conv.save_to_folder(tmp_path / 'out')
+    assert calls[0] == (0, 250) and calls[-1] == (250, 250)
+    assert len(calls) <= 2 * 130  # throttled: about every 1%, never per item
+    assert [c for c in calls if c[0] == 250] == [(250, 250), (250, 250)]
+    assert {s[2] for s in steps} == {'convert', 'save'} and steps[-1] == (250, 250, 'save')
+
+
+@pytest.mark.parametrize('mode', ['hardlink', 'symlink'])
+def test_image_modes(tmp_path, mode):
+    src = write_rich(tmp_path / 'src', 1, version='v2', categorized=False)
+    get_converter('dm_v2', 'pascal', root_dir=src, image_mode=mode).save_to_folder(tmp_path / 'out')
+    image = tmp_path / 'out/JPEGImages/img_0_000.png'
+    original = src / 'original_files/img_0_000.png'
+    if mode == 'hardlink':
+        assert image.stat().st_ino == original.stat().st_ino
+    else:
+        assert image.is_symlink() and image.resolve() == original.resolve()
+
+
+def test_seed_002_examples_run_as_written(tmp_path, monkeypatch):
+    from synapse_sdk.utils.converters import FromDMToYOLOConverter  # noqa: F401 - the seed's import line
+
+    write_rich(tmp_path / 'data/dm_dataset', 2, version='v2', categorized=True)
+    monkeypatch.chdir(tmp_path)
+    from synapse_sdk.utils.converters import get_converter as gc
+
+    converter = gc('dm_v2', 'yolo', root_dir='data/dm_dataset', is_categorized=True)
+    converter.convert()
+    converter.save_to_folder('data/yolo_output')
+    converter = gc(source='dm_v2', target='yolo', root_dir='data/dm_dataset', is_categorized=True)
+    result = converter.convert()
+    assert result.items == 6 and result.ok
+    converter.save_to_folder('data/yolo_output2')
+    (tmp_path / 'data/yolo_dataset').mkdir()
+    for sub in ('images', 'labels'):
+        os.rename(tmp_path / f'data/yolo_output/{sub}/train', tmp_path / f'data/yolo_dataset/{sub}')
+    os.rename(tmp_path / 'data/yolo_output/data.yaml', tmp_path / 'data/yolo_dataset/data.yaml')
+    converter = gc(source='yolo', target='dm_v2', root_dir='data/yolo_dataset', is_categorized=False)
+    converter.convert()
+    converter.save_to_folder('data/dm_output')
+    assert len(list((tmp_path / 'data/dm_output/json').iterdir())) == 2
