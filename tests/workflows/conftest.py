@@ -7,6 +7,7 @@ depending on a logger implementation.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -57,3 +58,92 @@ def runtime() -> RecordingRuntime:
 def make_runtime() -> type[RecordingRuntime]:
     """The stand-in class itself, for tests (e.g. hypothesis) that need a fresh one per example."""
     return RecordingRuntime
+
+
+# -- fake backend ---------------------------------------------------------------------------------
+
+_UNSET: Any = object()
+
+
+def _ensure_delete_routes(backend: Any) -> None:
+    """Stop-gap until synapse-clients' fake backend serves ``DELETE /data_units/{id}/`` itself.
+
+    The real backend deletes data units (v2 ``DELETE /v2/data-units/{id}/``); the upload rollback
+    relies on it. Added only when the fake does not route it yet.
+    """
+    from synapse_sdk.clients.testing._server import HTTPFailure, Response
+
+    router = backend.router
+    if any(method == 'DELETE' and regex.match('/data_units/1/') for method, regex, *_ in router.routes):
+        return
+
+    def delete_unit(request: Any) -> Any:
+        with backend.state.lock:
+            rows = backend.state.data_units
+            key = int(request.params['id'])
+            if key not in rows:
+                raise HTTPFailure(404, {'detail': 'Not found.'})
+            del rows[key]
+        return Response(204, None)
+
+    router.add('DELETE', '/data_units/{id}/', delete_unit)
+
+
+def _client_class() -> Any:
+    from synapse_sdk.clients.backend import BackendClient
+
+    if hasattr(BackendClient, 'delete_data_unit'):
+        return BackendClient
+
+    class ClientWithDelete(BackendClient):  # stop-gap, see _ensure_delete_routes
+        def delete_data_unit(self, unit_id: int) -> None:
+            self._delete(f'data_units/{int(unit_id)}/')
+
+    return ClientWithDelete
+
+
+@pytest.fixture
+def fake_backend() -> Any:
+    from synapse_sdk.clients.testing import FakeBackend
+
+    with FakeBackend() as backend:
+        _ensure_delete_routes(backend)
+        yield backend
+
+
+@pytest.fixture
+def storage_dir(fake_backend: Any, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A local directory registered on the fake backend as its default internal storage."""
+    location = tmp_path_factory.mktemp('storage')
+    fake_backend.state.add_storage(
+        name='default',
+        category='internal',
+        provider='local',
+        configuration={'location': str(location)},
+        is_default=True,
+    )
+    return location
+
+
+@pytest.fixture
+def make_ctx(request: pytest.FixtureRequest) -> Any:
+    """Build a real `RuntimeContext` (no console output) wired to the fake backend when one is used."""
+    from synapse_sdk.plugins.execution import build_runtime_context
+
+    made = []
+
+    def make(*, client: Any = _UNSET, v2_client: Any = _UNSET, env: dict[str, Any] | None = None) -> Any:
+        backend = request.getfixturevalue('fake_backend') if 'fake_backend' in request.fixturenames else None
+        if client is _UNSET:
+            client = _client_class()(backend.url, access_token=backend.access_token) if backend else None
+        if v2_client is _UNSET:
+            v2_client = backend.v2_client() if backend else None
+        ctx = build_runtime_context(
+            env=env or {}, console=False, client=client, v2_client=v2_client, agent_client=None
+        )
+        made.append(ctx)
+        return ctx
+
+    yield make
+    for ctx in made:
+        ctx.logger.finish()

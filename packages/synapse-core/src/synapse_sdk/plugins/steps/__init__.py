@@ -23,11 +23,17 @@ exception as its cause::
 from synapse_sdk.plugins.steps.base import BaseStep, StepResult
 from synapse_sdk.plugins.steps.context import BaseStepContext
 from synapse_sdk.plugins.steps.dataset import ConvertDatasetStep
-from synapse_sdk.plugins.steps.errors import RollbackFailure, StepFailedError, StepRegistryError
+from synapse_sdk.plugins.steps.errors import (
+    BackendUnavailableError,
+    RollbackFailure,
+    StepFailedError,
+    StepRegistryError,
+)
 from synapse_sdk.plugins.steps.orchestrator import Orchestrator, ProgressCallback, WorkflowResult
 from synapse_sdk.plugins.steps.registry import StepRegistry
 
 __all__ = [
+    'BackendUnavailableError',
     'BaseStep',
     'BaseStepContext',
     'ConvertDatasetStep',

@@ -10,7 +10,22 @@ from dataclasses import dataclass
 
 from synapse_sdk.plugins.errors import ExecutionError, PluginError
 
-__all__ = ['RollbackFailure', 'StepFailedError', 'StepRegistryError']
+__all__ = ['BackendUnavailableError', 'RollbackFailure', 'StepFailedError', 'StepRegistryError']
+
+
+class BackendUnavailableError(PluginError, RuntimeError):
+    """The work needs a backend client, but the `RuntimeContext` has none.
+
+    The clients are None when no credentials are configured (a plain local run): set
+    ``SYNAPSE_HOST`` and ``SYNAPSE_ACCESS_TOKEN`` (or run through the platform).
+    """
+
+    def __init__(self, what: str, *, client: str = 'client'):
+        self.what = what
+        super().__init__(
+            f'{what} needs the backend ({client}), but none is configured: set SYNAPSE_HOST and '
+            'SYNAPSE_ACCESS_TOKEN, or install synapse-clients (pip install synapse-sdk)'
+        )
 
 
 class StepRegistryError(PluginError, ValueError):
