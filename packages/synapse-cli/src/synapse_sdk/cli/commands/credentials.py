@@ -49,6 +49,7 @@ def verify_token(
 
     client = BackendV2Client(
         host,
+        retry=_quick_retry(timeout),
         access_token=access_token,
         drf_token=user_token,
         tenant=tenant,
@@ -71,3 +72,12 @@ def verify_token(
     user = me.model_dump(mode='json') if hasattr(me, 'model_dump') else dict(me)
     who = user.get('email') or user.get('username') or user.get('name') or f'user {user.get("id", "?")}'
     return Verification('ok', f'authenticated as {who}', user)
+
+
+def _quick_retry(timeout: float):
+    """One retry at most, bounded by `timeout`: a person is waiting for ``login`` or ``doctor``."""
+    try:
+        from synapse_sdk.clients._http import RetryPolicy
+    except ImportError:  # the default policy still works, only slower to give up
+        return None
+    return RetryPolicy(max_attempts=2, backoff_base=0.2, total_timeout=timeout)

@@ -1,0 +1,154 @@
+"""``synapse plugin publish``: validate, archive (honouring ignore files) and upload a plugin release.
+
+``--dry-run`` shows exactly what would be uploaded and changes no file: the archive is built in a
+temporary directory outside the plugin, and bytecode writing is switched off while the plugin's
+modules are imported for validation, so no ``__pycache__`` appears either.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from synapse_sdk.cli.errors import EXIT_INPUT, CliError, missing_dependency
+from synapse_sdk.cli.options import debug_option, json_option
+from synapse_sdk.cli.output import get_output, is_interactive
+
+
+@click.command()
+@click.option(
+    '--path',
+    'plugin_path',
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=Path('.'),
+    help='Plugin directory with a config.yaml (default: the current directory).',
+)
+@click.option('--dry-run', is_flag=True, help='Show what would be uploaded; upload nothing, change no file.')
+@click.option('--debug-release', is_flag=True, help='Mark the release as a debug build.')
+@click.option('--yes', '-y', is_flag=True, help='Do not ask for confirmation on a terminal.')
+@json_option
+@debug_option
+def publish(plugin_path: Path, dry_run: bool, debug_release: bool, yes: bool) -> None:
+    """Archive the plugin and upload it to the backend as a plugin release.
+
+    Files matched by .gitignore and .synapseignore (and caches, virtualenvs, VCS folders) are left
+    out. The plugin is validated first; a plugin with problems is not published.
+    """
+    previous = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True  # importing the plugin to validate it must not write __pycache__
+    try:
+        _publish(plugin_path, dry_run, debug_release, yes)
+    finally:
+        sys.dont_write_bytecode = previous
+
+
+def _publish(plugin_path: Path, dry_run: bool, debug_release: bool, yes: bool) -> None:
+    try:
+        from synapse_sdk.utils.file import calculate_checksum, create_archive, iter_archive_files
+    except ImportError as exc:
+        raise missing_dependency('synapse plugin publish', 'synapse-storage', exc) from None
+    from synapse_sdk.cli.commands.plugin_validate import check_plugin
+    from synapse_sdk.cli.options import resolve_plugin_source
+    from synapse_sdk.plugins.discovery import PluginDiscovery
+    from synapse_sdk.plugins.utils import read_requirements, redact_requirement
+
+    out = get_output()
+    source = resolve_plugin_source(plugin_path, None)
+    plugin_dir = Path(source)
+    report = check_plugin(source)
+    if report['problems']:
+        raise CliError(
+            f'the plugin has {len(report["problems"])} problem(s); nothing was published',
+            details=[
+                f'{p["where"]}: {p["message"]}' if p['where'] else p['message'] for p in report['problems']
+            ],
+            hint='Fix them (synapse plugin validate lists them), then publish again.',
+            exit_code=EXIT_INPUT,
+            kind='invalid_plugin',
+        )
+    config = PluginDiscovery.from_path(plugin_dir).config
+    requirements = read_requirements(plugin_dir / 'requirements.txt') or []
+    files = [arcname for arcname, _ in iter_archive_files(plugin_dir)]
+
+    with tempfile.TemporaryDirectory(prefix='synapse-publish-') as tmp:
+        archive = create_archive(plugin_dir, Path(tmp) / f'{config.code}-{config.version}.zip')
+        summary = {
+            'plugin': config.code,
+            'version': config.version,
+            'category': config.category.value,
+            'files': files,
+            'archive_bytes': archive.stat().st_size,
+            'checksum_md5': calculate_checksum(archive),
+            'requirements': [redact_requirement(r) for r in requirements],
+            'debug': debug_release,
+        }
+        if dry_run:
+            _show(out, summary, dry_run=True)
+            return
+        client, host = _client()
+        if is_interactive() and not yes and not out.json_mode:
+            _show(out, summary, dry_run=False)
+            click.confirm(f'Publish {config.code}@{config.version} to {host}?', abort=True)
+        release = _upload(client, config, requirements, debug_release, archive)
+    summary['release'] = {'id': release.get('id'), 'file': release.get('file')}
+    if out.json_mode:
+        out.emit_json({'ok': True, 'dry_run': False, 'host': host, **summary})
+        return
+    out.success(f'Published {config.code}@{config.version} to {host} (release {release.get("id")}).')
+
+
+def _client():
+    from synapse_sdk.utils.auth import create_backend_client, resolve_credentials
+
+    creds = resolve_credentials()
+    client = create_backend_client(creds)
+    if client is None:
+        raise CliError(
+            f'no access token for {creds.host}.',
+            hint='Run synapse login (or set SYNAPSE_ACCESS_TOKEN), then publish again.',
+            exit_code=EXIT_INPUT,
+            kind='no_credentials',
+        )
+    return client, creds.host
+
+
+def _upload(client, config, requirements: list[str], debug_release: bool, archive: Path) -> dict:
+    from synapse_sdk.clients import exceptions as client_errors
+
+    data = {
+        'plugin': config.code,
+        'version': config.version,
+        'config': config.model_dump(mode='json'),
+        'requirements': requirements,
+        'debug': debug_release,
+    }
+    try:
+        return client.create_plugin_release(data, file=archive)
+    except (client_errors.ValidationError, client_errors.ConflictError) as exc:
+        raise CliError(
+            f'the backend refused release {config.code}@{config.version}: {exc}',
+            hint='If this version exists already, bump `version` in config.yaml.',
+            kind='release_refused',
+        ) from None
+    except client_errors.AuthenticationError:
+        raise CliError('the backend rejected the access token.', hint='Run synapse login again.') from None
+
+
+def _show(out, summary: dict, *, dry_run: bool) -> None:
+    if out.json_mode:
+        out.emit_json({'ok': True, 'dry_run': True, **summary})
+        return
+    title = 'Dry run: would publish' if dry_run else 'About to publish'
+    out.echo(f'{title} {summary["plugin"]}@{summary["version"]} ({summary["category"]})', bold=True)
+    out.echo(
+        f'Archive: {len(summary["files"])} file(s), {summary["archive_bytes"]} bytes, md5 {summary["checksum_md5"]}'
+    )
+    for name in summary['files']:
+        out.echo(f'  {name}')
+    if summary['requirements']:
+        out.echo('Requirements: ' + ', '.join(summary['requirements']))
+    if dry_run:
+        out.echo('Nothing was uploaded.')

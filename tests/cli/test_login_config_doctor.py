@@ -1,0 +1,165 @@
+"""``synapse login``, ``synapse config show`` and ``synapse doctor`` against the fake backend."""
+
+from __future__ import annotations
+
+import json
+import os
+import pty
+import select
+import stat
+import subprocess
+
+import pytest
+
+from synapse_sdk.utils.auth import load_config, resolve_credentials
+
+from .conftest import SYNAPSE_EXE, subprocess_env
+
+TOKEN = 'syn_test'  # the fake backend's default access token
+
+
+@pytest.fixture
+def backend_url(synapse_backend, monkeypatch, config_file):
+    """The fake backend's URL, with the env tokens removed so only what `login` stores counts."""
+    monkeypatch.setenv('SYNAPSE_CONFIG_PATH', str(config_file))
+    monkeypatch.delenv('SYNAPSE_ACCESS_TOKEN')
+    monkeypatch.delenv('SYNAPSE_HOST')
+    return synapse_backend.url
+
+
+def test_login_from_stdin_verifies_and_stores_with_mode_0600(invoke, backend_url, config_file):
+    result = invoke('login', '--host', backend_url, '--token-stdin', input=f'{TOKEN}\n')
+    assert result.exit_code == 0, result.stderr
+    assert TOKEN not in result.stdout + result.stderr
+    assert f'Logged in to {backend_url} (authenticated as' in result.stdout
+    assert stat.S_IMODE(config_file.stat().st_mode) == 0o600
+    assert load_config(config_file) == {'host': backend_url, 'access_token': TOKEN}
+    creds = resolve_credentials()  # what the client factories will use
+    assert creds.host == backend_url and creds.access_token == TOKEN
+
+
+def test_login_rejected_token_is_not_saved(invoke, backend_url, config_file):
+    result = invoke('login', '--host', backend_url, '--token-stdin', input='syn_wrong-token\n')
+    assert result.exit_code == 1
+    assert 'rejected the token' in result.stderr and 'nothing was saved' in result.stderr
+    assert 'syn_wrong-token' not in result.stdout + result.stderr
+    assert not config_file.exists()
+
+
+def test_login_with_unreachable_backend_saves_with_a_warning(invoke, config_file):
+    result = invoke('login', '--host', 'http://127.0.0.1:9', '--token-stdin', input='tok_abcdef123456\n')
+    assert result.exit_code == 0, result.stderr
+    assert 'could not reach http://127.0.0.1:9' in result.stderr
+    assert 'tok_abcdef123456' not in result.stdout + result.stderr
+    assert load_config(config_file)['access_token'] == 'tok_abcdef123456'
+
+
+def test_login_never_prompts_without_a_terminal(invoke, config_file):
+    result = invoke('login', '--no-verify')
+    assert result.exit_code == 2
+    assert 'standard input is not a terminal' in result.stderr and '--token-stdin' in result.stderr
+    assert not config_file.exists()
+
+
+def test_login_json(invoke, backend_url):
+    result = invoke('login', '--host', backend_url, '--token-stdin', '--json', input=TOKEN)
+    payload = json.loads(result.stdout)
+    assert payload['verified'] is True and payload['user']['email']
+    assert TOKEN not in result.stdout
+
+
+@pytest.mark.integration
+def test_login_prompt_does_not_echo_the_token(backend_url, config_file):
+    """A real terminal: the typed token must not appear in what the terminal shows."""
+    secret = 'syn_test'
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [str(SYNAPSE_EXE), 'login', '--host', backend_url],
+        stdin=slave,
+        stdout=slave,
+        stderr=slave,
+        env=subprocess_env(),
+        close_fds=True,
+    )
+    os.close(slave)
+    shown = b''
+    while b'Access token' not in shown:
+        ready, _, _ = select.select([master], [], [], 30)
+        assert ready, shown
+        shown += os.read(master, 1024)
+    os.write(master, secret.encode() + b'\n')
+    while True:
+        ready, _, _ = select.select([master], [], [], 30)
+        if not ready:
+            break
+        try:
+            chunk = os.read(master, 1024)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    assert proc.wait(timeout=30) == 0, shown
+    assert b'Logged in to' in shown
+    assert secret.encode() not in shown
+    assert load_config(config_file)['access_token'] == secret
+
+
+def test_config_show_masks_tokens_and_names_sources(invoke, config_file, monkeypatch):
+    invoke(
+        'login', '--host', 'http://127.0.0.1:9', '--token-stdin', '--no-verify', input='syn_abcdefghijklmnop'
+    )
+    monkeypatch.setenv('SYNAPSE_PLUGIN_RUN_TENANT', 'acme')
+    result = invoke('config', 'show')
+    assert result.exit_code == 0
+    assert 'syn_abcdefghijklmnop' not in result.stdout
+    rows = {line.split()[0]: line for line in result.stdout.splitlines()[3:]}
+    assert 'syn_*** (20 chars)' in rows['access_token'] and 'config file' in rows['access_token']
+    assert 'http://127.0.0.1:9' in rows['host']
+    assert 'acme' in rows['tenant'] and '$SYNAPSE_PLUGIN_RUN_TENANT' in rows['tenant']
+    payload = json.loads(invoke('config', 'show', '--json').stdout)
+    assert payload['values']['access_token']['value'] == 'syn_*** (20 chars)'
+
+
+def test_config_show_reports_a_broken_file(invoke, config_file):
+    config_file.parent.mkdir()
+    config_file.write_text('{not json', encoding='utf-8')
+    result = invoke('config', 'show')
+    assert result.exit_code == 1
+    assert 'is not valid JSON' in result.stderr and 'synapse login' in result.stderr
+
+
+def test_doctor_with_working_backend(invoke, synapse_backend):
+    result = invoke('doctor', '--json')
+    payload = json.loads(result.stdout)
+    checks = {c['name']: c for c in payload['checks']}
+    assert checks['synapse-cli']['status'] == 'ok'
+    assert checks['credentials']['status'] == 'ok'
+    assert checks['backend']['status'] == 'ok', checks['backend']
+    assert checks['ray']['status'] in ('ok', 'warn')
+    assert result.exit_code == 0 and payload['ok'] is True
+
+
+def test_doctor_flags_a_rejected_token_with_a_fix(invoke, synapse_backend, monkeypatch):
+    monkeypatch.setenv('SYNAPSE_ACCESS_TOKEN', 'syn_revoked')
+    result = invoke('doctor')
+    assert result.exit_code == 1
+    assert '[FAIL] backend' in result.stdout and 'fix: synapse login' in result.stdout
+    assert 'syn_revoked' not in result.stdout
+
+
+def test_doctor_without_credentials_is_not_a_failure(invoke):
+    result = invoke('doctor')
+    assert result.exit_code == 0
+    assert '[WARN] credentials: no access token found' in result.stdout
+    assert '[SKIP] backend' in result.stdout
+
+
+def test_doctor_warns_about_a_world_readable_config(invoke, config_file):
+    invoke(
+        'login', '--host', 'http://127.0.0.1:9', '--token-stdin', '--no-verify', input='syn_abcdefghijklmnop'
+    )
+    config_file.chmod(0o644)
+    result = invoke('doctor', '--offline')
+    assert f'fix: chmod 600 {config_file}' in result.stdout
