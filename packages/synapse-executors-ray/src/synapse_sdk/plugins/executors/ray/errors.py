@@ -75,17 +75,49 @@ class RemoteActionError(ExecutionError):
 
 
 class JobFailedError(RayExecutorError):
-    """A Ray job ended FAILED. `job_id`, `status`, `message` and the tail of its `logs` are kept."""
+    """A Ray job ended FAILED or STOPPED, or its action failed.
 
-    def __init__(self, job_id: str, status: str, message: str, logs_tail: str = ''):
+    `error_type` and `remote_traceback` describe the action's exception when the driver reported
+    one (the traceback is also attached as a note); `logs_tail` holds the last log lines only when
+    the driver died without reporting (so the cause is still visible). The whole log is never
+    embedded: fetch it with ``get_logs(job_id)``.
+    """
+
+    def __init__(
+        self,
+        job_id: str,
+        status: str,
+        message: str,
+        *,
+        error_type: str | None = None,
+        remote_traceback: str = '',
+        logs_tail: str = '',
+    ):
         self.job_id = job_id
         self.status = status
         self.message = message
+        self.error_type = error_type
+        self.remote_traceback = remote_traceback
         self.logs_tail = logs_tail
-        text = f'Ray job {job_id} ended {status}: {message}'
+        text = f'Ray job {job_id} ended {status}: '
+        text += f'{error_type}: {message}' if error_type else message
         if logs_tail:
             text += f'\n--- last lines of the job log ---\n{logs_tail}'
         super().__init__(text)
+        if remote_traceback:
+            self.add_note('Traceback in the Ray job driver:\n' + remote_traceback.rstrip())
+
+    def __reduce__(self):
+        kwargs = {
+            'error_type': self.error_type,
+            'remote_traceback': self.remote_traceback,
+            'logs_tail': self.logs_tail,
+        }
+        return (_rebuild_job_failed, (type(self), self.job_id, self.status, self.message, kwargs))
+
+
+def _rebuild_job_failed(cls, job_id, status, message, kwargs):
+    return cls(job_id, status, message, **kwargs)
 
 
 class JobStoppedError(JobFailedError):
