@@ -7,6 +7,9 @@ every ``SYNAPSE_*`` variable of the developer's shell is removed.
 from __future__ import annotations
 
 import os
+import pty
+import select
+import subprocess
 import sys
 import textwrap
 import uuid
@@ -58,6 +61,32 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith('PYTEST_')}
     env.update(extra)
     return env
+
+
+def run_in_pty(args: list[str], cwd, timeout: float = 60.0) -> tuple[int, str]:
+    """Run a command with a pseudo-terminal as stdin/stdout/stderr; ``(exit code, everything shown)``."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        args, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=subprocess_env(), close_fds=True
+    )
+    os.close(slave)
+    chunks = []
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], timeout)
+            if not ready:
+                proc.kill()
+                raise AssertionError(f'no output for {timeout}s: {b"".join(chunks)!r}')
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(master)
+    return proc.wait(timeout=timeout), b''.join(chunks).decode('utf-8', 'replace')
 
 
 ACTIONS_TEMPLATE = """

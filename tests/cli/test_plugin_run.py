@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
-import select
 import subprocess
 import textwrap
 
 import pytest
 
-from .conftest import SYNAPSE_EXE, subprocess_env
+from .conftest import SYNAPSE_EXE, run_in_pty, subprocess_env
 
 TRAIN_PLUGIN = """
 import time
@@ -179,34 +176,9 @@ def test_unknown_mode_is_rejected_by_click(invoke, make_plugin):
 # -- real subprocesses: a pseudo-terminal and a pipe ---------------------------------------------------
 
 
-def _run_in_pty(args: list[str], cwd, timeout: float = 60.0) -> tuple[int, str]:
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        args, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=subprocess_env(), close_fds=True
-    )
-    os.close(slave)
-    chunks = []
-    try:
-        while True:
-            ready, _, _ = select.select([master], [], [], timeout)
-            if not ready:
-                proc.kill()
-                raise AssertionError(f'no output for {timeout}s: {b"".join(chunks)!r}')
-            try:
-                data = os.read(master, 4096)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not data:
-                break
-            chunks.append(data)
-    finally:
-        os.close(master)
-    return proc.wait(timeout=timeout), b''.join(chunks).decode('utf-8', 'replace')
-
-
 @pytest.mark.integration
 def test_progress_bar_on_a_terminal(train_plugin):
-    code, output = _run_in_pty(
+    code, output = run_in_pty(
         [str(SYNAPSE_EXE), 'plugin', 'run', 'train', '--params', '{"epochs": 4, "delay": 0.05}'],
         cwd=train_plugin,
     )

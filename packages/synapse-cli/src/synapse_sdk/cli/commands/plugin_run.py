@@ -78,7 +78,7 @@ def run(
     if mode == 'local':
         executor_kwargs['console'] = sys.stderr
     if ray_address:
-        executor_kwargs['ray_address' if mode == 'task' else 'dashboard_address'] = ray_address
+        executor_kwargs['ray_address'] = ray_address
 
     from synapse_sdk.plugins.runner import run_plugin
 

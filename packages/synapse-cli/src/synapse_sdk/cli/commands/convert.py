@@ -1,0 +1,151 @@
+"""``synapse convert``: convert a dataset between DM (v1/v2), YOLO, COCO and Pascal VOC.
+
+Progress is drawn by the SDK's `ConsoleLogger` on stderr (a bar on a terminal, a line every 10 %
+otherwise); the summary table of the conversion report goes to stdout (or one JSON object with --json).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from synapse_sdk.cli.errors import EXIT_INPUT, CliError, missing_dependency
+from synapse_sdk.cli.options import debug_option, json_option, lang_option
+from synapse_sdk.cli.output import get_output
+
+FORMATS = ('dm_v1', 'dm_v2', 'yolo', 'coco', 'pascal', 'voc')
+
+
+@click.command()
+@click.argument('source_format', metavar='SOURCE_FORMAT', type=click.Choice(FORMATS, case_sensitive=False))
+@click.argument('target_format', metavar='TARGET_FORMAT', type=click.Choice(FORMATS, case_sensitive=False))
+@click.argument('root', type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument('out', type=click.Path(file_okay=False, path_type=Path))
+@click.option('--categorized', is_flag=True, help='ROOT has train/valid[/test] split folders.')
+@click.option(
+    '--on-error',
+    type=click.Choice(['fail', 'skip', 'collect']),
+    default='fail',
+    show_default=True,
+    help='fail: stop at the first bad item; skip: leave bad annotations out and report them; '
+    'collect: report every problem, write nothing.',
+)
+@click.option('--class-names', metavar='A,B,...', help='Fix the class order (ids follow this list).')
+@click.option(
+    '--image-mode',
+    type=click.Choice(['copy', 'hardlink', 'symlink']),
+    default='copy',
+    show_default=True,
+    help='How images reach OUT.',
+)
+@click.option('--overwrite', is_flag=True, help='Replace OUT if it exists and is not empty.')
+@lang_option
+@json_option
+@debug_option
+def convert(
+    source_format: str,
+    target_format: str,
+    root: Path,
+    out: Path,
+    categorized: bool,
+    on_error: str,
+    class_names: str | None,
+    image_mode: str,
+    overwrite: bool,
+    language: str,
+) -> None:
+    """Convert the dataset in ROOT from SOURCE_FORMAT to TARGET_FORMAT, written atomically to OUT.
+
+    \b
+    Formats: dm_v1, dm_v2, yolo, coco, pascal (alias voc).
+    Example:
+      synapse convert dm_v2 yolo ./dm_dataset ./yolo_out --categorized --on-error skip
+    """
+    try:
+        from synapse_sdk.utils.converters import get_converter
+        from synapse_sdk.utils.converters.result import ConversionError
+    except ImportError as exc:
+        raise missing_dependency('synapse convert', 'synapse-converters', exc) from None
+    from synapse_sdk.cli.messages import t
+    from synapse_sdk.loggers import ConsoleLogger
+
+    output = get_output()
+    names = [n.strip() for n in class_names.split(',') if n.strip()] if class_names else None
+    progress = ConsoleLogger(stream=sys.stderr)
+    try:
+        converter = get_converter(
+            source_format.lower(),
+            target_format.lower(),
+            root_dir=root,
+            is_categorized=categorized,
+            error_policy=on_error,
+            class_names=names,
+            image_mode=image_mode,
+            overwrite=overwrite,
+            ctx=progress,
+        )
+        result = converter.save_to_folder(out)
+    except ConversionError as exc:
+        details = [str(p) for p in exc.problems[:20]]
+        if exc.total > len(details):
+            details.append(f'... and {exc.total - len(details)} more')
+        raise CliError(
+            f'{exc.total} problem(s) in {root}; nothing was written',
+            details=details,
+            hint='Fix the input, or pass --on-error skip to leave the bad annotations out.',
+            exit_code=EXIT_INPUT,
+            kind='conversion_problems',
+            data={'problems': [p.model_dump(mode='json') for p in exc.problems]},
+        ) from None
+    except FileExistsError as exc:
+        raise CliError(str(exc).replace('overwrite=True', '--overwrite'), exit_code=EXIT_INPUT) from None
+    except (ValueError, TypeError) as exc:
+        raise CliError(str(exc), exit_code=EXIT_INPUT, kind='bad_conversion_request') from None
+    finally:
+        progress.finish()
+
+    if output.json_mode:
+        output.emit_json({'ok': True, **result.model_dump(mode='json')})
+        return
+    total = result.items + result.items_skipped
+    output.echo(
+        t(
+            'cli.convert.done',
+            language,
+            converted=result.items,
+            total=total,
+            source=result.source,
+            target=result.target,
+            out=result.output_dir or out,
+        ),
+        fg='green',
+    )
+    output.table(['', 'count'], _summary_rows(result))
+    if result.report.problem_counts or result.report.loss_counts:
+        rows = [['problem', kind, count] for kind, count in sorted(result.report.problem_counts.items())]
+        rows += [['loss', kind, count] for kind, count in sorted(result.report.loss_counts.items())]
+        output.echo()
+        output.table(['report', 'kind', 'count'], rows)
+        if result.report.problems:
+            output.echo()
+            for problem in result.report.problems[:10]:
+                output.echo(f'  - {problem}')
+            if len(result.report.problems) > 10:
+                output.echo(f'  ... {len(result.report.problems) - 10} more (see --json)')
+
+
+def _summary_rows(result) -> list[list]:
+    rows: list[list] = [['items converted', result.items], ['items skipped', result.items_skipped]]
+    rows += [[f'split {name}', count] for name, count in result.splits.items()]
+    for kind in sorted(set(result.annotations_read) | set(result.annotations_written)):
+        read = result.annotations_read.get(kind, 0)
+        written = result.annotations_written.get(kind, 0)
+        rows.append([f'{kind} (read -> written)', f'{read} -> {written}'])
+    rows += [
+        ['annotations skipped', result.annotations_skipped],
+        ['lossy conversions', result.lossy],
+        ['classes', ', '.join(result.class_names) or '-'],
+    ]
+    return rows
