@@ -16,7 +16,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
-from synapse_sdk.utils.storage.base import StorageMixin, buffered
+from synapse_sdk.utils.storage.base import StorageMixin
 from synapse_sdk.utils.storage.deps import import_optional
 from synapse_sdk.utils.storage.errors import (
     StorageConfigError,
@@ -28,6 +28,44 @@ from synapse_sdk.utils.storage.errors import (
 )
 from synapse_sdk.utils.storage.protocol import StorageEntry
 from synapse_sdk.utils.storage.redact import scrub
+
+#: Bytes requested at once by streaming reads (in concurrent 32 KiB SFTP requests): bounds memory per stream.
+READ_WINDOW = 4 * 1024 * 1024
+_REQUEST = 32 * 1024
+
+
+class _PipelinedReader(io.RawIOBase):
+    """Streams a remote file with many SFTP read requests in flight (``readv``), instead of one 32 KiB round
+    trip at a time, while holding at most one window in memory."""
+
+    def __init__(self, handle: Any, size: int) -> None:
+        self._handle = handle
+        self._size = size
+        self._pos = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        wanted = min(len(buffer), self._size - self._pos)
+        if wanted <= 0:
+            return 0
+        end = self._pos + wanted
+        chunks = [(offset, min(_REQUEST, end - offset)) for offset in range(self._pos, end, _REQUEST)]
+        view = memoryview(buffer)
+        filled = 0
+        for data in self._handle.readv(chunks):
+            view[filled : filled + len(data)] = data
+            filled += len(data)
+        self._pos += filled
+        return filled
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                self._handle.close()
+            finally:
+                super().close()
 
 
 class SFTPStorage(StorageMixin):
@@ -338,7 +376,8 @@ class SFTPStorage(StorageMixin):
     def _open(self, key: str) -> IO[bytes]:
         with self._lock, self._errors(key, 'read of'):
             handle = self.sftp.open(self._confined(key), 'rb')
-        return buffered(handle)
+            size = handle.stat().st_size or 0
+        return io.BufferedReader(_PipelinedReader(handle, int(size)), buffer_size=READ_WINDOW)
 
     def _size(self, key: str) -> int:
         return int(self._stat(key).st_size or 0)
