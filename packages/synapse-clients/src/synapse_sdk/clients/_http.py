@@ -311,9 +311,9 @@ class HttpCore:
                 sent = not _never_reached_server(exc)
                 error = self._transport_error(exc, method, shown, sent=sent, resendable=resendable)
                 error.attempts = attempt
-                if (sent and not resendable) or not self._may_retry(policy, attempt, deadline, None):
-                    raise _rerender(error) from exc
                 wait = policy.wait_for(attempt - 1, None)
+                if (sent and not resendable) or not _may_retry(policy, attempt, deadline, wait):
+                    raise _rerender(error) from exc
                 logger.debug('retrying %s %s in %.2fs after %s', method, shown, wait, type(exc).__name__)
                 self.sleep(wait)
                 continue
@@ -321,27 +321,13 @@ class HttpCore:
             if status < 400 or not raise_for_status:
                 return response
             retry_after = parse_retry_after(response.headers.get('Retry-After'))
-            if (
-                status in policy.retry_statuses
-                and resendable
-                and self._may_retry(policy, attempt, deadline, retry_after)
-            ):
-                wait = policy.wait_for(attempt - 1, retry_after)
+            wait = policy.wait_for(attempt - 1, retry_after)
+            if status in policy.retry_statuses and resendable and _may_retry(policy, attempt, deadline, wait):
                 logger.debug('retrying %s %s in %.2fs after HTTP %s', method, shown, wait, status)
                 response.close()
                 self.sleep(wait)
                 continue
             raise self.error_from_response(response, method, shown, attempts=attempt, retry_after=retry_after)
-
-    def _may_retry(
-        self, policy: RetryPolicy, attempt: int, deadline: float | None, retry_after: float | None
-    ) -> bool:
-        if attempt >= policy.max_attempts:
-            return False
-        if deadline is None:
-            return True
-        expected_wait = policy.wait_for(attempt - 1, retry_after) if retry_after is not None else 0.0
-        return time.monotonic() + expected_wait < deadline
 
     def error_from_response(
         self,
@@ -398,23 +384,29 @@ class HttpCore:
         return value
 
 
+def _may_retry(policy: RetryPolicy, attempt: int, deadline: float | None, wait: float) -> bool:
+    """Another attempt is allowed, and waiting ``wait`` seconds for it stays within the time budget."""
+    if attempt >= policy.max_attempts:
+        return False
+    return deadline is None or time.monotonic() + wait < deadline
+
+
 def _rerender(error: ClientError) -> ClientError:
     error.args = (error._render(),)
     return error
 
 
 def _file_positions(files: Any) -> list[tuple[Any, int]]:
+    """Seekable file objects in a ``requests`` ``files`` argument, with their start positions.
+
+    A resent multipart request must stream each file from where the first attempt started.
+    """
     positions: list[tuple[Any, int]] = []
     values = files.values() if isinstance(files, Mapping) else (files or [])
     for value in values:
+        if isinstance(value, tuple) and len(value) == 2 and isinstance(value[1], tuple):
+            value = value[1]  # list form: (field_name, (filename, fileobj, ...))
         obj = value[1] if isinstance(value, tuple) and len(value) > 1 else value
-        if (
-            isinstance(value, tuple)
-            and len(value) == 2
-            and isinstance(value[0], str)
-            and isinstance(value[1], tuple)
-        ):
-            obj = value[1][1]
         if hasattr(obj, 'seek') and hasattr(obj, 'tell'):
             positions.append((obj, obj.tell()))
     return positions

@@ -94,7 +94,10 @@ class AgentClient(BaseClient):
 
     def get_job_logs(self, job_id: str) -> str:
         """The job's whole log so far, as text."""
-        return self._http.request('GET', f'jobs/{job_id}/logs/').text
+        response = self._http.request('GET', f'jobs/{job_id}/logs/')
+        if 'charset' not in response.headers.get('Content-Type', ''):
+            return response.content.decode('utf-8', 'replace')
+        return response.text
 
     def stop_job(self, job_id: str) -> Any:
         return self._post(f'jobs/{job_id}/stop/', idempotency_key=f'stop-{job_id}')

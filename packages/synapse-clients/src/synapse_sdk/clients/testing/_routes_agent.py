@@ -38,7 +38,7 @@ def register_agent(router: Router, state: FakeState, *, websocket_enabled: list[
                 raise HTTPFailure(503, {'detail': 'websocket log streaming is disabled'})
             messages = [json.dumps({'type': 'log', 'message': line}) for line in lines]
             return WebSocketResponse([*messages, json.dumps({'type': 'complete'})])
-        return Response(200, '\n'.join(lines), content_type='text/plain')
+        return Response(200, '\n'.join(lines), content_type='text/plain; charset=utf-8')
 
     router.add('GET', '/agent/jobs/{id}/logs/', logs)
 

@@ -127,7 +127,8 @@ class Fault:
     ``retry_after`` is set) without running the route; ``delay`` sleeps first; ``drop='before'``
     closes the connection without running the route, ``drop='after'`` runs it and then closes
     without answering (the response is lost); ``cut_stream_after=n`` ends an SSE stream after n
-    frames. ``times`` is how many requests it applies to (``None``: all). ``hits`` counts them.
+    frames. A ``str`` body is sent as ``text/plain`` unless ``content_type`` says otherwise.
+    ``times`` is how many requests it applies to (``None``: all). ``hits`` counts them.
     """
 
     path: str
@@ -138,6 +139,7 @@ class Fault:
     delay: float = 0.0
     drop: str | None = None
     cut_stream_after: int | None = None
+    content_type: str | None = None
     times: int | None = 1
     hits: int = 0
 
@@ -313,7 +315,10 @@ class ServerCore:
                 else self._error_body(path, fault.status, 'injected fault', request_id)
             )
             extra = {'Retry-After': str(fault.retry_after)} if fault.retry_after is not None else {}
-            self._write(h, Response(fault.status, payload, extra), request_id)
+            content_type = fault.content_type or (
+                'text/plain; charset=utf-8' if isinstance(payload, str) else 'application/json'
+            )
+            self._write(h, Response(fault.status, payload, extra, content_type), request_id)
             return
         key = h.headers.get('Idempotency-Key')
         if key:
@@ -397,7 +402,7 @@ class ServerCore:
             return b'', response.content_type
         if isinstance(response.body, bytes):
             return response.body, response.content_type
-        if isinstance(response.body, str) and response.content_type != 'application/json':
+        if isinstance(response.body, str) and not response.content_type.startswith('application/json'):
             return response.body.encode(), response.content_type
         return json.dumps(response.body, default=str).encode(), response.content_type
 
