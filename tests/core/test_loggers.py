@@ -169,7 +169,7 @@ def test_job_logger_background_thread_flushes(transport):
 def test_job_logger_retries_then_counts_losses(caplog, transport_cls):
     RecordingTransport = transport_cls
     flaky = RecordingTransport(fail_logs=1, fail_updates=1)
-    logger = BackendJobLogger(flaky, 'job-3', background=False)
+    logger = BackendJobLogger(flaky, 'job-3', background=False, breaker_threshold=5)
     logger.log('info', 'a', {})
     logger.set_progress(1, 1)
     logger.finish()  # one failure each, then delivered
@@ -219,3 +219,32 @@ def test_logging_after_finish_still_delivers(transport):
     with warnings.catch_warnings():
         warnings.simplefilter('error')
         logger.finish()  # idempotent
+
+
+def test_breaker_stops_hammering_a_dead_backend(transport_cls):
+    dead = transport_cls(fail_logs=10**6, fail_updates=10**6)
+    logger = BackendJobLogger(
+        dead, 'job-8', background=False, batch_size=1, breaker_threshold=2, breaker_cooldown=60
+    )
+    for i in range(50):
+        logger.log('info', 'e', {'i': i})
+        logger.set_progress(i, 50)
+    logger.report_status(RunStatus.COMPLETED, result={})
+    logger.finish()
+    stats = logger.stats
+    attempted = stats['failures']
+    assert attempted <= 4  # two to open the breaker, one status probe (+ at most one more)
+    assert stats['skipped_calls'] > 50
+    assert logger.breaker_open
+
+
+def test_breaker_closes_after_success(transport_cls):
+    flaky = transport_cls(fail_logs=2)
+    logger = BackendJobLogger(
+        flaky, 'job-9', background=False, batch_size=1, breaker_threshold=2, breaker_cooldown=0
+    )
+    for i in range(3):
+        logger.log('info', 'e', {'i': i})
+    logger.finish()
+    assert [e['data']['i'] for e in flaky.logs] == [0, 1, 2]
+    assert not logger.breaker_open

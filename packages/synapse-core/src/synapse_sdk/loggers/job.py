@@ -10,6 +10,9 @@ Delivery model (each rule fixes a failure seen in production with one-request-pe
   `snapshot_interval` seconds, and always once more at the end so a finished job never shows 90 %.
 - The queue is bounded (`max_queue`); when full, the oldest entries are dropped and counted.
 - A failed batch is retried (up to `max_attempts` sends per entry), then dropped and counted.
+- After `breaker_threshold` consecutive failures the logger stops calling the backend for
+  `breaker_cooldown` seconds (entries stay queued), so an outage costs the run a few client
+  timeouts, not one per batch. A status change still gets one attempt.
 - Backend failures never propagate to the action. `stats` says what was sent and lost; losses are
   reported once through the ``synapse_sdk.loggers`` stdlib logger when the run finishes.
 - Before a status change (``report_status``) everything queued is flushed, so the backend sees
@@ -49,6 +52,8 @@ class BackendJobLogger(BaseLogger):
         max_queue: int = 10_000,
         max_attempts: int = 3,
         background: bool = True,
+        breaker_threshold: int = 2,
+        breaker_cooldown: float = 30.0,
     ):
         super().__init__()
         if not job_id:
@@ -61,6 +66,10 @@ class BackendJobLogger(BaseLogger):
         self.max_queue = max_queue
         self.max_attempts = max_attempts
         self.background = background
+        self.breaker_threshold = breaker_threshold
+        self.breaker_cooldown = breaker_cooldown
+        self._consecutive_failures = 0
+        self._open_until = 0.0
         self._queue: deque[tuple[dict[str, Any], int]] = deque()
         self._cond = threading.Condition()
         self._send_lock = threading.Lock()
@@ -69,12 +78,20 @@ class BackendJobLogger(BaseLogger):
         self._last_snapshot_sent = 0.0
         self._thread: threading.Thread | None = None
         self._stop = False
-        self._stats = {'logs_sent': 0, 'batches_sent': 0, 'snapshots_sent': 0, 'dropped': 0, 'failures': 0}
+        self._stats = {
+            'logs_sent': 0,
+            'batches_sent': 0,
+            'snapshots_sent': 0,
+            'dropped': 0,
+            'failures': 0,
+            'skipped_calls': 0,
+        }
         self._warned: set[str] = set()
 
     @property
     def stats(self) -> dict[str, int]:
-        """Counters: ``logs_sent``, ``batches_sent``, ``snapshots_sent``, ``dropped``, ``failures``."""
+        """Counters: ``logs_sent``, ``batches_sent``, ``snapshots_sent``, ``dropped``, ``failures``,
+        ``skipped_calls`` (while the breaker was open) and ``queued``."""
         with self._cond:
             return {**self._stats, 'queued': len(self._queue)}
 
@@ -104,7 +121,7 @@ class BackendJobLogger(BaseLogger):
             data['result'] = result
         if status is RunStatus.FAILED and error is not None:
             data['result'] = {'error': error}
-        self._call('update_job', self.job_id, data)
+        self._call('update_job', self.job_id, data, probe=True)
 
     # -- delivery -----------------------------------------------------------------------------
     def _mark_snapshot(self) -> None:
@@ -189,13 +206,23 @@ class BackendJobLogger(BaseLogger):
             with self._cond:
                 self._snapshot_dirty = True  # retry with the newest state next time
 
-    def _call(self, method: str, *args: Any) -> bool:
+    @property
+    def breaker_open(self) -> bool:
+        return time.monotonic() < self._open_until
+
+    def _call(self, method: str, *args: Any, probe: bool = False) -> bool:
+        if not probe and self.breaker_open:
+            with self._cond:
+                self._stats['skipped_calls'] += 1
+            return False
         try:
             getattr(self.transport, method)(*args)
-            return True
         except Exception as exc:  # a backend problem must never stop the action
             with self._cond:
                 self._stats['failures'] += 1
+                self._consecutive_failures += 1
+                if self._consecutive_failures >= self.breaker_threshold:
+                    self._open_until = time.monotonic() + self.breaker_cooldown
             kind = f'{method}:{type(exc).__name__}'
             if kind not in self._warned:
                 self._warned.add(kind)
@@ -207,6 +234,10 @@ class BackendJobLogger(BaseLogger):
                     redact_url(str(exc)),
                 )
             return False
+        with self._cond:
+            self._consecutive_failures = 0
+            self._open_until = 0.0
+        return True
 
     def flush(self) -> None:
         """Send everything queued and the latest snapshot now (one retry round for failures)."""
@@ -215,6 +246,8 @@ class BackendJobLogger(BaseLogger):
             with self._cond:
                 if not self._queue and not self._snapshot_dirty:
                     return
+            if self.breaker_open:
+                return
 
     def _close(self) -> None:
         with self._cond:
