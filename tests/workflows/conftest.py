@@ -147,3 +147,51 @@ def make_ctx(request: pytest.FixtureRequest) -> Any:
     yield make
     for ctx in made:
         ctx.logger.finish()
+
+
+# -- tiny DM datasets -----------------------------------------------------------------------------
+
+
+def dm_v1_document(width: int = 40, height: int = 20, cls: str = 'car') -> dict[str, Any]:
+    """A DM v1 annotation document with one bounding box on ``image_1``."""
+    return {
+        'extra': {'image_1': {'width': width, 'height': height}},
+        'annotations': {
+            'image_1': [
+                {
+                    'id': 'bb01AbCdEf',
+                    'tool': 'bounding_box',
+                    'isLocked': False,
+                    'isVisible': True,
+                    'isValid': True,
+                    'isDrawCompleted': True,
+                    'label': [],
+                    'classification': {'class': cls},
+                }
+            ]
+        },
+        'annotationsData': {
+            'image_1': [{'id': 'bb01AbCdEf', 'coordinate': {'x': 4, 'y': 2, 'width': 10, 'height': 8}}]
+        },
+        'relations': {'image_1': []},
+        'annotationGroups': {'image_1': []},
+    }
+
+
+def png_file(path: Path, width: int = 40, height: int = 20) -> Path:
+    from synapse_sdk.utils.converters.png import encode_png
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(encode_png(width, height, bytes(width * height * 3), mode='RGB'))
+    return path
+
+
+@pytest.fixture(scope='session')
+def dm() -> Any:
+    """Helpers to build DM datasets: ``dm.document(...)``, ``dm.png(path)``."""
+
+    class _DM:
+        document = staticmethod(dm_v1_document)
+        png = staticmethod(png_file)
+
+    return _DM

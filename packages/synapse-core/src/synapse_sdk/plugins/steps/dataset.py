@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -37,9 +36,9 @@ class ConvertDatasetStep(BaseStep[BaseStepContext]):
     in ``context.<output_attr>`` (default: the same attribute, so later steps read the converted
     data). The original path is kept in ``step_results['convert_dataset'].data['source_path']``.
 
-    The output is written to a temporary directory first and moved into place when complete, so
-    a failed conversion never leaves a half-written dataset; `rollback` removes the output and
-    restores the context attribute.
+    Progress goes through the step context (the converter reads, then writes: half each). The
+    converter writes atomically, so a failed conversion leaves no half-written dataset;
+    `rollback` (after a later step failed) removes the output and restores the context attribute.
 
     Args:
         target_format: ``yolo``, ``coco``, ``pascal`` / ``pascal_voc``, ``dm_v1``, ``dm_v2`` ...
@@ -96,26 +95,27 @@ class ConvertDatasetStep(BaseStep[BaseStepContext]):
             categorized = any((source_path / split).is_dir() for split in _SPLIT_DIRS)
 
         get_converter = _load_get_converter()
-        context.set_progress(0, 3)
         context.log_message(f'Converting dataset from {self.source_format} to {self.target_format}')
+        phase = {'offset': 0}
+
+        def report(current: int, total: int) -> None:
+            # Two passes (read/validate, then write): each is half of this step's progress.
+            if total > 0:
+                context.set_progress(phase['offset'] * total + min(current, total), 2 * total)
+
         converter = get_converter(
-            self.source_format, self.target_format, root_dir=source_path, is_categorized=categorized
+            self.source_format,
+            self.target_format,
+            root_dir=source_path,
+            is_categorized=categorized,
+            progress=report,
         )
         converter.convert()
-        context.set_progress(1, 3)
-
-        output.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f'.{output.name}.', dir=output.parent))
-        try:
-            converter.save_to_folder(staging)
-            context.set_progress(2, 3)
-            os.replace(staging, output)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+        phase['offset'] = 1
+        # save_to_folder writes into a staging directory and renames it into place when complete.
+        converter.save_to_folder(output)
         previous = getattr(context, self.output_attr, None)
         setattr(context, self.output_attr, output)
-        context.set_progress(3, 3)
         return StepResult(
             data={'source_path': str(source_path), 'output_path': str(output), 'format': self.target_format},
             rollback_data={'output_path': str(output), 'previous': previous},

@@ -1,0 +1,83 @@
+"""Materialise a ground-truth dataset version as a DM dataset directory.
+
+Layout (the one the converters read; see docs/workflows/train.md)::
+
+    <root>/train/{json,original_files}/     split directories when items carry a category
+    <root>/valid/{json,original_files}/     (validation -> valid)
+    <root>/test/{json,original_files}/
+    <root>/{json,original_files}/           flat, when no item has a category
+
+Each item becomes ``json/<stem>.json`` (its annotation document) plus its files in
+``original_files/``; ``<stem>`` is the primary file's stem, else the item id.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ['SPLIT_DIRS', 'write_dm_dataset']
+
+SPLIT_DIRS = {'train': 'train', 'validation': 'valid', 'valid': 'valid', 'test': 'test'}
+
+
+def _download(url: str, dest: Path) -> None:
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme in ('', 'file'):
+        shutil.copyfile(urllib.request.url2pathname(parsed.path), dest)
+        return
+    if parsed.scheme not in ('http', 'https'):
+        raise ValueError(f'cannot download {url!r}: only http(s) and file URLs are supported')
+    with urllib.request.urlopen(url, timeout=60) as response, dest.open('wb') as fh:
+        shutil.copyfileobj(response, fh)
+
+
+def _file_entries(files: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    entries = []
+    for key, value in (files or {}).items():
+        entry = value if isinstance(value, Mapping) else {'url': value}
+        if entry.get('url'):
+            entries.append((key, dict(entry)))
+    # primary first, then by key, so the stem is stable
+    return sorted(entries, key=lambda kv: (not kv[1].get('is_primary'), kv[0]))
+
+
+def write_dm_dataset(
+    items: Iterable[Mapping[str, Any]],
+    root: Path,
+    *,
+    total: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[str, int]:
+    """Write `items` (``{'id', 'category'?, 'data', 'files'}``) under `root`; returns counts per split."""
+    counts: dict[str, int] = {}
+    root.mkdir(parents=True, exist_ok=True)
+    for done, item in enumerate(items, 1):
+        category = item.get('category')
+        split = SPLIT_DIRS.get(str(category)) if category else None
+        base = root / split if split else root
+        json_dir, files_dir = base / 'json', base / 'original_files'
+        json_dir.mkdir(parents=True, exist_ok=True)
+        files_dir.mkdir(parents=True, exist_ok=True)
+        entries = _file_entries(item.get('files') or {})
+        stem = str(item['id'])
+        for index, (key, entry) in enumerate(entries):
+            name = Path(urllib.parse.urlparse(entry['url']).path).name or f'{item["id"]}_{key}'
+            if index == 0:
+                stem = Path(name).stem
+            _download(entry['url'], files_dir / name)
+        data = item.get('data')
+        if isinstance(data, str):
+            data = json.loads(data)
+        (json_dir / f'{stem}.json').write_text(
+            json.dumps(data, ensure_ascii=False, indent=2), encoding='utf-8'
+        )
+        counts[split or 'all'] = counts.get(split or 'all', 0) + 1
+        if progress is not None and total:
+            progress(min(done, total), total)
+    return counts
