@@ -85,6 +85,9 @@ def moto_server() -> Iterator[S3Server]:
         from moto.server import ThreadedMotoServer
     except ImportError as exc:
         raise Unavailable(f'moto[server] is not installed: {exc}') from exc
+    import logging
+
+    logging.getLogger('werkzeug').setLevel(logging.WARNING)  # one line per request otherwise
     server = ThreadedMotoServer(ip_address='127.0.0.1', port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
