@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from importlib import metadata
 
-from synapse_sdk.cli.versions import installed_distributions
+from synapse_sdk.cli.versions import DISTRIBUTIONS, installed_distributions
 
 from .conftest import SYNAPSE_EXE, subprocess_env
 
@@ -40,8 +41,14 @@ def test_plugin_help_lists_subcommands(invoke):
 def test_version_lists_installed_distributions(invoke):
     result = invoke('--version')
     assert result.exit_code == 0
-    installed = {name: v for name, v in installed_distributions().items() if v}
+    installed = {}
+    for name, _ in DISTRIBUTIONS:
+        try:
+            installed[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
     assert 'synapse-cli' in installed and 'synapse-core' in installed
+    assert {n: v for n, v in installed_distributions().items() if v} == installed
     for name, version in installed.items():
         assert any(line.split() == [name, version] for line in result.stdout.splitlines()), name
 

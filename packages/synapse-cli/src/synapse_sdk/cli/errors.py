@@ -10,7 +10,6 @@ unknown action), 3 a required component is not installed, 130 interrupted.
 
 from __future__ import annotations
 
-import traceback
 from typing import Any
 
 import click
@@ -84,6 +83,8 @@ def missing_dependency(feature: str, distribution: str, exc: BaseException | Non
 def from_exception(exc: BaseException, *, debug: bool, language: str | None = None) -> CliError:
     """Translate an exception raised by a command into a `CliError` (printing the traceback if `debug`)."""
     if debug:
+        import traceback
+
         click.echo(''.join(traceback.format_exception(exc)).rstrip(), err=True)
     if isinstance(exc, CliError):
         exc.language = exc.language or language

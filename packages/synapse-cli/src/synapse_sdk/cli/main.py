@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import click
 
-from synapse_sdk.cli.errors import CliError, from_exception
 from synapse_sdk.cli.lazy import LazyGroup
 from synapse_sdk.cli.output import get_state
 
@@ -29,21 +28,28 @@ class RootGroup(LazyGroup):
     """Renders any exception escaping a subcommand as one paragraph (traceback only with --debug)."""
 
     def invoke(self, ctx: click.Context):
+        # The error machinery is imported only when something fails, to keep start-up light.
         try:
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort):
             raise
         except click.ClickException as exc:
+            from synapse_sdk.cli.errors import CliError
+
             if isinstance(exc, CliError):
                 state = get_state(ctx)
                 exc.json_mode = state.json
                 exc.language = exc.language or state.language
             raise
         except KeyboardInterrupt:
+            from synapse_sdk.cli.errors import CliError
+
             error = CliError('interrupted', exit_code=130, kind='interrupted')
             error.json_mode = get_state(ctx).json
             raise error from None
         except Exception as exc:
+            from synapse_sdk.cli.errors import from_exception
+
             state = get_state(ctx)
             error = from_exception(exc, debug=state.debug, language=state.language)
             error.json_mode = state.json

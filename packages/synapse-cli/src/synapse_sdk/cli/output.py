@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
 from typing import IO, Any
 
 import click
@@ -19,13 +18,18 @@ import click
 __all__ = ['CliState', 'Output', 'get_output', 'get_state', 'is_interactive', 'render_table']
 
 
-@dataclass
 class CliState:
-    """Options shared by all commands, set by the root group and by each command's common options."""
+    """Options shared by all commands, set by the root group and by each command's common options.
 
-    debug: bool = False
-    json: bool = False
-    language: str | None = None
+    A plain class rather than a dataclass: importing `dataclasses` would slow every start-up.
+    """
+
+    __slots__ = ('debug', 'json', 'language')
+
+    def __init__(self, debug: bool = False, json: bool = False, language: str | None = None):
+        self.debug = debug
+        self.json = json
+        self.language = language
 
 
 def get_state(ctx: click.Context | None = None) -> CliState:
