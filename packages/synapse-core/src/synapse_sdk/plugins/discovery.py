@@ -164,5 +164,11 @@ class PluginDiscovery:
     def get_action_result_model(self, name: str) -> Any:
         return self.get_action_definition(name).result_model
 
+    def get_action_ui_schema(self, name: str) -> list[dict[str, Any]]:
+        """The hyperparameter form schema of the action's params (see `synapse_sdk.plugins.ui_schema`)."""
+        from synapse_sdk.plugins.ui_schema import params_ui_schema
+
+        return params_ui_schema(self.get_action_params_model(name))
+
     def __repr__(self) -> str:
         return f'PluginDiscovery(code={self.code!r}, actions={self.list_actions()!r})'
