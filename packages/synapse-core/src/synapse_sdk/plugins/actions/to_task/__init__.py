@@ -1,0 +1,19 @@
+"""Pre-annotation category: `ToTaskAction` (annotate tasks from files or from inference)."""
+
+from synapse_sdk.plugins.actions.to_task.action import (
+    ToTaskAction,
+    ToTaskFailure,
+    ToTaskMethod,
+    ToTaskParams,
+    ToTaskProgressCategories,
+    ToTaskResult,
+)
+
+__all__ = [
+    'ToTaskAction',
+    'ToTaskFailure',
+    'ToTaskMethod',
+    'ToTaskParams',
+    'ToTaskProgressCategories',
+    'ToTaskResult',
+]
