@@ -120,3 +120,65 @@ def sleepy_safe(params: SleepParams, ctx: RuntimeContext) -> dict:
 
 
 sleepy_safe.retry_safe = True
+
+
+# -- a three-action pipeline: prepare -> train -> evaluate ---------------------------------------
+
+
+class PrepareParams(BaseModel):
+    n: int
+    workdir: str
+
+
+class PrepareResult(BaseModel):
+    dataset_path: Path
+    count: int
+
+
+def _bump(workdir: str, name: str) -> None:
+    counter = Path(workdir) / f'{name}.count'
+    counter.write_text(str(int(counter.read_text()) + 1 if counter.exists() else 1))
+
+
+@action(name='prepare', params=PrepareParams, result=PrepareResult)
+def prepare(params: PrepareParams, ctx: RuntimeContext) -> PrepareResult:
+    _bump(params.workdir, 'prepare')
+    return PrepareResult(dataset_path=Path(params.workdir) / 'data', count=params.n * 10)
+
+
+class TrainParams(BaseModel):
+    dataset_path: str
+    count: int
+    workdir: str
+    epochs: int = 2
+
+
+class TrainResult(BaseModel):
+    model: str
+    epochs: int
+
+
+@action(name='train', params=TrainParams, result=TrainResult)
+def train(params: TrainParams, ctx: RuntimeContext) -> TrainResult:
+    _bump(params.workdir, 'train')
+    if (Path(params.workdir) / 'fail-train').exists():
+        raise RuntimeError('train failed on purpose')
+    return TrainResult(model=f'{params.dataset_path}/model-{params.count}.pt', epochs=params.epochs)
+
+
+class EvaluateParams(BaseModel):
+    model: str
+    count: int
+
+
+class EvaluateResult(BaseModel):
+    score: float
+    model: str
+
+
+class EvaluateAction(BaseAction[EvaluateParams]):
+    action_name = 'evaluate'
+    result_model = EvaluateResult
+
+    def execute(self) -> EvaluateResult:
+        return EvaluateResult(score=self.params.count / 100, model=self.params.model)

@@ -70,20 +70,23 @@ class ActionActor:
 
     def run(self, target: Any, params: Any, call: dict[str, Any]) -> tuple[str, Any]:
         """Run one action; returns ``('ok', result)`` or ``('error', captured exception)``."""
-        from synapse_sdk.plugins.execution import execute_action
-
         self._apply_secrets(call.get('secrets') or {})
+        context_kwargs = {
+            'env': call.get('env'),
+            'job_id': call.get('job_id'),
+            'language': call.get('language'),
+            'checkpoint': call.get('checkpoint'),
+        }
         try:
             action = self._load(target)
-            result = execute_action(
-                action,
-                params,
-                name=call.get('name'),
-                env=call.get('env'),
-                job_id=call.get('job_id'),
-                language=call.get('language'),
-                checkpoint=call.get('checkpoint'),
-            )
+            if call.get('step') is None:
+                from synapse_sdk.plugins.execution import execute_action
+
+                result = execute_action(action, params, name=call.get('name'), **context_kwargs)
+            else:  # one action of a pipeline (see `pipeline`)
+                from synapse_sdk.plugins.executors.ray.pipeline import run_pipeline_step
+
+                result = run_pipeline_step(action, params, step=call['step'], **context_kwargs)
         except Exception as exc:
             return 'error', capture_exception(exc)
         return 'ok', result
@@ -182,11 +185,15 @@ class RayActorExecutor:
         original exception as ``__cause__``), with the worker's traceback attached as a note;
         `ActorDiedError` when the actor died under a non-retry-safe action.
         """
+        return self._invoke(action, params, {'name': name})
+
+    def _invoke(self, action: Any, params: Any, extra: Mapping[str, Any]) -> Any:
+        """One actor call with recovery: the body of `execute` and of each pipeline step."""
         ray = self._ray()
         from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError, WorkerCrashedError
 
         call = {
-            'name': name,
+            **extra,
             'env': self._ctx_env(),
             'secrets': dict(self._plan.worker_env.secret),
             'job_id': self.job_id,

@@ -1,0 +1,215 @@
+"""`RayPipelineExecutor`: run an `ActionPipeline` on Ray, one action after another, resumable.
+
+The chain is driven from the submitting process with the core's reusable pipeline pieces
+(`ActionPipeline.validate`, `initial_params`, `params_for`, `merge_result`), so the params flowing
+from one action to the next behave exactly as in ``ActionPipeline.run`` locally. Each action runs as
+one call on a warm actor (`RayActorExecutor` machinery: same allow-listed env, secrets path,
+recovery), where `run_pipeline_step` builds the action's `RuntimeContext` through the core's shared
+`build_runtime_context` (the "Ray pipeline" context site) and reports pipeline progress
+(``step='pipeline'``) to the logger, and so to the backend job when there is one.
+
+After every completed action the run's state (flowing params, results, completed actions) is written
+atomically to ``<checkpoint_dir>/<run_id>.json`` (mode 0600: params may hold secrets). A failed or
+interrupted run continues from the first action not completed with ``run(..., run_id=..., resume=True)``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import tempfile
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from synapse_sdk.plugins.executors.ray.task import RayActorExecutor
+
+__all__ = ['RayPipelineExecutor', 'run_pipeline_step']
+
+DEFAULT_CHECKPOINT_DIR = Path.home() / '.synapse' / 'pipeline-runs'
+
+
+def run_pipeline_step(action: Any, params: Any, *, step: Mapping[str, Any], **context_kwargs: Any) -> Any:
+    """In the worker: run action `step['index']` of `step['total']` in a fresh context.
+
+    Per-action status is not reported (the pipeline is one run): RUNNING before the first action,
+    COMPLETED with the result after the last, FAILED when an action fails.
+    """
+    from synapse_sdk.plugins.errors import ActionExecutionError, ParamsValidationError
+    from synapse_sdk.plugins.execution import build_runtime_context, run_action
+    from synapse_sdk.plugins.models.status import RunStatus
+    from synapse_sdk.plugins.pipelines import PIPELINE_PROGRESS_STEP
+
+    index, total, name = step['index'], step['total'], step.get('name')
+    ctx = build_runtime_context(**context_kwargs)
+    try:
+        if step.get('first'):
+            ctx.logger.report_status(RunStatus.RUNNING)
+        ctx.set_progress(index, total, step=PIPELINE_PROGRESS_STEP)
+        ctx.log('pipeline_action_started', {'index': index, 'action': name, 'total': total})
+        try:
+            result = run_action(action, params, ctx, name=name, report_status=False)
+        except (ParamsValidationError, ActionExecutionError) as exc:
+            ctx.logger.report_status(
+                RunStatus.FAILED, error=f'pipeline action {index} ({name}) failed: {exc}'
+            )
+            raise
+        if index + 1 == total:
+            ctx.set_progress(total, total, step=PIPELINE_PROGRESS_STEP)
+            ctx.end_log()
+            ctx.logger.report_status(RunStatus.COMPLETED, result=result)
+        return result
+    finally:
+        ctx.logger.finish()
+
+
+class RayPipelineExecutor:
+    """Runs pipelines on Ray. Takes every argument of `RayActorExecutor`, plus `checkpoint_dir`.
+
+    Args:
+        checkpoint_dir: Where run states are kept for resuming (default ``~/.synapse/pipeline-runs``).
+        **executor_kwargs: Passed to `RayActorExecutor` (``working_dir``, ``env``, ``num_cpus`` ...).
+    """
+
+    def __init__(
+        self, *args: Any, checkpoint_dir: str | os.PathLike[str] | None = None, **executor_kwargs: Any
+    ):
+        self.actors = RayActorExecutor(*args, **executor_kwargs)
+        self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else DEFAULT_CHECKPOINT_DIR
+
+    def run(
+        self,
+        pipeline: Any,
+        params: Any = None,
+        *,
+        run_id: str | None = None,
+        resume: bool = False,
+        progress_callback: Any = None,
+    ) -> Any:
+        """Run `pipeline` (an `ActionPipeline` or a list of actions) and return a `PipelineResult`.
+
+        With ``resume=True`` and the `run_id` of an earlier run, the actions it completed are skipped
+        and the chain continues with the params it had reached (`params` is ignored then).
+        `progress_callback(done, total, action_name)` is called like ``ActionPipeline.run`` does.
+
+        Raises `PipelineValidationError` before anything runs, and `PipelineExecutionError` (its
+        `run_id` attribute says what to resume) when an action fails; `ActorDiedError` if the actor
+        died under an action that is not retry-safe (resumable too).
+        """
+        from synapse_sdk.plugins.errors import ActionExecutionError, ParamsValidationError
+        from synapse_sdk.plugins.pipelines import (
+            ActionPipeline,
+            PipelineExecutionError,
+            PipelineResult,
+            initial_params,
+            merge_result,
+            params_for,
+        )
+
+        if not isinstance(pipeline, ActionPipeline):
+            pipeline = ActionPipeline(list(pipeline))
+        names = pipeline.action_names
+        total = len(names)
+        state = self._load(run_id) if resume and run_id else None
+        if state is not None:
+            if state['actions'] != names:
+                raise ValueError(
+                    f'Run {run_id} was made by the pipeline {state["actions"]}, not {names}; cannot resume it'
+                )
+            flowing, results = state['params'], state['results']
+        else:
+            pipeline.validate(params)
+            run_id = run_id or f'{time.strftime("%Y%m%d-%H%M%S")}-{secrets.token_hex(4)}'
+            flowing, results = initial_params(params), []
+            state = {
+                'run_id': run_id,
+                'actions': names,
+                'params': flowing,
+                'results': results,
+                'status': 'running',
+            }
+            self._save(state)
+        start = len(results)
+        for index in range(start, total):
+            definition = pipeline.definitions[index]
+            if progress_callback is not None:
+                progress_callback(index, total, definition.name)
+            step = {'index': index, 'total': total, 'name': definition.name, 'first': index == start}
+            try:
+                result = self.actors._invoke(
+                    definition.target, params_for(definition, flowing), {'step': step}
+                )
+            except ParamsValidationError as exc:
+                err = PipelineExecutionError(index, definition.name, str(exc), names[:index])
+                raise self._failed(state, err) from exc
+            except ActionExecutionError as exc:
+                cause = exc.original
+                reason = f'{type(cause).__name__}: {cause}'
+                raise self._failed(
+                    state, PipelineExecutionError(index, definition.name, reason, names[:index])
+                ) from cause
+            except Exception as exc:
+                self._failed(state, exc)
+                raise
+            results.append(result)
+            if index + 1 < total:
+                try:
+                    flowing = merge_result(flowing, result, action=definition.name)
+                except TypeError as exc:
+                    err = PipelineExecutionError(index, definition.name, str(exc), names[: index + 1])
+                    raise self._failed(state, err) from exc
+            else:
+                flowing = merge_result(flowing, result if isinstance(result, Mapping) else None)
+            state.update(params=flowing, results=results)
+            self._save(state)
+        if progress_callback is not None:
+            progress_callback(total, total, names[-1])
+        state['status'] = 'succeeded'
+        self._save(state)
+        outcome = PipelineResult(result=results[-1], results=list(results), params=flowing)
+        self.last_run_id = run_id
+        return outcome
+
+    def shutdown(self) -> None:
+        self.actors.shutdown()
+
+    def __enter__(self) -> RayPipelineExecutor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+    # -- state ----------------------------------------------------------------------------------
+    def state_path(self, run_id: str) -> Path:
+        if not run_id or '/' in run_id or run_id.startswith('.'):
+            raise ValueError(f'Invalid run id {run_id!r}')
+        return self.checkpoint_dir / f'{run_id}.json'
+
+    def _load(self, run_id: str) -> dict[str, Any]:
+        path = self.state_path(run_id)
+        if not path.is_file():
+            raise FileNotFoundError(f'No pipeline run {run_id!r} to resume in {self.checkpoint_dir}')
+        return json.loads(path.read_text(encoding='utf-8'))
+
+    def _save(self, state: dict[str, Any]) -> None:
+        path = self.state_path(state['run_id'])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix='.run-', dir=path.parent)
+        try:
+            with os.fdopen(fd, 'w', encoding='utf-8') as f:
+                json.dump(state, f)
+            os.chmod(tmp, 0o600)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    def _failed(self, state: dict[str, Any], err: BaseException) -> BaseException:
+        """Record the failure in the run state and tell the user how to resume."""
+        state['status'] = 'failed'
+        self._save(state)
+        err.run_id = state['run_id']  # type: ignore[attr-defined]
+        err.add_note(f'Resume with RayPipelineExecutor.run(..., run_id={state["run_id"]!r}, resume=True)')
+        return err

@@ -1,0 +1,119 @@
+"""The Ray pipeline executor against the in-process cluster, compared with `ActionPipeline.run` locally."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import stat
+
+import pytest
+
+from synapse_sdk.plugins.execution import build_runtime_context
+from synapse_sdk.plugins.executors.ray.pipeline import RayPipelineExecutor
+from synapse_sdk.plugins.pipelines import ActionPipeline, PipelineExecutionError, PipelineValidationError
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope='module')
+def actions(ray_cluster):
+    import ray_sample_actions as m
+
+    return m
+
+
+@pytest.fixture
+def executor(ray_cluster, sample_plugin_dir, tmp_path):
+    ex = RayPipelineExecutor(working_dir=sample_plugin_dir, num_cpus=0.25, checkpoint_dir=tmp_path / 'runs')
+    yield ex
+    ex.shutdown()
+
+
+def _pipeline(m):
+    return ActionPipeline([m.prepare, m.train, m.EvaluateAction], name='train-eval')
+
+
+def test_same_results_and_progress_as_local(executor, actions, tmp_path):
+    local_dir, ray_dir = tmp_path / 'local', tmp_path / 'ray'
+    local_dir.mkdir()
+    ray_dir.mkdir()
+    local_calls, ray_calls = [], []
+
+    ctx = build_runtime_context(console=False, client=None, v2_client=None, agent_client=None)
+    local = _pipeline(actions).run(
+        {'n': 3, 'workdir': str(local_dir)}, ctx, progress_callback=lambda *a: local_calls.append(a)
+    )
+    remote = executor.run(
+        _pipeline(actions),
+        {'n': 3, 'workdir': str(ray_dir)},
+        progress_callback=lambda *a: ray_calls.append(a),
+    )
+
+    def normalise(value):
+        return json.loads(json.dumps(value).replace(str(ray_dir), 'W').replace(str(local_dir), 'W'))
+
+    assert (
+        normalise(remote.result) == normalise(local.result) == {'score': 0.3, 'model': 'W/data/model-30.pt'}
+    )
+    assert normalise(remote.results) == normalise(local.results)
+    assert normalise(remote.params) == normalise(local.params)
+    assert (
+        ray_calls
+        == local_calls
+        == [(0, 3, 'prepare'), (1, 3, 'train'), (2, 3, 'evaluate'), (3, 3, 'evaluate')]
+    )
+
+
+def test_failed_run_resumes_from_the_last_completed_action(executor, actions, tmp_path):
+    (tmp_path / 'fail-train').touch()
+    with pytest.raises(PipelineExecutionError) as info:
+        executor.run(_pipeline(actions), {'n': 2, 'workdir': str(tmp_path)})
+    err = info.value
+    assert isinstance(err.__cause__, RuntimeError)
+    assert 'train failed on purpose' in str(err)
+    assert any('resume=True' in note for note in err.__notes__)
+    state_file = executor.state_path(err.run_id)
+    assert stat.S_IMODE(state_file.stat().st_mode) == 0o600
+    state = json.loads(state_file.read_text())
+    assert state['status'] == 'failed'
+    assert len(state['results']) == 1  # prepare completed
+
+    (tmp_path / 'fail-train').unlink()
+    calls = []
+    outcome = executor.run(
+        _pipeline(actions), None, run_id=err.run_id, resume=True, progress_callback=lambda *a: calls.append(a)
+    )
+    assert outcome.result == {'score': 0.2, 'model': f'{tmp_path}/data/model-20.pt'}
+    assert (tmp_path / 'prepare.count').read_text() == '1'  # not run again
+    assert (tmp_path / 'train.count').read_text() == '2'  # failed once, then succeeded
+    assert calls[0] == (1, 3, 'train')
+    assert json.loads(state_file.read_text())['status'] == 'succeeded'
+
+
+def test_invalid_pipeline_is_refused_before_running(executor, actions, tmp_path):
+    with pytest.raises(PipelineValidationError) as info:
+        executor.run(_pipeline(actions), {'n': 2})  # workdir missing
+    assert 'workdir' in str(info.value)
+    assert not (tmp_path / 'runs').exists() or not list((tmp_path / 'runs').iterdir())
+
+
+def test_pipeline_site_builds_clients_from_the_worker_env(executor, actions, tmp_path, monkeypatch):
+    token = 'syn_secret_pipeline_51c2'
+    monkeypatch.setenv('SYNAPSE_HOST', 'http://127.0.0.1:9')
+    monkeypatch.setenv('SYNAPSE_ACCESS_TOKEN', token)
+    monkeypatch.setenv('SYNAPSE_CONFIG_PATH', str(tmp_path / 'absent.json'))
+    ex = RayPipelineExecutor(
+        working_dir=executor.actors.working_dir,
+        num_cpus=0.25,
+        checkpoint_dir=tmp_path / 'runs',
+        language='ko',
+    )
+    try:
+        out = ex.run([actions.whoami], {}).result
+    finally:
+        ex.shutdown()
+    assert out['client'] == 'BackendClient'
+    assert out['v2_client'] == 'BackendV2Client'
+    assert out['token_sha'] == hashlib.sha256(token.encode()).hexdigest()[:16]
+    assert out['language'] == 'ko'
+    assert token not in json.dumps(ex.actors._runtime_env())
