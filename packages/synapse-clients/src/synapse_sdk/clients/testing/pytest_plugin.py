@@ -1,14 +1,18 @@
 """pytest fixtures for the fake backend (registered through the ``pytest11`` entry point).
 
-Kept import-light: the server and the clients are imported only when a fixture is used.
+Kept import-light: the server and the clients are imported only when a fixture is used. pytest is
+not a dependency of synapse-clients, so importing this module without it defines nothing.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import pytest
+try:
+    import pytest
+except ImportError:  # imported outside a pytest run (e.g. an import sweep of the wheel)
+    pytest = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from synapse_sdk.clients.testing import FakeBackend
@@ -22,13 +26,12 @@ _CREDENTIAL_VARS = (
     'SYNAPSE_BACKEND_V2_ACCESS_TOKEN',
     'SYNAPSE_BACKEND_V2_DRF_TOKEN',
     'SYNAPSE_BACKEND_V2_TENANT',
+    'SYNAPSE_AGENT_URL',
+    'SYNAPSE_AGENT_TOKEN',
 )
 
 
-@pytest.fixture
-def synapse_backend(
-    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[FakeBackend]:
+def _synapse_backend(monkeypatch: Any, tmp_path_factory: Any) -> Iterator[FakeBackend]:
     """A running ``FakeBackend``, with the environment pointing the client factories at it.
 
     Every Synapse credential variable is cleared first and ``SYNAPSE_CONFIG_PATH`` points at an empty
@@ -45,3 +48,7 @@ def synapse_backend(
         for name, value in backend.env().items():
             monkeypatch.setenv(name, value)
         yield backend
+
+
+if pytest is not None:
+    synapse_backend = pytest.fixture(_synapse_backend, name='synapse_backend')
