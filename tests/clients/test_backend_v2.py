@@ -280,3 +280,61 @@ def test_login_sets_drf_token(backend: FakeBackend) -> None:
         backend.requests_to('^/v2/users/me/$')[0].header('Authorization')
         == f'Token {result.token.get_secret_value()}'
     )
+
+
+def test_presigned_upload_then_data_units(backend: FakeBackend) -> None:
+    import hashlib
+
+    import requests
+
+    backend.state.multipart_threshold = 1000
+    backend.state.multipart_part_size = 400
+    collection = backend.state.add_data_collection()
+    client = backend.v2_client()
+    small, large = b'small file', bytes(range(256)) * 5
+    urls = client.data_collections.upload_urls(
+        collection['id'],
+        {'files': [{'filename': 'a.txt', 'size': len(small)}, {'filename': 'b.bin', 'size': len(large)}]},
+    )
+    first, second = urls.files
+    assert first.presigned_url and first.multipart is None
+    assert second.presigned_url is None and [p.part_number for p in second.multipart.parts] == [1, 2, 3, 4]
+    assert requests.put(first.presigned_url, data=small, timeout=5).ok  # no auth: presigned
+    etags = []
+    for part in second.multipart.parts:
+        chunk = large[(part.part_number - 1) * 400 : part.part_number * 400]
+        etags.append(
+            {
+                'part_number': part.part_number,
+                'etag': requests.put(part.presigned_url, data=chunk, timeout=5).headers['ETag'],
+            }
+        )
+    sha = [hashlib.sha1(small).hexdigest(), hashlib.sha1(large).hexdigest()]
+    confirm = client.data_collections.finalize_upload(
+        collection['id'],
+        {
+            'files': [
+                {'file_key': first.file_key, 'checksum': sha[0], 'size': len(small)},
+                {
+                    'file_key': second.file_key,
+                    'checksum': sha[1],
+                    'size': len(large),
+                    'multipart': {'upload_id': second.multipart.upload_id, 'parts': etags},
+                },
+                {'file_key': first.file_key, 'checksum': 'bad', 'size': len(small)},
+            ]
+        },
+    )
+    assert [r.success for r in confirm.results] == [True, True, False]
+    assert confirm.created_count == 2 and confirm.failed_count == 1 and 'checksum' in confirm.results[2].error
+    units = [{'files': {'text': {'checksum': sha[0], 'path': 'a.txt'}, 'blob': {'checksum': sha[1]}}}]
+    created = client.data_units.bulk_create(data_collection=collection['id'], units=units)
+    again = client.data_units.bulk_create(data_collection=collection['id'], units=units)
+    assert created['created_count'] == 1 and again['reused_count'] == 1
+    assert again['results'][0]['data_unit_id'] == created['results'][0]['data_unit_id']
+    listed = client.data_units.list(data_collection=collection['id'])
+    assert [u.id for u in listed.results] == [created['results'][0]['data_unit_id']]
+    with pytest.raises(ValidationError, match='no data file'):
+        client.data_units.bulk_create(
+            data_collection=collection['id'], units=[{'files': {'x': {'checksum': 'nope'}}}]
+        )

@@ -72,7 +72,7 @@ class BackendV2Client(BaseClient):
     warns unless ``allow_insecure=True``.
 
     Resources are attributes: ``users``, ``tenants``, ``tokens``, ``projects``, ``tasks``,
-    ``assignments``, ``ground_truths``, ``ground_truth_events``, ``data_collections``,
+    ``assignments``, ``ground_truths``, ``ground_truth_events``, ``data_collections``, ``data_units``,
     ``plugin_exports``, ``async_jobs``.
     """
 
@@ -244,6 +244,10 @@ class BackendV2Client(BaseClient):
     @cached_property
     def data_collections(self) -> r.DataCollectionsResource:
         return r.DataCollectionsResource(self)
+
+    @cached_property
+    def data_units(self) -> r.DataUnitsResource:
+        return r.DataUnitsResource(self)
 
     @cached_property
     def plugin_exports(self) -> r.PluginExportsResource:

@@ -22,13 +22,17 @@ __all__ = [
     'AsyncJobProgressEventV2',
     'AsyncJobProgressV2',
     'AsyncJobV2Detail',
+    'ConfirmUploadResponse',
     'DataCollectionV2Detail',
     'DataCollectionV2List',
+    'DataUnitV2Detail',
+    'DataUnitV2List',
     'GroundTruthEventV2List',
     'GroundTruthV2Detail',
     'GroundTruthV2List',
     'LoginResponse',
     'PluginExportV2EnqueueResponse',
+    'PresignedUploadResponse',
     'ProjectV2Detail',
     'ProjectV2List',
     'TaskV2Detail',
@@ -183,6 +187,58 @@ class DataCollectionV2Detail(DataCollectionV2List):
     meta: Any = None
     caution: str = ''
     file_specifications: list[dict[str, Any]]
+
+
+class DataUnitV2List(V2Model):
+    id: int
+    data_collection_id: int
+    checksum: str
+    created: datetime
+
+
+class DataUnitV2Detail(DataUnitV2List):
+    group_id: int | None = None
+    meta: Any = None
+
+
+class PresignedUploadPartResponse(V2Model):
+    part_number: int
+    presigned_url: str
+
+
+class PresignedUploadMultipartResponse(V2Model):
+    upload_id: str
+    part_size: int
+    parts: list[PresignedUploadPartResponse]
+
+
+class PresignedUploadFileResponse(V2Model):
+    filename: str
+    file_key: str
+    presigned_url: str | None
+    multipart: PresignedUploadMultipartResponse | None
+
+
+class PresignedUploadResponse(V2Model):
+    """Where to PUT each file, in the order requested (``presigned_url`` or ``multipart`` parts)."""
+
+    files: list[PresignedUploadFileResponse]
+    expires_at: datetime
+
+
+class ConfirmUploadFileResult(V2Model):
+    file_key: str
+    checksum: str
+    data_file_id: int | None
+    success: bool
+    created: bool = False
+    error: str | None = None
+
+
+class ConfirmUploadResponse(V2Model):
+    results: list[ConfirmUploadFileResult]
+    created_count: int
+    failed_count: int
 
 
 class PluginExportV2EnqueueResponse(V2Model):

@@ -357,18 +357,54 @@ class DataCollectionsResource(Resource):
     def create(self, payload: Mapping[str, Any]) -> m.DataCollectionV2Detail:
         return self._detail(self._client.request('POST', self.base, json=dict(payload)))
 
-    def upload_urls(self, collection_id: int, payload: Mapping[str, Any], *, dry_run: bool = False) -> Any:
+    def upload_urls(
+        self, collection_id: int, payload: Mapping[str, Any], *, dry_run: bool = False
+    ) -> m.PresignedUploadResponse:
+        """Presigned PUT targets for ``{'files': [{'filename', 'size', 'content_type'?}], 'expiration'?}``."""
         params = {'dry_run': 'true'} if dry_run else None
-        return self._client.request(
+        data = self._client.request(
             'POST', f'{self.base}{int(collection_id)}/upload-urls/', params=params, json=dict(payload)
         )
+        return self._client.validate(m.PresignedUploadResponse, data)
 
     def finalize_upload(
         self, collection_id: int, payload: Mapping[str, Any], *, dry_run: bool = False
-    ) -> Any:
+    ) -> m.ConfirmUploadResponse:
+        """Register uploaded files: ``{'files': [{'file_key', 'checksum', 'size', 'multipart'?}]}``."""
         params = {'dry_run': 'true'} if dry_run else None
-        return self._client.request(
+        data = self._client.request(
             'POST', f'{self.base}{int(collection_id)}/finalize-upload/', params=params, json=dict(payload)
+        )
+        return self._client.validate(m.ConfirmUploadResponse, data)
+
+
+class DataUnitsResource(Resource):
+    base = '/v2/data-units/'
+    list_model = m.DataUnitV2List
+    detail_model = m.DataUnitV2Detail
+
+    def list(
+        self,
+        *,
+        data_collection: int | None = None,
+        cursor: str | None = None,
+        per_page: int | None = None,
+        list_all: bool = False,
+        **filters: Any,
+    ) -> Any:
+        return self._list(
+            cursor=cursor, per_page=per_page, list_all=list_all, data_collection=data_collection, **filters
+        )
+
+    def bulk_create(
+        self, *, data_collection: int, units: Sequence[Mapping[str, Any]], dry_run: bool = False
+    ) -> dict[str, Any]:
+        """Create data units from finalized files (``units``: ``[{'files': {spec: {'checksum', 'path'?}},
+        'groups'?, 'meta'?}]``); a unit whose files already form one is reused, not duplicated."""
+        params = {'dry_run': 'true'} if dry_run else None
+        body = {'data_collection': int(data_collection), 'units': [dict(u) for u in units]}
+        return self._client.request(
+            'POST', f'{self.base}bulk-create/', params=params, json=body, idempotency_key=uuid.uuid4().hex
         )
 
 
@@ -521,6 +557,7 @@ __all__ = [
     'AsyncJobsResource',
     'CursorPage',
     'DataCollectionsResource',
+    'DataUnitsResource',
     'GroundTruthEventsResource',
     'GroundTruthsResource',
     'HTTPError',

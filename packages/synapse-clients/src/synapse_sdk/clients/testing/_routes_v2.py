@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import secrets
 from collections.abc import Callable
@@ -415,6 +416,224 @@ def register_v2(router: Router, state: FakeState) -> None:
         return envelope(r, collection_detail(state.add('data_collections', **body)), status=201)
 
     router.add('POST', '/v2/data-collections/', create_collection)
+
+    # -- presigned upload (v2 data collections) and data units ----------------------------------
+    uploads = state.uploads
+
+    def upload_urls(r: Request) -> Response:
+        collection = _get(state, 'data_collections', r.params['id'], r)
+        body = _require(r, r.json(), ('files',))
+        if not isinstance(body['files'], list):
+            raise v2_error(r, 400, 'VALIDATION_ERROR', 'files must be a list')
+        out = []
+        for index, item in enumerate(body['files']):
+            if (
+                not isinstance(item, dict)
+                or not item.get('filename')
+                or not isinstance(item.get('size'), int)
+            ):
+                raise v2_error(
+                    r,
+                    400,
+                    'VALIDATION_ERROR',
+                    'Invalid input.',
+                    [{'field': f'files.{index}', 'message': 'filename and integer size are required'}],
+                )
+            key = f'up_{secrets.token_hex(8)}_{item["filename"]}'.replace('/', '_')
+            target = f'{r.base_url}/_storage/{key}'
+            entry: dict[str, Any] = {
+                'filename': item['filename'],
+                'file_key': key,
+                'presigned_url': None,
+                'multipart': None,
+            }
+            threshold = state.multipart_threshold
+            part_size = state.multipart_part_size
+            if item['size'] > threshold:
+                upload_id = secrets.token_hex(6)
+                count = -(-item['size'] // part_size)
+                entry['multipart'] = {
+                    'upload_id': upload_id,
+                    'part_size': part_size,
+                    'parts': [
+                        {'part_number': n, 'presigned_url': f'{target}?partNumber={n}&uploadId={upload_id}'}
+                        for n in range(1, count + 1)
+                    ],
+                }
+            else:
+                entry['presigned_url'] = target
+            if r.q('dry_run') != 'true':
+                uploads[key] = {
+                    'collection': collection['id'],
+                    'size': item['size'],
+                    'content': None,
+                    'parts': {},
+                    'filename': item['filename'],
+                }
+            out.append(entry)
+        return envelope(r, {'files': out, 'expires_at': now_iso()})
+
+    router.add('POST', '/v2/data-collections/{id}/upload-urls/', upload_urls)
+
+    def storage_put(r: Request) -> Response:
+        upload = uploads.get(r.params['key'])
+        if upload is None:
+            return Response(
+                404,
+                '<Error><Code>NoSuchUpload</Code><Message>unknown key</Message></Error>',
+                content_type='application/xml',
+            )
+        etag = '"' + hashlib.md5(r.body, usedforsecurity=False).hexdigest() + '"'
+        part = r.q('partNumber')
+        with state.lock:
+            if part is None:
+                upload['content'] = r.body
+            else:
+                upload['parts'][int(part)] = (r.body, etag)
+        return Response(200, b'', {'ETag': etag}, content_type='application/octet-stream')
+
+    router.add('PUT', '/_storage/{key}', storage_put, public=True)
+
+    def finalize_upload(r: Request) -> Response:
+        collection = _get(state, 'data_collections', r.params['id'], r)
+        body = _require(r, r.json(), ('files',))
+        results, created_count, failed = [], 0, 0
+        for item in body['files']:
+            key, checksum = item.get('file_key'), item.get('checksum')
+            upload = uploads.get(key)
+            result = {
+                'file_key': key,
+                'checksum': checksum,
+                'data_file_id': None,
+                'success': False,
+                'created': False,
+                'error': None,
+            }
+            content = None
+            if upload is None or upload['collection'] != collection['id']:
+                result['error'] = 'unknown file_key'
+            elif item.get('multipart'):
+                parts = upload['parts']
+                wanted = item['multipart'].get('parts', [])
+                if any(parts.get(p['part_number'], (None, None))[1] != p.get('etag') for p in wanted):
+                    result['error'] = 'part etag mismatch'
+                else:
+                    content = b''.join(
+                        parts[p['part_number']][0] for p in sorted(wanted, key=lambda p: p['part_number'])
+                    )
+            elif upload['content'] is None:
+                result['error'] = 'file was not uploaded'
+            else:
+                content = upload['content']
+            if content is not None:
+                actual = hashlib.sha1(content, usedforsecurity=False).hexdigest()
+                if actual != checksum:
+                    result['error'] = f'checksum mismatch (server computed {actual})'
+                elif len(content) != item.get('size', len(content)):
+                    result['error'] = 'size mismatch'
+                elif r.q('dry_run') == 'true':
+                    result['success'] = True
+                else:
+                    existing = next((f for f in state.data_files.values() if f['checksum'] == actual), None)
+                    row = existing or state.add(
+                        'data_files',
+                        checksum=actual,
+                        size=len(content),
+                        filename=upload['filename'],
+                        _content=content,
+                        file=f'{r.base_url}/media/data_files/{actual}/{upload["filename"]}',
+                    )
+                    result.update(data_file_id=row['id'], success=True, created=existing is None)
+                    created_count += existing is None
+            failed += not result['success']
+            results.append(result)
+        return envelope(r, {'results': results, 'created_count': created_count, 'failed_count': failed})
+
+    router.add('POST', '/v2/data-collections/{id}/finalize-upload/', finalize_upload)
+
+    def unit_view(u: dict[str, Any]) -> dict[str, Any]:
+        return {
+            'id': u['id'],
+            'data_collection_id': u['data_collection'],
+            'checksum': u['checksum'],
+            'created': u['created'],
+            'group_id': None,
+            'meta': u.get('meta', {}),
+        }
+
+    listing('/v2/data-units/', 'data_units', unit_view)
+    detail('/v2/data-units/{id}/', 'data_units', unit_view)
+
+    def bulk_create_units(r: Request) -> Response:
+        body = _require(r, r.json(), ('data_collection', 'units'))
+        collection = _get(state, 'data_collections', body['data_collection'], r)
+        known = {f['checksum'] for f in state.data_files.values()}
+        results, created_count = [], 0
+        for index, unit in enumerate(body['units']):
+            files = unit.get('files') if isinstance(unit, dict) else None
+            if not isinstance(files, dict) or not files:
+                raise v2_error(
+                    r,
+                    400,
+                    'VALIDATION_ERROR',
+                    'Invalid input.',
+                    [{'field': f'units.{index}.files', 'message': 'at least one file is required'}],
+                )
+            missing = [spec for spec, f in files.items() if f.get('checksum') not in known]
+            if missing:
+                raise v2_error(
+                    r,
+                    400,
+                    'VALIDATION_ERROR',
+                    'Unknown file checksum.',
+                    [
+                        {'field': f'units.{index}.files.{spec}', 'message': 'no data file with this checksum'}
+                        for spec in missing
+                    ],
+                )
+            digest = hashlib.sha1(
+                json.dumps(sorted((k, v['checksum']) for k, v in files.items())).encode(),
+                usedforsecurity=False,
+            ).hexdigest()
+            existing = next(
+                (
+                    u
+                    for u in state.data_units.values()
+                    if u['data_collection'] == collection['id'] and u['checksum'] == digest
+                ),
+                None,
+            )
+            if existing is None and r.q('dry_run') != 'true':
+                existing = state.add(
+                    'data_units',
+                    data_collection=collection['id'],
+                    files=files,
+                    checksum=digest,
+                    meta=unit.get('meta') or {},
+                    groups=unit.get('groups') or [],
+                )
+                created_count += 1
+                results.append({'data_unit_id': existing['id'], 'checksum': digest, 'created': True})
+            else:
+                results.append(
+                    {
+                        'data_unit_id': existing['id'] if existing else None,
+                        'checksum': digest,
+                        'created': False,
+                    }
+                )
+        state.touch()
+        return envelope(
+            r,
+            {
+                'results': results,
+                'created_count': created_count,
+                'reused_count': len(results) - created_count,
+            },
+            status=201,
+        )
+
+    router.add('POST', '/v2/data-units/bulk-create/', bulk_create_units)
 
     # -- plugin exports and async jobs ----------------------------------------------------------
     def create_export(r: Request) -> Response:

@@ -75,6 +75,8 @@ class FakeState:
     agent_tokens: set[str] = field(default_factory=lambda: {'agent_test'})
     logins: dict[str, str] = field(default_factory=dict)
     require_auth: bool = True
+    multipart_threshold: int = 100 * 1024 * 1024
+    multipart_part_size: int = 16 * 1024 * 1024
     job_logs: list[dict[str, Any]] = field(default_factory=list)
     requests: list[RecordedRequest] = field(default_factory=list)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -85,6 +87,7 @@ class FakeState:
             setattr(self, table, {})
             self._ids[table] = itertools.count(1)
         self.agent_job_logs: dict[str, list[str]] = {}
+        self.uploads: dict[str, dict[str, Any]] = {}
         self.tenants['acme'] = {'code': 'acme', 'name': 'Acme', 'slug': 'acme', 'is_active': True}
         self.users[1] = {'id': 1, 'email': 'tester@example.com', 'name': 'Tester', 'is_synapse_admin': False}
 
