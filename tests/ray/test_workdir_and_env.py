@@ -78,7 +78,7 @@ def test_allow_list_splits_public_and_secret_values():
 def test_runtime_env_plan_keeps_secrets_out(tmp_path):
     _file(
         tmp_path / 'requirements.txt',
-        text='# comment\nnumpy>=1.26\n--extra-index-url https://u:p@idx/simple\n',
+        text='# comment\nnumpy>=1.26\n--extra-index-url https://idx/simple\n',
     )
     plan = plan_runtime_env(
         runtime_env={'env_vars': {'API_KEY': 'k-123', 'MODE': 'fast'}, 'excludes': ['*.tmp']},
@@ -90,8 +90,17 @@ def test_runtime_env_plan_keeps_secrets_out(tmp_path):
     assert plan.worker_env.secret == {'API_KEY': 'k-123', 'SYNAPSE_AGENT_TOKEN': 'agent-secret'}
     assert renv['working_dir'] == str(tmp_path.resolve())
     assert '*.tmp' in renv['excludes'] and '.git' in renv['excludes']
-    assert renv['pip'] == ['numpy>=1.26', '--extra-index-url https://u:p@idx/simple']
-    assert 'u:p@idx' not in repr(plan)  # requirement lines are kept out of the repr
+    assert renv['pip'] == ['numpy>=1.26', '--extra-index-url https://idx/simple']
+    assert 'agent-secret' not in repr(plan) and 'k-123' not in repr(plan)
+
+
+def test_credentials_in_requirement_urls_are_refused(tmp_path):
+    _file(tmp_path / 'requirements.txt', text='numpy\n--extra-index-url https://user:s3cret@idx/simple\n')
+    with pytest.raises(ValueError, match='Requirement 2 of .*requirements.txt') as info:
+        plan_runtime_env(working_dir=tmp_path, environ={})
+    assert 's3cret' not in str(info.value)
+    with pytest.raises(ValueError, match='embeds credentials'):
+        plan_runtime_env(runtime_env={'pip': {'packages': ['git+https://tok@github.com/x/y']}}, environ={})
 
 
 def test_explicit_requirements_file_must_exist(tmp_path):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from synapse_sdk.plugins._redact import redact_url
 from synapse_sdk.plugins.executors.ray.env import WorkerEnv, collect_worker_env
 from synapse_sdk.plugins.executors.ray.workdir import (
     MAX_WORKING_DIR_BYTES,
@@ -94,6 +95,7 @@ def plan_runtime_env(
         renv['working_dir'] = str(wd)
 
     requirements: list[str] = []
+    source: dict[str, object] = {'pip': "runtime_env['pip']", 'uv': "runtime_env['uv']"}
     if not any(k in renv for k in ('pip', 'uv', 'conda')):
         req_path = requirements_file
         if req_path is None and report is not None:
@@ -105,7 +107,24 @@ def plan_runtime_env(
             requirements = found or []
             if requirements:
                 renv['pip'] = list(requirements)
+                source['pip'] = req_path
+    for key in ('pip', 'uv'):
+        _refuse_embedded_credentials(renv.get(key), source[key])
     return RuntimeEnvPlan(renv, worker_env, report, requirements)
+
+
+def _refuse_embedded_credentials(spec: Any, source: object) -> None:
+    """Requirement lines end up in the runtime env, which Ray displays: no ``user:pass@`` URLs there."""
+    packages = spec.get('packages') if isinstance(spec, Mapping) else spec
+    if not isinstance(packages, list | tuple):
+        return
+    for number, line in enumerate(packages, 1):
+        if isinstance(line, str) and redact_url(line) != line:
+            raise ValueError(
+                f'Requirement {number} of {source} embeds credentials in a URL; Ray would show them in '
+                'the job record. Configure the private index on the cluster instead (pip.conf, '
+                'PIP_INDEX_URL/PIP_EXTRA_INDEX_URL on the nodes, or a .netrc).'
+            )
 
 
 def upload_working_dir(runtime_env: dict[str, Any]) -> dict[str, Any]:
