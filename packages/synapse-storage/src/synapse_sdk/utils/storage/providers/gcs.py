@@ -124,6 +124,8 @@ class GCSStorage(StorageMixin):
         try:
             yield
         except gexc.NotFound:
+            if action == 'upload to':
+                raise StorageNotFoundError(f'gcs bucket {self.bucket_name!r} does not exist') from None
             raise StorageNotFoundError(f'{where} does not exist') from None
         except (gexc.Forbidden, gexc.Unauthorized) as exc:
             raise StoragePermissionError(f'{action} {where} refused: {exc.code} {exc.message}') from None

@@ -84,11 +84,19 @@ class S3Storage(StorageMixin):
     @contextmanager
     def _errors(self, key: str, action: str) -> Iterator[None]:
         """Translate botocore exceptions into storage errors without leaking credentials."""
+        from boto3.exceptions import S3UploadFailedError
         from botocore import exceptions as bex
 
         where = f's3://{self.bucket_name}/{key}'
         try:
             yield
+        except S3UploadFailedError as exc:  # the managed transfer wraps the ClientError in text
+            message = self._scrub(str(exc))
+            if 'NoSuchBucket' in message:
+                raise StorageNotFoundError(f's3 bucket {self.bucket_name!r} does not exist') from None
+            if any(code in message for code in _DENIED):
+                raise StoragePermissionError(f'{action} {where} refused: {message}') from None
+            raise StorageError(f'{action} {where} failed: {message}') from None
         except bex.ClientError as exc:
             error = exc.response.get('Error', {})
             code = str(error.get('Code', ''))
