@@ -96,7 +96,7 @@ def test_runtime_env_plan_keeps_secrets_out(tmp_path):
 
 def test_credentials_in_requirement_urls_are_refused(tmp_path):
     _file(tmp_path / 'requirements.txt', text='numpy\n--extra-index-url https://user:s3cret@idx/simple\n')
-    with pytest.raises(ValueError, match='Requirement 2 of .*requirements.txt') as info:
+    with pytest.raises(ValueError, match=r'Requirement 2 of .*requirements\.txt') as info:
         plan_runtime_env(working_dir=tmp_path, environ={})
     assert 's3cret' not in str(info.value)
     with pytest.raises(ValueError, match='embeds credentials'):
