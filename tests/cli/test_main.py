@@ -119,3 +119,23 @@ def test_json_error_is_machine_readable(invoke, make_plugin):
     assert payload['ok'] is False
     assert payload['error']['type'] == 'action_failed'
     assert 'the disk is full' in payload['error']['message']
+
+
+def test_shell_completion_through_lazy_groups():
+    """What the documented `eval "$(_SYNAPSE_COMPLETE=bash_source synapse)"` relies on."""
+
+    def complete(words: str, cword: int) -> list[str]:
+        env = subprocess_env(COMP_WORDS=words, COMP_CWORD=str(cword), _SYNAPSE_COMPLETE='bash_complete')
+        proc = subprocess.run([str(SYNAPSE_EXE)], capture_output=True, text=True, env=env, check=True)
+        return [line.split(',', 1)[1] for line in proc.stdout.splitlines()]
+
+    assert complete('synapse pl', 1) == ['plugin']
+    assert complete('synapse plugin run x --mode ', 5) == ['local', 'task', 'job']
+    assert 'validate' in complete('synapse plugin ', 2)
+    source = subprocess.run(
+        [str(SYNAPSE_EXE)],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(_SYNAPSE_COMPLETE='bash_source'),
+    )
+    assert '_synapse_completion()' in source.stdout

@@ -40,6 +40,9 @@ def test_validate_accepts_a_good_plugin(invoke, make_plugin):
     assert result.exit_code == 0, result.stderr
     assert 'greet: name, times' in result.stdout
     assert 'Plugin hello is valid: 2 action(s) checked.' in result.stdout
+    payload = json.loads(invoke('plugin', 'validate', '--path', str(make_plugin('other')), '--json').stdout)
+    greet = next(a for a in payload['actions'] if a['name'] == 'greet')
+    assert greet['ui_fields'] == 2  # the hyperparameter form of GreetParams (name, times)
 
 
 def test_validate_in_korean(invoke, make_plugin):

@@ -100,9 +100,12 @@ def check_plugin(source: str, plugin_module: str | None = None) -> dict[str, Any
             if label == 'params':
                 entry['params'] = list(schema.get('properties', {}))
         if definition.params_model is not None:
-            problem = _ui_schema_problem(definition.params_model)
-            if problem:
-                problems.append({'where': where, 'message': problem})
+            try:
+                entry['ui_fields'] = len(discovery.get_action_ui_schema(name))
+            except Exception as exc:
+                problems.append(
+                    {'where': where, 'message': f'UI schema cannot be generated: {type(exc).__name__}: {exc}'}
+                )
         actions.append(entry)
     return {'plugin': discovery.config.code, 'actions': actions, 'problems': problems}
 
@@ -113,16 +116,3 @@ def _is_config_warning(w: warnings.WarningMessage) -> bool:
     except ImportError:  # pragma: no cover
         return False
     return issubclass(w.category, ConfigWarning)
-
-
-def _ui_schema_problem(params_model: Any) -> str | None:
-    """Generate the UI schema the platform renders for the params form; a message if that fails."""
-    try:
-        from synapse_sdk.plugins.schemas import generate_ui_schema
-    except ImportError:
-        return None
-    try:
-        generate_ui_schema(params_model)
-    except Exception as exc:
-        return f'UI schema for {params_model.__name__} cannot be generated: {type(exc).__name__}: {exc}'
-    return None
