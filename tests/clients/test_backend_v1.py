@@ -167,6 +167,11 @@ def test_data_files_units_and_upload_helper(backend: FakeBackend, tmp_path: Path
     assert unit['groups'] == ['g'] and unit['files']['image_1']['path'] == str(small)
     created = client.create_data_units([unit])
     assert created['results'][0]['data_collection'] == collection['id']
+    unit_id = created['results'][0]['id']
+    client.delete_data_unit(unit_id)
+    assert unit_id not in backend.state.data_units
+    with pytest.raises(NotFoundError):
+        client.delete_data_unit(unit_id)
     assert client.get_data_collection(collection['id'])['file_specifications']
     with pytest.raises(FileNotFoundError):
         client.create_data_file(tmp_path / 'missing.png')

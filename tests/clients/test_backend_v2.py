@@ -334,6 +334,8 @@ def test_presigned_upload_then_data_units(backend: FakeBackend) -> None:
     assert again['results'][0]['data_unit_id'] == created['results'][0]['data_unit_id']
     listed = client.data_units.list(data_collection=collection['id'])
     assert [u.id for u in listed.results] == [created['results'][0]['data_unit_id']]
+    client.data_units.destroy(listed.results[0].id)
+    assert client.data_units.list(data_collection=collection['id']).results == []
     with pytest.raises(ValidationError, match='no data file'):
         client.data_units.bulk_create(
             data_collection=collection['id'], units=[{'files': {'x': {'checksum': 'nope'}}}]

@@ -159,6 +159,10 @@ class DataMixin:
     ) -> Any:
         return list_pages(self, 'data_units/', params, list_all=list_all, page_size=page_size)
 
+    def delete_data_unit(self, unit_id: int) -> None:
+        """DELETE ``data_units/{id}/`` (an upload's rollback removes the units it created)."""
+        self._delete(f'data_units/{int(unit_id)}/')
+
     def create_data_units(self, data: Mapping[str, Any] | Sequence[Mapping[str, Any]]) -> Any:
         """POST ``data_units/`` with one unit or a list of ``{data_collection, files, meta?, groups?}``."""
         if isinstance(data, Mapping):

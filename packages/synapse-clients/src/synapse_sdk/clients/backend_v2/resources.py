@@ -396,6 +396,9 @@ class DataUnitsResource(Resource):
             cursor=cursor, per_page=per_page, list_all=list_all, data_collection=data_collection, **filters
         )
 
+    def destroy(self, unit_id: int) -> None:
+        self._client.request('DELETE', f'{self.base}{int(unit_id)}/')
+
     def bulk_create(
         self, *, data_collection: int, units: Sequence[Mapping[str, Any]], dry_run: bool = False
     ) -> dict[str, Any]:

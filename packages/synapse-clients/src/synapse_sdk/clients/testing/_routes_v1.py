@@ -237,6 +237,15 @@ def register_v1(router: Router, state: FakeState) -> None:
 
     router.add('POST', '/data_units/', create_data_units)
 
+    def delete_data_unit(r: Request) -> Any:
+        unit = _get(state, 'data_units', r.params['id'])
+        with state.lock:
+            del state.data_units[unit['id']]
+        state.touch()
+        return Response(204)
+
+    router.add('DELETE', '/data_units/{id}/', delete_data_unit)
+
     # -- ML -------------------------------------------------------------------------------------
     listing('/models/', 'models')
     detail('/models/{id}/', 'models')

@@ -635,6 +635,15 @@ def register_v2(router: Router, state: FakeState) -> None:
 
     router.add('POST', '/v2/data-units/bulk-create/', bulk_create_units)
 
+    def delete_unit(r: Request) -> Response:
+        unit = _get(state, 'data_units', r.params['id'], r)
+        with state.lock:
+            del state.data_units[unit['id']]
+        state.touch()
+        return Response(204)
+
+    router.add('DELETE', '/v2/data-units/{id}/', delete_unit)
+
     # -- plugin exports and async jobs ----------------------------------------------------------
     def create_export(r: Request) -> Response:
         body = _require(r, r.json(), ('storage_id', 'path'))
