@@ -65,49 +65,11 @@ def make_runtime() -> type[RecordingRuntime]:
 _UNSET: Any = object()
 
 
-def _ensure_delete_routes(backend: Any) -> None:
-    """Stop-gap until synapse-clients' fake backend serves ``DELETE /data_units/{id}/`` itself.
-
-    The real backend deletes data units (v2 ``DELETE /v2/data-units/{id}/``); the upload rollback
-    relies on it. Added only when the fake does not route it yet.
-    """
-    from synapse_sdk.clients.testing._server import HTTPFailure, Response
-
-    router = backend.router
-    if any(method == 'DELETE' and regex.match('/data_units/1/') for method, regex, *_ in router.routes):
-        return
-
-    def delete_unit(request: Any) -> Any:
-        with backend.state.lock:
-            rows = backend.state.data_units
-            key = int(request.params['id'])
-            if key not in rows:
-                raise HTTPFailure(404, {'detail': 'Not found.'})
-            del rows[key]
-        return Response(204, None)
-
-    router.add('DELETE', '/data_units/{id}/', delete_unit)
-
-
-def _client_class() -> Any:
-    from synapse_sdk.clients.backend import BackendClient
-
-    if hasattr(BackendClient, 'delete_data_unit'):
-        return BackendClient
-
-    class ClientWithDelete(BackendClient):  # stop-gap, see _ensure_delete_routes
-        def delete_data_unit(self, unit_id: int) -> None:
-            self._delete(f'data_units/{int(unit_id)}/')
-
-    return ClientWithDelete
-
-
 @pytest.fixture
 def fake_backend() -> Any:
     from synapse_sdk.clients.testing import FakeBackend
 
     with FakeBackend() as backend:
-        _ensure_delete_routes(backend)
         yield backend
 
 
@@ -135,7 +97,7 @@ def make_ctx(request: pytest.FixtureRequest) -> Any:
     def make(*, client: Any = _UNSET, v2_client: Any = _UNSET, env: dict[str, Any] | None = None) -> Any:
         backend = request.getfixturevalue('fake_backend') if 'fake_backend' in request.fixturenames else None
         if client is _UNSET:
-            client = _client_class()(backend.url, access_token=backend.access_token) if backend else None
+            client = backend.client() if backend else None
         if v2_client is _UNSET:
             v2_client = backend.v2_client() if backend else None
         ctx = build_runtime_context(

@@ -224,3 +224,16 @@ def test_authors_can_insert_steps(world, tmp_path):
         Tagged, {'data_collection': collection['id'], 'path': str(tmp_path / 'src')}, make_ctx()
     )
     assert result['steps_executed'][-2:] == ['tag_units', 'finalize']
+
+
+def test_unit_deletion_uses_v2_when_v1_cannot(fake_backend):
+    from types import SimpleNamespace
+
+    from synapse_sdk.plugins.actions.upload import delete_data_unit
+
+    unit = fake_backend.state.add_data_unit(data_collection=1)
+    delete_data_unit(SimpleNamespace(client=None, v2_client=fake_backend.v2_client()), unit['id'])
+    assert fake_backend.state.data_units == {}
+    assert fake_backend.requests_to(rf'^/v2/data-units/{unit["id"]}/$', 'DELETE')
+    with pytest.raises(NotImplementedError, match='cannot delete data unit 5'):
+        delete_data_unit(SimpleNamespace(client=None, v2_client=None), 5)
