@@ -248,3 +248,36 @@ def test_breaker_closes_after_success(transport_cls):
     logger.finish()
     assert [e['data']['i'] for e in flaky.logs] == [0, 1, 2]
     assert not logger.breaker_open
+
+
+def test_job_logger_inlines_small_files_alone_and_skips_large_ones(transport, tmp_path):
+    small = tmp_path / 'plot.png'
+    small.write_bytes(b'\x89PNG\r\n\x1a\nxx')
+    big = tmp_path / 'train.csv'
+    big.write_bytes(b'x' * 100)
+    logger = BackendJobLogger(
+        transport, 'job-f', background=False, flush_interval=3600, max_inline_file_bytes=50
+    )
+    logger.log('info', 'before', {})
+    logger.log('info', 'visualization', {'epoch': 1}, file=str(small))
+    logger.log('info', 'data_loaded', {'count': 1000}, file=str(big))
+    logger.log('info', 'missing', {}, file=str(tmp_path / 'nope.jpg'))
+    logger.log('info', 'after', {})
+    logger.finish()
+    by_event = {e['event']: e for e in transport.logs}
+    assert by_event['visualization']['file'].startswith('data:image/png;base64,iVBORw0KGgp')
+    assert 'file' not in by_event['data_loaded']
+    assert (
+        by_event['data_loaded']['data']['file_not_sent']
+        == 'train.csv: 100 bytes exceeds the 50-byte inline limit'
+    )
+    assert 'nope.jpg: cannot read it' in by_event['missing']['data']['file_not_sent']
+    sizes = [[e['event'] for e in batch] for batch in transport.log_batches]
+    assert ['visualization'] in sizes  # sent alone
+    assert [e['event'] for e in transport.logs] == [
+        'before',
+        'visualization',
+        'data_loaded',
+        'missing',
+        'after',
+    ]

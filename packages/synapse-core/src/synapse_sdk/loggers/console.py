@@ -113,7 +113,7 @@ class ConsoleLogger(BaseLogger):
         self._write_line(f'metrics {step}: {json.dumps(metrics, default=str, ensure_ascii=False)}')
 
     def _emit_status(self, status: RunStatus, result: Any, error: str | None) -> None:
-        if status is RunStatus.FAILED and error:
-            self._write_line(f'status {status.value}: {error}')
-        elif status is not RunStatus.RUNNING:
-            self._write_line(f'status {status.value}')
+        # Success and failure are already visible as user messages (completion / failure); only an
+        # interruption has no message of its own.
+        if status is RunStatus.CANCELLED:
+            self._write_line(f'run {status.value}' + (f': {error}' if error else ''))

@@ -15,16 +15,23 @@ Delivery model (each rule fixes a failure seen in production with one-request-pe
   timeouts, not one per batch. A status change still gets one attempt.
 - Backend failures never propagate to the action. `stats` says what was sent and lost; losses are
   reported once through the ``synapse_sdk.loggers`` stdlib logger when the run finishes.
+- An entry's ``file`` (a local path) is sent inline as a ``data:<mime>;base64,...`` URI, the form
+  the backend stores, when the file exists and is at most `max_inline_file_bytes`; otherwise the
+  file is left out and ``data.file_not_sent`` says why. Entries with a file travel in a request of
+  their own, so one large image cannot hold back a batch.
 - Before a status change (``report_status``) everything queued is flushed, so the backend sees
   the final progress and logs before the job turns SUCCEEDED or FAILED.
 """
 
 from __future__ import annotations
 
+import base64
 import logging
+import mimetypes
 import threading
 import time
 from collections import deque
+from pathlib import Path
 from typing import Any
 
 from synapse_sdk.loggers.base import BaseLogger
@@ -54,6 +61,7 @@ class BackendJobLogger(BaseLogger):
         background: bool = True,
         breaker_threshold: int = 2,
         breaker_cooldown: float = 30.0,
+        max_inline_file_bytes: int = 5 * 1024 * 1024,
     ):
         super().__init__()
         if not job_id:
@@ -68,6 +76,7 @@ class BackendJobLogger(BaseLogger):
         self.background = background
         self.breaker_threshold = breaker_threshold
         self.breaker_cooldown = breaker_cooldown
+        self.max_inline_file_bytes = max_inline_file_bytes
         self._consecutive_failures = 0
         self._open_until = 0.0
         self._queue: deque[tuple[dict[str, Any], int]] = deque()
@@ -99,6 +108,8 @@ class BackendJobLogger(BaseLogger):
     def _emit(self, entry: LogEntry) -> None:
         record = entry.to_dict()
         record['job'] = self.job_id
+        if entry.file is not None:
+            self._inline_file(record)
         with self._cond:
             while len(self._queue) >= self.max_queue:
                 self._queue.popleft()
@@ -122,6 +133,21 @@ class BackendJobLogger(BaseLogger):
         if status is RunStatus.FAILED and error is not None:
             data['result'] = {'error': error}
         self._call('update_job', self.job_id, data, probe=True)
+
+    def _inline_file(self, record: dict[str, Any]) -> None:
+        path = Path(record.pop('file'))
+        try:
+            size = path.stat().st_size
+            if size > self.max_inline_file_bytes:
+                reason = f'{size} bytes exceeds the {self.max_inline_file_bytes}-byte inline limit'
+            else:
+                mime = mimetypes.guess_type(path.name)[0] or 'application/octet-stream'
+                encoded = base64.b64encode(path.read_bytes()).decode('ascii')
+                record['file'] = f'data:{mime};base64,{encoded}'
+                return
+        except OSError as exc:
+            reason = f'cannot read it: {type(exc).__name__}'
+        record['data'] = {**record['data'], 'file_not_sent': f'{path.name}: {reason}'}
 
     # -- delivery -----------------------------------------------------------------------------
     def _mark_snapshot(self) -> None:
@@ -174,7 +200,14 @@ class BackendJobLogger(BaseLogger):
 
     def _send_batch(self) -> bool:
         with self._cond:
-            batch = [self._queue.popleft() for _ in range(min(self.batch_size, len(self._queue)))]
+            batch = []
+            while self._queue and len(batch) < self.batch_size:
+                has_file = 'file' in self._queue[0][0]
+                if has_file and batch:
+                    break  # a file entry goes in a request of its own
+                batch.append(self._queue.popleft())
+                if has_file:
+                    break
         if not batch:
             return False
         ok = self._call('create_logs', [record for record, _ in batch])
