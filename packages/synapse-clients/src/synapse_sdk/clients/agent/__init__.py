@@ -240,6 +240,30 @@ class AsyncAgentClient:
     async def get_cluster_resources(self, *, use_cache: bool = True) -> Any:
         return await self._run(self._sync.get_cluster_resources, use_cache=use_cache)
 
+    async def get_gpu_status(self) -> Any:
+        return await self._run(self._sync.get_gpu_status)
+
+    async def list_nodes(self) -> Any:
+        return await self._run(self._sync.list_nodes)
+
+    async def get_node(self, node_id: str) -> Any:
+        return await self._run(self._sync.get_node, node_id)
+
+    async def list_tasks(self) -> Any:
+        return await self._run(self._sync.list_tasks)
+
+    async def get_task(self, task_id: str) -> Any:
+        return await self._run(self._sync.get_task, task_id)
+
+    async def list_serve_applications(self) -> Any:
+        return await self._run(self._sync.list_serve_applications)
+
+    async def get_serve_application(self, name: str) -> Any:
+        return await self._run(self._sync.get_serve_application, name)
+
+    async def delete_serve_application(self, name: str) -> Any:
+        return await self._run(self._sync.delete_serve_application, name)
+
     async def _iterate(self, iterator: Iterator[str]) -> AsyncIterator[str]:
         done = object()
         try:
