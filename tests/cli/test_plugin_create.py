@@ -15,8 +15,38 @@ from synapse_sdk.cli.commands.plugin_create import CATEGORIES
 from .conftest import SYNAPSE_EXE, subprocess_env
 
 
+def _params(action: str, backend, tmp_path) -> dict:
+    """Params for each generated action, with the fake backend seeded with what it needs."""
+    state = backend.state
+    if action == 'export':
+        project = state.add_project()
+        for i in range(2):
+            state.add_task(project['id'], data={'n': i}, files={'image_1': {'url': f'https://x/{i}.png'}})
+        return {'target': 'task', 'filter': {'project': project['id']}, 'path': str(tmp_path / 'exported')}
+    if action == 'upload':
+        storage = tmp_path / 'storage'
+        storage.mkdir()
+        state.add_storage(
+            name='default',
+            category='internal',
+            provider='local',
+            configuration={'location': str(storage)},
+            is_default=True,
+        )
+        source = tmp_path / 'to-upload'
+        source.mkdir()
+        for i in range(3):
+            (source / f'img_{i}.jpg').write_bytes(b'jpeg' * (i + 1))
+        return {'data_collection': state.add_data_collection()['id'], 'path': str(source)}
+    if action == 'to_task':
+        project = state.add_project()
+        state.add_task(project['id'], meta={'expected_class': 'dog', 'width': 10, 'height': 5})
+        return {'project': project['id'], 'method': 'inference'}
+    return {}
+
+
 @pytest.mark.parametrize('category', CATEGORIES)
-def test_created_plugin_validates_and_runs(invoke, tmp_path, category):
+def test_created_plugin_validates_and_runs(invoke, tmp_path, category, synapse_backend):
     code = f'cli-created-{category.replace("_", "-")}'
     result = invoke(
         'plugin', 'create', '--code', code, '--category', category, '--path', str(tmp_path), '--yes'
@@ -33,12 +63,45 @@ def test_created_plugin_validates_and_runs(invoke, tmp_path, category):
     assert json.loads(validated.stdout)['problems'] == []
 
     for action in config['actions']:
-        params = {'output_dir': str(tmp_path / 'out')} if action == 'export' else {}
-        if action == 'upload':
-            params = {'source_dir': str(plugin)}
+        params = _params(action, synapse_backend, tmp_path)
         ran = invoke('plugin', 'run', action, '--path', str(plugin), '--params', json.dumps(params), '--json')
         assert ran.exit_code == 0, (action, ran.stdout, ran.stderr)
-        assert json.loads(ran.stdout)['ok'] is True
+        payload = json.loads(ran.stdout)
+        assert payload['ok'] is True
+        outcome = payload['result']
+        if action == 'train':
+            assert outcome['model_id'] in synapse_backend.state.models  # uploaded by model_upload
+        elif action == 'export':
+            assert outcome['exported'] == 2
+        elif action == 'upload':
+            assert outcome['data_units_created'] == 3
+        elif action == 'to_task':
+            assert outcome['succeeded'] == 1
+
+
+def test_created_neural_net_plugin_runs_without_a_backend(invoke, tmp_path):
+    assert (
+        invoke(
+            'plugin', 'create', '--code', 'offline-nn', '-c', 'neural_net', '--path', str(tmp_path), '-y'
+        ).exit_code
+        == 0
+    )
+    trained = invoke(
+        'plugin',
+        'run',
+        'train',
+        '--path',
+        str(tmp_path / 'offline-nn'),
+        '--params',
+        '{"epochs": 2}',
+        '--json',
+    )
+    assert trained.exit_code == 0, trained.stderr
+    result = json.loads(trained.stdout)['result']
+    assert result['model_id'] is None and result['steps_executed'] == ['train']
+    assert 'No backend: model kept at' in trained.stderr
+    inferred = invoke('plugin', 'run', 'inference', '--path', str(tmp_path / 'offline-nn'), '--json')
+    assert [r['label'] for r in json.loads(inferred.stdout)['result']['results']] == ['negative', 'positive']
 
 
 def test_name_with_spaces_and_colons_round_trips_through_yaml(invoke, tmp_path):
