@@ -163,3 +163,18 @@ def test_run_plugin_job_mode(ray_head, sample_plugin_dir, jobs):
     )
     assert jobs.get_result(job_id, timeout=120) == {'label': 'values', 'count': 2, 'mean': 3.0}
     assert os.environ.get('RAY_ADDRESS') is None
+
+
+def test_cli_mode_job(ray_head, sample_plugin_dir, jobs):
+    import json
+
+    click_testing = pytest.importorskip('click.testing')
+    from synapse_sdk.cli.main import cli
+
+    args = ['plugin', 'run', 'add', '--path', str(sample_plugin_dir), '--params', '{"a": 9}', '--mode', 'job']
+    result = click_testing.CliRunner().invoke(
+        cli, [*args, '--ray-address', ray_head.dashboard_address, '--json']
+    )
+    assert result.exit_code == 0, result.output
+    job_id = json.loads(result.stdout.strip().splitlines()[-1])['job_id']
+    assert jobs.get_result(job_id, timeout=120) == {'total': 9, 'path': '/out/9'}

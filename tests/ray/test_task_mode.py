@@ -111,3 +111,41 @@ def test_language_and_job_id_reach_the_worker_context(ray_cluster, sample_plugin
         out = ex.execute('ray_sample_actions:whoami', {})
     assert out['language'] == 'ko'
     assert out['job_id'] is None
+
+
+def test_run_plugin_task_mode_reuses_the_warm_actor(ray_cluster, sample_plugin_dir):
+    from synapse_sdk.plugins.runner import run_plugin
+
+    first = run_plugin(str(sample_plugin_dir), 'whoami', {}, mode='task', language='ko')
+    second = run_plugin(str(sample_plugin_dir), 'whoami', {}, mode='task', language='ko')
+    assert first['pid'] == second['pid']
+    assert first['language'] == 'ko'
+    assert run_plugin(str(sample_plugin_dir), 'add', {'a': 3, 'b': 4}, mode='task') == {
+        'total': 7,
+        'path': '/out/3',
+    }
+
+
+def test_cli_mode_task(ray_cluster, sample_plugin_dir):
+    import json
+
+    click_testing = pytest.importorskip('click.testing')
+    from synapse_sdk.cli.main import cli
+
+    result = click_testing.CliRunner().invoke(
+        cli,
+        [
+            'plugin',
+            'run',
+            'add',
+            '--path',
+            str(sample_plugin_dir),
+            '--params',
+            '{"a": 20, "b": 22}',
+            '--mode',
+            'task',
+            '--json',
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.strip().splitlines()[-1])['result'] == {'total': 42, 'path': '/out/20'}
