@@ -36,7 +36,7 @@ from .masks import (
     normalize_dm_mask,
     runs_bbox,
 )
-from .output import place_image
+from .output import ensure_dir, place_image
 from .result import Problem, ProblemKind
 
 __all__ = ['COCOReader', 'COCOWriter']
@@ -143,7 +143,7 @@ class COCOWriter(Writer):
             return None
         sub = format_split(item.split) if item.split else ''
         img_dir = os.path.join(ctx.staging, 'images', sub)
-        os.makedirs(img_dir, exist_ok=True)
+        ensure_dir(img_dir)
         place_image(item.image_path, os.path.join(img_dir, item.image_name), ctx.options['image_mode'])
         return {'file_name': item.image_name, 'width': w, 'height': h, 'annotations': records}
 

@@ -11,7 +11,7 @@ from .engine import Reader, WriteContext, Writer
 from .formats import DM_SPLITS
 from .items import Item
 from .layout import attach_image, find_image, list_files, load_json
-from .output import place_image
+from .output import create_new, ensure_dir, place_image
 from .result import ProblemKind
 
 __all__ = ['DMReader', 'DMWriter', 'dm_split_dirs']
@@ -143,10 +143,11 @@ class DMWriter(Writer):
         base = os.path.join(ctx.staging, item.split) if item.split else ctx.staging
         json_dir = os.path.join(base, 'json')
         files_dir = os.path.join(base, 'original_files')
-        os.makedirs(json_dir, exist_ok=True)
-        os.makedirs(files_dir, exist_ok=True)
-        with open(os.path.join(json_dir, item.stem + '.json'), 'w', encoding='utf-8') as fh:
-            json.dump(out, fh, indent=2, ensure_ascii=False)
+        json_path = os.path.join(ensure_dir(json_dir), item.stem + '.json')
+        if not create_new(json_path, json.dumps(out, indent=2, ensure_ascii=False)):
+            item.problem(ProblemKind.DUPLICATE_ID, f'another item is also named {item.stem!r}', whole=True)
+            return None
+        ensure_dir(files_dir)
         if item.image_path:
             place_image(item.image_path, os.path.join(files_dir, item.image_name), ctx.options['image_mode'])
         return None

@@ -8,7 +8,15 @@ import shutil
 import tempfile
 from pathlib import Path
 
-__all__ = ['IMAGE_MODES', 'commit_staging', 'make_staging', 'place_image', 'write_bytes']
+__all__ = [
+    'IMAGE_MODES',
+    'commit_staging',
+    'create_new',
+    'ensure_dir',
+    'make_staging',
+    'place_image',
+    'write_bytes',
+]
 
 IMAGE_MODES = ('copy', 'hardlink', 'symlink')
 
@@ -54,6 +62,31 @@ def place_image(src: str, dst: str, mode: str) -> None:
         os.symlink(os.path.abspath(src), dst)
         return
     shutil.copyfile(src, dst)
+
+
+_MADE: set[str] = set()
+
+
+def ensure_dir(path: str) -> str:
+    """``os.makedirs(path, exist_ok=True)``, remembered per process: writers call it for every item."""
+    if path not in _MADE:
+        os.makedirs(path, exist_ok=True)
+        if len(_MADE) > 10_000:
+            _MADE.clear()
+        _MADE.add(path)
+    return path
+
+
+def create_new(path: str, text: str) -> bool:
+    """Write ``text`` to a file that must not exist yet; False (nothing written) when it does, which means two
+    items map to the same output name."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, 'w', encoding='utf-8') as fh:
+        fh.write(text)
+    return True
 
 
 def write_bytes(path: str, data: bytes) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import struct
 import zlib
+from functools import lru_cache
 
 __all__ = ['PngError', 'decode_png_8bit', 'encode_png', 'voc_palette']
 
@@ -20,6 +21,7 @@ class PngError(ValueError):
     """The PNG is corrupt, truncated or of a kind this decoder does not handle."""
 
 
+@lru_cache(maxsize=1)
 def voc_palette() -> bytes:
     """The standard 256-entry Pascal VOC palette (index -> bit-interleaved RGB), 768 bytes."""
     out = bytearray()
@@ -51,15 +53,13 @@ def encode_png(
         raise ValueError(
             f'expected {stride * height} pixel bytes for {width}x{height} {mode}, got {len(pixels)}'
         )
-    raw = bytearray()
     view = memoryview(pixels)
-    for y in range(height):
-        raw.append(0)  # filter type None: masks compress well without prediction
-        raw += view[y * stride : (y + 1) * stride]
+    # Filter type None on every row: masks compress well without prediction.
+    raw = b''.join(b'\x00' + view[y * stride : (y + 1) * stride] for y in range(height))
     parts = [_SIGNATURE, _chunk(b'IHDR', struct.pack('>IIBBBBB', width, height, 8, color_type, 0, 0, 0))]
     if mode == 'P':
         parts.append(_chunk(b'PLTE', palette if palette is not None else voc_palette()))
-    parts.append(_chunk(b'IDAT', zlib.compress(bytes(raw), 6)))
+    parts.append(_chunk(b'IDAT', zlib.compress(raw, 1)))
     parts.append(_chunk(b'IEND', b''))
     return b''.join(parts)
 

@@ -29,7 +29,7 @@ from .formats import dm_split, format_split
 from .items import Item
 from .layout import attach_image, find_image, list_files
 from .masks import bitmap_to_runs, normalize_dm_mask, rasterize_polygon, runs_bbox
-from .output import place_image, write_bytes
+from .output import create_new, ensure_dir, place_image, write_bytes
 from .png import PngError, decode_png_8bit, encode_png, voc_palette
 from .result import ProblemKind
 
@@ -64,8 +64,9 @@ class VOCWriter(Writer):
             if any(a.get('name') == 'rotation' and a.get('value') for a in ann.get('attrs') or []):
                 item.loss(ann['id'], 'bounding_box', 'rotation', 'written axis-aligned')
             objects.append(('bounding_box', ann, box, None))
+        dry = ctx.staging is None  # convert(): classes and losses only; pixels are painted when saving
         for ann in item.ann.get('polygon') or []:
-            runs = bitmap_to_runs(rasterize_polygon(ann['data'], w, h))
+            runs = [] if dry else bitmap_to_runs(rasterize_polygon(ann['data'], w, h))
             item.loss(ann['id'], 'polygon', 'polygon_rasterized', 'read back as a mask')
             objects.append(('polygon', ann, None, runs))
         for ann in item.ann.get('segmentation') or []:
@@ -73,7 +74,8 @@ class VOCWriter(Writer):
                 item.loss(ann['id'], 'segmentation', 'unsupported', 'not an image mask')
                 continue
             encoding = ann.get('encoding') or ('dm_rle' if ann.get('isCompressed') else 'raw_indices')
-            objects.append(('segmentation', ann, None, normalize_dm_mask(ann['data'], encoding, w, h)))
+            runs = [] if dry else normalize_dm_mask(ann['data'], encoding, w, h)
+            objects.append(('segmentation', ann, None, runs))
         xml_objects = []
         class_plane = object_plane = None
         for tool, ann, box, runs in objects:
@@ -86,6 +88,8 @@ class VOCWriter(Writer):
                     extra[a['name']] = a.get('value')
                 elif not (tool == 'bounding_box' and a.get('name') == 'rotation'):
                     item.loss(ann['id'], tool, 'attributes', str(a.get('name')))
+            if runs is not None and dry:
+                continue
             if runs is not None:
                 if not runs:
                     item.loss(ann['id'], tool, 'empty_after_rasterizing')
@@ -113,12 +117,8 @@ class VOCWriter(Writer):
             xml_objects.append(_object_xml(ann['classification'], box, extra))
         if ctx.staging is None:
             return None
-        for sub in ('Annotations', 'JPEGImages'):
-            os.makedirs(os.path.join(ctx.staging, sub), exist_ok=True)
         image_name = item.image_name
-        xml_path = os.path.join(ctx.staging, 'Annotations', item.stem + '.xml')
-        if os.path.exists(xml_path):
-            raise FileExistsError(f'two items are named {item.stem!r} (VOC keeps all splits in one folder)')
+        xml_path = os.path.join(ensure_dir(os.path.join(ctx.staging, 'Annotations')), item.stem + '.xml')
         xml = (
             '<?xml version="1.0" encoding="utf-8"?>\n<annotation>\n  <folder>JPEGImages</folder>\n'
             f'  <filename>{escape(image_name)}</filename>\n  <path>JPEGImages/{escape(image_name)}</path>\n'
@@ -128,17 +128,17 @@ class VOCWriter(Writer):
             + ''.join(xml_objects)
             + '</annotation>\n'
         )
-        with open(xml_path, 'w', encoding='utf-8') as fh:
-            fh.write(xml)
-        place_image(
-            item.image_path, os.path.join(ctx.staging, 'JPEGImages', image_name), ctx.options['image_mode']
-        )
+        if not create_new(xml_path, xml):
+            msg = f'another item is also named {item.stem!r} (VOC keeps every split in one folder)'
+            item.problem(ProblemKind.DUPLICATE_ID, msg, whole=True)
+            return None
+        images = ensure_dir(os.path.join(ctx.staging, 'JPEGImages'))
+        place_image(item.image_path, os.path.join(images, image_name), ctx.options['image_mode'])
         if class_plane is not None:
             palette = voc_palette()
             for sub, plane in (('SegmentationClass', class_plane), ('SegmentationObject', object_plane)):
-                os.makedirs(os.path.join(ctx.staging, sub), exist_ok=True)
                 write_bytes(
-                    os.path.join(ctx.staging, sub, item.stem + '.png'),
+                    os.path.join(ensure_dir(os.path.join(ctx.staging, sub)), item.stem + '.png'),
                     encode_png(w, h, bytes(plane), mode='P', palette=palette),
                 )
         return class_plane is not None
@@ -310,7 +310,8 @@ class VOCReader(Reader):
                 ProblemKind.INVALID_MASK, f'mask is {w}x{h}, image is {item.width}x{item.height}', file=path
             )
             return None
-        return {v: bitmap_to_runs(pixels, v) for v in sorted(set(pixels)) if 0 < v < 255}
+        present = set(pixels.translate(None, b'\x00\xff'))  # C-speed: keep only instance pixels
+        return {v: bitmap_to_runs(pixels, v) for v in sorted(present)}
 
 
 def _num(v: float):

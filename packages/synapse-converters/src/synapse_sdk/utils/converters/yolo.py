@@ -25,7 +25,7 @@ from .items import Item
 from .keypoints import PERSON17, PERSON17_FLIP, group_annotations, keypoint_order, pose_groups
 from .layout import IMAGE_EXTENSIONS, attach_image, list_files
 from .masks import bitmap_from_runs, mask_contours, normalize_dm_mask
-from .output import place_image
+from .output import create_new, ensure_dir, place_image
 from .result import ProblemKind
 from .yamlmini import dump_data_yaml, load_data_yaml
 
@@ -120,6 +120,10 @@ class YOLOWriter(Writer):
                     item.loss(ann['id'], 'segmentation', 'unsupported', 'not an image mask')
                     continue
                 cls = _cid(ctx, 'segment', ann['classification'])
+                ctx.count('segmentation')
+                if ctx.staging is None:  # convert(): contours (and hole losses) are traced when saving
+                    item.loss(ann['id'], 'segmentation', 'mask_as_polygon')
+                    continue
                 encoding = ann.get('encoding') or ('dm_rle' if ann.get('isCompressed') else 'raw_indices')
                 runs = normalize_dm_mask(ann['data'], encoding, w, h)
                 contours, holes = mask_contours(bitmap_from_runs(runs, w, h), w, h)
@@ -130,7 +134,6 @@ class YOLOWriter(Writer):
                     continue
                 for contour in contours:
                     rows.append(f'{cls} ' + ' '.join(f'{_f(x / w)} {_f(y / h)}' for x, y in contour))
-                ctx.count('segmentation')
                 item.loss(ann['id'], 'segmentation', 'mask_as_polygon', f'{len(contours)} contour(s)')
                 if holes:
                     item.loss(ann['id'], 'segmentation', 'mask_hole_dropped')
@@ -156,10 +159,12 @@ class YOLOWriter(Writer):
         sub = format_split(item.split) if item.split else ''
         img_dir = os.path.join(ctx.staging, 'images', sub)
         lbl_dir = os.path.join(ctx.staging, 'labels', sub)
-        os.makedirs(img_dir, exist_ok=True)
-        os.makedirs(lbl_dir, exist_ok=True)
-        with open(os.path.join(lbl_dir, item.stem + '.txt'), 'w', encoding='utf-8') as fh:
-            fh.write(''.join(r + '\n' for r in rows))
+        if not create_new(
+            os.path.join(ensure_dir(lbl_dir), item.stem + '.txt'), ''.join(r + '\n' for r in rows)
+        ):
+            item.problem(ProblemKind.DUPLICATE_ID, f'another item is also named {item.stem!r}', whole=True)
+            return None
+        ensure_dir(img_dir)
         place_image(
             item.image_path,
             os.path.join(img_dir, item.stem + _ext(item.image_name)),
