@@ -110,3 +110,18 @@ def test_sse_frames_are_well_formed(backend: FakeBackend) -> None:
     frames = [f for f in text.split('\n\n') if f]
     assert frames[0] == 'event: connected\ndata: {}'
     assert frames[-1].startswith('event: async_job.completed\ndata: ')
+
+
+def test_chunked_request_bodies_are_read(backend: FakeBackend) -> None:
+    job = backend.state.add_job()
+
+    def body():
+        yield b'[{"job": "' + job['id'].encode() + b'", '
+        yield b'"event": "streamed", "data": {}}]'
+
+    response = requests.post(
+        f'{backend.url}/logs/', data=body(), timeout=5, headers={**AUTH, 'Content-Type': 'application/json'}
+    )
+    assert response.status_code == 201
+    assert backend.requests_to('^/logs/$')[0].header('Transfer-Encoding') == 'chunked'
+    assert [e['event'] for e in backend.state.logs_for(job['id'])] == ['streamed']

@@ -292,8 +292,7 @@ class ServerCore:
         split = urlsplit(h.path)
         path = split.path
         method = h.command
-        length = int(h.headers.get('Content-Length') or 0)
-        body = h.rfile.read(length) if length else b''
+        body = _read_body(h)
         request_id = f'req_{uuid.uuid4().hex[:12]}'
         headers = dict(h.headers.items())
         record = RecordedRequest(
@@ -474,6 +473,22 @@ class ServerCore:
             h.wfile.flush()
         except OSError:
             pass
+
+
+def _read_body(h: BaseHTTPRequestHandler) -> bytes:
+    """The request body, by ``Content-Length`` or ``Transfer-Encoding: chunked``."""
+    if 'chunked' in (h.headers.get('Transfer-Encoding') or '').lower():
+        parts = []
+        while True:
+            size = int(h.rfile.readline().split(b';', 1)[0].strip() or b'0', 16)
+            if size == 0:
+                while h.rfile.readline() not in (b'\r\n', b'\n', b''):
+                    pass
+                return b''.join(parts)
+            parts.append(h.rfile.read(size))
+            h.rfile.readline()
+    length = int(h.headers.get('Content-Length') or 0)
+    return h.rfile.read(length) if length else b''
 
 
 def ws_frame(opcode: int, payload: bytes) -> bytes:
