@@ -340,3 +340,26 @@ def test_presigned_upload_then_data_units(backend: FakeBackend) -> None:
         client.data_units.bulk_create(
             data_collection=collection['id'], units=[{'files': {'x': {'checksum': 'nope'}}}]
         )
+
+
+def test_opaque_cursor_tokens_keep_path_and_filters(backend: FakeBackend) -> None:
+    def page(ids: list[int], cursor: str | None) -> dict:
+        rows = [
+            {
+                'id': i,
+                'project_id': 42,
+                'data_unit_id': i,
+                'is_discarded': False,
+                'has_data': False,
+                'created': '2026-01-01T00:00:00+00:00',
+            }
+            for i in ids
+        ]
+        return {'data': rows, 'meta': {'request_id': f'req_{ids[0]}', 'pagination': {'next_cursor': cursor}}}
+
+    backend.inject('^/v2/tasks/$', status=200, body=page([1, 2], 'cD0yMDI2LTAx'))
+    backend.inject('^/v2/tasks/$', status=200, body=page([3], None))
+    ids = [t.id for t in backend.v2_client().tasks.list(project=42, per_page=2, list_all=True)]
+    assert ids == [1, 2, 3]
+    second = backend.requests_to('^/v2/tasks/$')[1]
+    assert second.query == {'project': ['42'], 'per_page': ['2'], 'cursor': ['cD0yMDI2LTAx']}

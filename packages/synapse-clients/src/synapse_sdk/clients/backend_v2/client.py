@@ -8,7 +8,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import cached_property, lru_cache
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
@@ -202,11 +202,28 @@ class BackendV2Client(BaseClient):
             results = self.validate(_list_adapter(model), results)
         return CursorPage(
             results,
-            next=data.get('next'),
-            previous=data.get('previous'),
+            next=self._cursor_url(path, params, data.get('next')),
+            previous=self._cursor_url(path, params, data.get('previous')),
             request_id=data.get('_request_id'),
             fetch=lambda url: self.page(url, None, model),
         )
+
+    def _cursor_url(self, path: str, params: Mapping[str, Any] | None, cursor: Any) -> str | None:
+        """The URL of an adjacent page.
+
+        The backend sends a full URL (or an absolute path) that carries the filters. An opaque cursor
+        token, as the OpenAPI examples show, is turned into the current request with ``cursor``
+        replaced instead of being requested as ``{base}/{token}``.
+        """
+        if not cursor or not isinstance(cursor, str):
+            return None
+        if cursor.startswith(('http://', 'https://', '/')):
+            return cursor
+        parts = urlsplit(self._http.url_for(path))
+        query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != 'cursor']
+        query += [(k, str(v)) for k, v in (params or {}).items() if k != 'cursor' and v is not None]
+        query.append(('cursor', cursor))
+        return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ''))
 
     # -- resources -------------------------------------------------------------------------
     @cached_property
