@@ -237,3 +237,17 @@ def test_unit_deletion_uses_v2_when_v1_cannot(fake_backend):
     assert fake_backend.requests_to(rf'^/v2/data-units/{unit["id"]}/$', 'DELETE')
     with pytest.raises(NotImplementedError, match='cannot delete data unit 5'):
         delete_data_unit(SimpleNamespace(client=None, v2_client=None), 5)
+
+
+def test_existing_storage_objects_are_never_overwritten_nor_deleted(world, tmp_path):
+    backend, collection, storage_dir, make_ctx = world
+    make_files(tmp_path / 'src', 3)
+    (storage_dir / 'shared').mkdir()
+    (storage_dir / 'shared' / 'img_001.jpg').write_bytes(b'somebody else')
+    params = {'data_collection': collection['id'], 'path': str(tmp_path / 'src'), 'prefix': 'shared'}
+    with pytest.raises(ActionExecutionError, match=r"'shared/img_001\.jpg' already exists") as info:
+        run_action(Upload, params, make_ctx())
+    assert info.value.__cause__.step == 'upload_files'
+    assert storage_files(storage_dir) == ['shared/img_001.jpg']
+    assert (storage_dir / 'shared' / 'img_001.jpg').read_bytes() == b'somebody else'
+    assert backend.state.data_units == {}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -91,7 +92,7 @@ class InitializeStep(BaseStep[UploadContext]):
             record = client.get_storage(record['id'])  # lists omit the configuration
         context.storage = _open_storage(record)
         prefix = getattr(params, 'prefix', None) or (
-            f'uploads/collection-{params.data_collection}/{time.strftime("%Y%m%dT%H%M%S")}-{time.time_ns() % 10**6:06d}'
+            f'uploads/collection-{params.data_collection}/{time.strftime("%Y%m%dT%H%M%S")}-{uuid.uuid4().hex[:8]}'
         )
         context.storage_prefix = prefix.strip('/')
         context.log('upload_initialized', {'collection': params.data_collection, 'storage': record.get('id')})
@@ -180,7 +181,11 @@ class OrganizeFilesStep(BaseStep[UploadContext]):
 
 
 class UploadFilesStep(BaseStep[UploadContext]):
-    """Copy every organized file into storage, recording each key as soon as it is written."""
+    """Copy every organized file into storage, recording each key as soon as it is written.
+
+    A key that already exists is never overwritten (the run fails instead), so rolling back only
+    ever deletes objects this run created.
+    """
 
     name = 'upload_files'
     progress_weight = 40.0
@@ -193,6 +198,9 @@ class UploadFilesStep(BaseStep[UploadContext]):
             if str(path) in context.uploaded_files:
                 continue
             key = f'{context.storage_prefix}/{path.relative_to(context.source_dir).as_posix()}'
+            if context.storage.exists(key):
+                # Never overwrite: the rollback deletes what this run wrote, which must not be someone's data.
+                raise FileExistsError(f'storage key {key!r} already exists; choose another params.prefix')
             checksum = file_checksum(path)
             size = path.stat().st_size
             # Record before writing: if the write fails midway, abort() still removes any partial object.
