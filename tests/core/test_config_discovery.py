@@ -296,3 +296,49 @@ def test_read_requirements_never_prints_secrets(tmp_path, capsys):
     assert out.out == '' and out.err == ''
     assert 's3cr3t' not in redact_requirement(lines[2])
     assert read_requirements(tmp_path / 'nope.txt') is None
+
+
+def test_two_plugins_sharing_a_package_name_each_run_their_own_code(tmp_path):
+    from synapse_sdk.plugins.runner import run_plugin
+
+    config = 'name: p\ncode: {code}\nactions:\n  who:\n    entrypoint: plugin.actions:who\n'
+    source = 'from synapse_sdk.plugins import action\n\n@action\ndef who(params, ctx):\n    return "{code}"\n'
+    roots = []
+    for code in ('first', 'second'):
+        root = tmp_path / code
+        (root / 'plugin').mkdir(parents=True)
+        (root / 'config.yaml').write_text(config.format(code=code))
+        (root / 'plugin' / '__init__.py').write_text('')
+        (root / 'plugin' / 'actions.py').write_text(source.format(code=code))
+        roots.append(root)
+    try:
+        quiet = {'console': False, 'client': None, 'v2_client': None, 'agent_client': None}
+        assert run_plugin(str(roots[0]), 'who', {}, **quiet) == 'first'
+        assert run_plugin(str(roots[1]), 'who', {}, **quiet) == 'second'
+        assert run_plugin(str(roots[0]), 'who', {}, **quiet) == 'first'
+    finally:
+        for name in [n for n in sys.modules if n == 'plugin' or n.startswith('plugin.')]:
+            del sys.modules[name]
+        sys.path[:] = [p for p in sys.path if str(tmp_path) not in p]
+
+
+def test_from_module_with_real_category_bases_imported(make_plugin):
+    pytest.importorskip('synapse_sdk.plugins.actions.train')
+    root, pkg = make_plugin(
+        None,
+        {
+            'PKG.py': """\
+                from pydantic import BaseModel
+                from synapse_sdk.plugins import BaseAction, BaseExportAction, BaseTrainAction, BaseUploadAction, action
+
+                class Params(BaseModel):
+                    n: int = 1
+
+                @action(name='hello')
+                def hello(params, ctx):
+                    return 'hi'
+                """
+        },
+    )
+    sys.path.insert(0, str(root))
+    assert PluginDiscovery.from_module(pkg).list_actions() == ['hello']

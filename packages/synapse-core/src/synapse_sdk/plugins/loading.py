@@ -38,13 +38,37 @@ def normalize_entrypoint(entrypoint: str) -> str:
 
 
 def add_to_sys_path(directory: str | os.PathLike[str]) -> None:
-    """Put a plugin directory first on ``sys.path`` (once) so its modules import by their names.
+    """Put a plugin directory first on ``sys.path`` so its modules import by their names.
 
     It stays there: actions often import sibling modules lazily while they run.
     """
     path = str(Path(directory).resolve())
-    if path not in sys.path:
+    if sys.path[:1] != [path]:
+        if path in sys.path:
+            sys.path.remove(path)
         sys.path.insert(0, path)
+
+
+def _defined_in(module: Any, directory: Path) -> bool:
+    locations = [getattr(module, '__file__', None), *list(getattr(module, '__path__', []) or [])]
+    return any(bool(loc) and Path(loc).resolve().is_relative_to(directory) for loc in locations)
+
+
+def _forget_foreign_package(module_name: str, directory: Path) -> None:
+    """Drop a same-named package another plugin directory already imported.
+
+    Two plugins often share package names (``plugin``, ``my_plugin``); without this the second one
+    would silently run the first one's code from the ``sys.modules`` cache.
+    """
+    top = module_name.split('.')[0]
+    existing = sys.modules.get(top)
+    if existing is None or _defined_in(existing, directory):
+        return
+    if not ((directory / top).is_dir() or (directory / f'{top}.py').is_file()):
+        return
+    for name in [n for n in sys.modules if n == top or n.startswith(top + '.')]:
+        del sys.modules[name]
+    importlib.invalidate_caches()
 
 
 def load_entrypoint(entrypoint: str, *, plugin_dir: str | os.PathLike[str] | None = None) -> Any:
@@ -56,6 +80,7 @@ def load_entrypoint(entrypoint: str, *, plugin_dir: str | os.PathLike[str] | Non
     module_name, attr = split_entrypoint(entrypoint)
     if plugin_dir is not None:
         add_to_sys_path(plugin_dir)
+        _forget_foreign_package(module_name, Path(plugin_dir).resolve())
     try:
         obj: Any = importlib.import_module(module_name)
     except ImportError as exc:
