@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import uuid
 from typing import Any
@@ -453,14 +452,9 @@ def register_v1(router: Router, state: FakeState) -> None:
 
 
 def _console_lines(state: FakeState, job_id: str) -> list[str]:
-    job = _get(state, 'jobs', job_id)
-    text = job.get('console_logs') or ''
-    lines = text.splitlines() if isinstance(text, str) else list(text)
-    return lines + [
-        json.dumps(e.get('data', e.get('message')))
-        for e in state.logs_for(job['id'])
-        if e.get('event') == 'console'
-    ]
+    """The job's ``console_logs`` (a string or a list of lines) as lines."""
+    text = _get(state, 'jobs', job_id).get('console_logs') or ''
+    return text.splitlines() if isinstance(text, str) else [str(line) for line in text]
 
 
 def _log_match(entry: dict[str, Any], r: Request) -> bool:
