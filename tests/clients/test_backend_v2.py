@@ -363,3 +363,19 @@ def test_opaque_cursor_tokens_keep_path_and_filters(backend: FakeBackend) -> Non
     assert ids == [1, 2, 3]
     second = backend.requests_to('^/v2/tasks/$')[1]
     assert second.query == {'project': ['42'], 'per_page': ['2'], 'cursor': ['cD0yMDI2LTAx']}
+
+
+def test_url_host_rides_every_page_once(seeded: FakeBackend) -> None:
+    client = BackendV2Client(seeded.url, access_token='syn_test', url_host='internal')
+    assert len(list(client.tasks.list(project=42, per_page=50, list_all=True))) == 120
+    pages = seeded.requests_to('^/v2/tasks/$')
+    assert len(pages) == 3 and all(p.query['url_host'] == ['internal'] for p in pages)
+
+
+def test_bulk_fetch_is_resent_after_503_because_it_carries_a_key(seeded: FakeBackend, record_sleeps) -> None:
+    client = seeded.v2_client()
+    waits = record_sleeps(client)
+    seeded.inject('bulk-fetch', status=503, retry_after=1)
+    assert [t['id'] for t in client.tasks.bulk_fetch([2, 1])] == [2, 1]
+    first, second = seeded.requests_to('bulk-fetch')
+    assert waits == [1.0] and first.header('Idempotency-Key') == second.header('Idempotency-Key')
