@@ -11,8 +11,9 @@ Servers (all on 127.0.0.1, the same ones the tests use, from ``tests/storage/ser
 for S3, gcp-storage-emulator for GCS, OpenSSH sshd for SFTP (needs ``openssh-server``), a writable
 ``http.server`` for HTTP. Baselines: ``shutil.copyfile`` (local), boto3 ``upload_file``/``download_file``,
 google-cloud-storage ``upload_from_filename``/``download_to_filename``, paramiko ``SFTPClient.put``/``get``,
-requests ``PUT``/streamed ``GET``. Each round runs the baseline and the SDK alternately (their order swapped
-every round); figures are medians. Ratio = SDK throughput / baseline throughput (target: >= 0.9).
+requests ``PUT``/streamed ``GET``. Each round runs the baseline and the SDK back to back (their order swapped
+every round); MB/s are medians, the ratio is the median over rounds of SDK throughput / baseline throughput
+in that round (target: >= 0.9).
 
 The servers run in this process (except sshd) and share its two cores, so absolute MB/s are low and noisy;
 the ratios are what matters.
@@ -158,12 +159,15 @@ def http_case(server: Any) -> Case:
 
 
 def timed(action: Callable[[], Any]) -> float:
+    os.sync()  # start from clean page-cache writeback, so one run's dirty pages do not slow the next
     start = time.perf_counter()
     action()
     return time.perf_counter() - start
 
 
 def run_case(case: Case, source: Path, work: Path, repeat: int) -> dict[str, float]:
+    """Median times, and the median of the per-round ratios direct/SDK (each round's two runs are adjacent in
+    time, so a pairwise ratio is less sensitive to load changes on a shared machine than a ratio of medians)."""
     size = source.stat().st_size
     warm = work / 'warm.bin'
     warm.write_bytes(b'warm')
@@ -193,7 +197,11 @@ def run_case(case: Case, source: Path, work: Path, repeat: int) -> dict[str, flo
             dest.unlink()
         for who in order:
             case.storage.delete(f'{who}/blob-{round_}.bin')
-    return {name: statistics.median(values) for name, values in times.items()}
+    result = {name: statistics.median(values) for name, values in times.items()}
+    for op in ('up', 'down'):
+        pairs = zip(times[f'direct_{op}'], times[f'sdk_{op}'], strict=True)
+        result[f'ratio_{op}'] = statistics.median(direct / sdk for direct, sdk in pairs)
+    return result
 
 
 def main() -> int:
@@ -232,7 +240,7 @@ def main() -> int:
             result = run_case(case, source, work, args.repeat)
             for op in ('up', 'down'):
                 sdk, direct = result[f'sdk_{op}'], result[f'direct_{op}']
-                ratio = direct / sdk
+                ratio = result[f'ratio_{op}']
                 worst = min(worst, ratio)
                 label = 'upload' if op == 'up' else 'download'
                 print(f'{name:<8} {label:<9} {size_mb / sdk:>9.1f} {size_mb / direct:>12.1f} {ratio:>6.2f}')

@@ -23,16 +23,15 @@ from synapse_sdk.utils.storage.keys import dir_prefix
 from synapse_sdk.utils.storage.protocol import StorageEntry
 from synapse_sdk.utils.storage.redact import redact_url
 
-#: Resumable uploads are sent in chunks of this size (a multiple of 256 KiB, as the API requires).
-UPLOAD_CHUNK_SIZE = 32 * 1024 * 1024
-
 
 class GCSStorage(StorageMixin):
     """Objects in one Google Cloud Storage bucket.
 
     ``credentials`` is a service-account JSON file path, its parsed ``dict`` or its JSON text; without it the
     client uses Application Default Credentials, or anonymous access when ``endpoint_url`` (an emulator or a
-    private endpoint) is given. Large files use resumable uploads and chunked downloads.
+    private endpoint) is given. Files over 8 MiB use resumable uploads; reads and downloads are chunked. Chunk
+    sizes are the library's own (100 MiB per upload request, 40 MiB per streamed read): at most one chunk is
+    held in memory.
     """
 
     provider = 'gcs'
@@ -137,12 +136,9 @@ class GCSStorage(StorageMixin):
     def _bucket(self) -> Any:
         return self.client.bucket(self.bucket_name)
 
-    def _blob(self, key: str) -> Any:
-        return self._bucket().blob(key, chunk_size=UPLOAD_CHUNK_SIZE)
-
     def _upload(self, source: Path, key: str) -> None:
         with self._errors(key, 'upload to'):
-            self._blob(key).upload_from_filename(str(source))
+            self._bucket().blob(key).upload_from_filename(str(source))
 
     def _download_to(self, key: str, destination: Path) -> None:
         with self._errors(key, 'download of'):
@@ -175,7 +171,7 @@ class GCSStorage(StorageMixin):
             blob = self._bucket().get_blob(key)
             if blob is None:
                 raise StorageNotFoundError(f'gs://{self.bucket_name}/{key} does not exist')
-            return blob.open('rb', chunk_size=UPLOAD_CHUNK_SIZE)
+            return blob.open('rb')
 
     def _size(self, key: str) -> int:
         with self._errors(key, 'stat of'):
