@@ -294,3 +294,59 @@ def test_seed_002_examples_run_as_written(tmp_path, monkeypatch):
     converter.convert()
     converter.save_to_folder('data/dm_output')
     assert len(list((tmp_path / 'data/dm_output/json').iterdir())) == 2
+
+
+def test_renamed_and_unknown_options_are_clear(tmp_path):
+    with pytest.raises(TypeError, match='renamed to is_categorized'):
+        get_converter('dm_v2', 'yolo', root_dir=tmp_path, is_categorized_dataset=True)
+    with pytest.raises(TypeError, match=r"unknown option\(s\) \['tsk'\]; format options: task"):
+        get_converter('dm_v2', 'yolo', root_dir=tmp_path, tsk='detect')
+    with pytest.raises(FileNotFoundError, match='Required directory "json"'):
+        get_converter('dm_v2', 'yolo', root_dir=tmp_path).convert()
+    with pytest.raises(FileNotFoundError, match='needs a "valid" directory'):
+        write_dm(tmp_path / 'cat', {'a': WORKED_V2}, split='train')
+        get_converter('dm_v2', 'coco', root_dir=tmp_path / 'cat', is_categorized=True).convert()
+
+
+def test_same_stem_in_two_splits_is_a_duplicate_for_voc(tmp_path):
+    for split in ('train', 'valid'):
+        write_dm(tmp_path / 'src', {'same': WORKED_V2}, split=split)
+    with pytest.raises(ConversionError, match='duplicate_id'):
+        get_converter('dm_v2', 'pascal', root_dir=tmp_path / 'src', is_categorized=True).save_to_folder(
+            tmp_path / 'o'
+        )
+    result = get_converter(
+        'dm_v2', 'pascal', root_dir=tmp_path / 'src', is_categorized=True, error_policy='skip'
+    ).save_to_folder(tmp_path / 'o')
+    assert result.items == 1 and result.items_skipped == 1
+    assert (tmp_path / 'o/ImageSets/Main/train.txt').read_text() == 'same\n'
+    assert (tmp_path / 'o/ImageSets/Main/val.txt').read_text() == ''
+
+
+def test_other_media_are_reported_for_format_targets_and_kept_by_dm(tmp_path):
+    doc = copy.deepcopy(WORKED_V2)
+    doc['images'].append({'bounding_box': [_box('second', [1, 1, 2, 2])]})
+    doc['texts'] = [
+        {
+            'named_entity': [
+                {'id': 'ne1', 'classification': 'org', 'attrs': [], 'data': {'ranges': [], 'content': 'ACME'}}
+            ]
+        }
+    ]
+    write_dm(tmp_path / 'src', {'a': doc})
+    result = get_converter('dm_v2', 'coco', root_dir=tmp_path / 'src').convert()
+    assert result.report.loss_counts == {'bounding_box:other_media': 1, 'named_entity:other_media': 1}
+    get_converter('dm_v2', 'dm_v1', root_dir=tmp_path / 'src').save_to_folder(tmp_path / 'v1')
+    v1 = json.loads((tmp_path / 'v1/json/a.json').read_text())
+    assert sorted(v1['annotations']) == ['image_1', 'image_2', 'text_1']
+
+
+def test_yolo_to_dm_categorized_output_always_has_train_and_valid(tmp_path):
+    root = tmp_path / 'y'
+    (root / 'images/train').mkdir(parents=True)
+    (root / 'labels/train').mkdir(parents=True)
+    (root / 'images/train/a.png').write_bytes(png_bytes(8, 8))
+    (root / 'data.yaml').write_text('names: [x]\n')
+    get_converter('yolo', 'dm_v2', root_dir=root, is_categorized=True).save_to_folder(tmp_path / 'dm')
+    assert (tmp_path / 'dm/valid/json').is_dir()
+    assert get_converter('dm_v2', 'coco', root_dir=tmp_path / 'dm', is_categorized=True).convert().items == 1

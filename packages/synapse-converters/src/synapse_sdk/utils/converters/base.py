@@ -82,6 +82,8 @@ class BaseConverter:
     _option_names: tuple[str, ...] = ()
 
     def _check_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        if 'is_categorized_dataset' in options:
+            raise TypeError('is_categorized_dataset was renamed to is_categorized')
         unknown = sorted(set(options) - set(self._option_names))
         if unknown:
             allowed = ', '.join(self._option_names) or 'none'

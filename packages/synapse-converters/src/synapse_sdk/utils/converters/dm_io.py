@@ -114,6 +114,7 @@ class DMWriter(Writer):
     """Writes ``[<split>/]json/<stem>.json`` (2-space indent, UTF-8) and ``[<split>/]original_files/<image>``."""
 
     need_class = False
+    keeps_other_media = True
 
     def __init__(self, version: str, **options: Any):
         super().__init__(**options)
@@ -151,3 +152,9 @@ class DMWriter(Writer):
         if item.image_path:
             place_image(item.image_path, os.path.join(files_dir, item.image_name), ctx.options['image_mode'])
         return None
+
+    def finish(self, staging, splits):
+        if splits != [None]:  # a categorized DM dataset needs train/ and valid/, even when a split is empty
+            for split in ('train', 'valid'):
+                for sub in ('json', 'original_files'):
+                    os.makedirs(os.path.join(staging, split, sub), exist_ok=True)

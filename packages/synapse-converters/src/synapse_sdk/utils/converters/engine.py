@@ -60,6 +60,7 @@ class Writer:
     """Target side. ``process`` runs per item (maybe in a worker); the other hooks run in the main process."""
 
     need_class = True
+    keeps_other_media = False  # DM writers keep every media item; format writers use the first image only
 
     def __init__(self, **options: Any):
         self.options = options
@@ -117,6 +118,8 @@ def process_ref(job: Job, ref: Any) -> Outcome:
     payload = None
     if not item.unusable:
         validate_item(item, need_class=job.writer.need_class, class_names=job.class_names)
+        if item.doc is not None and not job.writer.keeps_other_media:
+            _other_media_losses(item)
         payload = job.writer.process(item, ctx)
     return Outcome(
         split=item.split,
@@ -130,6 +133,24 @@ def process_ref(job: Job, ref: Any) -> Outcome:
         payload=payload,
         unusable=item.unusable,
     )
+
+
+def _other_media_losses(item: Item) -> None:
+    for container, media in item.doc.items():
+        if container == 'classification' or not isinstance(media, list):
+            continue
+        for index, entry in enumerate(media):
+            if (container, index) == ('images', 0) or not isinstance(entry, dict):
+                continue
+            for tool, anns in entry.items():
+                for ann in anns if isinstance(anns, list) else []:
+                    ann_id = ann.get('id') if isinstance(ann, dict) else None
+                    item.loss(
+                        ann_id,
+                        tool,
+                        'other_media',
+                        f'{container}[{index}]: only the first image is converted',
+                    )
 
 
 _WORKER_JOB: Job | None = None
