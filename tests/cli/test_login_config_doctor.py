@@ -54,6 +54,20 @@ def test_login_with_unreachable_backend_saves_with_a_warning(invoke, config_file
     assert load_config(config_file)['access_token'] == 'tok_abcdef123456'
 
 
+def test_login_warns_about_plain_http_to_a_remote_host(invoke):
+    result = invoke(
+        'login', '--host', 'http://synapse.example.com', '--token-stdin', '--no-verify', input='syn_x123456'
+    )
+    assert result.exit_code == 0
+    assert 'uses plain HTTP' in result.stderr
+    assert (
+        'plain HTTP'
+        not in invoke(
+            'login', '--host', 'http://127.0.0.1:9', '--token-stdin', '--no-verify', input='syn_x123456'
+        ).stderr
+    )
+
+
 def test_login_never_prompts_without_a_terminal(invoke, config_file):
     result = invoke('login', '--no-verify')
     assert result.exit_code == 2

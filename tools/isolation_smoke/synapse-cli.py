@@ -72,6 +72,10 @@ assert json.loads(trained.stdout)['ok'] is True
 
 missing = synapse('convert', 'dm_v2', 'yolo', str(plugin), str(work / 'out'), expect=3)
 assert 'pip install synapse-converters' in missing.stderr, missing.stderr
+missing = synapse(
+    'plugin', 'run', 'greet', '--mode', 'task', '--params', '{"name": "Ada"}', cwd=plugin, expect=3
+)
+assert 'pip install synapse-executors-ray' in missing.stderr, missing.stderr
 missing = synapse('plugin', 'publish', '--dry-run', cwd=plugin, expect=3)
 assert 'pip install synapse-storage' in missing.stderr, missing.stderr
 doctor = synapse('doctor', '--offline', '--json')

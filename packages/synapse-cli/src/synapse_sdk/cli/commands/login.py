@@ -45,6 +45,8 @@ def login(host: str | None, tenant: str | None, token_stdin: bool, no_verify: bo
     if not host.startswith(('http://', 'https://')):
         raise CliError(f'--host must be an http:// or https:// URL, got {host!r}', exit_code=EXIT_INPUT)
 
+    if host.startswith('http://') and not _is_loopback(host):
+        out.warn(f'Warning: {host} uses plain HTTP; the token will travel unencrypted.')
     token = _read_token(token_stdin)
     verified = None
     if not no_verify:
@@ -94,3 +96,9 @@ def _read_token(token_stdin: bool) -> str:
     if any(c.isspace() for c in token):
         raise CliError('the token contains whitespace; paste it as a single word.', exit_code=EXIT_INPUT)
     return token
+
+
+def _is_loopback(url: str) -> bool:
+    from urllib.parse import urlsplit
+
+    return (urlsplit(url).hostname or '') in ('localhost', '127.0.0.1', '::1')
