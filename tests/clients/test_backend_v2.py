@@ -379,3 +379,15 @@ def test_bulk_fetch_is_resent_after_503_because_it_carries_a_key(seeded: FakeBac
     assert [t['id'] for t in client.tasks.bulk_fetch([2, 1])] == [2, 1]
     first, second = seeded.requests_to('bulk-fetch')
     assert waits == [1.0] and first.header('Idempotency-Key') == second.header('Idempotency-Key')
+
+
+def test_stream_of_a_finished_or_cancelled_job_ends_at_once(backend: FakeBackend) -> None:
+    client = backend.v2_client()
+    done = backend.state.add_async_job()
+    assert list(client.async_jobs.stream_progress(done['id']))[-1].event == 'async_job.completed'
+    again = [e.event for e in client.async_jobs.stream_progress(done['id'])]
+    assert again[0] == 'connected' and again[-1] == 'async_job.completed'
+    cancelled = backend.state.add_async_job()
+    client.async_jobs.cancel(cancelled['id'])
+    events = list(client.async_jobs.stream_progress(cancelled['id']))
+    assert events[-1].event == 'error' and events[-1].status == 'CANCELLED'

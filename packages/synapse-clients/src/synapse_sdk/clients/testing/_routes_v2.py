@@ -704,6 +704,16 @@ def register_v2(router: Router, state: FakeState) -> None:
             if delivered and snapshot:
                 # Reconnect: replay the latest progress so the client catches up.
                 yield format_sse('async_job.progress', {**snapshot, 'status': job['status']})
+            finished = delivered >= len(job['_events']) and job['status'] == 'COMPLETED'
+            if finished or job['status'] in ('FAILED', 'CANCELLED'):
+                # The job is over (or was cancelled): synthesize its terminal event.
+                if job['status'] == 'COMPLETED':
+                    yield format_sse('async_job.completed', {'status': 'COMPLETED', 'data': job.get('data')})
+                else:
+                    yield format_sse(
+                        'error', {'status': job['status'], 'message': f'async job {job["status"].lower()}'}
+                    )
+                return
             for event in job['_events'][delivered:]:
                 name = event.get('event', 'message')
                 data = {k: v for k, v in event.items() if k != 'event'}
