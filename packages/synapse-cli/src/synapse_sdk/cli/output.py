@@ -15,7 +15,7 @@ from typing import IO, Any
 
 import click
 
-__all__ = ['CliState', 'Output', 'get_output', 'get_state', 'is_interactive', 'render_table']
+__all__ = ['CliState', 'Output', 'dumps', 'get_output', 'get_state', 'is_interactive', 'render_table']
 
 
 class CliState:
@@ -103,9 +103,14 @@ class Output:
 
     def emit_json(self, payload: Any) -> None:
         """The single machine-readable result of a ``--json`` run, on stdout."""
-        import json
+        click.echo(dumps(payload))
 
-        click.echo(json.dumps(payload, ensure_ascii=False, default=_json_default, sort_keys=False))
+
+def dumps(value: Any, *, indent: int | None = None) -> str:
+    """JSON text of a command's result (non-ASCII kept readable, e.g. Korean messages)."""
+    import json
+
+    return json.dumps(value, ensure_ascii=False, indent=indent, default=_json_default)
 
 
 def _json_default(value: Any) -> Any:

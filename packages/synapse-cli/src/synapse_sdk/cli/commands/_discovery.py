@@ -17,14 +17,3 @@ def discover(source: str, plugin_module: str | None) -> Any:
             sys.path.insert(0, cwd)  # like `python -m`: modules of the current directory import
         return PluginDiscovery.from_module(plugin_module)
     return PluginDiscovery.from_path(source)
-
-
-def type_name(value: Any) -> str | None:
-    """A config ``input_type`` (a str) or an action's `DataType` class, as a name."""
-    if value is None:
-        return None
-    return (
-        value
-        if isinstance(value, str)
-        else getattr(value, 'name', None) or getattr(value, '__name__', str(value))
-    )

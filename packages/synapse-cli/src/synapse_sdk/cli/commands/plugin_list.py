@@ -28,7 +28,7 @@ def list_actions(plugin_path: Path | None, plugin_module: str | None) -> None:
     actions = [
         {
             'name': name,
-            'method': str(action.method.value if hasattr(action.method, 'value') else action.method),
+            'method': action.method.value,
             'entrypoint': action.entrypoint,
             'input_type': action.input_type,
             'output_type': action.output_type,

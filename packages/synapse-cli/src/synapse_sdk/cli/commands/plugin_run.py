@@ -16,7 +16,7 @@ from synapse_sdk.cli.options import (
     plugin_source_options,
     resolve_plugin_source,
 )
-from synapse_sdk.cli.output import get_output
+from synapse_sdk.cli.output import dumps, get_output
 
 
 @click.command()
@@ -102,7 +102,7 @@ def run(
         return
     out.echo(t('cli.run.done', language, action=action, seconds=seconds), err=True, fg='green')
     out.echo(t('cli.run.result', language), bold=True)
-    _print_result(out, outcome)
+    out.echo(dumps(outcome, indent=2))
 
 
 def _run(run_plugin, source: str, action: str, params: dict, mode: str, executor_kwargs: dict):
@@ -114,11 +114,3 @@ def _run(run_plugin, source: str, action: str, params: dict, mode: str, executor
         if mode != 'local' and 'executors' in str(exc).lower():
             raise missing_dependency(f'--mode {mode}', 'synapse-executors-ray', None) from exc
         raise
-
-
-def _print_result(out, result) -> None:
-    import json
-
-    from synapse_sdk.cli.output import _json_default
-
-    out.echo(json.dumps(result, indent=2, ensure_ascii=False, default=_json_default))
