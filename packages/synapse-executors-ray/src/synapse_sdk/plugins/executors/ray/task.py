@@ -168,6 +168,7 @@ class RayActorExecutor:
         )
         self._actor_runtime_env: dict[str, Any] | None = None
         self._used: set[tuple] = set()
+        self._keys: dict[str, tuple] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -277,13 +278,17 @@ class RayActorExecutor:
             return self._actor_runtime_env
 
     def _key(self, action: Any) -> tuple:
-        import ray
-
+        """Pool key: (Ray job of this driver, plugin, resources, runtime env). Cached per plugin."""
         plugin = self.working_dir or _plugin_of(action)
-        renv = json.dumps(self._runtime_env(), sort_keys=True, default=str)
-        resources = (self.num_cpus, self.num_gpus, self.memory, tuple(sorted(self.resources.items())))
-        cluster = ray.get_runtime_context().get_job_id()
-        return (cluster, plugin, resources, hashlib.sha256(renv.encode()).hexdigest())
+        key = self._keys.get(plugin)
+        if key is None:
+            import ray
+
+            renv = json.dumps(self._runtime_env(), sort_keys=True, default=str)
+            resources = (self.num_cpus, self.num_gpus, self.memory, tuple(sorted(self.resources.items())))
+            cluster = ray.get_runtime_context().get_job_id()
+            key = self._keys[plugin] = (cluster, plugin, resources, hashlib.sha256(renv.encode()).hexdigest())
+        return key
 
     def _actor(self, key: tuple) -> Any:
         with _POOL_LOCK:
