@@ -190,3 +190,49 @@ def test_get_storage_aliases_map_to_same_class(case: Any) -> None:
     base = get_storage(case.config)
     for alias in aliases:
         assert type(get_storage({**case.config, 'provider': alias})) is type(base)
+
+
+@pytest.mark.parametrize('provider', ['local', 'sftp', 'http'])
+def test_streaming_keeps_memory_bounded(
+    provider_factory: Any, provider: str, big_file: Path, tmp_path: Path
+) -> None:
+    """Upload, download and open never hold the 50 MB file in memory (S3 and GCS hold at most their client
+    library's chunks in flight, which those libraries bound)."""
+    import tracemalloc
+
+    storage = get_storage(provider_factory(provider).config)
+    storage.exists('warm-up')  # connect before measuring
+    tracemalloc.start()
+    try:
+        storage.upload(big_file, 'mem/blob.bin')
+        storage.download('mem/blob.bin', tmp_path / 'back.bin')
+        with storage.open('mem/blob.bin') as stream:
+            while stream.read(1 << 20):
+                pass
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+        storage.close()
+    assert peak < 16 * 1024 * 1024, f'{provider}: peak {peak / 1e6:.1f} MB of Python allocations'
+
+
+def test_upload_of_missing_source(storage: Any, tmp_path: Path) -> None:
+    with pytest.raises(StorageNotFoundError, match='not an existing file'):
+        storage.upload(tmp_path / 'missing.bin', 'k.bin')
+    assert not storage.exists('k.bin')
+
+
+def test_s3_presigned_url_serves_the_object(provider_factory: Any, tmp_path: Path) -> None:
+    import requests
+
+    case = provider_factory('s3')
+    case.seed('shared/report.txt', b'presigned content')
+    storage = get_storage(case.config)
+    url = storage.get_presigned_url('shared/report.txt', expires_in=600)
+    assert url.startswith('http://127.0.0.1') and 'X-Amz-Signature' in url
+    assert requests.get(url, timeout=10).content == b'presigned content'
+    source = tmp_path / 'up.txt'
+    source.write_text('via presigned PUT')
+    put_url = storage.get_presigned_url('shared/up.txt', method='put_object')
+    assert requests.put(put_url, data=source.read_bytes(), timeout=10).status_code == 200
+    assert storage.open('shared/up.txt').read() == b'via presigned PUT'

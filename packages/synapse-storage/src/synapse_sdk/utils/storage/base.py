@@ -20,7 +20,7 @@ from synapse_sdk.utils.storage.keys import normalize_key
 from synapse_sdk.utils.storage.protocol import StorageEntry
 
 #: Chunk size used when a provider copies streams itself.
-CHUNK_SIZE = 8 * 1024 * 1024
+CHUNK_SIZE = 1024 * 1024
 
 
 class StorageMixin:
