@@ -388,3 +388,24 @@ def test_abort_failure_is_collected_and_rollbacks_continue(runtime):
     assert 'rollback also failed for 2 step(s)' in str(error)
     assert any('Rollback failed' in e for e in context.errors)
     assert context.step_results['c'].success is False
+
+
+@pytest.mark.parametrize('n', range(1, 7))
+def test_every_failure_index_of_every_length_rolls_back_exactly_the_completed_steps(make_runtime, n):
+    for fail_at in range(n):
+        steps = [ScriptedStep(f's{i}', fail='raise' if i == fail_at else None) for i in range(n)]
+        context = JournalContext(make_runtime())
+        with pytest.raises(StepFailedError) as info:
+            Orchestrator(steps, context).execute()
+        completed = [f's{i}' for i in range(fail_at)]
+        assert [name for op, name in context.journal if op == 'rollback'] == completed[::-1]
+        assert info.value.step == f's{fail_at}' and isinstance(info.value.__cause__, Boom)
+        assert info.value.rolled_back == completed[::-1]
+
+
+def test_step_context_type_hints_resolve():
+    import typing
+
+    from synapse_sdk.plugins.context import RuntimeContext
+
+    assert typing.get_type_hints(BaseStepContext)['runtime_ctx'] is RuntimeContext

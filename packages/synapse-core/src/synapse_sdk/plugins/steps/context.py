@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from synapse_sdk.plugins.context import RuntimeContext
 from synapse_sdk.plugins.steps.base import StepResult
-
-if TYPE_CHECKING:
-    from synapse_sdk.plugins.context import RuntimeContext
 
 __all__ = ['BaseStepContext']
 
