@@ -22,12 +22,9 @@ class LogMessageCode(StrEnum):
     """SDK message codes; the value is the catalogue key."""
 
     CUSTOM_MESSAGE = 'custom_message'
-    PLUGIN_RUN_STARTED = 'plugin_run_started'
     PLUGIN_RUN_COMPLETE = 'plugin_run_complete'
     PLUGIN_RUN_FAILED = 'plugin_run_failed'
     PARAMS_INVALID = 'params_invalid'
-    BACKEND_CLIENT_UNAVAILABLE = 'backend_client_unavailable'
-    RESULT_SAVED = 'result_saved'
 
     @property
     def level(self) -> LogLevel:
@@ -39,5 +36,4 @@ _LEVELS = {
     LogMessageCode.PLUGIN_RUN_COMPLETE: LogLevel.SUCCESS,
     LogMessageCode.PLUGIN_RUN_FAILED: LogLevel.DANGER,
     LogMessageCode.PARAMS_INVALID: LogLevel.DANGER,
-    LogMessageCode.BACKEND_CLIENT_UNAVAILABLE: LogLevel.WARNING,
 }
