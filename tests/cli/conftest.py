@@ -105,6 +105,7 @@ def greet(params: GreetParams, ctx) -> dict:
     for i in range(params.times):
         ctx.set_progress(i + 1, params.times, 'greeting')
     ctx.log_message({'en': f'Hello {params.name}!', 'ko': f'안녕하세요 {params.name}님!'}, 'info')
+    print('a stray print from the action')
     return {'message': f'Hello {params.name}!'}
 
 

@@ -54,6 +54,7 @@ def test_runs_an_action_and_prints_the_result(invoke, make_plugin):
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout.split('\n', 1)[1]) == {'message': 'Hello Ada!'}
     assert 'Hello Ada!' in result.stderr  # the action's log line
+    assert 'a stray print from the action' in result.stderr  # prints are log output, not the result
     assert "Action 'greet' finished" in result.stderr
 
 
@@ -62,6 +63,7 @@ def test_json_output_is_a_single_object(invoke, make_plugin):
     result = invoke('plugin', 'run', 'greet', '--path', str(plugin), '--params', '{"name": "Ada"}', '--json')
     assert result.exit_code == 0, result.stderr
     payload = json.loads(result.stdout)  # fails if anything else reached stdout
+    assert 'a stray print from the action' in result.stderr
     assert payload['ok'] is True
     assert payload['result'] == {'message': 'Hello Ada!'}
     assert payload['mode'] == 'local'

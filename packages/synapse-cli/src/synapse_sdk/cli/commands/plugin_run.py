@@ -106,10 +106,16 @@ def run(
 
 
 def _run(run_plugin, source: str, action: str, params: dict, mode: str, executor_kwargs: dict):
+    import contextlib
+
     from synapse_sdk.cli.errors import missing_dependency
 
+    # Logs go to stderr and the result to stdout: what the action prints counts as log output, so a
+    # piped result (and the single --json object) is never mixed with it.
+    redirect = contextlib.redirect_stdout(sys.stderr)
     try:
-        return run_plugin(source, action, params, mode=mode, **executor_kwargs)
+        with redirect:
+            return run_plugin(source, action, params, mode=mode, **executor_kwargs)
     except ImportError as exc:
         if mode != 'local' and 'executors' in str(exc).lower():
             raise missing_dependency(f'--mode {mode}', 'synapse-executors-ray', None) from exc
