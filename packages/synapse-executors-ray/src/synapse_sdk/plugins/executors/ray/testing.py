@@ -66,20 +66,32 @@ def short_temp_dir(prefix: str) -> str:
 
 @contextlib.contextmanager
 def local_cluster(
-    num_cpus: int = 2, object_store_memory: int = DEFAULT_OBJECT_STORE_BYTES, **init_kwargs: Any
+    num_cpus: int = 2, object_store_memory: int = DEFAULT_OBJECT_STORE_BYTES, attempts: int = 2, **init_kwargs: Any
 ) -> Iterator[Any]:
-    """``ray.init`` a private in-process cluster (no dashboard); yields the `ray` module."""
+    """``ray.init`` a private in-process cluster (no dashboard); yields the `ray` module.
+
+    Ray gives its node 30 s to register, hard-coded; on a loaded machine without compiled bytecode
+    the agents' Python start-up can take longer. Such a start-up timeout is retried (`attempts`).
+    """
     os.environ.update(RAY_TEST_ENV)
     import ray
 
-    temp_dir = short_temp_dir('rt')
-    ray.init(
-        num_cpus=num_cpus,
-        include_dashboard=False,
-        object_store_memory=object_store_memory,
-        _temp_dir=temp_dir,
-        **{'logging_level': 'warning', **init_kwargs},
-    )
+    for attempt in range(1, attempts + 1):
+        temp_dir = short_temp_dir('rt')
+        try:
+            ray.init(
+                num_cpus=num_cpus,
+                include_dashboard=False,
+                object_store_memory=object_store_memory,
+                _temp_dir=temp_dir,
+                **{'logging_level': 'warning', **init_kwargs},
+            )
+            break
+        except Exception as exc:
+            ray.shutdown()
+            shutil.rmtree(temp_dir, ignore_errors=True)
+            if attempt == attempts or 'timed out during startup' not in str(exc):
+                raise
     try:
         yield ray
     finally:
