@@ -350,3 +350,13 @@ def test_yolo_to_dm_categorized_output_always_has_train_and_valid(tmp_path):
     get_converter('yolo', 'dm_v2', root_dir=root, is_categorized=True).save_to_folder(tmp_path / 'dm')
     assert (tmp_path / 'dm/valid/json').is_dir()
     assert get_converter('dm_v2', 'coco', root_dir=tmp_path / 'dm', is_categorized=True).convert().items == 1
+
+
+def test_failure_with_worker_pool_leaves_nothing_behind(tmp_path):
+    src = write_rich(tmp_path / 'src', 150, version='v2', categorized=False)
+    (src / 'json/img_0_005.json').write_text('{"images": [')
+    out = tmp_path / 'out'
+    conv = get_converter('dm_v2', 'yolo', root_dir=src, task='detect', class_names=['car', 'truck'], workers=2)
+    with pytest.raises(ConversionError, match=r'img_0_005\.json'):
+        conv.save_to_folder(out)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['src']

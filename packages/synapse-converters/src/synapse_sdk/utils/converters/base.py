@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 from collections.abc import Callable
+from contextlib import ExitStack, closing
 from pathlib import Path
 from typing import Any
 
@@ -159,9 +160,11 @@ class BaseConverter:
         progress.update(0)
         report_fh = None
         all_problems = 0
-        try:
+        with ExitStack() as stack:
             refs = (ref for _, split_refs in refs_by_split for ref in split_refs)
-            for done, outcome in enumerate(iter_outcomes(job, refs, self.workers), start=1):
+            # closing(): on an error or interrupt the worker pool is shut down before the caller removes staging
+            outcomes = stack.enter_context(closing(iter_outcomes(job, refs, self.workers)))
+            for done, outcome in enumerate(outcomes, start=1):
                 if outcome.problems:
                     all_problems += len(outcome.problems)
                     if self.error_policy is ErrorPolicy.FAIL:
@@ -173,7 +176,9 @@ class BaseConverter:
                     counts[kind] = counts.get(kind, 0) + n
                 if staging is not None:
                     if (outcome.problems or outcome.losses) and report_fh is None:
-                        report_fh = open(Path(staging) / REPORT_FILE, 'w', encoding='utf-8')  # noqa: SIM115
+                        report_fh = stack.enter_context(
+                            open(Path(staging) / REPORT_FILE, 'w', encoding='utf-8')
+                        )
                     if report_fh is not None:
                         for p in outcome.problems:
                             report_fh.write(
@@ -190,9 +195,6 @@ class BaseConverter:
                 raise ConversionError(result.report.problems, total=all_problems)
             if staging is not None:
                 writer.finish(staging, splits)
-        finally:
-            if report_fh is not None:
-                report_fh.close()
         return result, collected, counts
 
     def _account(self, result: ConversionResult, outcome: Outcome) -> None:

@@ -21,8 +21,6 @@ __all__ = ['Outcome', 'Progress', 'Reader', 'WriteContext', 'Writer', 'iter_outc
 class Reader:
     """Source side of a conversion. Instances are pickled to worker processes: keep them small."""
 
-    need_image = True
-
     def splits(self) -> list[str | None]:
         """DM split names present (``[None]`` for a flat dataset). Raises FileNotFoundError for a bad layout."""
         raise NotImplementedError
@@ -61,6 +59,7 @@ class Writer:
 
     need_class = True
     keeps_other_media = False  # DM writers keep every media item; format writers use the first image only
+    class_tools: tuple[str, ...] = ('bounding_box', 'polygon', 'segmentation')  # named by ``class_names``
 
     def __init__(self, **options: Any):
         self.options = options
@@ -117,7 +116,12 @@ def process_ref(job: Job, ref: Any) -> Outcome:
     ctx = WriteContext(staging=job.staging, table=job.table, options=job.options)
     payload = None
     if not item.unusable:
-        validate_item(item, need_class=job.writer.need_class, class_names=job.class_names)
+        validate_item(
+            item,
+            need_class=job.writer.need_class,
+            class_names=job.class_names,
+            class_tools=job.writer.class_tools,
+        )
         if item.doc is not None and not job.writer.keeps_other_media:
             _other_media_losses(item)
         payload = job.writer.process(item, ctx)

@@ -74,7 +74,9 @@ def _outside(x: float, y: float, w: int, h: int) -> bool:
     return x < -_EPS * max(w, 1) or y < -_EPS * max(h, 1) or x > w * (1 + _EPS) or y > h * (1 + _EPS)
 
 
-def _check(item: Item, tool: str, ann: dict, need_class: bool, class_names: frozenset | None) -> bool:
+def _check(
+    item: Item, tool: str, ann: dict, need_class: bool, class_names: frozenset | None, class_tools
+) -> bool:
     ann_id = ann.get('id')
     w, h = item.width, item.height
     data = ann.get('data')
@@ -122,13 +124,22 @@ def _check(item: Item, tool: str, ann: dict, need_class: bool, class_names: froz
         cls = ann.get('classification')
         if not isinstance(cls, str) or not cls:
             return bad(ProblemKind.UNKNOWN_CLASS, 'has no class')
-        if class_names is not None and tool != 'keypoint' and cls not in class_names:
+        if class_names is not None and tool in class_tools and cls not in class_names:
             return bad(ProblemKind.UNKNOWN_CLASS, f'class {cls!r} is not in class_names')
     return True
 
 
-def validate_item(item: Item, *, need_class: bool, class_names: frozenset | None = None) -> None:
-    """Check every annotation of ``item``; drop bad ones (recording a problem), and duplicate ids."""
+def validate_item(
+    item: Item,
+    *,
+    need_class: bool,
+    class_names: frozenset | None = None,
+    class_tools: tuple[str, ...] = ('bounding_box', 'polygon', 'segmentation'),
+) -> None:
+    """Check every annotation of ``item``; drop bad ones (recording a problem), and duplicate ids.
+
+    ``class_names`` is checked for the ``class_tools`` the target writes with those names.
+    """
     seen: set[str] = set()
     for tool in list(item.ann):
         kept = []
@@ -151,6 +162,6 @@ def validate_item(item: Item, *, need_class: bool, class_names: frozenset | None
                 )
                 continue
             seen.add(ann_id)
-            if _check(item, tool, ann, need_class, class_names):
+            if _check(item, tool, ann, need_class, class_names, class_tools):
                 kept.append(ann)
         item.ann[tool] = kept

@@ -51,6 +51,10 @@ class YOLOWriter(Writer):
         if task not in (*TASKS, 'auto'):
             raise ValueError(f'task must be one of {(*TASKS, "auto")}, got {task!r}')
         self.task = task
+        if task in ('detect', 'segment'):
+            self.class_tools = tuple(_CARRIED[task])
+        elif task == 'pose':
+            self.class_tools = ()
         self.pose_class = pose_class
         self.keypoint_names = list(keypoint_names) if keypoint_names else None
         self.output_dir = ''
