@@ -312,3 +312,38 @@ def test_environment_secret_not_in_context_repr():
         agent_client=None,
     )
     assert 'syn_x' not in repr(ctx)
+
+
+def test_unserialisable_result_fails_clearly_before_success_is_reported(transport):
+    @action(name='loop')
+    def loop(params, ctx):
+        data = {}
+        data['self'] = data
+        return data
+
+    from synapse_sdk.loggers import BackendJobLogger
+
+    logger = BackendJobLogger(transport, 'job-c', background=False)
+    ctx = build_runtime_context(logger=logger, client=None, v2_client=None, agent_client=None)
+    with pytest.raises(ExecutionError, match="result of action 'loop' cannot be converted to JSON"):
+        run_action(loop, {}, ctx)
+    assert transport.statuses() == ['RUNNING', 'FAILED']
+
+
+def test_crashing_result_validator_is_only_a_warning():
+    from pydantic import model_validator
+
+    class Picky(BaseModel):
+        x: int = 0
+
+        @model_validator(mode='before')
+        @classmethod
+        def crash(cls, data):
+            raise LookupError('validator bug')
+
+    @action(name='picky', result=Picky)
+    def picky(params, ctx):
+        return {'x': 1}
+
+    with pytest.warns(ResultValidationWarning, match='Could not check the result'):
+        assert _quiet().execute(picky, {}) == {'x': 1}

@@ -23,7 +23,7 @@ from synapse_sdk.plugins._warnings import warn_user
 from synapse_sdk.plugins.context import RuntimeContext
 from synapse_sdk.plugins.context.env import PluginEnvironment
 from synapse_sdk.plugins.definition import ActionDefinition, resolve_action
-from synapse_sdk.plugins.errors import ActionExecutionError, ParamsValidationError
+from synapse_sdk.plugins.errors import ActionExecutionError, ExecutionError, ParamsValidationError
 from synapse_sdk.plugins.models.status import RunStatus
 
 __all__ = [
@@ -51,23 +51,32 @@ class ResultValidationWarning(UserWarning):
     """An action's result does not match its `result_model` (developer warning; the run continues)."""
 
 
-def create_backend_clients() -> tuple[Any, Any, Any]:
+def create_backend_clients(
+    which: tuple[str, ...] = ('client', 'v2_client', 'agent_client'),
+) -> tuple[Any, Any, Any]:
     """``(client, v2_client, agent_client)`` from ``synapse_sdk.utils.auth``'s factories.
 
-    The factories are looked up on the module at call time, so tests can monkeypatch
-    ``synapse_sdk.utils.auth.create_backend_v2_client``. Each is None when synapse-clients is not
-    installed, when the factory does not exist, or when it finds no credentials (returns None).
+    The factories (``create_backend_client``, ``create_backend_v2_client``, ``create_agent_client``)
+    are looked up on the module at call time, so tests can monkeypatch them. Each client is None when
+    synapse-clients is not installed, when the factory does not exist, when it finds no credentials
+    (returns None), or when it is not in `which`.
     """
     try:
         import synapse_sdk.utils.auth as auth
     except ImportError:
         return None, None, None
 
-    def make(factory_name: str) -> Any:
+    def make(field: str, factory_name: str) -> Any:
+        if field not in which:
+            return None
         factory = getattr(auth, factory_name, None)
         return factory() if callable(factory) else None
 
-    return make('create_backend_client'), make('create_backend_v2_client'), make('create_agent_client')
+    return (
+        make('client', 'create_backend_client'),
+        make('v2_client', 'create_backend_v2_client'),
+        make('agent_client', 'create_agent_client'),
+    )
 
 
 def build_runtime_context(
@@ -109,8 +118,13 @@ def build_runtime_context(
     else:
         plugin_env = PluginEnvironment(env)
 
-    if any(value is AUTO for value in (client, v2_client, agent_client)):
-        made = create_backend_clients()
+    wanted = tuple(
+        name
+        for name, value in (('client', client), ('v2_client', v2_client), ('agent_client', agent_client))
+        if value is AUTO
+    )
+    if wanted:
+        made = create_backend_clients(wanted)
         client = made[0] if client is AUTO else client
         v2_client = made[1] if v2_client is AUTO else v2_client
         agent_client = made[2] if agent_client is AUTO else agent_client
@@ -305,8 +319,20 @@ def run_action(
             ctx.logger.report_status(RunStatus.CANCELLED, error='interrupted')
         raise
 
-    check_result(definition, result, ctx)
-    jsonable = to_jsonable(result)
+    try:
+        check_result(definition, result, ctx)
+    except Exception as exc:  # a result_model validator that crashes is still only a warning
+        warn_user(
+            f'Could not check the result of {definition.name!r}: {type(exc).__name__}: {exc}',
+            ResultValidationWarning,
+        )
+    try:
+        jsonable = to_jsonable(result)
+    except Exception as exc:  # e.g. a circular reference: nothing sensible can be stored
+        error = f'The result of action {definition.name!r} cannot be converted to JSON: {type(exc).__name__}: {exc}'
+        if report_status:
+            ctx.logger.report_status(RunStatus.FAILED, error=error)
+        raise ExecutionError(error) from exc
     if report_status:
         ctx.end_log()
         ctx.logger.report_status(RunStatus.COMPLETED, result=jsonable)
