@@ -139,3 +139,18 @@ def test_shell_completion_through_lazy_groups():
         env=subprocess_env(_SYNAPSE_COMPLETE='bash_source'),
     )
     assert '_synapse_completion()' in source.stdout
+
+
+def test_usage_error_under_json_is_still_one_json_object(invoke, make_plugin):
+    result = invoke('plugin', 'run', 'greet', '--path', str(make_plugin()), '--params', '{bad', '--json')
+    assert result.exit_code == 2
+    error = json.loads(result.stdout)['error']
+    assert error['type'] == 'usage' and 'not valid JSON' in error['message']
+
+
+def test_error_prefix_follows_synapse_language(invoke, make_plugin):
+    result = invoke('plugin', 'run', 'nope', '--path', str(make_plugin()), env={'SYNAPSE_LANGUAGE': 'ko'})
+    assert result.stderr.splitlines()[-1].startswith('오류: ')
+    assert invoke(
+        'config', 'show', env={'SYNAPSE_LANGUAGE': 'ko', 'SYNAPSE_CONFIG_PATH': '/'}
+    ).stderr.startswith('오류: ')

@@ -150,10 +150,11 @@ def _translate_plugin_error(exc: BaseException, errors: Any, language: str | Non
             kind='action_failed',
             data={'action': exc.action, 'exception': type(original).__name__},
         )
-    input_errors = tuple(
-        getattr(errors, name)
-        for name in ('ActionNotFoundError', 'PluginNotFoundError', 'InvalidModeError', 'EntrypointError')
-        if hasattr(errors, name)
+    input_errors = (
+        errors.ActionNotFoundError,
+        errors.PluginNotFoundError,
+        errors.InvalidModeError,
+        errors.EntrypointError,
     )
     if isinstance(exc, input_errors):
         return CliError(str(exc), exit_code=EXIT_INPUT, kind=type(exc).__name__)

@@ -36,10 +36,16 @@ class RootGroup(LazyGroup):
         except click.ClickException as exc:
             from synapse_sdk.cli.errors import CliError
 
+            state = get_state(ctx)
             if isinstance(exc, CliError):
-                state = get_state(ctx)
                 exc.json_mode = state.json
                 exc.language = exc.language or state.language
+                raise
+            if state.json:  # a usage error still answers with one JSON object under --json
+                error = CliError(exc.format_message(), exit_code=exc.exit_code, kind='usage')
+                error.json_mode = True
+                error.language = state.language
+                raise error from None
             raise
         except KeyboardInterrupt:
             from synapse_sdk.cli.errors import CliError

@@ -41,14 +41,14 @@ _registered = False
 
 
 def t(key: str, language: str | None = None, **kwargs: Any) -> str:
-    """The CLI message `key` in `language` (English fallback), formatted with `kwargs`."""
+    """The CLI message `key` in `language` (default: ``SYNAPSE_LANGUAGE``, else English), formatted."""
     global _registered
     from synapse_sdk import i18n
 
     if not _registered:
         i18n.register_messages(_MESSAGES)
         _registered = True
-    return i18n.translate(key, language, **kwargs)
+    return i18n.translate(key, language or resolve_cli_language(None), **kwargs)
 
 
 def resolve_cli_language(option: str | None) -> str:
