@@ -123,3 +123,29 @@ def test_run_reports_config_errors_as_input_errors(invoke, tmp_path):
     result = invoke('plugin', 'run', 'x', '--path', str(tmp_path))
     assert result.exit_code == 2
     assert 'invalid plugin config' in result.stderr and 'the file is empty' in result.stderr
+
+
+def test_list_and_validate_a_module(invoke, tmp_path, monkeypatch):
+    (tmp_path / 'cli_listed_module.py').write_text(
+        textwrap.dedent(
+            '''
+            """Module plugin."""
+            from pydantic import BaseModel
+            from synapse_sdk.plugins.decorators import action
+
+            class P(BaseModel):
+                n: int = 1
+
+            @action(name='count', description='Counts', params=P)
+            def count(params, ctx):
+                return {'n': params.n}
+            '''
+        ),
+        encoding='utf-8',
+    )
+    monkeypatch.chdir(tmp_path)
+    listed = json.loads(invoke('plugin', 'list', '--plugin', 'cli_listed_module', '--json').stdout)
+    assert [a['name'] for a in listed['actions']] == ['count']
+    assert listed['actions'][0]['entrypoint'] == 'cli_listed_module:count'
+    validated = invoke('plugin', 'validate', '--plugin', 'cli_listed_module')
+    assert validated.exit_code == 0 and 'count: n' in validated.stdout

@@ -79,10 +79,19 @@ def plugin_source_options(func: F) -> F:
 
 
 def resolve_plugin_source(plugin_path: Path | None, plugin_module: str | None) -> str:
-    """The first argument for `run_plugin` / discovery: a config directory or a module name."""
+    """The first argument for `run_plugin` / discovery: a config directory or a module name.
+
+    For ``--plugin``, the current directory is made importable first, as ``python -m`` does (a
+    console script does not put it on ``sys.path``).
+    """
     if plugin_path is not None and plugin_module is not None:
         raise click.UsageError('pass either --path or --plugin, not both')
     if plugin_module is not None:
+        import sys
+
+        cwd = str(Path.cwd())
+        if cwd not in sys.path:
+            sys.path.insert(0, cwd)
         return plugin_module
     path = (plugin_path or Path.cwd()).expanduser()
     if not path.exists():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 
@@ -12,8 +10,5 @@ def discover(source: str, plugin_module: str | None) -> Any:
     from synapse_sdk.plugins.discovery import PluginDiscovery
 
     if plugin_module is not None:
-        cwd = str(Path.cwd())
-        if cwd not in sys.path:
-            sys.path.insert(0, cwd)  # like `python -m`: modules of the current directory import
         return PluginDiscovery.from_module(plugin_module)
     return PluginDiscovery.from_path(source)

@@ -70,9 +70,6 @@ def run(
     out = get_output()
     source = resolve_plugin_source(plugin_path, plugin_module)
     params = parse_params(params_text)
-    if plugin_module is not None and '' not in sys.path and str(Path.cwd()) not in sys.path:
-        # Like `python -m`, make modules of the current directory importable for --plugin.
-        sys.path.insert(0, str(Path.cwd()))
 
     executor_kwargs: dict = {'language': language}
     if mode == 'local':
