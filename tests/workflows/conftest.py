@@ -45,6 +45,9 @@ class RecordingLogger:
     def set_step(self, step: str | None) -> None:
         self.steps.append(step)
 
+    def get_step(self) -> str | None:
+        return self.steps[-1] if self.steps else None
+
     def set_step_proportions(self, proportions: dict[str, float]) -> None:
         self.proportions = dict(proportions)
 

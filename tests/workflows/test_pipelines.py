@@ -238,3 +238,54 @@ def test_params_for_filters_only_forbidding_models():
     flowing = {'converted_path': 'c', 'epochs': 1, 'other': True}
     assert params_for(train, flowing) == {'converted_path': 'c', 'epochs': 1}
     assert params_for(download, flowing) == flowing
+
+
+class StageParams(BaseModel):
+    stage: int = 0
+
+
+class StageResult(BaseModel):
+    stage: int
+
+
+class StagedAction(BaseAction[StageParams]):
+    """An action running a 4-step workflow."""
+
+    action_name = 'staged'
+    result_model = StageResult
+
+    def execute(self):
+        from synapse_sdk.plugins.steps import BaseStep, BaseStepContext, Orchestrator, StepResult
+
+        class Tick(BaseStep[BaseStepContext]):
+            def __init__(self, i):
+                self.name = f'tick_{i}'
+
+            def execute(self, context):
+                context.set_progress(1, 1)
+                return StepResult()
+
+        Orchestrator([Tick(i) for i in range(4)], BaseStepContext(self.ctx)).execute()
+        return StageResult(stage=self.params.stage + 1)
+
+
+def test_workflows_inside_actions_feed_the_pipeline_progress(ctx):
+    overall: list[float] = []
+    pipeline_step: list[float] = []
+    original = ctx.logger.set_progress
+
+    def spy(current, total, step=None):
+        data = original(current, total, step=step)
+        overall.append(ctx.logger.progress_record()['current_progress']['overall'])
+        if step == 'pipeline':
+            pipeline_step.append(current / total)
+        return data
+
+    ctx.logger.set_progress = spy
+    outcome = ActionPipeline([StagedAction, StagedAction]).run({}, ctx)
+    assert outcome.result == {'stage': 2}
+    assert pipeline_step == sorted(pipeline_step) and pipeline_step[-1] == 1.0
+    assert {0.125, 0.25, 0.375, 0.5, 0.625, 0.75, 0.875} <= set(pipeline_step)  # fractions within actions
+    assert overall == sorted(overall) and overall[-1] == 100.0
+    # the end of the first action is half way; 100 only comes with the second action
+    assert 50.0 in overall and overall.index(50.0) < overall.index(100.0)

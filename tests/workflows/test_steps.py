@@ -409,3 +409,29 @@ def test_step_context_type_hints_resolve():
     from synapse_sdk.plugins.context import RuntimeContext
 
     assert typing.get_type_hints(BaseStepContext)['runtime_ctx'] is RuntimeContext
+
+
+def test_nested_workflow_feeds_the_enclosing_step(runtime):
+    class Inner(BaseStep[BaseStepContext]):
+        def execute(self, context):
+            context.set_progress(1, 2)
+            context.set_progress(2, 2)
+            return StepResult()
+
+    class Outer(BaseStep[BaseStepContext]):
+        name = 'outer'
+
+        def execute(self, context):
+            inner = JournalContext(context.runtime_ctx)
+            Orchestrator([Inner(), ScriptedStep('after_inner')], inner).execute()
+            context.log('back_in_outer', {})
+            return StepResult()
+
+    seen: list[float] = []
+    Orchestrator(
+        [Outer(), ScriptedStep('last')], JournalContext(runtime), progress_callback=seen.append
+    ).execute()
+    # the inner workflow (2 equal steps) moves the outer step's half of the bar: 12.5, 25, 50 ...
+    assert seen == pytest.approx([12.5, 25.0, 50.0, 100.0])
+    assert runtime.logger.proportions == {'outer': 1.0, 'last': 1.0}  # the inner one did not replace them
+    assert runtime.logger.steps == ['outer', 'inner', 'after_inner', 'outer', 'last', None]

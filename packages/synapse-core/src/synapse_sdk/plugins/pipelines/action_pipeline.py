@@ -272,8 +272,10 @@ class ActionPipeline:
     ) -> PipelineResult:
         """Validate, then run every action in this process with `ctx`.
 
-        Progress is reported per action: ``ctx.set_progress(done, total, step='pipeline')`` and
-        `progress_callback`.
+        Progress: ``ctx.set_progress(done, total, step='pipeline')`` per action, with fractions
+        in between when an action runs a step workflow (its overall progress feeds the pipeline's),
+        and `progress_callback(done, total, name)` per action. The logger's step proportions are
+        set to the pipeline step, so its ``overall`` figure is the pipeline's.
 
         Raises:
             PipelineValidationError: before anything ran.
@@ -281,17 +283,27 @@ class ActionPipeline:
                 action's own step workflow rolls itself back).
         """
         from synapse_sdk.plugins.execution import run_action
+        from synapse_sdk.plugins.steps.orchestrator import enclosing_progress
 
         self.validate(params)
         flowing = initial_params(params)
         total = len(self.definitions)
         outcome = PipelineResult(params=flowing)
         completed: list[str] = []
+        logger = getattr(ctx, 'logger', None)
+        if hasattr(logger, 'set_step_proportions'):
+            # The run's overall progress is the pipeline's; step workflows inside the actions feed it.
+            logger.set_step_proportions({PIPELINE_PROGRESS_STEP: 1.0})
         for index, definition in enumerate(self.definitions):
             self._report(ctx, progress_callback, index, total, definition.name)
             ctx.log('pipeline_action_started', {'index': index, 'action': definition.name, 'total': total})
+
+            def within_action(percent: float, index: int = index) -> None:
+                ctx.set_progress(index + min(percent, 100.0) / 100.0, total, step=PIPELINE_PROGRESS_STEP)
+
             try:
-                result = run_action(definition, params_for(definition, flowing), ctx, report_status=False)
+                with enclosing_progress(within_action):
+                    result = run_action(definition, params_for(definition, flowing), ctx, report_status=False)
             except ParamsValidationError as exc:
                 raise PipelineExecutionError(index, definition.name, str(exc), completed) from exc
             except ActionExecutionError as exc:

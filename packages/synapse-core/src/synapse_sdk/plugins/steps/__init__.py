@@ -29,7 +29,12 @@ from synapse_sdk.plugins.steps.errors import (
     StepFailedError,
     StepRegistryError,
 )
-from synapse_sdk.plugins.steps.orchestrator import Orchestrator, ProgressCallback, WorkflowResult
+from synapse_sdk.plugins.steps.orchestrator import (
+    Orchestrator,
+    ProgressCallback,
+    WorkflowResult,
+    enclosing_progress,
+)
 from synapse_sdk.plugins.steps.registry import StepRegistry
 
 __all__ = [
@@ -45,4 +50,5 @@ __all__ = [
     'StepRegistryError',
     'StepResult',
     'WorkflowResult',
+    'enclosing_progress',
 ]

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Generic, NoReturn
 
@@ -27,10 +28,41 @@ from synapse_sdk.plugins.steps.base import BaseStep, C, StepResult
 from synapse_sdk.plugins.steps.errors import RollbackFailure, StepFailedError
 from synapse_sdk.plugins.steps.registry import StepRegistry
 
-__all__ = ['Orchestrator', 'ProgressCallback', 'WorkflowResult']
+__all__ = ['Orchestrator', 'ProgressCallback', 'WorkflowResult', 'enclosing_progress']
 
 ProgressCallback = Callable[[float], None]
 """Receives the overall progress of the workflow as a percentage (0-100, non-decreasing)."""
+
+_ENCLOSING: ContextVar[ProgressCallback | None] = ContextVar('synapse_enclosing_progress', default=None)
+
+
+@contextlib.contextmanager
+def enclosing_progress(callback: ProgressCallback) -> Iterator[None]:
+    """Make workflows started inside this block report their overall percentage to `callback`.
+
+    A workflow that runs inside something bigger (a step of another workflow, an action of a
+    pipeline) then feeds the enclosing progress instead of declaring its own step proportions to
+    the runtime logger, so the enclosing figure keeps moving smoothly and never jumps to 100 early.
+    The orchestrator sets this up for every step it runs; `ActionPipeline` for every action.
+    """
+    token = _ENCLOSING.set(callback)
+    try:
+        yield
+    finally:
+        _ENCLOSING.reset(token)
+
+
+def _fan_out(callbacks: list[ProgressCallback]) -> ProgressCallback | None:
+    if not callbacks:
+        return None
+    if len(callbacks) == 1:
+        return callbacks[0]
+
+    def call_all(percent: float) -> None:
+        for callback in callbacks:
+            callback(percent)
+
+    return call_all
 
 
 @dataclass
@@ -117,8 +149,9 @@ class Orchestrator(Generic[C]):
         context: the step context shared by all steps.
         progress_callback: receives the overall percentage whenever it increases.
         configure_logger: declare the steps' weights to the runtime logger
-            (``logger.set_step_proportions``) so its own ``overall`` figure matches; turn off
-            when an outer workflow owns the proportions.
+            (``logger.set_step_proportions``) so its own ``overall`` figure matches. Not done
+            when the workflow runs inside an enclosing one (see `enclosing_progress`): it then
+            reports into the enclosing progress instead.
     """
 
     def __init__(
@@ -140,10 +173,13 @@ class Orchestrator(Generic[C]):
         """Run every step; return a `WorkflowResult`, or raise `StepFailedError` after rollback."""
         steps = self.registry.get_steps()
         context = self.context
-        progress = _Progress(steps, self.progress_callback)
+        enclosing = _ENCLOSING.get()
+        callbacks = [cb for cb in (self.progress_callback, enclosing) if cb is not None]
+        progress = _Progress(steps, _fan_out(callbacks))
         logger = getattr(context.runtime_ctx, 'logger', None)
-        if self.configure_logger and steps and hasattr(logger, 'set_step_proportions'):
+        if self.configure_logger and enclosing is None and steps and hasattr(logger, 'set_step_proportions'):
             logger.set_step_proportions({s.name: float(s.progress_weight) for s in steps})
+        outer_step = logger.get_step() if hasattr(logger, 'get_step') else None
 
         outcome = WorkflowResult(steps_total=len(steps))
         completed: list[tuple[BaseStep[C], StepResult]] = []
@@ -153,6 +189,8 @@ class Orchestrator(Generic[C]):
             for index, step in enumerate(steps):
                 self._enter(step, index, logger)
                 progress.start(step.name)
+                # A workflow nested in this step (or a pipeline in it) feeds this step's fraction.
+                token = _ENCLOSING.set(lambda pct, name=step.name: progress.update(name, pct, 100.0))
                 try:
                     if step.can_skip(context):
                         result = StepResult(skipped=True)
@@ -168,7 +206,12 @@ class Orchestrator(Generic[C]):
                             'a step must return a StepResult'
                         )
                 except BaseException as exc:
+                    _ENCLOSING.reset(token)
+                    token = None
                     self._fail(step, index, exc, StepResult(success=False, error=_describe(exc)), completed)
+                finally:
+                    if token is not None:
+                        _ENCLOSING.reset(token)
                 if not result.success:
                     self._fail(step, index, None, result, completed)
                 context.step_results[step.name] = result
@@ -181,7 +224,7 @@ class Orchestrator(Generic[C]):
             context.current_step = None
             context.current_step_index = None
             if logger is not None and hasattr(logger, 'set_step'):
-                logger.set_step(None)
+                logger.set_step(outer_step)  # back to the enclosing step, if any
         progress.complete()
         return outcome
 
