@@ -331,22 +331,33 @@ def test_configuration_errors_are_clear() -> None:
 
 
 @pytest.mark.parametrize(
-    ('provider', 'module', 'configuration'),
+    ('provider', 'modules', 'configuration'),
     [
-        ('s3', 'boto3', {'bucket_name': 'b1', 'endpoint_url': 'http://127.0.0.1:9'}),
-        ('gcs', 'google.cloud.storage', {'bucket_name': 'b1', 'endpoint_url': 'http://127.0.0.1:9'}),
-        ('sftp', 'paramiko', {'host': '127.0.0.1', 'username': 'u', 'password': 'p'}),
+        ('s3', ['boto3', 'botocore'], {'bucket_name': 'b1', 'endpoint_url': 'http://127.0.0.1:9'}),
+        ('gcs', ['google'], {'bucket_name': 'b1', 'endpoint_url': 'http://127.0.0.1:9'}),
+        ('sftp', ['paramiko'], {'host': '127.0.0.1', 'username': 'u', 'password': 'p'}),
     ],
 )
 def test_missing_optional_dependency_names_the_extra(
-    monkeypatch: pytest.MonkeyPatch, provider: str, module: str, configuration: dict[str, Any]
+    monkeypatch: pytest.MonkeyPatch, provider: str, modules: list[str], configuration: dict[str, Any]
 ) -> None:
-    monkeypatch.setitem(sys.modules, module, None)  # makes ``import module`` raise ImportError
+    # As if the library were not installed: drop it (and its submodules) and make importing it fail.
+    for name in list(sys.modules):
+        if any(name == module or name.startswith(f'{module}.') for module in modules):
+            monkeypatch.delitem(sys.modules, name)
+    for module in modules:
+        monkeypatch.setitem(sys.modules, module, None)
     storage = get_storage({'provider': provider, 'configuration': configuration})  # construction stays cheap
-    with pytest.raises(ImportError) as info:
-        storage.exists('x')
-    assert f'pip install synapse-storage[{provider}]' in str(info.value)
-    assert f'synapse-sdk[{provider}]' in str(info.value)
+    source = Path(__file__)
+    for operation in (
+        lambda: storage.exists('x'),
+        lambda: storage.upload(source, 'x'),
+        lambda: list(storage),
+    ):
+        with pytest.raises(ImportError) as info:
+            operation()
+        assert f'pip install synapse-storage[{provider}]' in str(info.value)
+        assert f'synapse-sdk[{provider}]' in str(info.value)
 
 
 def test_importing_storage_loads_no_client_library() -> None:

@@ -116,6 +116,7 @@ class GCSStorage(StorageMixin):
 
     @contextmanager
     def _errors(self, key: str, action: str) -> Iterator[None]:
+        import_optional('google.cloud.storage', 'gcs', 'gcs')  # a missing library names the extra
         from google.api_core import exceptions as gexc
         from requests import exceptions as rexc
 

@@ -84,6 +84,7 @@ class S3Storage(StorageMixin):
     @contextmanager
     def _errors(self, key: str, action: str) -> Iterator[None]:
         """Translate botocore exceptions into storage errors without leaking credentials."""
+        import_optional('boto3', 's3', 's3')  # before anything else, so a missing boto3 names the extra
         from boto3.exceptions import S3UploadFailedError
         from botocore import exceptions as bex
 
