@@ -113,3 +113,22 @@ def test_missing_hook_is_explained(fake_backend, tasks, make_ctx):
     project, _ = tasks
     with pytest.raises(ActionExecutionError, match=r'must implement run_inference'):
         run_action(Bare, {'project': project['id'], 'method': 'inference'}, make_ctx())
+
+
+def test_v2_path_when_the_policy_moves_pre_annotation_to_v2(fake_backend, tasks, make_ctx, monkeypatch):
+    from synapse_sdk.plugins.actions import _v2_switch
+    from synapse_sdk.plugins.enums import PluginCategory
+
+    monkeypatch.setitem(_v2_switch._V2_CATEGORY_POLICY, PluginCategory.PRE_ANNOTATION, True)
+    project, ids = tasks
+    result = run_action(
+        make_to_task(),
+        {'project': project['id'], 'method': 'file', 'target_specification_name': 'label'},
+        make_ctx(),
+    )
+    assert (result['succeeded'], result['failed']) == (3, 1)
+    assert fake_backend.requests_to(r'^/v2/tasks/bulk-fetch/$') and not fake_backend.requests_to(
+        r'^/sdk/tasks/$'
+    )
+    assert len(fake_backend.requests_to(r'^/v2/tasks/\d+/annotate-task-data/$', 'PUT')) == 3
+    assert fake_backend.state.tasks[ids[1]]['data']['box'] == [1, 1, 10, 10]
