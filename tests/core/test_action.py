@@ -1,3 +1,4 @@
+import inspect
 import io
 from typing import Generic, TypeVar
 
@@ -179,3 +180,29 @@ def test_lazy_package_attributes():
     with pytest.raises(AttributeError, match='nope'):
         plugins_pkg.nope  # noqa: B018
     assert 'BaseTrainAction' in dir(plugins_pkg)
+
+
+def test_wrapper_run_is_not_aliased_and_generic_bases_are_not_actions():
+    Pt = TypeVar('Pt', bound=BaseModel)
+
+    class Orchestrating(BaseAction[Pt]):
+        def run(self):
+            return {'wrapped': self.execute()}
+
+    assert inspect.isabstract(Orchestrating)  # execute still to be written by the plugin
+
+    class Concrete(Orchestrating[P]):
+        def execute(self):
+            return 1
+
+    assert Concrete(P(), _ctx()).run() == {'wrapped': 1}
+
+    class GenericBase(BaseAction[Pt]):
+        def execute(self):
+            return 2
+
+    class Leaf(GenericBase[P]):
+        pass
+
+    assert not is_action(GenericBase) and is_action(Leaf)
+    assert resolve_action(GenericBase).params_model is None  # still runnable when passed explicitly

@@ -85,13 +85,17 @@ class BaseAction(ABC, Generic[P]):
             found = _params_model_from_generic(cls)
             if found is not None:
                 cls.params_model = found
-        # Older plugins define run() only: make execute() an alias so the class is concrete.
+        # Older plugins define run() only: make execute() an alias so the class is concrete. A run()
+        # that itself calls execute() is a wrapper (a category base orchestrating steps), not the
+        # action, and is left alone.
+        run = cls.__dict__.get('run')
         if (
-            'run' in cls.__dict__
+            run is not None
             and 'execute' not in cls.__dict__
             and getattr(getattr(cls, 'execute', None), '__isabstractmethod__', False)
+            and 'execute' not in getattr(getattr(run, '__code__', None), 'co_names', ())
         ):
-            cls.execute = cls.__dict__['run']  # type: ignore[method-assign]
+            cls.execute = run  # type: ignore[method-assign]
 
     def __init__(self, params: P, ctx: RuntimeContext) -> None:
         self.params = params

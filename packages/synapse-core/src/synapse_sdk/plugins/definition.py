@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from synapse_sdk.plugins.enums import PluginCategory, RunMethod
     from synapse_sdk.plugins.types import DataType
 
-__all__ = ['ActionDefinition', 'is_action', 'resolve_action']
+__all__ = ['ActionDefinition', 'is_action', 'is_base_class', 'resolve_action']
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,14 @@ def is_action(obj: Any, *, include_abstract: bool = False) -> bool:
     if get_action_spec(obj) is not None:
         return True
     if isinstance(obj, type) and issubclass(obj, BaseAction) and obj is not BaseAction:
-        return include_abstract or not inspect.isabstract(obj)
+        return include_abstract or not is_base_class(obj)
     return False
+
+
+def is_base_class(cls: type) -> bool:
+    """True for classes meant to be subclassed, not run: abstract ones, and generic ones whose
+    params type is still a type variable (``class CompanyTrainBase(BaseTrainAction[P])``)."""
+    return inspect.isabstract(cls) or bool(getattr(cls, '__parameters__', ()))
 
 
 def resolve_action(target: Any, name: str | None = None) -> ActionDefinition:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import inspect
 import os
 from pathlib import Path
 from types import ModuleType
@@ -12,7 +11,7 @@ from typing import Any
 from synapse_sdk.plugins.action import BaseAction
 from synapse_sdk.plugins.config import ActionConfig, PluginConfig, load_plugin_config, resolve_config_path
 from synapse_sdk.plugins.decorators import get_action_spec
-from synapse_sdk.plugins.definition import ActionDefinition, resolve_action
+from synapse_sdk.plugins.definition import ActionDefinition, is_base_class, resolve_action
 from synapse_sdk.plugins.enums import PluginCategory, RunMethod
 from synapse_sdk.plugins.errors import ActionNotFoundError, PluginError
 from synapse_sdk.plugins.loading import load_entrypoint, normalize_entrypoint
@@ -60,8 +59,9 @@ class PluginDiscovery:
     ) -> PluginDiscovery:
         """Find the actions *defined* in `module` (or in a package's submodules it exposes).
 
-        Imported names (e.g. ``from synapse_sdk.plugins import BaseTrainAction``), abstract
-        classes and private names are ignored. Class names come from `action_name`, else from the
+        Imported names (e.g. ``from synapse_sdk.plugins import BaseTrainAction``), base classes
+        (abstract, or still generic like ``class MyBase(BaseAction[P])``) and private names are
+        ignored. Class names come from `action_name`, else from the
         class name (``TrainAction`` -> ``train``); function names from `@action`.
         """
         if isinstance(module, str):
@@ -80,7 +80,7 @@ class PluginDiscovery:
             if get_action_spec(obj) is not None:
                 pass
             elif isinstance(obj, type) and issubclass(obj, BaseAction) and obj is not BaseAction:
-                if inspect.isabstract(obj):
+                if is_base_class(obj):
                     continue
             else:
                 continue
