@@ -154,3 +154,35 @@ def test_helpers_need_a_backend(make_ctx, tmp_path):
 
     with pytest.raises(ActionExecutionError, match='needs the backend'):
         run_action(Train, {'dataset': 1}, make_ctx(client=None))
+
+
+def test_dataset_writer_keeps_items_that_share_a_file_name(tmp_path, dm):
+    from synapse_sdk.plugins.actions.train import write_dm_dataset
+
+    a = dm.png(tmp_path / 'a' / 'img.png')
+    b = dm.png(tmp_path / 'b' / 'img.png', width=8)
+    items = [
+        {
+            'id': 1,
+            'category': 'train',
+            'data': {'n': 1},
+            'files': {'image_1': {'url': a.as_uri(), 'is_primary': True}},
+        },
+        {
+            'id': 2,
+            'category': 'train',
+            'data': '{"n": 2}',
+            'files': {'image_1': {'url': b.as_uri(), 'is_primary': True}},
+        },
+        {'id': 3, 'data': {'n': 3}, 'files': {}},
+    ]
+    seen = []
+    counts = write_dm_dataset(items, tmp_path / 'out', total=3, progress=lambda d, t: seen.append((d, t)))
+    assert counts == {'train': 2, 'all': 1}
+    assert sorted(p.name for p in (tmp_path / 'out' / 'train' / 'json').iterdir()) == [
+        '2_img.json',
+        'img.json',
+    ]
+    assert (tmp_path / 'out' / 'train' / 'original_files' / '2_img.png').read_bytes() == b.read_bytes()
+    assert (tmp_path / 'out' / 'json' / '3.json').read_text().strip().startswith('{')
+    assert seen == [(1, 3), (2, 3), (3, 3)]

@@ -164,7 +164,7 @@ class ToTaskAction(BaseAction[P]):
         if self.client is None:
             raise BackendUnavailableError('Fetching tasks')
         items, count = self.client.list_tasks(filters, list_all=True)
-        return ({'id': t['id'], 'files': t.get('files') or {}, **t} for t in items), int(count)
+        return ({**t, 'id': t['id'], 'files': t.get('files') or {}} for t in items), int(count)
 
     def save_task_data(self, task_id: int, data: dict[str, Any]) -> None:
         schema = self.params.annotation_schema

@@ -8,7 +8,8 @@ Layout (the one the converters read; see docs/workflows/train.md)::
     <root>/{json,original_files}/           flat, when no item has a category
 
 Each item becomes ``json/<stem>.json`` (its annotation document) plus its files in
-``original_files/``; ``<stem>`` is the primary file's stem, else the item id.
+``original_files/``; ``<stem>`` is the primary file's stem, else the item id. When two items of a
+split share a file name, the later one's names are prefixed with its id, so nothing is overwritten.
 """
 
 from __future__ import annotations
@@ -65,11 +66,15 @@ def write_dm_dataset(
         json_dir.mkdir(parents=True, exist_ok=True)
         files_dir.mkdir(parents=True, exist_ok=True)
         entries = _file_entries(item.get('files') or {})
-        stem = str(item['id'])
-        for index, (key, entry) in enumerate(entries):
-            name = Path(urllib.parse.urlparse(entry['url']).path).name or f'{item["id"]}_{key}'
-            if index == 0:
-                stem = Path(name).stem
+        names = [
+            Path(urllib.parse.urlparse(e['url']).path).name or f'{item["id"]}_{key}' for key, e in entries
+        ]
+        stem = Path(names[0]).stem if names else str(item['id'])
+        if (json_dir / f'{stem}.json').exists():
+            # Two items with the same file name in one split: keep both, told apart by the item id.
+            names = [f'{item["id"]}_{name}' for name in names]
+            stem = f'{item["id"]}_{stem}'
+        for (_, entry), name in zip(entries, names, strict=True):
             _download(entry['url'], files_dir / name)
         data = item.get('data')
         if isinstance(data, str):

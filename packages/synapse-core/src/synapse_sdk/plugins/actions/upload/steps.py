@@ -151,12 +151,19 @@ def organize_by_specification(context: UploadContext) -> list[OrganizedUnit]:
     if not by_dir:
         return [OrganizedUnit(files={specs[0]: path}) for path in context.files]
     units: dict[str, dict[str, Path]] = {}
+    ignored = 0
     for path in context.files:
         rel = path.relative_to(context.source_dir)
         if rel.parts[0] not in by_dir:
+            ignored += 1
             continue
         stem = str(Path(*rel.parts[1:]).with_suffix(''))
         units.setdefault(stem, {})[rel.parts[0]] = path
+    if ignored:
+        context.log_message(
+            f'{ignored} file(s) outside the specification directories ({", ".join(sorted(by_dir))}) are not uploaded',
+            'warning',
+        )
     return [OrganizedUnit(files=files) for _, files in sorted(units.items())]
 
 
