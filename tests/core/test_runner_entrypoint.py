@@ -263,3 +263,21 @@ def _explode_impl(params, ctx):
 from synapse_sdk.plugins import action as _action_decorator  # noqa: E402
 
 _explode = _action_decorator(name='explode')(_explode_impl)
+
+
+def test_runner_command_line_bad_params_input(tmp_path):
+    base = ['-m', 'synapse_sdk.plugins.runner', str(HELLO), 'greet']
+    cases = [
+        (['--params', '{nope'], '--params is not valid JSON'),
+        (['--params', '[1]'], '--params must be a JSON object, got list'),
+        (['--params-file', str(tmp_path / 'missing.json')], 'cannot read --params-file'),
+        (['--params', '{}', '--params-file', 'x'], 'use either --params or --params-file'),
+    ]
+    for extra, message in cases:
+        proc = _subprocess([*base, *extra])
+        assert proc.returncode == 2, proc.stderr
+        assert message in proc.stderr and 'Traceback' not in proc.stderr
+    (tmp_path / 'p.json').write_text('{"name": "Bo"}')
+    proc = _subprocess([*base, '--params-file', str(tmp_path / 'p.json'), '-q', '--lang', 'ko'])
+    assert proc.returncode == 0 and json.loads(proc.stdout)['message'] == '안녕하세요, Bo님!'
+    assert proc.stderr == ''

@@ -15,20 +15,28 @@ from typing import Any
 from synapse_sdk.plugins.errors import ActionExecutionError, PluginError
 
 
+class _UsageError(Exception):
+    """Bad command-line input; printed as ``error: ...`` with exit code 2."""
+
+
 def _load_params(text: str | None, file: str | None) -> dict[str, Any]:
     if text and file:
-        raise SystemExit('error: use either --params or --params-file, not both')
+        raise _UsageError('use either --params or --params-file, not both')
+    source = '--params'
     if file:
-        text = Path(file).read_text(encoding='utf-8')
+        try:
+            text = Path(file).read_text(encoding='utf-8')
+        except OSError as exc:
+            raise _UsageError(f'cannot read --params-file {file}: {exc.strerror or exc}') from exc
+        source = file
     if not text:
         return {}
     try:
         value = json.loads(text)
     except json.JSONDecodeError as exc:
-        source = file or '--params'
-        raise SystemExit(f'error: {source} is not valid JSON: {exc}') from None
+        raise _UsageError(f'{source} is not valid JSON: {exc}') from exc
     if not isinstance(value, dict):
-        raise SystemExit('error: params must be a JSON object')
+        raise _UsageError(f'{source} must be a JSON object, got {type(value).__name__}')
     return value
 
 
@@ -53,7 +61,11 @@ def run_cli(argv: list[str] | None = None) -> int:
 
     from synapse_sdk.plugins.runner import run_plugin
 
-    params = _load_params(args.params, args.params_file)
+    try:
+        params = _load_params(args.params, args.params_file)
+    except _UsageError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
     kwargs: dict[str, Any] = {}
     if args.language:
         kwargs['language'] = args.language
