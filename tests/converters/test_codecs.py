@@ -193,3 +193,67 @@ def test_v2_to_v1_restores_geometry_and_groups():
     assert back['images'][0]['segmentation'] == v2['images'][0]['segmentation']
     # the worked example survives v1 -> v2 -> v1 -> v2
     assert v1_to_v2(v2_to_v1(WORKED_V2)) == WORKED_V2
+
+
+def _v2_docs():
+    from hypothesis import strategies as st
+
+    coord = st.integers(0, 500)
+    ident = st.text('abcdefghijklmnopqrstuvwxyz0123456789', min_size=1, max_size=8)
+    attrs = st.lists(
+        st.fixed_dictionaries(
+            {
+                'name': st.sampled_from(['color', 'size', 'kind']),
+                'value': st.one_of(st.integers(), st.text(max_size=5), st.booleans()),
+            }
+        ),
+        max_size=2,
+        unique_by=lambda a: a['name'],
+    )
+    box = st.fixed_dictionaries(
+        {'classification': ident, 'attrs': attrs, 'data': st.lists(coord, min_size=4, max_size=4)}
+    )
+    poly = st.fixed_dictionaries(
+        {
+            'classification': ident,
+            'attrs': attrs,
+            'data': st.lists(st.lists(coord, min_size=2, max_size=2), min_size=3, max_size=6),
+        }
+    )
+    kp = st.fixed_dictionaries(
+        {
+            'classification': ident,
+            'attrs': st.just([]),
+            'data': st.lists(coord, min_size=2, max_size=2),
+            'visibility': st.sampled_from([0, 1, 2]),
+            'group_id': st.sampled_from(['g1', 'g2']),
+        }
+    )
+    return st.fixed_dictionaries(
+        {
+            'bounding_box': st.lists(box, max_size=3),
+            'polygon': st.lists(poly, max_size=3),
+            'keypoint': st.lists(kp, max_size=4),
+        }
+    )
+
+
+def test_v2_v1_v2_is_identity_property():
+    from hypothesis import given, settings
+
+    @settings(max_examples=150, deadline=None)
+    @given(_v2_docs())
+    def check(image):
+        n = 0
+        for tool in list(image):
+            if not image[tool]:
+                del image[tool]
+                continue
+            for ann in image[tool]:
+                n += 1
+                ann['id'] = f'a{n}'
+        doc = {'images': [image]}
+        back = v1_to_v2(v2_to_v1(doc, extras={'image_1': {'width': 600, 'height': 600}}))
+        assert back['images'] == [image]
+
+    check()

@@ -356,7 +356,9 @@ def test_failure_with_worker_pool_leaves_nothing_behind(tmp_path):
     src = write_rich(tmp_path / 'src', 150, version='v2', categorized=False)
     (src / 'json/img_0_005.json').write_text('{"images": [')
     out = tmp_path / 'out'
-    conv = get_converter('dm_v2', 'yolo', root_dir=src, task='detect', class_names=['car', 'truck'], workers=2)
+    conv = get_converter(
+        'dm_v2', 'yolo', root_dir=src, task='detect', class_names=['car', 'truck'], workers=2
+    )
     with pytest.raises(ConversionError, match=r'img_0_005\.json'):
         conv.save_to_folder(out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ['src']

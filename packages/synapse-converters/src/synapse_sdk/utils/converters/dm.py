@@ -182,7 +182,10 @@ def v1_to_v2(doc: dict, *, first_image_only: bool = False) -> dict:
     if not isinstance(doc.get('annotations'), dict) or not isinstance(doc.get('annotationsData'), dict):
         raise DMFormatError("a DM v1 document needs 'annotations' and 'annotationsData' objects")
     extra_all = doc.get('extra') or {}
-    media_ids = sorted(set(doc['annotations']) | set(doc['annotationsData']), key=natural_key)
+    extra_ids = (
+        set(extra_all) if isinstance(extra_all, dict) else set()
+    )  # media with no annotations still count
+    media_ids = sorted(set(doc['annotations']) | set(doc['annotationsData']) | extra_ids, key=natural_key)
     out: dict[str, Any] = {'classification': {}}
     classes: dict[str, set[str]] = {}
     for media_id in media_ids:
