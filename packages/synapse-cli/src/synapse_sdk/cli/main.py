@@ -74,7 +74,7 @@ def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> N
 @click.group(
     cls=RootGroup,
     lazy_subcommands=SUBCOMMANDS,
-    context_settings={'help_option_names': ['-h', '--help'], 'max_content_width': 100},
+    context_settings={'help_option_names': ['-h', '--help']},
 )
 @click.option(
     '--version',
@@ -100,5 +100,24 @@ def cli(ctx: click.Context, debug: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Console-script entry point (``synapse = synapse_sdk.cli.main:main``)."""
-    cli.main(args=argv, prog_name='synapse')
+    cli.main(args=argv, prog_name='synapse', terminal_width=_terminal_width())
     return 0
+
+
+def _terminal_width(max_width: int = 100) -> int:
+    """Help text width as click computes it (terminal columns, at most `max_width`, minus 2, at least 50).
+
+    Computed here from ``$COLUMNS`` or the terminal because click would otherwise import `shutil`
+    (and with it bz2, lzma and zlib) on every ``--help``.
+    """
+    import os
+    import sys
+
+    try:
+        columns = int(os.environ['COLUMNS'])
+    except (KeyError, ValueError):
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return max(min(columns, max_width) - 2, 50)
