@@ -236,3 +236,17 @@ def test_s3_presigned_url_serves_the_object(provider_factory: Any, tmp_path: Pat
     put_url = storage.get_presigned_url('shared/up.txt', method='put_object')
     assert requests.put(put_url, data=source.read_bytes(), timeout=10).status_code == 200
     assert storage.open('shared/up.txt').read() == b'via presigned PUT'
+
+
+def test_storage_survives_pickling(case: Any, storage: Any) -> None:
+    """A storage can be sent to another process (a Ray task): connections are rebuilt on arrival."""
+    import pickle
+
+    case.seed('p/a.txt', b'pickled')
+    assert storage.exists('p/a.txt')  # connected before pickling
+    clone = pickle.loads(pickle.dumps(storage))
+    assert repr(clone) == repr(storage)
+    assert clone.exists('p/a.txt')
+    with clone.open('p/a.txt') as stream:
+        assert stream.read() == b'pickled'
+    clone.close()

@@ -29,6 +29,23 @@ class StorageMixin:
     #: Name used in ``repr`` and error messages (``'s3'``, ``'sftp'`` ...).
     provider: str = ''
 
+    def _reset_connections(self) -> None:
+        """(Re)create per-process state: clients, sessions, locks. Called by ``__init__`` and after unpickling,
+        so a storage can be sent to another process (a Ray task) and reconnect there."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        for name in self._transient:
+            state.pop(name, None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._reset_connections()
+
+    #: Attributes dropped when pickling (rebuilt by ``_reset_connections``).
+    _transient: tuple[str, ...] = ()
+
     # --- primitives (overridden by providers) -------------------------------------------------------------
     def _upload(self, source: Path, key: str) -> None:
         raise NotImplementedError

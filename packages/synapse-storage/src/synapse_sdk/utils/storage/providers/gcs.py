@@ -49,6 +49,11 @@ class GCSStorage(StorageMixin):
         self.project = project
         self.endpoint_url = endpoint_url
         self.__credentials = credentials
+        self._reset_connections()
+
+    _transient = ('_client_obj', '_lock')
+
+    def _reset_connections(self) -> None:
         self._client_obj: Any = None
         self._lock = threading.Lock()
 

@@ -64,6 +64,11 @@ class HTTPStorage(StorageMixin):
         self.timeout = timeout
         self.verify_ssl = verify_ssl
         self.__headers = dict(headers or {})
+        self._reset_connections()
+
+    _transient = ('_local',)
+
+    def _reset_connections(self) -> None:
         self._local = threading.local()
 
     def _describe(self) -> str:

@@ -48,6 +48,11 @@ class S3Storage(StorageMixin):
         self.region_name = region_name
         self.endpoint_url = endpoint_url
         self.__secrets = {'access_key': access_key, 'secret_key': secret_key, 'session_token': session_token}
+        self._reset_connections()
+
+    _transient = ('_client_obj', '_lock')
+
+    def _reset_connections(self) -> None:
         self._client_obj: Any = None
         self._lock = threading.Lock()
 

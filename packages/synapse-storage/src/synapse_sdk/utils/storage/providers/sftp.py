@@ -112,6 +112,11 @@ class SFTPStorage(StorageMixin):
         self.timeout = timeout
         self.__secrets = {'password': password, 'passphrase': private_key_passphrase}
         self.__private_key = private_key
+        self._reset_connections()
+
+    _transient = ('_ssh', '_sftp', '_lock')
+
+    def _reset_connections(self) -> None:
         self._ssh: Any = None
         self._sftp: Any = None
         self._root_real = self.root_path
