@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
+import types
 import uuid
 from pathlib import Path
 from typing import Any
@@ -99,3 +100,19 @@ def make_plugin(tmp_path, monkeypatch):
         if any(name == p or name.startswith(p + '.') for p in created):
             del sys.modules[name]
     sys.path[:] = [p for p in sys.path if not any(c in p for c in created)]
+
+
+@pytest.fixture
+def auth_module(monkeypatch):
+    """``synapse_sdk.utils.auth``; a stand-in module when synapse-clients is not installed, so the
+    client-wiring tests also run against synapse-core alone."""
+    try:
+        import synapse_sdk.utils.auth as module
+    except ImportError:
+        module = types.ModuleType('synapse_sdk.utils.auth')
+        if 'synapse_sdk.utils' not in sys.modules:
+            utils = types.ModuleType('synapse_sdk.utils')
+            utils.__path__ = []
+            monkeypatch.setitem(sys.modules, 'synapse_sdk.utils', utils)
+        monkeypatch.setitem(sys.modules, 'synapse_sdk.utils.auth', module)
+    return module

@@ -6,7 +6,6 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, Field, field_validator
 
-import synapse_sdk.utils.auth as auth_module
 from synapse_sdk.loggers import (
     BackendJobLogger,
     CompositeLogger,
@@ -197,7 +196,7 @@ def test_builder_defaults_to_console_and_os_environ(monkeypatch):
     assert ctx.job_id is None and ctx.language is None and ctx.checkpoint is None
 
 
-def test_builder_creates_clients_through_auth_at_call_time(monkeypatch):
+def test_builder_creates_clients_through_auth_at_call_time(monkeypatch, auth_module):
     v1, v2 = FakeClient(), object()
     monkeypatch.setattr(auth_module, 'create_backend_client', lambda: v1, raising=False)
     monkeypatch.setattr(auth_module, 'create_backend_v2_client', lambda: v2, raising=False)
@@ -211,7 +210,7 @@ def test_builder_creates_clients_through_auth_at_call_time(monkeypatch):
     ctx.logger.finish()
 
 
-def test_builder_tolerates_missing_factories_and_missing_distribution(monkeypatch):
+def test_builder_tolerates_missing_factories_and_missing_distribution(monkeypatch, auth_module):
     for name in ('create_backend_client', 'create_backend_v2_client', 'create_agent_client'):
         monkeypatch.delattr(auth_module, name, raising=False)
     assert create_backend_clients() == (None, None, None)
@@ -249,7 +248,7 @@ def test_builder_assembles_console_file_and_job_loggers(tmp_path):
     assert isinstance(ctx.logger, NullLogger)
 
 
-def test_local_run_with_job_id_reports_to_the_backend_job(monkeypatch):
+def test_local_run_with_job_id_reports_to_the_backend_job(monkeypatch, auth_module):
     client = FakeClient()
     monkeypatch.setattr(auth_module, 'create_backend_client', lambda: client, raising=False)
     monkeypatch.setattr(auth_module, 'create_backend_v2_client', lambda: None, raising=False)

@@ -9,7 +9,6 @@ import textwrap
 import pytest
 from pydantic import BaseModel, Field
 
-import synapse_sdk.utils.auth as auth_module
 from synapse_sdk.plugins.executors.local import LocalExecutor
 
 QUIET = {'console': False, 'client': None, 'v2_client': None, 'agent_client': None}
@@ -55,7 +54,7 @@ def test_seed_000_context_fields_and_class_action_with_run():
     assert LocalExecutor(console=False).execute(MyExportAction, {}) == {'v1': False, 'v2': False}
 
 
-def test_seed_000_monkeypatch_the_v2_factory(monkeypatch):
+def test_seed_000_monkeypatch_the_v2_factory(monkeypatch, auth_module):
     backend_v2 = pytest.importorskip('synapse_sdk.clients.backend_v2')
     from synapse_sdk.plugins import action
 

@@ -9,7 +9,6 @@ from contextlib import redirect_stdout
 
 import pytest
 
-import synapse_sdk.utils.auth as auth_module
 from synapse_sdk.plugins import action
 from synapse_sdk.plugins.entrypoint import main as entrypoint_main
 from synapse_sdk.plugins.entrypoint import parse_result_output
@@ -56,7 +55,7 @@ SITES = [_local, _run_plugin, _execute_action, _builder, _entrypoint]
 
 
 @pytest.mark.parametrize('site', SITES, ids=lambda f: f.__name__.strip('_'))
-def test_both_clients_come_from_the_factories(site, monkeypatch):
+def test_both_clients_come_from_the_factories(site, monkeypatch, auth_module):
     v1, v2 = object(), object()
     monkeypatch.setattr(auth_module, 'create_backend_client', lambda: v1, raising=False)
     monkeypatch.setattr(auth_module, 'create_backend_v2_client', lambda: v2, raising=False)
@@ -67,7 +66,7 @@ def test_both_clients_come_from_the_factories(site, monkeypatch):
 
 
 @pytest.mark.parametrize('site', SITES, ids=lambda f: f.__name__.strip('_'))
-def test_no_credentials_means_none(site, monkeypatch):
+def test_no_credentials_means_none(site, monkeypatch, auth_module):
     monkeypatch.setattr(auth_module, 'create_backend_client', lambda: None, raising=False)
     monkeypatch.setattr(auth_module, 'create_backend_v2_client', lambda: None, raising=False)
     monkeypatch.setattr(auth_module, 'create_agent_client', lambda: None, raising=False)
