@@ -252,3 +252,41 @@ def test_seed_002_export_example_runs_as_written(fake_backend, project, make_ctx
     result = run_action(MyExportAction, {'filter': {'project': project['id']}, 'output_path': '/tmp/x'}, ctx)
     assert result == {'exported': 7}
     assert ctx.logger.get_progress('dataset_conversion').current == 7
+
+
+def test_interrupted_delegation_cancels_the_backend_job(fake_backend, project, make_ctx, export_env):
+    storage = fake_backend.state.add_storage(name='exports')
+    original = fake_backend.state.add_async_job
+
+    def running_job(events=None, **fields):
+        progress = {
+            'event': 'async_job.progress',
+            'processed_count': 1,
+            'total_count': 7,
+            'status': 'PROCESSING',
+        }
+        return original(events=[progress], **fields)  # still running when the export is interrupted
+
+    export_env.setattr(fake_backend.state, 'add_async_job', running_job)
+
+    class Interrupted(Export):
+        def set_progress(self, current, total, step=None):
+            if current:
+                raise KeyboardInterrupt
+            super().set_progress(current, total, step)
+
+    with pytest.raises(KeyboardInterrupt):
+        run_action(
+            Interrupted,
+            {
+                'target': 'task',
+                'filter': {'project': project['id']},
+                'path': 'x',
+                'storage': storage['id'],
+                'async_job_size_threshold': 0,
+            },
+            make_ctx(),
+        )
+    [job] = fake_backend.state.async_jobs.values()
+    assert job['status'] == 'CANCELLED'
+    assert fake_backend.requests_to(r'^/v2/async_jobs/.+/cancel/$', 'POST')

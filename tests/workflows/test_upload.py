@@ -251,3 +251,55 @@ def test_existing_storage_objects_are_never_overwritten_nor_deleted(world, tmp_p
     assert storage_files(storage_dir) == ['shared/img_001.jpg']
     assert (storage_dir / 'shared' / 'img_001.jpg').read_bytes() == b'somebody else'
     assert backend.state.data_units == {}
+
+
+@pytest.fixture(scope='module')
+def moto_s3():
+    """A real S3 API (moto in server mode) on a loopback port."""
+    moto_server = pytest.importorskip('moto.server')
+    boto3 = pytest.importorskip('boto3')
+    server = moto_server.ThreadedMotoServer(ip_address='127.0.0.1', port=0)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f'http://{host}:{port}'
+    client = boto3.client(
+        's3',
+        endpoint_url=endpoint,
+        aws_access_key_id='testing',
+        aws_secret_access_key='testing',
+        region_name='us-east-1',
+    )
+    yield endpoint, client
+    server.stop()
+
+
+def test_failed_upload_leaves_nothing_in_s3(fake_backend, moto_s3, make_ctx, tmp_path):
+    endpoint, s3 = moto_s3
+    s3.create_bucket(Bucket='uploads-rollback')
+    storage = fake_backend.state.add_storage(
+        name='s3',
+        category='internal',
+        provider='s3',
+        configuration={
+            'bucket_name': 'uploads-rollback',
+            'access_key': 'testing',
+            'secret_key': 'testing',
+            'region_name': 'us-east-1',
+            'endpoint_url': endpoint,
+        },
+    )
+    collection = fake_backend.state.add_data_collection()
+    make_files(tmp_path / 'src', 4)
+    params = {'data_collection': collection['id'], 'path': str(tmp_path / 'src'), 'storage': storage['id']}
+
+    result = run_action(Upload, params, make_ctx())  # works end to end on S3
+    listed = s3.list_objects_v2(Bucket='uploads-rollback').get('Contents', [])
+    assert len(listed) == 4 and all(o['Key'].startswith(result['storage_prefix'] + '/') for o in listed)
+    for obj in listed:
+        s3.delete_object(Bucket='uploads-rollback', Key=obj['Key'])
+    fake_backend.state.data_units.clear()
+
+    with pytest.raises(ActionExecutionError):
+        run_action(FailsAtTheEnd, params, make_ctx())
+    assert s3.list_objects_v2(Bucket='uploads-rollback').get('KeyCount') == 0
+    assert fake_backend.state.data_units == {}

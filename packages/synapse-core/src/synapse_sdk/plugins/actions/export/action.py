@@ -13,6 +13,7 @@ is streamed from ``v2_client.async_jobs.stream_progress``.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -175,17 +176,25 @@ class BaseExportAction(BaseAction[P]):
         self.log('export_delegated', {'async_job_id': job.job_id, 'count': count, 'target': target.value})
         self.set_progress(0, count, step)
         manifest: Any = None
-        for event in v2.async_jobs.stream_progress(job.job_id):
-            if event.event == 'async_job.progress' and event.total_count:
-                done = min(event.processed_count or 0, event.total_count)
-                self.set_progress(done, event.total_count, step)
-            elif event.event == 'async_job.completed':
-                if (event.status or 'COMPLETED') != 'COMPLETED':
-                    raise ExportDelegationError(job.job_id, f'ended with status {event.status}')
-                manifest = event.data
-            elif event.event == 'error':
-                message = (event.model_extra or {}).get('message') or event.status or 'error'
-                raise ExportDelegationError(job.job_id, str(message))
+        try:
+            for event in v2.async_jobs.stream_progress(job.job_id):
+                if event.event == 'async_job.progress' and event.total_count:
+                    done = min(event.processed_count or 0, event.total_count)
+                    self.set_progress(done, event.total_count, step)
+                elif event.event == 'async_job.completed':
+                    if (event.status or 'COMPLETED') != 'COMPLETED':
+                        raise ExportDelegationError(job.job_id, f'ended with status {event.status}')
+                    manifest = event.data
+                elif event.event == 'error':
+                    message = (event.model_extra or {}).get('message') or event.status or 'error'
+                    raise ExportDelegationError(job.job_id, str(message))
+        except (KeyboardInterrupt, SystemExit):
+            # This run is being stopped: stop the backend job too rather than leave it running.
+            with contextlib.suppress(Exception):
+                v2.async_jobs.cancel(job.job_id)
+            raise
+        if manifest is None:
+            manifest = v2.async_jobs.retrieve(job.job_id).data
         total = (manifest or {}).get('records', count) if isinstance(manifest, dict) else count
         self.set_progress(total, total, step)
         return {'exported': total, 'delegated': True, 'async_job_id': job.job_id, 'manifest': manifest}
