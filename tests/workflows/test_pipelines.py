@@ -289,3 +289,11 @@ def test_workflows_inside_actions_feed_the_pipeline_progress(ctx):
     assert overall == sorted(overall) and overall[-1] == 100.0
     # the end of the first action is half way; 100 only comes with the second action
     assert 50.0 in overall and overall.index(50.0) < overall.index(100.0)
+
+
+def test_execute_is_run(ctx):
+    assert ActionPipeline.execute is ActionPipeline.run
+    assert ActionPipeline([DownloadAction]).execute({'dataset': 3}, ctx).result == {
+        'dataset_path': '/data/3',
+        'count': 3,
+    }

@@ -325,6 +325,9 @@ class ActionPipeline:
         self._report(ctx, progress_callback, total, total, self.definitions[-1].name)
         return outcome
 
+    #: The name the reference SDK used for `run`; both run the pipeline the same way.
+    execute = run
+
     @staticmethod
     def _report(
         ctx: RuntimeContext,
