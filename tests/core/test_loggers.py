@@ -281,3 +281,34 @@ def test_job_logger_inlines_small_files_alone_and_skips_large_ones(transport, tm
         'missing',
         'after',
     ]
+
+
+def test_unfinished_job_logger_delivers_at_process_exit(tmp_path):
+    """SYN-7435 class of bug: a logger nobody finished must not lose its last logs and progress."""
+    import subprocess
+    import sys
+
+    out = tmp_path / 'delivered.json'
+    script = f"""
+import json
+from synapse_sdk.loggers import BackendJobLogger
+
+class T:
+    logs, updates = [], []
+    def create_logs(self, logs):
+        self.logs.extend(logs)
+    def update_job(self, job_id, data):
+        self.updates.append(data)
+
+t = T()
+import atexit  # exit hooks run last-registered first: this one runs after the logger's
+atexit.register(lambda: open({str(out)!r}, 'w').write(json.dumps({{'logs': t.logs, 'updates': t.updates}})))
+
+logger = BackendJobLogger(t, 'j', flush_interval=3600, snapshot_interval=3600)
+logger.message('last words', 'info')
+logger.set_progress(10, 10)
+"""
+    subprocess.run([sys.executable, '-c', script], check=True, timeout=60)
+    delivered = json.loads(out.read_text())
+    assert [e['data']['content'] for e in delivered['logs']] == ['last words']
+    assert delivered['updates'][-1]['progress_record']['steps']['default']['percent'] == 100.0

@@ -25,11 +25,14 @@ Delivery model (each rule fixes a failure seen in production with one-request-pe
 
 from __future__ import annotations
 
+import atexit
 import base64
+import functools
 import logging
 import mimetypes
 import threading
 import time
+import weakref
 from collections import deque
 from pathlib import Path
 from typing import Any
@@ -43,6 +46,12 @@ from synapse_sdk.plugins.models.status import RunStatus
 __all__ = ['BackendJobLogger']
 
 _log = logging.getLogger('synapse_sdk.loggers')
+
+
+def _finish_at_exit(ref: weakref.ref[BackendJobLogger]) -> None:
+    logger = ref()
+    if logger is not None:
+        logger.finish()
 
 
 class BackendJobLogger(BaseLogger):
@@ -86,6 +95,7 @@ class BackendJobLogger(BaseLogger):
         self._last_logs_sent = time.monotonic()
         self._last_snapshot_sent = 0.0
         self._thread: threading.Thread | None = None
+        self._exit_hook: Any = None
         self._stop = False
         self._stats = {
             'logs_sent': 0,
@@ -167,6 +177,9 @@ class BackendJobLogger(BaseLogger):
                         target=self._run, name=f'joblog-flusher-{self.job_id}', daemon=True
                     )
                     self._thread.start()
+                    # A logger nobody finished still delivers what it holds when the process exits.
+                    self._exit_hook = functools.partial(_finish_at_exit, weakref.ref(self))
+                    atexit.register(self._exit_hook)
 
     def _run(self) -> None:
         while True:
@@ -283,6 +296,8 @@ class BackendJobLogger(BaseLogger):
                 return
 
     def _close(self) -> None:
+        if self._exit_hook is not None:
+            atexit.unregister(self._exit_hook)
         with self._cond:
             self._stop = True
             self._cond.notify_all()
