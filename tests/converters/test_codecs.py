@@ -241,7 +241,7 @@ def _v2_docs():
 def test_v2_v1_v2_is_identity_property():
     from hypothesis import given, settings
 
-    @settings(max_examples=150, deadline=None)
+    @settings(max_examples=60, deadline=None)
     @given(_v2_docs())
     def check(image):
         n = 0

@@ -423,7 +423,7 @@ def test_yolo_auto_task_picks_the_task_carrying_most(tmp_path):
 
 
 def test_workers_give_identical_output(tmp_path):
-    src = write_rich(tmp_path / 'src', 40, version='v2', categorized=True)
+    src = write_rich(tmp_path / 'src', 25, version='v2', categorized=True)
     one = get_converter('dm_v2', 'coco', root_dir=src, is_categorized=True, workers=1)
     two = get_converter('dm_v2', 'coco', root_dir=src, is_categorized=True, workers=2)
     r1, r2 = one.save_to_folder(tmp_path / 'a'), two.save_to_folder(tmp_path / 'b')

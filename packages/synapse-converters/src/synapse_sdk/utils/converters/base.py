@@ -181,13 +181,9 @@ class BaseConverter:
                         )
                     if report_fh is not None:
                         for p in outcome.problems:
-                            report_fh.write(
-                                json.dumps({'type': 'problem', **p.model_dump(mode='json')}) + '\n'
-                            )
+                            report_fh.write(json.dumps({'type': 'problem', **p.__dict__}) + '\n')
                         for loss in outcome.losses:
-                            report_fh.write(
-                                json.dumps({'type': 'loss', **loss.model_dump(mode='json')}) + '\n'
-                            )
+                            report_fh.write(json.dumps({'type': 'loss', **loss.__dict__}) + '\n')
                     if not outcome.unusable:
                         writer.consume(outcome.split, outcome.stem, outcome.payload)
                 progress.update(done)

@@ -45,7 +45,7 @@ class Item:
         self, kind: ProblemKind, message: str, *, annotation_id=None, line=None, whole=False, file=None
     ):
         self.problems.append(
-            Problem(
+            Problem.model_construct(  # trusted values: skip validation, this runs per annotation
                 kind=kind,
                 file=file or self.source,
                 message=message,
@@ -58,7 +58,9 @@ class Item:
 
     def loss(self, annotation_id: str | None, kind: str, reason: str, detail: str | None = None) -> None:
         self.losses.append(
-            Loss(item=self.key, annotation_id=annotation_id, kind=kind, reason=reason, detail=detail)
+            Loss.model_construct(
+                item=self.key, annotation_id=annotation_id, kind=kind, reason=reason, detail=detail
+            )
         )
 
     @property
@@ -66,8 +68,11 @@ class Item:
         return any(p.whole_item for p in self.problems)
 
 
+_NUMBER = (int, float)
+
+
 def _finite(v: Any) -> bool:
-    return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+    return type(v) in _NUMBER and math.isfinite(v)  # bool is not a coordinate
 
 
 def _outside(x: float, y: float, w: int, h: int) -> bool:

@@ -61,13 +61,16 @@ def normalize_dm_mask(data, encoding: str, width: int, height: int) -> list[list
             raise MaskError('dm_rle mask must be a list of [start, length] pairs')
         pairs = []
         for pair in data:
-            if not (isinstance(pair, list | tuple) and len(pair) == 2 and all(_is_int(v) for v in pair)):
+            try:
+                start, length = pair
+            except (TypeError, ValueError):
+                raise MaskError(f'dm_rle run {pair!r} is not a [start, length] pair of integers') from None
+            if type(start) is not int or type(length) is not int:
                 raise MaskError(f'dm_rle run {pair!r} is not a [start, length] pair of integers')
-            start, length = pair
             if start < 0 or length <= 0 or start + length > size:
                 raise MaskError(f'dm_rle run {list(pair)} is outside the {width}x{height} image or empty')
             pairs.append((start, length))
-        pairs.sort()
+        pairs.sort()  # linear on already sorted runs
         for start, length in pairs:
             if runs and start < runs[-1][0] + runs[-1][1]:
                 raise MaskError(f'dm_rle runs overlap at index {start}')
