@@ -1,6 +1,6 @@
 """Smoke for the synapse-sdk meta-package: everything but Ray, driven through the ``synapse`` command.
 
-Scaffolds a plugin, validates and runs it, previews a publish (which must change no file) and converts a
+Scaffolds a neural_net plugin, validates and runs its actions, previews a publish (which must change no file) and converts a
 one-image DM v2 dataset to YOLO.
 """
 
@@ -40,14 +40,15 @@ for name in (
 ):
     assert name in installed and f'{name} ' in version, (name, version)
 
-synapse('plugin', 'create', '--name', 'Smoke Export', '-c', 'export', '--yes')
-plugin = work / 'smoke-export'
+synapse('plugin', 'create', '--name', 'Smoke Trainer', '-c', 'neural_net', '--yes')
+plugin = work / 'smoke-trainer'
 synapse('plugin', 'validate', cwd=plugin)
-out_dir = work / 'exported'
-ran = synapse(
-    'plugin', 'run', 'export', '--params', json.dumps({'output_dir': str(out_dir)}), '--json', cwd=plugin
-)
-assert json.loads(ran.stdout)['result']['exported'] == 5, ran.stdout
+trained = synapse('plugin', 'run', 'train', '--params', '{"epochs": 2}', '--json', cwd=plugin)
+assert json.loads(trained.stdout)['result']['steps_executed'] == ['train'], (
+    trained.stdout
+)  # no backend: no upload
+inferred = synapse('plugin', 'run', 'inference', '--json', cwd=plugin)
+assert json.loads(inferred.stdout)['result']['count'] == 2, inferred.stdout
 
 before = {p: p.read_bytes() for p in plugin.rglob('*') if p.is_file()}
 dry = synapse('plugin', 'publish', '--dry-run', '--json', cwd=plugin)
