@@ -154,3 +154,18 @@ def test_error_prefix_follows_synapse_language(invoke, make_plugin):
     assert invoke(
         'config', 'show', env={'SYNAPSE_LANGUAGE': 'ko', 'SYNAPSE_CONFIG_PATH': '/'}
     ).stderr.startswith('오류: ')
+
+
+def test_interrupt_exits_130(invoke, tmp_path):
+    (tmp_path / 'cli_interrupted_actions.py').write_text(
+        'from synapse_sdk.plugins.decorators import action\n\n\n'
+        "@action(name='stop')\ndef stop(params, ctx):\n    raise KeyboardInterrupt\n",
+        encoding='utf-8',
+    )
+    (tmp_path / 'config.yaml').write_text(
+        'name: I\ncode: i\nactions:\n  stop:\n    entrypoint: cli_interrupted_actions:stop\n',
+        encoding='utf-8',
+    )
+    result = invoke('plugin', 'run', 'stop', '--path', str(tmp_path), '--json')
+    assert result.exit_code == 130
+    assert json.loads(result.stdout)['error']['type'] == 'interrupted'

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import pty
+import select
 import subprocess
 
 import pytest
@@ -160,9 +161,13 @@ def test_prompts_on_a_terminal(tmp_path):
     os.write(master, b'Pty Plugin\n\nexport\nMade in a pty\n')
     output = b''
     while True:
+        ready, _, _ = select.select([master], [], [], 60)
+        if not ready:
+            proc.kill()
+            raise AssertionError(f'no output for 60s: {output!r}')
         try:
             chunk = os.read(master, 4096)
-        except OSError:
+        except OSError:  # EIO: the child closed the terminal
             break
         if not chunk:
             break
