@@ -342,3 +342,9 @@ def test_from_module_with_real_category_bases_imported(make_plugin):
     )
     sys.path.insert(0, str(root))
     assert PluginDiscovery.from_module(pkg).list_actions() == ['hello']
+
+
+def test_config_warnings_point_at_the_caller(make_plugin, recwarn):
+    root, _ = make_plugin('name: x\ncode: y\ntypo_key: 1\nactions: {}\n')
+    PluginDiscovery.from_path(root)
+    assert recwarn.pop(ConfigWarning).filename == __file__

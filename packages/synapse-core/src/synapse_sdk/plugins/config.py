@@ -11,13 +11,13 @@
 from __future__ import annotations
 
 import os
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from synapse_sdk.plugins._warnings import warn_user
 from synapse_sdk.plugins.enums import PackageManager, PluginCategory, RunMethod
 from synapse_sdk.plugins.errors import ConfigError, EntrypointError, format_loc
 from synapse_sdk.plugins.loading import split_entrypoint
@@ -167,7 +167,7 @@ def _validate(data: dict[str, Any], source: str, lines: Mapping[tuple[Any, ...],
     for key, path in unknown:
         line = _line_for(lines, path)
         where = f'{source}:{line}' if line else source
-        warnings.warn(f'{where}: unknown key {key!r} is ignored', ConfigWarning, stacklevel=4)
+        warn_user(f'{where}: unknown key {key!r} is ignored', ConfigWarning)
     try:
         config = PluginConfig.model_validate(data)
     except ValidationError as exc:
@@ -187,11 +187,10 @@ def _validate(data: dict[str, Any], source: str, lines: Mapping[tuple[Any, ...],
             if value is not None and value not in names:
                 line = _line_for(lines, ('actions', action.name, field))
                 where = f'{source}:{line}' if line else source
-                warnings.warn(
+                warn_user(
                     f'{where}: actions.{action.name}.{field} {value!r} is not a known data type '
                     f'(known: {", ".join(sorted(names))})',
                     ConfigWarning,
-                    stacklevel=4,
                 )
     return config
 
