@@ -303,3 +303,70 @@ def test_failed_upload_leaves_nothing_in_s3(fake_backend, moto_s3, make_ctx, tmp
         run_action(FailsAtTheEnd, params, make_ctx())
     assert s3.list_objects_v2(Bucket='uploads-rollback').get('KeyCount') == 0
     assert fake_backend.state.data_units == {}
+
+
+class FlakyStorage:
+    """Wraps the real storage: uploads overlap (a short sleep) and the 10th one fails after writing."""
+
+    def __init__(self, inner):
+        import threading
+
+        self.inner = inner
+        self.lock = threading.Lock()
+        self.calls = 0
+        self.active = 0
+        self.max_active = 0
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def upload(self, source, key):
+        import time
+
+        with self.lock:
+            self.calls += 1
+            number = self.calls
+            self.active += 1
+            self.max_active = max(self.max_active, self.active)
+        try:
+            time.sleep(0.02)
+            url = self.inner.upload(source, key)
+            if number == 10:
+                raise ConnectionError('storage went away')
+            return url
+        finally:
+            with self.lock:
+                self.active -= 1
+
+
+class WrapStorage(BaseStep[UploadContext]):
+    name = 'wrap_storage'
+
+    def execute(self, context):
+        context.storage = FlakyStorage(context.storage)
+        return StepResult()
+
+
+def test_parallel_upload_failing_midway_leaves_nothing(world, tmp_path):
+    backend, collection, storage_dir, make_ctx = world
+    make_files(tmp_path / 'src', 30)
+    seen = {}
+
+    class Parallel(Upload):
+        def setup_steps(self, registry):
+            super().setup_steps(registry)
+            registry.insert_after('initialize', WrapStorage())
+
+        def create_context(self):
+            seen['context'] = context = super().create_context()
+            return context
+
+    params = {'data_collection': collection['id'], 'path': str(tmp_path / 'src'), 'max_workers': 4}
+    with pytest.raises(ActionExecutionError, match='storage went away') as info:
+        run_action(Parallel, params, make_ctx())
+    assert info.value.__cause__.step == 'upload_files'
+    flaky = seen['context'].storage
+    assert flaky.max_active > 1  # uploads really overlapped
+    assert 10 <= flaky.calls < 30  # queued uploads were dropped after the failure
+    assert storage_files(storage_dir) == [] and seen['context'].uploaded_files == {}
+    assert backend.state.data_units == {}

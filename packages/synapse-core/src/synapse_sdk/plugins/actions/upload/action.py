@@ -37,6 +37,7 @@ class UploadParams(BaseModel):
         None, description='Key prefix in the storage (default: a fresh uploads/ prefix)'
     )
     batch_size: int = Field(100, ge=1, le=1000, description='Data units created per request')
+    max_workers: int = Field(4, ge=1, le=64, description='Files uploaded to the storage at the same time')
     allowed_extensions: list[str] | None = Field(
         None, description='Accept only these extensions (e.g. [".jpg"])'
     )

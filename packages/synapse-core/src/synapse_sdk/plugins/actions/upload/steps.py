@@ -11,9 +11,11 @@ exactly those, so a failed upload leaves no files in storage and no data units o
 from __future__ import annotations
 
 import hashlib
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -191,7 +193,8 @@ class UploadFilesStep(BaseStep[UploadContext]):
     """Copy every organized file into storage, recording each key as soon as it is written.
 
     A key that already exists is never overwritten (the run fails instead), so rolling back only
-    ever deletes objects this run created.
+    ever deletes objects this run created. ``params.max_workers`` files are uploaded at once; on the
+    first failure the queued ones are dropped and the running ones finish before the cleanup.
     """
 
     name = 'upload_files'
@@ -199,22 +202,39 @@ class UploadFilesStep(BaseStep[UploadContext]):
 
     def execute(self, context: UploadContext) -> StepResult:
         assert context.source_dir is not None
-        paths = [path for unit in context.organized_files for path in unit.files.values()]
+        paths = list(dict.fromkeys(path for unit in context.organized_files for path in unit.files.values()))
         total = len(paths)
-        for done, path in enumerate(paths, 1):
-            if str(path) in context.uploaded_files:
-                continue
-            key = f'{context.storage_prefix}/{path.relative_to(context.source_dir).as_posix()}'
-            if context.storage.exists(key):
-                # Never overwrite: the rollback deletes what this run wrote, which must not be someone's data.
-                raise FileExistsError(f'storage key {key!r} already exists; choose another params.prefix')
-            checksum = file_checksum(path)
-            size = path.stat().st_size
-            # Record before writing: if the write fails midway, abort() still removes any partial object.
-            context.uploaded_files[str(path)] = UploadedFile(path, key, checksum, size)
-            context.storage.upload(path, key)
-            context.set_progress(done, total)
+        workers = max(1, int(getattr(context.params, 'max_workers', 1) or 1))
+        lock = threading.Lock()
+        if workers == 1 or total < 2:
+            for done, path in enumerate(paths, 1):
+                self._upload_one(context, path, lock)
+                context.set_progress(done, total)
+        else:
+            pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix='synapse-upload')
+            try:
+                futures = [pool.submit(self._upload_one, context, path, lock) for path in paths]
+                for done, future in enumerate(as_completed(futures), 1):
+                    future.result()  # the first failure stops the step
+                    context.set_progress(done, total)
+            finally:
+                # Queued uploads are dropped; running ones finish (and are recorded) before abort() runs.
+                pool.shutdown(wait=True, cancel_futures=True)
         return StepResult(data={'uploaded': len(context.uploaded_files)})
+
+    @staticmethod
+    def _upload_one(context: UploadContext, path: Path, lock: threading.Lock) -> None:
+        assert context.source_dir is not None
+        key = f'{context.storage_prefix}/{path.relative_to(context.source_dir).as_posix()}'
+        if context.storage.exists(key):
+            # Never overwrite: the rollback deletes what this run wrote, which must not be someone's data.
+            raise FileExistsError(f'storage key {key!r} already exists; choose another params.prefix')
+        checksum = file_checksum(path)
+        size = path.stat().st_size
+        # Record before writing: if the write fails midway, abort() still removes any partial object.
+        with lock:
+            context.uploaded_files[str(path)] = UploadedFile(path, key, checksum, size)
+        context.storage.upload(path, key)
 
     def _delete_all(self, context: UploadContext) -> None:
         errors: list[str] = []
