@@ -11,6 +11,7 @@ from typing import Any
 
 from .engine import Job, Outcome, Progress, Reader, Writer, default_workers, iter_outcomes
 from .formats import DatasetFormat
+from .items import LOSS_FIELDS, loss_model
 from .output import IMAGE_MODES, commit_staging, make_staging
 from .result import ConversionError, ConversionResult, ErrorPolicy
 
@@ -183,7 +184,8 @@ class BaseConverter:
                         for p in outcome.problems:
                             report_fh.write(json.dumps({'type': 'problem', **p.__dict__}) + '\n')
                         for loss in outcome.losses:
-                            report_fh.write(json.dumps({'type': 'loss', **loss.__dict__}) + '\n')
+                            record = dict(zip(LOSS_FIELDS, loss, strict=True))
+                            report_fh.write(json.dumps({'type': 'loss', **record}) + '\n')
                     if not outcome.unusable:
                         writer.consume(outcome.split, outcome.stem, outcome.payload)
                 progress.update(done)
@@ -214,11 +216,11 @@ class BaseConverter:
             else:
                 report.truncated = True
         for loss in outcome.losses:
-            key = f'{loss.kind}:{loss.reason}'
+            key = f'{loss[2]}:{loss[3]}'
             report.loss_counts[key] = report.loss_counts.get(key, 0) + 1
             result.lossy += 1
             if len(report.losses) < self.max_report_entries:
-                report.losses.append(loss)
+                report.losses.append(loss_model(loss))
             else:
                 report.truncated = True
 

@@ -14,7 +14,7 @@ from typing import Any
 from .masks import MaskError, normalize_dm_mask
 from .result import Loss, Problem, ProblemKind
 
-__all__ = ['GEOMETRY_TOOLS', 'Item', 'validate_item']
+__all__ = ['GEOMETRY_TOOLS', 'LOSS_FIELDS', 'Item', 'loss_model', 'validate_item']
 
 GEOMETRY_TOOLS = ('bounding_box', 'polygon', 'keypoint', 'segmentation')
 _EPS = 1e-6
@@ -35,7 +35,7 @@ class Item:
     ann: dict[str, list[dict]] = field(default_factory=dict)
     doc: dict[str, Any] | None = None  # the whole DM v2 document (other media) when the source is DM
     problems: list[Problem] = field(default_factory=list)
-    losses: list[Loss] = field(default_factory=list)
+    losses: list[tuple] = field(default_factory=list)
 
     @property
     def key(self) -> str:
@@ -57,11 +57,8 @@ class Item:
         )
 
     def loss(self, annotation_id: str | None, kind: str, reason: str, detail: str | None = None) -> None:
-        self.losses.append(
-            Loss.model_construct(
-                item=self.key, annotation_id=annotation_id, kind=kind, reason=reason, detail=detail
-            )
-        )
+        # A plain tuple: losses are frequent and cross process boundaries; ``loss_model`` makes the public model.
+        self.losses.append((self.key, annotation_id, kind, reason, detail))
 
     @property
     def unusable(self) -> bool:
@@ -69,6 +66,13 @@ class Item:
 
 
 _NUMBER = (int, float)
+
+
+LOSS_FIELDS = ('item', 'annotation_id', 'kind', 'reason', 'detail')
+
+
+def loss_model(record: tuple) -> Loss:
+    return Loss.model_construct(**dict(zip(LOSS_FIELDS, record, strict=True)))
 
 
 def _finite(v: Any) -> bool:
