@@ -312,3 +312,28 @@ logger.set_progress(10, 10)
     delivered = json.loads(out.read_text())
     assert [e['data']['content'] for e in delivered['logs']] == ['last words']
     assert delivered['updates'][-1]['progress_record']['steps']['default']['percent'] == 100.0
+
+
+def test_array_library_scalars_become_plain_numbers(transport):
+    class FakeScalar:  # behaves like numpy.float32 / a 0-d tensor, without importing numpy
+        ndim = 0
+
+        def item(self):
+            return 0.25
+
+    class FakeArray:
+        ndim = 1
+
+        def tolist(self):
+            return [1, 2]
+
+    logger = BackendJobLogger(transport, 'job-n', background=False)
+    logger.set_metrics(
+        {'loss': FakeScalar(), 'hist': FakeArray(), 'pair': (1, 2), 3: 'int key'}, step='train'
+    )
+    entry = logger.log('info', 'epoch', {'loss': FakeScalar(), 'nested': {'v': [FakeScalar()]}})
+    logger.finish()
+    assert entry.data == {'loss': 0.25, 'nested': {'v': [0.25]}}
+    metrics = transport.updates[-1][1]['metrics_record']['steps']['train']
+    assert metrics == {'loss': 0.25, 'hist': [1, 2], 'pair': [1, 2], '3': 'int key'}
+    json.dumps(transport.updates)

@@ -38,6 +38,38 @@ def utc_now_iso() -> str:
     return datetime.now(UTC).isoformat()
 
 
+_PRIMITIVES = (str, int, float, bool, type(None))
+
+
+def to_plain(value: Any, _depth: int = 0) -> Any:
+    """JSON-ready copy of log data and metrics without importing numpy or torch.
+
+    Scalars of array libraries (``numpy.float32(0.1)``, a 0-d tensor) become Python numbers through
+    their ``item()``; arrays become lists through ``tolist()``; tuples and sets become lists; other
+    objects are kept (the file logger writes them with `str`). Without this a single numpy loss value
+    would make the backend reject a whole metrics snapshot.
+    """
+    if isinstance(value, _PRIMITIVES) or _depth > 20:
+        return value
+    if isinstance(value, Mapping):
+        return {str(k) if not isinstance(k, str) else k: to_plain(v, _depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [to_plain(v, _depth + 1) for v in value]
+    item = getattr(value, 'item', None)
+    if callable(item) and getattr(value, 'ndim', 0) == 0 and not isinstance(value, Mapping):
+        try:
+            return to_plain(item(), _depth + 1)
+        except (TypeError, ValueError):
+            pass
+    tolist = getattr(value, 'tolist', None)
+    if callable(tolist):
+        try:
+            return to_plain(tolist(), _depth + 1)
+        except (TypeError, ValueError):
+            pass
+    return value
+
+
 class _StepProgress:
     __slots__ = ('current', 'first_current', 'first_time', 'last_time', 'total')
 
@@ -81,7 +113,7 @@ class BaseLogger:
             raise TypeError(f'log data must be a mapping, got {type(data).__name__}')
         entry = LogEntry(
             event=str(event),
-            data=redact(dict(data or {})),
+            data=to_plain(redact(dict(data or {}))),
             datetime=utc_now_iso(),
             level=LogLevel.coerce(level),
             step=step if step is not None else self._current_step,
@@ -245,7 +277,7 @@ class BaseLogger:
         if not isinstance(value, Mapping):
             raise TypeError(f'metrics must be a mapping, got {type(value).__name__}')
         name = step or self._current_step or DEFAULT_STEP
-        clean = redact(dict(value))
+        clean = to_plain(redact(dict(value)))
         with self._lock:
             self._metrics.setdefault(name, {}).update(clean)
         self._emit_metrics(name, clean)
