@@ -346,3 +346,18 @@ def test_crashing_result_validator_is_only_a_warning():
 
     with pytest.warns(ResultValidationWarning, match='Could not check the result'):
         assert _quiet().execute(picky, {}) == {'x': 1}
+
+
+def test_array_scalars_in_results_become_numbers(recwarn):
+    class FakeScalar:
+        ndim = 0
+
+        def item(self):
+            return 1.5
+
+    @action(name='np_result')
+    def np_result(params, ctx):
+        return {'map50': FakeScalar(), 'nested': [FakeScalar()]}
+
+    assert _quiet().execute(np_result, {}) == {'map50': 1.5, 'nested': [1.5]}
+    assert not [w for w in recwarn if issubclass(w.category, ResultValidationWarning)]

@@ -17,7 +17,7 @@ import os
 from collections.abc import Mapping
 from typing import Any, TextIO
 
-from synapse_sdk.loggers.base import BaseLogger, CompositeLogger
+from synapse_sdk.loggers.base import BaseLogger, CompositeLogger, to_plain
 from synapse_sdk.plugins._redact import redact_url
 from synapse_sdk.plugins._warnings import warn_user
 from synapse_sdk.plugins.context import RuntimeContext
@@ -247,14 +247,18 @@ def check_result(definition: ActionDefinition, result: Any, ctx: RuntimeContext 
 
 
 def to_jsonable(value: Any) -> Any:
-    """A JSON-compatible copy of `value`: models are dumped, Paths/datetimes/enums become strings.
+    """A JSON-compatible copy of `value`: models are dumped, Paths/datetimes/enums become strings,
+    numpy / tensor scalars and arrays become numbers and lists.
 
     Objects JSON cannot represent fall back to `str` (with a `ResultValidationWarning`), so a
     finished run is never lost to a serialisation error.
     """
     from pydantic_core import to_jsonable_python
 
-    def fallback(obj: Any) -> str:
+    def fallback(obj: Any) -> Any:
+        plain = to_plain(obj)  # numpy / tensor scalars and arrays
+        if plain is not obj:
+            return plain
         warn_user(
             f'Result contains a {type(obj).__name__} that is not JSON-serialisable; stored as str',
             ResultValidationWarning,
