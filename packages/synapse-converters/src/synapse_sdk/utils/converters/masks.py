@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections import deque
 from collections.abc import Sequence
 
 __all__ = [
@@ -254,6 +253,7 @@ def rasterize_polygon(
 
 # Moore neighbourhood, clockwise in image coordinates (y down), starting west.
 _NEIGHBOURS = ((-1, 0), (-1, -1), (0, -1), (1, -1), (1, 0), (1, 1), (0, 1), (-1, 1))
+_NEIGHBOUR_INDEX = {d: i for i, d in enumerate(_NEIGHBOURS)}
 
 
 def _canonical(points: list[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -282,85 +282,101 @@ def _simplify(points: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
+def _row_runs(bitmap: bytes | bytearray, width: int) -> list[tuple[int, int, int]]:
+    """Foreground runs ``(y, x0, x1)`` (inclusive), split at row ends, in raster order."""
+    out = []
+    for start, length in bitmap_to_runs(bitmap):
+        pos, end = start, start + length
+        while pos < end:
+            y, x = divmod(pos, width)
+            stop = min(end, (y + 1) * width)
+            out.append((y, x, x + stop - pos - 1))
+            pos = stop
+    return out
+
+
 def mask_contours(
     bitmap: bytes | bytearray, width: int, height: int
 ) -> tuple[list[list[tuple[int, int]]], bool]:
     """Outer contours (pixel-coordinate polygons, one per 8-connected component) and whether holes were dropped.
 
-    Components whose contour has fewer than 3 distinct points (single pixels, 1-pixel lines) are left out.
-    Work is confined to the mask's bounding box, so cost follows the mask, not the image.
+    Components come from union-find over row runs and each outer boundary is traced (Moore neighbourhood), so
+    the cost follows the number of runs and the boundary length, not the area. Components whose contour has fewer
+    than 3 distinct points (single pixels, 1-pixel lines) are left out. A component has holes when its filled
+    contour covers more pixels than it has.
     """
-    runs = bitmap_to_runs(bitmap)
+    runs = _row_runs(bitmap, width)
     if not runs:
         return [], False
-    bx, by, bw, bh, _ = runs_bbox(runs, width)
-    # Crop with a one-pixel background border so neighbour look-ups never leave the grid.
-    cw, ch = bw + 2, bh + 2
-    crop = bytearray(cw * ch)
-    for y in range(bh):
-        src = (by + y) * width + bx
-        crop[(y + 1) * cw + 1 : (y + 1) * cw + 1 + bw] = bitmap[src : src + bw]
-    label = bytearray(cw * ch)  # 1 = visited foreground, 2 = background reached from outside
-    # Holes: background not 4-connected to the border.
-    queue = deque([0])
-    label[0] = 2
-    while queue:
-        p = queue.popleft()
-        y, x = divmod(p, cw)
-        for q in (p - 1 if x else -1, p + 1 if x < cw - 1 else -1, p - cw, p + cw):
-            if 0 <= q < cw * ch and not crop[q] and not label[q]:
-                label[q] = 2
-                queue.append(q)
-    has_holes = any(not crop[i] and label[i] != 2 for i in range(cw * ch))
+    parent = list(range(len(runs)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    prev_lo = prev_hi = 0  # index range of the runs of the previous row
+    row_start = 0
+    for i, (y, x0, x1) in enumerate(runs):
+        if i == 0 or y != runs[i - 1][0]:
+            prev_lo, prev_hi = (row_start, i) if i and runs[i - 1][0] == y - 1 else (i, i)
+            row_start = i
+        for j in range(prev_lo, prev_hi):
+            _, p0, p1 = runs[j]
+            if p0 <= x1 + 1 and p1 >= x0 - 1:  # 8-connected: touching diagonally counts
+                ri, rj = find(i), find(j)
+                if ri != rj:
+                    parent[max(ri, rj)] = min(ri, rj)
+    members: dict[int, list[int]] = {}
+    for i in range(len(runs)):
+        members.setdefault(find(i), []).append(i)
+
+    def fg(x: int, y: int) -> bool:
+        return 0 <= x < width and 0 <= y < height and bool(bitmap[y * width + x])
+
     contours = []
-    start = crop.find(b'\x01')
-    while start != -1:
-        if label[start] != 1:
-            # Mark the whole component (8-connected) so it is traced once.
-            label[start] = 1
-            queue = deque([start])
-            while queue:
-                p = queue.popleft()
-                for dx, dy in _NEIGHBOURS:
-                    q = p + dy * cw + dx
-                    if crop[q] and label[q] != 1:
-                        label[q] = 1
-                        queue.append(q)
-            contour = _trace(crop, cw, start)
-            distinct = len(set(contour))
-            if distinct >= 3:
-                pts = [(x - 1 + bx, y - 1 + by) for x, y in _simplify(contour)]
-                contours.append(_canonical(pts))
-        start = crop.find(b'\x01', start + 1)
+    has_holes = False
+    for root in sorted(members):  # the root is the component's first run in raster order
+        y, x0, _ = runs[root]
+        contour = _trace(fg, x0, y)
+        if len(set(contour)) < 3:
+            continue
+        pts = _canonical(_simplify(contour))
+        contours.append(pts)
+        comp = members[root]
+        area = sum(runs[i][2] - runs[i][1] + 1 for i in comp)
+        xs = [p[0] for p in pts]
+        ys = [p[1] for p in pts]
+        bx, by = min(xs), min(ys)
+        bw, bh = max(xs) - bx + 1, max(ys) - by + 1
+        filled = rasterize_polygon([(px - bx, py - by) for px, py in pts], bw, bh)
+        if filled.count(1) > area:
+            has_holes = True
     contours.sort()
     return contours, has_holes
 
 
-def _trace(crop: bytearray, cw: int, start: int) -> list[tuple[int, int]]:
-    sy, sx = divmod(start, cw)
+def _trace(fg, sx: int, sy: int) -> list[tuple[int, int]]:
+    """Moore-neighbour tracing from the component's first raster pixel, with Jacob's stopping criterion."""
     contour = [(sx, sy)]
-    x, y, back = sx, sy, 0  # entered from the west: the pixel west of the first raster pixel is background
+    x, y, back = sx, sy, 0  # entered from the west: the pixel west of a run start is background
     first_state = None
-    for _ in range(8 * len(crop) + 8):
+    while True:
         found = None
         for k in range(8):
             d = (back + 1 + k) % 8
             dx, dy = _NEIGHBOURS[d]
-            if crop[(y + dy) * cw + x + dx]:
+            if fg(x + dx, y + dy):
                 found = d
                 break
         if found is None:  # isolated pixel
             return contour
         dx, dy = _NEIGHBOURS[found]
         nx, ny = x + dx, y + dy
-        # The new backtrack direction points from the new pixel to the last background neighbour checked.
-        prev_bg = (found - 1) % 8
-        bx_, by_ = x + _NEIGHBOURS[prev_bg][0], y + _NEIGHBOURS[prev_bg][1]
-        back = (
-            _NEIGHBOURS.index((bx_ - nx, by_ - ny))
-            if (bx_ - nx, by_ - ny) in _NEIGHBOURS
-            else (found + 4) % 8
-        )
+        # The new backtrack points from the new pixel to the last background neighbour checked (adjacent to it).
+        pdx, pdy = _NEIGHBOURS[(found - 1) % 8]
+        back = _NEIGHBOUR_INDEX[(x + pdx - nx, y + pdy - ny)]
         state = (nx, ny, back)
         if first_state is None:
             first_state = state
@@ -368,6 +384,6 @@ def _trace(crop: bytearray, cw: int, start: int) -> list[tuple[int, int]]:
             break
         x, y = nx, ny
         contour.append((x, y))
-    if contour[-1] == contour[0] and len(contour) > 1:
+    if len(contour) > 1 and contour[-1] == contour[0]:
         contour.pop()
     return contour
