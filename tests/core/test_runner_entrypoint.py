@@ -281,3 +281,24 @@ def test_runner_command_line_bad_params_input(tmp_path):
     proc = _subprocess([*base, '--params-file', str(tmp_path / 'p.json'), '-q', '--lang', 'ko'])
     assert proc.returncode == 0 and json.loads(proc.stdout)['message'] == '안녕하세요, Bo님!'
     assert proc.stderr == ''
+
+
+def test_config_env_gives_defaults_in_local_mode(tmp_path, monkeypatch):
+    root = tmp_path / 'envplug'
+    root.mkdir()
+    (root / 'config.yaml').write_text(
+        'name: e\ncode: e\nenv:\n  BATCH_SIZE: 8\n  MODE: fast\nactions:\n  show:\n    entrypoint: envplug_actions:show\n'
+    )
+    (root / 'envplug_actions.py').write_text(
+        'from synapse_sdk.plugins import action\n\n@action\ndef show(params, ctx):\n'
+        "    return {'batch': ctx.env.get_int('BATCH_SIZE'), 'mode': ctx.env.get_str('MODE'),"
+        " 'home': ctx.env.get_str('SYN_TEST_HOME')}\n"
+    )
+    monkeypatch.setenv('SYN_TEST_HOME', 'h')
+    monkeypatch.setenv('MODE', 'slow')  # the process environment overrides config defaults
+    try:
+        assert run_plugin(str(root), 'show', {}, **QUIET) == {'batch': 8, 'mode': 'slow', 'home': 'h'}
+        explicit = run_plugin(str(root), 'show', {}, env={'BATCH_SIZE': '16'}, **QUIET)
+        assert explicit == {'batch': 16, 'mode': 'fast', 'home': None}
+    finally:
+        sys.modules.pop('envplug_actions', None)

@@ -111,7 +111,8 @@ def run_plugin(
     Modes:
         ``'local'``: ``LocalExecutor(**executor_kwargs).execute(action_obj, params, name=action)``;
             accepted kwargs: ``env``, ``language``, ``job_id``, ``log_file``, ``console``,
-            ``checkpoint``, ``client``, ``v2_client``, ``agent_client``.
+            ``checkpoint``, ``client``, ``v2_client``, ``agent_client``. The ``env:`` of a
+            discovered config.yaml provides defaults under ``env`` (or the process environment).
         ``'task'``: ``RayActorExecutor(**executor_kwargs).execute(target, params)`` from
             ``synapse_sdk.plugins.executors.ray.task``; returns its result. `target` is the
             entrypoint string (``'pkg.module:Name'``) when discovered from a path or module, else
@@ -142,6 +143,9 @@ def run_plugin(
     if exec_mode is ExecutionMode.LOCAL:
         from synapse_sdk.plugins.executors.local import LocalExecutor
 
+        config_env = resolved.discovery.config.env if resolved.discovery is not None else None
+        if config_env:
+            executor_kwargs['env'] = _with_config_env(config_env, executor_kwargs.get('env'))
         return LocalExecutor(**executor_kwargs).execute(resolved.load(), params, name=action)
 
     if resolved.plugin_dir is not None:
@@ -160,6 +164,14 @@ def run_plugin(
         )
     job_id = executor_kwargs.pop('job_id', None)
     return RayJobsApiExecutor(**executor_kwargs).submit(resolved.entrypoint, params, job_id=job_id)
+
+
+def _with_config_env(config_env: dict[str, Any], env: Any) -> Any:
+    """config.yaml's ``env`` as defaults under the given env (or the process environment)."""
+    from synapse_sdk.plugins.context.env import PluginEnvironment
+
+    defaults = PluginEnvironment({k: v if isinstance(v, str) else str(v) for k, v in config_env.items()})
+    return defaults.merge(PluginEnvironment.from_environ() if env is None else env)
 
 
 def _require_ray_executors() -> None:
