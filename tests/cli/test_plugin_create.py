@@ -7,6 +7,7 @@ import os
 import pty
 import select
 import subprocess
+import tempfile
 
 import pytest
 import yaml
@@ -80,7 +81,8 @@ def test_created_plugin_validates_and_runs(invoke, tmp_path, category, synapse_b
             assert outcome['succeeded'] == 1
 
 
-def test_created_neural_net_plugin_runs_without_a_backend(invoke, tmp_path):
+def test_created_neural_net_plugin_runs_without_a_backend(invoke, tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))  # where the offline run keeps its model
     assert (
         invoke(
             'plugin', 'create', '--code', 'offline-nn', '-c', 'neural_net', '--path', str(tmp_path), '-y'
@@ -100,7 +102,7 @@ def test_created_neural_net_plugin_runs_without_a_backend(invoke, tmp_path):
     assert trained.exit_code == 0, trained.stderr
     result = json.loads(trained.stdout)['result']
     assert result['model_id'] is None and result['steps_executed'] == ['train']
-    assert 'No backend: model kept at' in trained.stderr
+    assert f'No backend: model kept at {tmp_path}' in trained.stderr
     inferred = invoke('plugin', 'run', 'inference', '--path', str(tmp_path / 'offline-nn'), '--json')
     assert [r['label'] for r in json.loads(inferred.stdout)['result']['results']] == ['negative', 'positive']
 

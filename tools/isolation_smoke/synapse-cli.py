@@ -4,8 +4,10 @@ Runs the installed ``synapse`` console script: --version, --help, ``plugin run``
 plugin written here, and checks that commands needing an absent distribution say what to install.
 """
 
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -14,8 +16,12 @@ from pathlib import Path
 
 SYNAPSE = str(Path(sys.executable).parent / 'synapse')
 work = Path(tempfile.mkdtemp(prefix='synapse-cli-smoke-'))
+atexit.register(shutil.rmtree, work, True)
+(work / 'tmp').mkdir()
 env = {k: v for k, v in os.environ.items() if not k.startswith('SYNAPSE_')}
-env.update(HOME=str(work / 'home'), SYNAPSE_CONFIG_PATH=str(work / 'home' / 'config.json'))
+env.update(
+    HOME=str(work / 'home'), SYNAPSE_CONFIG_PATH=str(work / 'home' / 'config.json'), TMPDIR=str(work / 'tmp')
+)
 
 
 def synapse(*args: str, cwd: Path = work, expect: int = 0) -> subprocess.CompletedProcess:

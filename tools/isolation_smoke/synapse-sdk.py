@@ -4,8 +4,10 @@ Scaffolds a neural_net plugin, validates and runs its actions, previews a publis
 one-image DM v2 dataset to YOLO.
 """
 
+import atexit
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -15,8 +17,12 @@ from synapse_sdk.version import installed_distributions
 
 SYNAPSE = str(Path(sys.executable).parent / 'synapse')
 work = Path(tempfile.mkdtemp(prefix='synapse-sdk-smoke-'))
+atexit.register(shutil.rmtree, work, True)
+(work / 'tmp').mkdir()
 env = {k: v for k, v in os.environ.items() if not k.startswith('SYNAPSE_')}
-env.update(HOME=str(work / 'home'), SYNAPSE_CONFIG_PATH=str(work / 'home' / 'config.json'))
+env.update(
+    HOME=str(work / 'home'), SYNAPSE_CONFIG_PATH=str(work / 'home' / 'config.json'), TMPDIR=str(work / 'tmp')
+)
 
 
 def synapse(*args: str, cwd: Path = work, expect: int = 0) -> subprocess.CompletedProcess:
