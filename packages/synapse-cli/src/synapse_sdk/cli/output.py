@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import IO, Any
+from typing import Any
 
 import click
 
@@ -50,13 +50,6 @@ def is_interactive() -> bool:
         return False
 
 
-def _isatty(stream: IO[str]) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
-
-
 def render_table(headers: list[str], rows: list[list[Any]]) -> str:
     """A plain-text table (no box-drawing characters, so it survives any pipe or log file)."""
     cells = [[str(h) for h in headers]] + [['' if c is None else str(c) for c in row] for row in rows]
@@ -75,15 +68,6 @@ class Output:
     @property
     def json_mode(self) -> bool:
         return self.state.json
-
-    @property
-    def human_stream(self) -> IO[str]:
-        """Where human-readable text goes: stdout, or stderr when stdout carries JSON."""
-        return click.get_text_stream('stderr' if self.state.json else 'stdout')
-
-    @property
-    def is_tty(self) -> bool:
-        return _isatty(self.human_stream)
 
     def echo(
         self, message: str = '', *, err: bool = False, fg: str | None = None, bold: bool = False

@@ -55,11 +55,11 @@ def doctor(offline: bool, timeout: float) -> None:
         colours = {OK: 'green', WARN: 'yellow', FAIL: 'red', SKIP: None}
         for check in checks:
             status = click.style(f'[{check.status.upper():4}]', fg=colours[check.status])
-            click.echo(f'{status} {check.name}: {check.detail}')
+            out.echo(f'{status} {check.name}: {check.detail}')
             if check.fix and check.status != OK:
-                click.echo(f'       fix: {check.fix}')
+                out.echo(f'       fix: {check.fix}')
         summary = f'{len(checks) - len(failed)} of {len(checks)} checks passed'
-        click.echo(summary + ('' if not failed else f'; {len(failed)} failed'))
+        out.echo(summary + ('' if not failed else f'; {len(failed)} failed'))
     if failed:
         raise click.exceptions.Exit(1)
 
