@@ -221,28 +221,38 @@ def rasterize_polygon(
     fill = bytes((value,))
     j0 = max(0, math.ceil(min(ys) - 1e-9))
     j1 = min(height - 1, math.floor(max(ys) + 1e-9))
-    edges = [(points[i][0], points[i][1], points[(i + 1) % n][0], points[(i + 1) % n][1]) for i in range(n)]
+    # Bucket every edge under the rows it spans, so each row looks only at its own edges.
+    rows: dict[int, list[tuple[float, float, float, float]]] = {}
+    for i in range(n):
+        x0, y0 = points[i][0], points[i][1]
+        x1, y1 = points[(i + 1) % n][0], points[(i + 1) % n][1]
+        lo = max(j0, math.ceil(min(y0, y1) - 1e-9))
+        hi = min(j1, math.floor(max(y0, y1) + 1e-9))
+        for j in range(lo, hi + 1):
+            rows.setdefault(j, []).append((x0, y0, x1, y1))
 
     def span(a: float, b: float, row: int) -> None:
-        lo = max(0, math.ceil(a - 1e-9))
-        hi = min(width - 1, math.floor(b + 1e-9))
+        lo = math.ceil(a - 1e-9)
+        hi = math.floor(b + 1e-9)
+        if lo < 0:
+            lo = 0
+        if hi > width - 1:
+            hi = width - 1
         if hi >= lo:
             base = row * width
             bitmap[base + lo : base + hi + 1] = fill * (hi - lo + 1)
 
-    for j in range(j0, j1 + 1):
+    for j, edges in rows.items():
         xs = []
         for x0, y0, x1, y1 in edges:
-            if y0 == y1:
-                if abs(y0 - j) < 1e-9:
-                    span(min(x0, x1), max(x0, x1), j)
+            if y0 == y1:  # a horizontal edge on this row is boundary
+                span(min(x0, x1), max(x0, x1), j)
                 continue
-            if min(y0, y1) - 1e-9 <= j <= max(y0, y1) + 1e-9:
-                x = x0 + (j - y0) * (x1 - x0) / (y1 - y0)
-                if (y0 <= j < y1) or (y1 <= j < y0):
-                    xs.append(x)
-                if abs(x - round(x)) < 1e-9:  # a lattice point on the boundary
-                    span(x, x, j)
+            x = x0 + (j - y0) * (x1 - x0) / (y1 - y0)
+            if (y0 <= j < y1) or (y1 <= j < y0):
+                xs.append(x)
+            if abs(x - round(x)) < 1e-9:  # a lattice point on the boundary
+                span(x, x, j)
         xs.sort()
         for a, b in zip(xs[::2], xs[1::2], strict=False):
             span(a, b, j)
