@@ -149,3 +149,46 @@ def test_cli_mode_task(ray_cluster, sample_plugin_dir):
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout.strip().splitlines()[-1])['result'] == {'total': 42, 'path': '/out/20'}
+
+
+def test_timeout_drops_the_busy_actor(ray_cluster, sample_plugin_dir):
+    with RayActorExecutor(working_dir=sample_plugin_dir, num_cpus=0.25, timeout=1.5) as ex:
+        before = ex.execute('ray_sample_actions:whoami', {})['pid']
+        with pytest.raises(TimeoutError, match=r'did not finish within 1\.5s'):
+            ex.execute('ray_sample_actions:chatty', {'lines': 20, 'interval': 0.5})
+        assert ex.execute('ray_sample_actions:whoami', {})['pid'] != before
+
+
+CLIENT_SCRIPT = """
+import json, sys
+from synapse_sdk.plugins.executors.ray.task import RayActorExecutor
+ex = RayActorExecutor(working_dir=sys.argv[2], num_cpus=0.25, ray_address=sys.argv[1])
+first = ex.execute('ray_sample_actions:add', {'a': 1, 'b': 2})
+second = ex.execute('ray_sample_actions:whoami', {})
+third = ex.execute('ray_sample_actions:whoami', {})
+ex.shutdown()
+print(json.dumps({'add': first, 'same_actor': second['pid'] == third['pid']}))
+"""
+
+
+def test_task_mode_through_ray_client_address(ray_head, sample_plugin_dir):
+    """Seed 004's ``ray_address='ray://...'``: a separate process, since this one is on another cluster."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from synapse_sdk.plugins.executors.ray.testing import RAY_TEST_ENV
+
+    env = {**os.environ, **RAY_TEST_ENV}
+    env.pop('RAY_ADDRESS', None)
+    proc = subprocess.run(
+        [sys.executable, '-c', CLIENT_SCRIPT, ray_head.client_address, str(sample_plugin_dir)],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        env=env,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out == {'add': {'total': 3, 'path': '/out/1'}, 'same_actor': True}

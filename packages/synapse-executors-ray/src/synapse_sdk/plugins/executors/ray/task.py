@@ -294,9 +294,27 @@ class RayActorExecutor:
         with _POOL_LOCK:
             actor = _POOL.get(key)
             if actor is None:
-                actor = _POOL[key] = self._create_actor()
+                actor = _POOL[key] = self._start_actor()
             self._used.add(key)
             return actor
+
+    def _start_actor(self) -> Any:
+        """Create an actor and wait until it is up, so `timeout` covers only the action's run and a
+        runtime env that cannot be built is reported as such, not as an actor dying mid-call."""
+        import ray
+        from ray.exceptions import RayError
+
+        actor = self._create_actor()
+        try:
+            ray.get(actor.pid.remote())
+        except RayError as exc:
+            with contextlib.suppress(Exception):
+                ray.kill(actor, no_restart=True)
+            raise RayExecutorError(
+                f'Could not start the Ray actor (working_dir={self.working_dir!r}, num_cpus={self.num_cpus}, '
+                f'num_gpus={self.num_gpus}): {type(exc).__name__}: {exc}'
+            ) from exc
+        return actor
 
     def _create_actor(self) -> Any:
         import ray

@@ -66,7 +66,10 @@ def short_temp_dir(prefix: str) -> str:
 
 @contextlib.contextmanager
 def local_cluster(
-    num_cpus: int = 2, object_store_memory: int = DEFAULT_OBJECT_STORE_BYTES, attempts: int = 2, **init_kwargs: Any
+    num_cpus: int = 2,
+    object_store_memory: int = DEFAULT_OBJECT_STORE_BYTES,
+    attempts: int = 2,
+    **init_kwargs: Any,
 ) -> Iterator[Any]:
     """``ray.init`` a private in-process cluster (no dashboard); yields the `ray` module.
 
@@ -105,6 +108,7 @@ class HeadNode:
 
     dashboard_address: str
     gcs_address: str
+    client_address: str
     temp_dir: str
     process: subprocess.Popen
 
@@ -134,7 +138,7 @@ def start_head_node(
     if not ray_bin.exists():
         raise RuntimeError(f'no `ray` command next to {sys.executable}')
     temp_dir = short_temp_dir('rh')
-    port, dash, client, agent = (free_port() for _ in range(4))
+    port, dash, client, agent, env_agent = (free_port() for _ in range(5))
     env = {
         **os.environ,
         **RAY_TEST_ENV,
@@ -147,13 +151,16 @@ def start_head_node(
         '--node-ip-address=127.0.0.1', f'--port={port}',
         '--dashboard-host=127.0.0.1', f'--dashboard-port={dash}',
         f'--ray-client-server-port={client}', f'--dashboard-agent-listen-port={agent}',
+        f'--runtime-env-agent-port={env_agent}',  # else Ray Client jobs with a runtime env cannot start
         f'--num-cpus={num_cpus}', f'--object-store-memory={object_store_memory}',
         f'--temp-dir={temp_dir}', '--disable-usage-stats',
     ]  # fmt: skip
     log_path = Path(temp_dir) / 'ray-start.log'
     with open(log_path, 'wb') as log:
         proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    head = HeadNode(f'http://127.0.0.1:{dash}', f'127.0.0.1:{port}', temp_dir, proc)
+    head = HeadNode(
+        f'http://127.0.0.1:{dash}', f'127.0.0.1:{port}', f'ray://127.0.0.1:{client}', temp_dir, proc
+    )
     deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None or time.monotonic() > deadline:
