@@ -337,3 +337,30 @@ def test_array_library_scalars_become_plain_numbers(transport):
     metrics = transport.updates[-1][1]['metrics_record']['steps']['train']
     assert metrics == {'loss': 0.25, 'hist': [1, 2], 'pair': [1, 2], '3': 'int key'}
     json.dumps(transport.updates)
+
+
+def test_a_failing_output_never_stops_the_action(tmp_path):
+    from synapse_sdk.loggers import LoggerWarning
+    from synapse_sdk.plugins import action
+    from synapse_sdk.plugins.executors.local import LocalExecutor
+
+    closed = io.StringIO()
+    closed.close()
+    (tmp_path / 'is_a_dir.jsonl').mkdir()
+
+    @action(name='busy')
+    def busy(params, ctx):
+        for i in range(3):
+            ctx.set_progress(i + 1, 3)
+            ctx.log_message(f'step {i}')
+        ctx.set_metrics({'m': 1})
+        return 'done'
+
+    executor = LocalExecutor(
+        console=closed, log_file=tmp_path / 'is_a_dir.jsonl', client=None, v2_client=None, agent_client=None
+    )
+    with pytest.warns(LoggerWarning) as record:
+        assert executor.execute(busy, {}) == 'done'
+    texts = {str(w.message).split(' (')[0] for w in record}
+    assert texts == {'ConsoleLogger could not write', 'JsonLinesFileLogger could not write'}
+    assert len(record) <= 8  # once per logger and hook, not once per call

@@ -6,7 +6,7 @@
 - `CompositeLogger`: fans out to several of these; executors combine them per run.
 """
 
-from synapse_sdk.loggers.base import BaseLogger, CompositeLogger, NullLogger, ProgressWarning
+from synapse_sdk.loggers.base import BaseLogger, CompositeLogger, LoggerWarning, NullLogger, ProgressWarning
 from synapse_sdk.loggers.console import ConsoleLogger
 from synapse_sdk.loggers.file import JsonLinesFileLogger
 from synapse_sdk.loggers.job import BackendJobLogger
@@ -19,6 +19,7 @@ __all__ = [
     'ConsoleLogger',
     'JobLogTransport',
     'JsonLinesFileLogger',
+    'LoggerWarning',
     'NullLogger',
     'ProgressWarning',
 ]

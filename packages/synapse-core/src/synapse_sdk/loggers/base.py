@@ -25,13 +25,17 @@ from synapse_sdk.plugins._warnings import warn_user
 from synapse_sdk.plugins.models.logger import LogEntry, LogLevel, ProgressData
 from synapse_sdk.plugins.models.status import RunStatus
 
-__all__ = ['BaseLogger', 'CompositeLogger', 'NullLogger', 'ProgressWarning']
+__all__ = ['BaseLogger', 'CompositeLogger', 'LoggerWarning', 'NullLogger', 'ProgressWarning', 'to_plain']
 
 DEFAULT_STEP = 'default'
 
 
 class ProgressWarning(RuntimeWarning):
     """A progress update was out of range and has been corrected (developer warning)."""
+
+
+class LoggerWarning(RuntimeWarning):
+    """A logger could not write (closed stream, full disk ...); the run goes on without it."""
 
 
 def utc_now_iso() -> str:
@@ -98,6 +102,20 @@ class BaseLogger:
         self._finished = False
         #: The logger whose progress/metrics state this one reports (a `CompositeLogger` parent).
         self._owner: BaseLogger = self
+        self._failed_hooks: set[str] = set()
+
+    def _dispatch(self, hook: str, *args: Any) -> None:
+        """Call an output hook; a failing output is reported once and never stops the action."""
+        try:
+            getattr(self, hook)(*args)
+        except Exception as exc:
+            if hook not in self._failed_hooks:
+                self._failed_hooks.add(hook)
+                warn_user(
+                    f'{type(self).__name__} could not write ({hook}: {type(exc).__name__}: {exc}); '
+                    'the run continues without it',
+                    LoggerWarning,
+                )
 
     # -- entries ------------------------------------------------------------------------------
     def log(
@@ -119,7 +137,7 @@ class BaseLogger:
             step=step if step is not None else self._current_step,
             file=None if file is None else str(file),
         )
-        self._emit(entry)
+        self._dispatch('_emit', entry)
         return entry
 
     def message(
@@ -204,7 +222,7 @@ class BaseLogger:
             self._last_progress_step = name
             data = self._snapshot(name, state)
             self._update_overall()
-        self._emit_progress(data)
+        self._dispatch('_emit_progress', data)
         return data
 
     def _snapshot(self, name: str, state: _StepProgress) -> ProgressData:
@@ -280,7 +298,7 @@ class BaseLogger:
         clean = to_plain(redact(dict(value)))
         with self._lock:
             self._metrics.setdefault(name, {}).update(clean)
-        self._emit_metrics(name, clean)
+        self._dispatch('_emit_metrics', name, clean)
 
     def get_metrics(self, step: str | None = None) -> dict[str, Any]:
         """Metrics of one step, or of all steps (``{step: {...}}``) when `step` is None."""
@@ -296,7 +314,7 @@ class BaseLogger:
     # -- lifecycle ----------------------------------------------------------------------------
     def report_status(self, status: RunStatus, *, result: Any = None, error: str | None = None) -> None:
         """Report the run status (executors call this; `result` must already be JSON-compatible)."""
-        self._emit_status(RunStatus(status), result, error)
+        self._dispatch('_emit_status', RunStatus(status), result, error)
 
     def flush(self) -> None:
         """Deliver anything buffered. Default: nothing is buffered."""
@@ -307,8 +325,8 @@ class BaseLogger:
             if self._finished:
                 return
             self._finished = True
-        self.flush()
-        self._close()
+        self._dispatch('flush')
+        self._dispatch('_close')
 
     @property
     def finished(self) -> bool:
@@ -349,23 +367,23 @@ class CompositeLogger(BaseLogger):
 
     def _emit(self, entry: LogEntry) -> None:
         for child in self.loggers:
-            child._emit(entry)
+            child._dispatch('_emit', entry)
 
     def _emit_progress(self, progress: ProgressData) -> None:
         for child in self.loggers:
-            child._emit_progress(progress)
+            child._dispatch('_emit_progress', progress)
 
     def _emit_metrics(self, step: str, metrics: dict[str, Any]) -> None:
         for child in self.loggers:
-            child._emit_metrics(step, metrics)
+            child._dispatch('_emit_metrics', step, metrics)
 
     def _emit_status(self, status: RunStatus, result: Any, error: str | None) -> None:
         for child in self.loggers:
-            child._emit_status(status, result, error)
+            child._dispatch('_emit_status', status, result, error)
 
     def flush(self) -> None:
         for child in self.loggers:
-            child.flush()
+            child._dispatch('flush')
 
     def _close(self) -> None:
         for child in self.loggers:
