@@ -257,3 +257,30 @@ def test_v2_v1_v2_is_identity_property():
         assert back['images'] == [image]
 
     check()
+
+
+def test_rle_from_runs_matches_full_transpose():
+    import random
+
+    from synapse_sdk.utils.converters.masks import _counts_from_string, rle_from_runs
+
+    rng = random.Random(11)
+    for _ in range(60):
+        w, h = rng.randint(1, 25), rng.randint(1, 25)
+        bitmap = bytearray(w * h)
+        x0, y0 = rng.randrange(w), rng.randrange(h)
+        for y in range(y0, min(h, y0 + rng.randint(1, 8))):
+            for x in range(x0, min(w, x0 + rng.randint(1, 8))):
+                bitmap[y * w + x] = rng.random() < 0.7
+        column_major = [bitmap[y * w + x] for x in range(w) for y in range(h)]
+        naive, value, count = [], 0, 0  # run lengths, starting with background, the obvious way
+        for v in column_major:
+            if v != value:
+                naive.append(count)
+                value, count = v, 0
+            count += 1
+        naive.append(count)
+        rle = rle_from_runs(bitmap_to_runs(bitmap), w, h)
+        assert _counts_from_string(rle['counts']) == naive
+        assert decode_coco_rle(rle, w, h) == bitmap
+    assert rle_from_runs([], 4, 3) == {'size': [3, 4], 'counts': '<'}  # 12 background pixels

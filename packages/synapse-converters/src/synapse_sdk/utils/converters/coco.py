@@ -29,11 +29,10 @@ from .keypoints import PERSON17, PERSON17_SKELETON, group_annotations, keypoint_
 from .layout import attach_image, find_image
 from .masks import (
     MaskError,
-    bitmap_from_runs,
     bitmap_to_runs,
     decode_coco_rle,
-    encode_coco_rle,
     normalize_dm_mask,
+    rle_from_runs,
     runs_bbox,
 )
 from .output import ensure_dir, place_image
@@ -104,10 +103,14 @@ class COCOWriter(Writer):
             if not isinstance(ann.get('data'), list):
                 item.loss(ann['id'], 'segmentation', 'unsupported', 'not an image mask')
                 continue
+            if ctx.staging is None:  # convert(): the class is all that matters
+                ctx.class_id('classes', ann['classification'])
+                ctx.count('segmentation')
+                continue
             encoding = ann.get('encoding') or ('dm_rle' if ann.get('isCompressed') else 'raw_indices')
             runs = normalize_dm_mask(ann['data'], encoding, w, h)
             bx, by, bw, bh, area = runs_bbox(runs, w)
-            rle = encode_coco_rle(bitmap_from_runs(runs, w, h), w, h)
+            rle = rle_from_runs(runs, w, h)
             rec = self._record(ctx, ann, [float(bx), float(by), float(bw), float(bh)], rle, float(area))
             rec['iscrowd'] = int(
                 any(a.get('name') == 'iscrowd' and a.get('value') for a in ann.get('attrs') or [])

@@ -126,22 +126,37 @@ def runs_bbox(runs: Sequence[Sequence[int]], width: int) -> tuple[int, int, int,
 # ---------------------------------------------------------------- COCO RLE
 
 
-def _column_major(bitmap: bytes | bytearray, width: int, height: int) -> bytes:
-    return b''.join(bytes(bitmap[x::width]) for x in range(width)) if height else b''
-
-
 def encode_coco_rle(bitmap: bytes | bytearray, width: int, height: int) -> dict:
     """COCO compressed RLE ``{'size': [h, w], 'counts': str}`` of a row-major 0/1 bitmap (pycocotools format)."""
-    cm = _column_major(bitmap, width, height)
+    return rle_from_runs(bitmap_to_runs(bitmap), width, height)
+
+
+def rle_from_runs(runs: Sequence[Sequence[int]], width: int, height: int) -> dict:
+    """COCO compressed RLE of row-major runs. Only the mask's bounding box is transposed (column-major order),
+    in C-level slices; the columns left and right of it are all background and only counted."""
     counts: list[int] = []
-    pos, value, n = 0, 0, len(cm)
-    while pos < n:
-        nxt = cm.find(b'\x00' if value else b'\x01', pos)
-        end = n if nxt == -1 else nxt
-        counts.append(end - pos)
-        pos, value = end, 1 - value
+    if runs:
+        bx, by, bw, bh, _ = runs_bbox(runs, width)
+        crop = bytearray(bw * bh)
+        for y, x0, x1 in split_rows(runs, width):
+            start = (y - by) * bw + x0 - bx
+            crop[start : start + x1 - x0 + 1] = b'\x01' * (x1 - x0 + 1)
+        top, bottom = b'\x00' * by, b'\x00' * (height - by - bh)
+        cm = b''.join(top + bytes(crop[x::bw]) + bottom for x in range(bw))
+        pos, value, n = 0, 0, len(cm)
+        while pos < n:
+            nxt = cm.find(b'\x00' if value else b'\x01', pos)
+            end = n if nxt == -1 else nxt
+            counts.append(end - pos)
+            pos, value = end, 1 - value
+        counts[0] += bx * height
+        right = (width - bx - bw) * height
+        if len(counts) % 2:  # ends with a background run
+            counts[-1] += right
+        elif right:
+            counts.append(right)
     if not counts:
-        counts = [0]
+        counts = [width * height]
     out = []
     for i, count in enumerate(counts):
         x = count - counts[i - 2] if i > 2 else count
@@ -292,10 +307,10 @@ def _simplify(points: list[tuple[int, int]]) -> list[tuple[int, int]]:
     return out
 
 
-def _row_runs(bitmap: bytes | bytearray, width: int) -> list[tuple[int, int, int]]:
-    """Foreground runs ``(y, x0, x1)`` (inclusive), split at row ends, in raster order."""
+def split_rows(runs: Sequence[Sequence[int]], width: int) -> list[tuple[int, int, int]]:
+    """Row-major runs as ``(y, x0, x1)`` (inclusive) pieces, split where a run wraps to the next row."""
     out = []
-    for start, length in bitmap_to_runs(bitmap):
+    for start, length in runs:
         pos, end = start, start + length
         while pos < end:
             y, x = divmod(pos, width)
@@ -315,7 +330,7 @@ def mask_contours(
     than 3 distinct points (single pixels, 1-pixel lines) are left out. A component has holes when its filled
     contour covers more pixels than it has.
     """
-    runs = _row_runs(bitmap, width)
+    runs = split_rows(bitmap_to_runs(bitmap), width)
     if not runs:
         return [], False
     parent = list(range(len(runs)))
