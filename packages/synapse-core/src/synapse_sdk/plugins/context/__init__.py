@@ -7,12 +7,12 @@ logger, environment, clients and language.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from synapse_sdk.loggers.base import BaseLogger
+from synapse_sdk.plugins._warnings import warn_user
 from synapse_sdk.plugins.context.env import PluginEnvironment
 from synapse_sdk.plugins.models.logger import LogLevel
 
@@ -120,11 +120,7 @@ class RuntimeContext:
             text = render(message, lang, **kwargs)
         resolved = LogLevel.coerce(chosen if chosen is not None else LogLevel.INFO)
         if resolved.value not in _MESSAGE_LEVELS and resolved is not LogLevel.ERROR:
-            warnings.warn(
-                f'log_message level {resolved.value!r} is not one of {_MESSAGE_LEVELS}',
-                RuntimeWarning,
-                stacklevel=2,
-            )
+            warn_user(f'log_message level {resolved.value!r} is not one of {_MESSAGE_LEVELS}', RuntimeWarning)
         self.logger.message(text, resolved, key=key, step=step)
         return text
 
