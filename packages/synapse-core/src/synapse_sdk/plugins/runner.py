@@ -131,7 +131,7 @@ def run_plugin(
         ParamsValidationError, ActionExecutionError: from running it (local).
     """
     try:
-        exec_mode = ExecutionMode(mode)
+        exec_mode = ExecutionMode(mode.lower() if isinstance(mode, str) else mode)
     except ValueError:
         valid = ', '.join(repr(m.value) for m in ExecutionMode)
         raise InvalidModeError(f'Unknown execution mode {mode!r}; expected one of: {valid}') from None
