@@ -209,14 +209,18 @@ def decode_coco_rle(rle: dict, width: int, height: int) -> bytearray:
         raise MaskError(f'COCO RLE counts sum to {sum(counts)}, expected {width * height}')
     cm = bytearray(width * height)
     pos, value = 0, 0
+    first = last = None
     for count in counts:
-        if value:
+        if value and count:
             cm[pos : pos + count] = b'\x01' * count
+            first = pos if first is None else first
+            last = pos + count - 1
         pos += count
         value = 1 - value
     bitmap = bytearray(width * height)
-    for x in range(width):
-        bitmap[x::width] = cm[x * height : (x + 1) * height]
+    if first is not None:  # transpose only the columns that hold foreground
+        for x in range(first // height, last // height + 1):
+            bitmap[x::width] = cm[x * height : (x + 1) * height]
     return bitmap
 
 
