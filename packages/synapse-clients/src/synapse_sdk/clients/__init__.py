@@ -3,3 +3,16 @@
 Import the client you need from its module, e.g. ``from synapse_sdk.clients.backend import
 BackendClient``; the errors all live in ``synapse_sdk.clients.exceptions``.
 """
+
+from typing import Any
+
+__all__ = ['RetryPolicy']
+
+
+def __getattr__(name: str) -> Any:
+    # Lazy, so that importing a client's module (or the fake backend) does not pay for requests twice.
+    if name == 'RetryPolicy':
+        from synapse_sdk.clients._http import RetryPolicy
+
+        return RetryPolicy
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

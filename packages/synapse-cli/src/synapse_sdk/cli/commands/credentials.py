@@ -76,8 +76,6 @@ def verify_token(
 
 def _quick_retry(timeout: float):
     """One retry at most, bounded by `timeout`: a person is waiting for ``login`` or ``doctor``."""
-    try:
-        from synapse_sdk.clients._http import RetryPolicy
-    except ImportError:  # the default policy still works, only slower to give up
-        return None
+    from synapse_sdk.clients import RetryPolicy
+
     return RetryPolicy(max_attempts=2, backoff_base=0.2, total_timeout=timeout)
