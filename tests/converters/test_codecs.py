@@ -138,6 +138,7 @@ def test_data_yaml_reader_variants():
     assert load_data_yaml('names: [a, "b c"]\n')['names'] == ['a', 'b c']
     assert load_data_yaml('names:\n  - a\n  - b\n')['names'] == ['a', 'b']
     assert load_data_yaml(dump_data_yaml({'names': {0: 'é'}, 'nc': 1})) == {'names': {0: 'é'}, 'nc': 1}
+    assert load_data_yaml(dump_data_yaml({'names': {}, 'nc': 0})) == {'names': {}, 'nc': 0}
     with pytest.raises(ValueError, match='line 2'):
         load_data_yaml('a: 1\nnot yaml\n')
 

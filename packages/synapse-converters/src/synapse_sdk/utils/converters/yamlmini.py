@@ -36,6 +36,8 @@ def _scalar(text: str) -> Any:
         return text[1:-1].replace("''", "'")
     if text[0] == '[':
         return _flow_list(text)
+    if text == '{}':
+        return {}
     if text in ('null', '~'):
         return None
     if text in ('true', 'True'):
@@ -119,7 +121,9 @@ def dump_data_yaml(data: dict[str, Any]) -> str:
     """Write ``data`` with strings JSON-quoted (valid YAML), lists in flow style, dicts as block mappings."""
     lines = []
     for key, value in data.items():
-        if isinstance(value, dict):
+        if isinstance(value, dict) and not value:
+            lines.append(f'{key}: {{}}')
+        elif isinstance(value, dict):
             lines.append(f'{key}:')
             lines.extend(f'  {k}: {json.dumps(v, ensure_ascii=False)}' for k, v in value.items())
         else:
