@@ -362,3 +362,15 @@ def test_failure_with_worker_pool_leaves_nothing_behind(tmp_path):
     with pytest.raises(ConversionError, match=r'img_0_005\.json'):
         conv.save_to_folder(out)
     assert sorted(p.name for p in tmp_path.iterdir()) == ['src']
+
+
+def test_import_is_light_and_independent_of_core():
+    import subprocess
+    import sys
+
+    code = (
+        'import sys, synapse_sdk.utils.converters as c; '
+        "print(sorted(m for m in ('synapse_sdk.plugins', 'numpy', 'PIL', 'yaml', 'requests') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == '[]'
