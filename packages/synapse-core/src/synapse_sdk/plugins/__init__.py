@@ -41,6 +41,9 @@ _LAZY = {
     'BaseTrainAction': 'synapse_sdk.plugins.actions.train',
     'BaseExportAction': 'synapse_sdk.plugins.actions.export',
     'BaseUploadAction': 'synapse_sdk.plugins.actions.upload',
+    'ToTaskAction': 'synapse_sdk.plugins.actions.to_task',
+    'BaseInferenceAction': 'synapse_sdk.plugins.actions.inference',
+    'ActionPipeline': 'synapse_sdk.plugins.pipelines',
 }
 
 __all__ = sorted(_LAZY)
