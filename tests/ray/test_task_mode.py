@@ -192,3 +192,27 @@ def test_task_mode_through_ray_client_address(ray_head, sample_plugin_dir):
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])
     assert out == {'add': {'total': 3, 'path': '/out/1'}, 'same_actor': True}
+
+
+def test_action_logs_reach_the_driver_console(ray_cluster, sample_plugin_dir, capfd):
+    # (A unique text: this session's Ray was imported with its cross-worker log deduplication on,
+    # which holds back lines differing only in numbers; `ensure_ray` turns it off when it imports Ray.)
+    with RayActorExecutor(working_dir=sample_plugin_dir, num_cpus=0.25) as ex:
+        ex.execute('ray_sample_actions:greet', {'name': 'console-check'})
+        seen = ''
+        deadline = time.monotonic() + 30
+        while 'hello console-check' not in seen and time.monotonic() < deadline:
+            time.sleep(0.2)
+            captured = capfd.readouterr()
+            seen += captured.out + captured.err
+    assert 'hello console-check' in seen, seen[-3000:]
+    assert 'ActionActor pid=' in seen
+
+
+def test_too_large_working_dir_is_refused_before_ray_starts(tmp_path):
+    with open(tmp_path / 'weights.bin', 'wb') as f:
+        f.truncate(101 * 2**20)
+    from synapse_sdk.plugins.executors.ray.errors import WorkingDirTooLargeError
+
+    with pytest.raises(WorkingDirTooLargeError, match=r'weights\.bin'):
+        RayActorExecutor(working_dir=tmp_path)

@@ -182,3 +182,9 @@ class EvaluateAction(BaseAction[EvaluateParams]):
 
     def execute(self) -> EvaluateResult:
         return EvaluateResult(score=self.params.count / 100, model=self.params.model)
+
+
+@action(name='greet')
+def greet(params: dict, ctx: RuntimeContext) -> dict:
+    ctx.log_message(f'hello {params["name"]}')
+    return {'greeted': params['name']}

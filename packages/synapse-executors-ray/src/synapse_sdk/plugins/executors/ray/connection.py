@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 from typing import Any
 
 __all__ = ['ensure_ray', 'is_client_address']
@@ -23,7 +25,14 @@ def ensure_ray(address: str | None = None, *, runtime_env: dict[str, Any] | None
     with no address Ray's own rules apply (``RAY_ADDRESS``, else a new local instance).
     `runtime_env` is a job-level runtime env, used only for Ray Client connections (where actor-level
     local directories cannot be uploaded).
+
+    If Ray is not imported yet, its cross-worker log deduplication is turned off for this process
+    (``RAY_DEDUP_LOGS=0`` unless set): it holds back log lines of different actors that differ only
+    in numbers (``epoch 3 loss 0.2``), so an action's logs would not reach the console as in local
+    mode. Ray reads the setting when it is imported.
     """
+    if 'ray' not in sys.modules:
+        os.environ.setdefault('RAY_DEDUP_LOGS', '0')
     import ray
 
     if ray.is_initialized():

@@ -390,14 +390,15 @@ def _entrypoint_of(action: Any) -> str:
         from synapse_sdk.plugins.loading import normalize_entrypoint
 
         return normalize_entrypoint(action)
-    module = getattr(action, '__module__', None)
-    qualname = getattr(action, '__qualname__', None)
-    if not module or not qualname or module == '__main__' or '<locals>' in qualname:
+    from synapse_sdk.plugins.definition import resolve_action
+
+    entrypoint = resolve_action(action).entrypoint
+    if entrypoint.startswith('__main__:') or '<locals>' in entrypoint:
         raise ValueError(
             f'Cannot submit {action!r} as a Ray job: it must be importable by name on the cluster '
             '(defined at module level of a module in the working dir)'
         )
-    return f'{module}:{qualname}'
+    return entrypoint
 
 
 def _jsonable_params(params: Any) -> dict[str, Any]:

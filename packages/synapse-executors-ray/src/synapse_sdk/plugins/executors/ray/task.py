@@ -31,6 +31,21 @@ __all__ = ['ActionActor', 'RayActorExecutor', 'is_retry_safe']
 logger = logging.getLogger('synapse_sdk.plugins.executors.ray')
 
 
+def line_buffered_output() -> None:
+    """Make this worker's stdout/stderr line-buffered.
+
+    Ray redirects worker output to files, which Python block-buffers: an action's log lines would
+    reach the driver's console only when the buffer fills or the actor exits.
+    """
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, 'reconfigure', None)
+        if reconfigure is not None:
+            with contextlib.suppress(Exception):
+                reconfigure(line_buffering=True)
+
+
 def is_retry_safe(action: Any) -> bool:
     """Whether an action declared it may run twice (``retry_safe = True`` on the class or function)."""
     return bool(getattr(action, 'retry_safe', False))
@@ -42,6 +57,7 @@ class ActionActor:
     def __init__(self) -> None:
         self._secret_names: set[str] = set()
         self._loaded: dict[str, Any] = {}
+        line_buffered_output()
 
     def pid(self) -> int:
         return os.getpid()
