@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import sys
 import time
 
 import pytest
@@ -216,3 +217,17 @@ def test_too_large_working_dir_is_refused_before_ray_starts(tmp_path):
 
     with pytest.raises(WorkingDirTooLargeError, match=r'weights\.bin'):
         RayActorExecutor(working_dir=tmp_path)
+
+
+def test_action_the_worker_cannot_import_gets_a_clear_error(executor, tmp_path, monkeypatch):
+    from synapse_sdk.plugins.executors.ray.errors import RayExecutorError
+
+    (tmp_path / 'only_on_the_submitter.py').write_text(
+        'from synapse_sdk.plugins import action\n\n@action\ndef here(params, ctx):\n    return {}\n'
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import only_on_the_submitter  # importable here, not in the worker's working dir
+
+    with pytest.raises(RayExecutorError, match=r"cannot import the action.*'only_on_the_submitter'"):
+        executor.execute(only_on_the_submitter.here, {})
+    monkeypatch.delitem(sys.modules, 'only_on_the_submitter')

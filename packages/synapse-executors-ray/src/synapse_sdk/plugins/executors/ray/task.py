@@ -225,16 +225,21 @@ class RayActorExecutor:
                 status, value = ray.get(actor.run.remote(action, params, call), timeout=self.timeout)
             except (RayActorError, WorkerCrashedError) as exc:
                 self._discard(key, actor)
-                if attempts < self.max_retries and self._retry_safe(key, action):
+                retry_safe = self._retry_safe(key, action)
+                if retry_safe and attempts < self.max_retries:
                     attempts += 1
                     logger.warning(
                         'Ray actor died under retry-safe action %s; retrying on a new actor', action
                     )
                     continue
+                why = (
+                    f'It was retried {attempts} time(s) (max_retries={self.max_retries}).'
+                    if retry_safe
+                    else 'It was not retried because it is not declared retry-safe (retry_safe = True).'
+                )
                 raise ActorDiedError(
                     f'The Ray actor running {_describe(action)} died before the call returned '
-                    f'({type(exc).__name__}). The action was not retried because it is not declared '
-                    'retry-safe (retry_safe = True); the next call starts a new actor.'
+                    f'({type(exc).__name__}). {why} The next call starts a new actor.'
                 ) from exc
             except GetTimeoutError as exc:
                 # A running call cannot be interrupted inside a sync actor: drop the busy actor.
@@ -242,14 +247,22 @@ class RayActorExecutor:
                 raise TimeoutError(
                     f'{_describe(action)} did not finish within {self.timeout}s on Ray'
                 ) from exc
-            except RayTaskError as exc:  # the actor machinery itself failed (e.g. unpicklable params)
-                raise RayExecutorError(f'Ray could not run {_describe(action)}: {exc}') from exc
+            except RayTaskError as exc:  # the call never reached the action (e.g. arguments not loadable)
+                missing = _import_error_in(exc.cause)
+                if missing is not None:
+                    raise RayExecutorError(
+                        f'Ray could not run {_describe(action)}: the worker cannot import the action or its '
+                        f'params ({type(missing).__name__}: {missing}). Pass a working_dir that contains '
+                        "its module, or a 'module:Name' entrypoint importable there."
+                    ) from exc
+                raise RayExecutorError(f'Ray could not run {_describe(action)}: {exc.cause!r}') from exc
             if status == 'ok':
                 return value
             raise restore_exception(value)
 
     def shutdown(self) -> None:
-        """Kill the actors this executor used (others' stay warm). Safe to call twice."""
+        """Kill the actors this executor used, also if other executors share them (they get new ones
+        on their next call); actors it never used stay warm. Safe to call twice."""
         if not self._used:
             return
         import ray
@@ -367,6 +380,21 @@ class RayActorExecutor:
             return bool(ray.get(self._actor(key).retry_safe.remote(action), timeout=60))
         except Exception:
             return False
+
+
+def _import_error_in(error: Any, depth: int = 0) -> ImportError | None:
+    """The ImportError behind a Ray deserialisation failure (Ray wraps it in RaySystemError)."""
+    if isinstance(error, ImportError):
+        return error
+    if error is None or depth > 3:
+        return None
+    nested = (getattr(error, 'client_exc', None), getattr(error, 'cause', None), error.__cause__)
+    for candidate in (*nested, *getattr(error, 'args', ())):
+        if isinstance(candidate, BaseException) and candidate is not error:
+            found = _import_error_in(candidate, depth + 1)
+            if found is not None:
+                return found
+    return None
 
 
 def _plugin_of(action: Any) -> str:
