@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import stat
 
@@ -95,25 +94,3 @@ def test_invalid_pipeline_is_refused_before_running(executor, actions, tmp_path)
         executor.run(_pipeline(actions), {'n': 2})  # workdir missing
     assert 'workdir' in str(info.value)
     assert not (tmp_path / 'runs').exists() or not list((tmp_path / 'runs').iterdir())
-
-
-def test_pipeline_site_builds_clients_from_the_worker_env(executor, actions, tmp_path, monkeypatch):
-    token = 'syn_secret_pipeline_51c2'
-    monkeypatch.setenv('SYNAPSE_HOST', 'http://127.0.0.1:9')
-    monkeypatch.setenv('SYNAPSE_ACCESS_TOKEN', token)
-    monkeypatch.setenv('SYNAPSE_CONFIG_PATH', str(tmp_path / 'absent.json'))
-    ex = RayPipelineExecutor(
-        working_dir=executor.actors.working_dir,
-        num_cpus=0.25,
-        checkpoint_dir=tmp_path / 'runs',
-        language='ko',
-    )
-    try:
-        out = ex.run([actions.whoami], {}).result
-    finally:
-        ex.shutdown()
-    assert out['client'] == 'BackendClient'
-    assert out['v2_client'] == 'BackendV2Client'
-    assert out['token_sha'] == hashlib.sha256(token.encode()).hexdigest()[:16]
-    assert out['language'] == 'ko'
-    assert token not in json.dumps(ex.actors._runtime_env())

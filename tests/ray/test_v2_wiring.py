@@ -1,4 +1,4 @@
-"""Credentials and client wiring at the Ray context sites (task, job; pipeline in test_pipeline.py).
+"""Credentials and v1/v2 client wiring at the three Ray context sites: task, job and pipeline.
 
 The clusters were started before these variables are set, so a worker can only see them if the
 executor carried them: this checks the allow-list path, not inheritance.
@@ -14,6 +14,7 @@ import urllib.request
 import pytest
 
 from synapse_sdk.plugins.executors.ray.jobs_api import RayJobsApiExecutor
+from synapse_sdk.plugins.executors.ray.pipeline import RayPipelineExecutor
 from synapse_sdk.plugins.executors.ray.sealed import SEALED_ENV
 from synapse_sdk.plugins.executors.ray.task import RayActorExecutor
 
@@ -98,3 +99,22 @@ def test_job_site_language_and_backend_job_id(ray_head, sample_plugin_dir):
     assert out['language'] == 'ko'
     assert out['job_id'] == '4242'
     assert ex.client.get_job_info(job_id).metadata['synapse_job_id'] == '4242'
+
+
+def test_pipeline_site_builds_clients_from_the_worker_env(
+    ray_cluster, sample_plugin_dir, credentials, tmp_path
+):
+    import ray_sample_actions as m
+
+    ex = RayPipelineExecutor(
+        working_dir=sample_plugin_dir, num_cpus=0.25, checkpoint_dir=tmp_path / 'runs', language='ko'
+    )
+    try:
+        outcome = ex.run([m.greet, m.whoami], {'name': 'pipeline'})
+    finally:
+        ex.shutdown()
+    out = outcome.result
+    _assert_wired(out, credentials)
+    assert out['language'] == 'ko'
+    assert TOKEN not in json.dumps(ex.actors._runtime_env())
+    assert TOKEN not in (tmp_path / 'runs' / f'{ex.last_run_id}.json').read_text()

@@ -78,6 +78,8 @@ class RayPipelineExecutor:
     ):
         self.actors = RayActorExecutor(*args, **executor_kwargs)
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else DEFAULT_CHECKPOINT_DIR
+        #: The run id of the last run started by `run` (also set when it fails).
+        self.last_run_id: str | None = None
 
     def run(
         self,
@@ -131,6 +133,7 @@ class RayPipelineExecutor:
                 'status': 'running',
             }
             self._save(state)
+        self.last_run_id = run_id
         start = len(results)
         for index in range(start, total):
             definition = pipeline.definitions[index]
@@ -168,9 +171,7 @@ class RayPipelineExecutor:
             progress_callback(total, total, names[-1])
         state['status'] = 'succeeded'
         self._save(state)
-        outcome = PipelineResult(result=results[-1], results=list(results), params=flowing)
-        self.last_run_id = run_id
-        return outcome
+        return PipelineResult(result=results[-1], results=list(results), params=flowing)
 
     def shutdown(self) -> None:
         self.actors.shutdown()
