@@ -69,6 +69,7 @@ def test_failed_run_resumes_from_the_last_completed_action(executor, actions, tm
         executor.run(_pipeline(actions), {'n': 2, 'workdir': str(tmp_path)})
     err = info.value
     assert isinstance(err.__cause__, RuntimeError)
+    assert 'in train' in '\n'.join(err.__cause__.__notes__)  # the worker's traceback came along
     assert 'train failed on purpose' in str(err)
     assert any('resume=True' in note for note in err.__notes__)
     state_file = executor.state_path(err.run_id)

@@ -150,6 +150,8 @@ class RayPipelineExecutor:
             except ActionExecutionError as exc:
                 cause = exc.original
                 reason = f'{type(cause).__name__}: {cause}'
+                for note in getattr(exc, '__notes__', ()):  # the worker's traceback
+                    cause.add_note(note)
                 raise self._failed(
                     state, PipelineExecutionError(index, definition.name, reason, names[:index])
                 ) from cause
