@@ -118,3 +118,43 @@ def test_pipeline_site_builds_clients_from_the_worker_env(
     assert out['language'] == 'ko'
     assert TOKEN not in json.dumps(ex.actors._runtime_env())
     assert TOKEN not in (tmp_path / 'runs' / f'{ex.last_run_id}.json').read_text()
+
+
+@pytest.mark.parametrize('site', ['task', 'job', 'pipeline'])
+def test_v2_and_v1_clients_talk_to_the_backend_from_each_ray_site(
+    site, request, sample_plugin_dir, monkeypatch, tmp_path
+):
+    testing = pytest.importorskip('synapse_sdk.clients.testing')
+    with testing.FakeBackend() as backend:
+        project = backend.state.add_project(title='Ray wiring')
+        for task in backend.state.add_tasks(project['id'], 3):
+            backend.state.add_assignment(task['id'])
+        monkeypatch.setenv('SYNAPSE_HOST', backend.url)
+        monkeypatch.setenv('SYNAPSE_ACCESS_TOKEN', backend.access_token)
+        monkeypatch.setenv('SYNAPSE_CONFIG_PATH', str(tmp_path / 'absent.json'))
+        params = {'project': project['id']}
+        if site == 'task':
+            request.getfixturevalue('ray_cluster')
+            with RayActorExecutor(working_dir=sample_plugin_dir, num_cpus=0.25) as ex:
+                out = ex.execute('ray_sample_actions:v2_probe', params)
+        elif site == 'job':
+            head = request.getfixturevalue('ray_head')
+            ex = RayJobsApiExecutor(dashboard_address=head.dashboard_address, working_dir=sample_plugin_dir)
+            out = ex.get_result(ex.submit('ray_sample_actions:v2_probe', params), timeout=120)
+        else:
+            request.getfixturevalue('ray_cluster')
+            import ray_sample_actions as m
+
+            with RayPipelineExecutor(
+                working_dir=sample_plugin_dir, num_cpus=0.25, checkpoint_dir=tmp_path / 'runs'
+            ) as ex:
+                out = ex.run([m.v2_probe], params).result
+    assert out == {
+        'v1': 'BackendClient',
+        'v2': 'BackendV2Client',
+        'project': 'Ray wiring',
+        'tasks': 3,
+        'assignments': 3,
+        'request_ids': out['request_ids'],
+    }
+    assert out['request_ids'] >= 1

@@ -188,3 +188,19 @@ class EvaluateAction(BaseAction[EvaluateParams]):
 def greet(params: dict, ctx: RuntimeContext) -> dict:
     ctx.log_message(f'hello {params["name"]}')
     return {'greeted': params['name']}
+
+
+@action(name='v2_probe')
+def v2_probe(params: dict, ctx: RuntimeContext) -> dict:
+    """Use both clients the worker built (seed 000's caller pattern) against the backend."""
+    page = ctx.v2_client.tasks.list(project=params['project'], per_page=50)
+    with ctx.v2_client.capture_request_ids() as ids:
+        assignments = list(ctx.v2_client.assignments.list(project=params['project'], list_all=True))
+    return {
+        'v1': type(ctx.client).__name__,
+        'v2': type(ctx.v2_client).__name__,
+        'project': ctx.client.get_project(params['project'])['title'],
+        'tasks': len(page.results),
+        'assignments': len(assignments),
+        'request_ids': len(ids),
+    }
