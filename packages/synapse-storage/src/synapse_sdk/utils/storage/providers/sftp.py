@@ -326,8 +326,14 @@ class SFTPStorage(StorageMixin):
                 raise
 
     def _download_to(self, key: str, destination: Path) -> None:
-        with self._lock, self._errors(key, 'download of'):
-            self.sftp.get(self._confined(key), str(destination))
+        # Not ``SFTPClient.get``: its prefetch requests the whole file at once and buffers whatever the writer
+        # has not consumed yet, which for a slow disk means up to the whole file in memory.
+        buffer = bytearray(READ_WINDOW)
+        view = memoryview(buffer)
+        with self._open(key) as stream, destination.open('wb') as out:
+            raw = stream.raw  # type: ignore[attr-defined]
+            while filled := raw.readinto(buffer):
+                out.write(view[:filled])
 
     def _stat(self, key: str) -> Any:
         with self._lock, self._errors(key, 'stat of'):
