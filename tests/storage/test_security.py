@@ -386,3 +386,27 @@ def test_read_only_http_server(readonly_http_server: Any, tmp_path: Path) -> Non
     with pytest.raises(StorageCapabilityError, match='DELETE'):
         storage.delete('a.txt')
     assert (readonly_http_server.root / 'pub' / 'a.txt').exists()
+
+
+@pytest.mark.integration
+def test_sftp_default_known_hosts_and_configured_key_precedence(
+    sftp_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without configuration the user's ~/.ssh/known_hosts decides; a configured key always wins over it."""
+    home = tmp_path / 'home'
+    (home / '.ssh').mkdir(parents=True)
+    monkeypatch.setenv('HOME', str(home))
+    subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', str(tmp_path / 'other')], check=True)
+    entry = f'[127.0.0.1]:{sftp_server.port}'
+    (home / '.ssh' / 'known_hosts').write_text(
+        f'{entry} {" ".join(sftp_server.host_public_key.split()[:2])}\n'
+    )
+    config = sftp_server.config(sftp_server.root)
+    config['configuration'].pop('known_hosts')
+    assert get_storage(config).exists('x') is False  # the right key, found in ~/.ssh/known_hosts
+    other = (tmp_path / 'other.pub').read_text()
+    (home / '.ssh' / 'known_hosts').write_text(f'{entry} {" ".join(other.split()[:2])}\n')
+    with pytest.raises(StorageConnectionError, match='does not match'):
+        get_storage(config).exists('x')
+    config['configuration']['host_key'] = sftp_server.host_public_key
+    assert get_storage(config).exists('x') is False  # the configured key beats a stale known_hosts entry

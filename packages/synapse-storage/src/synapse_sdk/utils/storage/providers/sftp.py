@@ -175,8 +175,11 @@ class SFTPStorage(StorageMixin):
             )
             client.set_missing_host_key_policy(paramiko.AutoAddPolicy())
             return
-        with suppress(OSError):
-            client.load_system_host_keys()
+        if self.known_hosts is None and not self.host_key:
+            # Only without explicit configuration: paramiko consults system keys first, so loading them would
+            # let ~/.ssh/known_hosts override the key the configuration names.
+            with suppress(OSError):
+                client.load_system_host_keys()
         if self.known_hosts is not None:
             if not self.known_hosts.is_file():
                 raise StorageConfigError(
