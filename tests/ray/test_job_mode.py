@@ -178,3 +178,10 @@ def test_cli_mode_job(ray_head, sample_plugin_dir, jobs):
     assert result.exit_code == 0, result.output
     job_id = json.loads(result.stdout.strip().splitlines()[-1])['job_id']
     assert jobs.get_result(job_id, timeout=120) == {'total': 9, 'path': '/out/9'}
+
+
+def test_bad_params_fail_the_job_with_the_validation_error(jobs):
+    with pytest.raises(JobFailedError) as info:
+        jobs.get_result(jobs.submit('ray_sample_actions:add', {'a': 'not a number'}), timeout=120)
+    assert info.value.error_type == 'ParamsValidationError'
+    assert "Invalid params for action 'add'" in str(info.value)

@@ -231,3 +231,16 @@ def test_action_the_worker_cannot_import_gets_a_clear_error(executor, tmp_path, 
     with pytest.raises(RayExecutorError, match=r"cannot import the action.*'only_on_the_submitter'"):
         executor.execute(only_on_the_submitter.here, {})
     monkeypatch.delitem(sys.modules, 'only_on_the_submitter')
+
+
+def test_explicit_env_is_ctx_env_as_in_local_mode(ray_cluster, sample_plugin_dir):
+    env = {'MODE': 'fast', 'DB_PASSWORD': 'pw-123'}
+    params = {'names': ['MODE', 'DB_PASSWORD']}
+    local = LocalExecutor(env=env, console=False).execute('ray_sample_actions:env_view', params)
+    with RayActorExecutor(env=env, working_dir=sample_plugin_dir, num_cpus=0.25) as ex:
+        remote = ex.execute('ray_sample_actions:env_view', params)
+        renv = ex._runtime_env()
+    assert remote['MODE'] == ['fast', 'fast']
+    assert remote['DB_PASSWORD'] == ['pw-123', 'pw-123']  # in ctx.env and the worker's environment
+    assert [v[0] for v in remote.values()] == [v[0] for v in local.values()]
+    assert renv['env_vars'] == {'MODE': 'fast'}  # the secret stayed out of the runtime env

@@ -204,3 +204,9 @@ def v2_probe(params: dict, ctx: RuntimeContext) -> dict:
         'assignments': len(assignments),
         'request_ids': len(ids),
     }
+
+
+@action(name='env_view')
+def env_view(params: dict, ctx: RuntimeContext) -> dict:
+    """What `ctx.env` and the worker's process environment hold for the requested names."""
+    return {name: [ctx.env.get(name), os.environ.get(name)] for name in params['names']}
