@@ -165,7 +165,7 @@ def timed(action: Callable[[], Any]) -> float:
     return time.perf_counter() - start
 
 
-def run_case(case: Case, source: Path, work: Path, repeat: int) -> dict[str, float]:
+def run_case(case: Case, source: Path, work: Path, repeat: int, verbose: bool = False) -> dict[str, float]:
     """Median times, and the median of the per-round ratios direct/SDK (each round's two runs are adjacent in
     time, so a pairwise ratio is less sensitive to load changes on a shared machine than a ratio of medians)."""
     size = source.stat().st_size
@@ -197,6 +197,9 @@ def run_case(case: Case, source: Path, work: Path, repeat: int) -> dict[str, flo
             dest.unlink()
         for who in order:
             case.storage.delete(f'{who}/blob-{round_}.bin')
+    if verbose:
+        for name, values in times.items():
+            print(f'  {case.name} {name:<12}', ' '.join(f'{value:6.2f}' for value in values), file=sys.stderr)
     result = {name: statistics.median(values) for name, values in times.items()}
     for op in ('up', 'down'):
         pairs = zip(times[f'direct_{op}'], times[f'sdk_{op}'], strict=True)
@@ -210,6 +213,7 @@ def main() -> int:
     parser.add_argument('--size-mb', type=int, default=None)
     parser.add_argument('--repeat', type=int, default=5)
     parser.add_argument('--providers', nargs='+', default=['local', 's3', 'gcs', 'sftp', 'http'])
+    parser.add_argument('--verbose', action='store_true', help='print every round (seconds) to stderr')
     args = parser.parse_args()
     size_mb = args.size_mb or (20 if args.quick else 200)
     servers = load_servers()
@@ -237,7 +241,7 @@ def main() -> int:
             except servers.Unavailable as exc:
                 print(f'{name:<8} skipped: {exc}')
                 continue
-            result = run_case(case, source, work, args.repeat)
+            result = run_case(case, source, work, args.repeat, args.verbose)
             for op in ('up', 'down'):
                 sdk, direct = result[f'sdk_{op}'], result[f'direct_{op}']
                 ratio = result[f'ratio_{op}']

@@ -10,6 +10,7 @@ import stat
 import subprocess
 import tarfile
 import tempfile
+import uuid
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -32,10 +33,10 @@ class UnsafeArchiveError(ArchiveError, ValueError):
 
 
 def _atomic_target(dest: Path) -> Path:
+    """An unused name next to ``dest`` to write before renaming (not pre-created: see ``partial_path`` in
+    ``synapse_sdk.utils.storage.base`` for why)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f'.{dest.name}.', suffix='.part', dir=dest.parent)
-    os.close(fd)
-    return Path(name)
+    return dest.with_name(f'.{dest.name}.{uuid.uuid4().hex[:16]}.part')
 
 
 def iter_archive_files(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from synapse_sdk.utils.storage.base import StorageMixin
+from synapse_sdk.utils.storage.base import StorageMixin, partial_path
 from synapse_sdk.utils.storage.errors import StorageConfigError, StorageNotFoundError, StoragePathError
 from synapse_sdk.utils.storage.keys import confine_local, normalize_key
 from synapse_sdk.utils.storage.protocol import StorageEntry
@@ -36,13 +35,12 @@ class LocalStorage(StorageMixin):
     def _upload(self, source: Path, key: str) -> None:
         target = self._path(key)
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f'.{target.name}.', suffix='.part', dir=target.parent)
-        os.close(fd)
+        tmp = partial_path(target)
         try:
-            shutil.copyfile(source, tmp_name)
-            os.replace(tmp_name, target)
+            shutil.copyfile(source, tmp)
+            os.replace(tmp, target)
         finally:
-            Path(tmp_name).unlink(missing_ok=True)
+            tmp.unlink(missing_ok=True)
 
     def _download_to(self, key: str, destination: Path) -> None:
         source = self._path(key)
