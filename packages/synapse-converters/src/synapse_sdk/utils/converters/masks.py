@@ -89,17 +89,23 @@ def bitmap_from_runs(runs: Sequence[Sequence[int]], width: int, height: int) -> 
 
 
 def bitmap_to_runs(bitmap: bytes | bytearray, value: int = 1) -> list[list[int]]:
-    """Row-major runs ``[[start, length], ...]`` of bytes equal to ``value``."""
+    """Row-major runs ``[[start, length], ...]`` of bytes equal to ``value``.
+
+    The bitmap is first mapped to 0/1 (``value`` -> 1, anything else -> 0) with ``bytes.translate``, so both ends
+    of every run are found with ``find`` at C speed.
+    """
+    table = bytearray(256)
+    table[value] = 1
+    binary = bitmap.translate(table)
     runs: list[list[int]] = []
-    target = bytes((value,))
-    n = len(bitmap)
-    pos = bitmap.find(target)
+    n = len(binary)
+    pos = binary.find(b'\x01')
     while pos != -1:
-        end = pos + 1
-        while end < n and bitmap[end] == value:
-            end += 1
+        end = binary.find(b'\x00', pos)
+        if end == -1:
+            end = n
         runs.append([pos, end - pos])
-        pos = bitmap.find(target, end)
+        pos = binary.find(b'\x01', end)
     return runs
 
 
