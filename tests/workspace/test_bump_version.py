@@ -10,13 +10,25 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+CHANGELOG = """# Changelog
+
+## [Unreleased]
+
+## [0.1.0] - 2026-11-01
+
+### Added
+- First release.
+"""
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
+    """Two distributions with their real pyproject.toml and an empty Unreleased changelog section."""
     for name in ('synapse-core', 'synapse-storage'):
         target = tmp_path / 'packages' / name
         target.mkdir(parents=True)
-        for file in ('pyproject.toml', 'CHANGELOG.md'):
-            shutil.copy(ROOT / 'packages' / name / file, target / file)
+        shutil.copy(ROOT / 'packages' / name / 'pyproject.toml', target / 'pyproject.toml')
+        (target / 'CHANGELOG.md').write_text(CHANGELOG)
     return tmp_path
 
 
