@@ -443,3 +443,61 @@ def test_coco_masks_are_valid_rle(tmp_path):
         assert sum(decode_coco_rle(a['segmentation'], GEN_W, GEN_H)) == a['area']
     person = next(c for c in data['categories'] if c['name'] == 'person')
     assert person['keypoints'][:3] == ['nose', 'left_eye', 'right_eye'] and len(person['skeleton']) == 19
+
+
+def test_custom_pose_schema_roundtrip_through_yolo(tmp_path):
+    image = {
+        'keypoint': [
+            {
+                'id': f'k{j}',
+                'classification': name,
+                'attrs': [],
+                'data': [10 + 10 * j, 20 + 10 * j],
+                'visibility': 2,
+                'group_id': 'g1',
+            }
+            for j, name in enumerate(['tail', 'head'])
+        ],
+        'group': [{'id': 'g1', 'classification': 'fish', 'attrs': [], 'data': ['k0', 'k1']}],
+    }
+    write_dm(tmp_path / 'src', {'f': {'images': [image]}}, images={'f': ('f.png', png_bytes(GEN_W, GEN_H))})
+    result = get_converter('dm_v2', 'yolo', root_dir=tmp_path / 'src', task='pose').save_to_folder(
+        tmp_path / 'y'
+    )
+    assert result.report.loss_counts == {}
+    data_yaml = (tmp_path / 'y/data.yaml').read_text()
+    assert 'kpt_shape: [2, 3]' in data_yaml and 'keypoint_names: ["head", "tail"]' in data_yaml
+    assert 'flip_idx' not in data_yaml and '0: "fish"' in data_yaml
+    # joints in sorted order (head, tail); the box is the tight box of the visible joints
+    assert (tmp_path / 'y/labels/f.txt').read_text() == (
+        '0 0.234375 0.520833 0.156250 0.208333 0.312500 0.625000 2 0.156250 0.416667 2\n'
+    )
+    get_converter('yolo', 'dm_v2', root_dir=tmp_path / 'y').save_to_folder(tmp_path / 'back')
+    back = read_dm_v2(tmp_path / 'back')['f']
+    assert sorted((k['classification'], k['data']) for k in back['keypoint']) == [
+        ('head', [20, 30]),
+        ('tail', [10, 20]),
+    ]
+    assert [g['classification'] for g in back['group']] == ['fish']
+
+
+def test_collinear_pose_is_reported_not_written(tmp_path):
+    image = {
+        'keypoint': [
+            {
+                'id': f'k{j}',
+                'classification': n,
+                'attrs': [],
+                'data': [10 + 10 * j, 20],
+                'visibility': 2,
+                'group_id': 'g',
+            }
+            for j, n in enumerate(['nose', 'left_eye'])
+        ]
+    }
+    write_dm(tmp_path / 'src', {'f': {'images': [image]}}, images={'f': ('f.png', png_bytes(GEN_W, GEN_H))})
+    result = get_converter('dm_v2', 'yolo', root_dir=tmp_path / 'src', task='pose').save_to_folder(
+        tmp_path / 'y'
+    )
+    assert result.report.loss_counts == {'keypoint:degenerate_pose_box': 2}
+    assert (tmp_path / 'y/labels/f.txt').read_text() == ''
