@@ -251,3 +251,13 @@ def test_storage_survives_pickling(case: Any, storage: Any) -> None:
     with clone.open('p/a.txt') as stream:
         assert stream.read() == b'pickled'
     clone.close()
+
+
+def test_empty_file_round_trip(storage: Any, tmp_path: Path) -> None:
+    empty = tmp_path / 'empty.bin'
+    empty.write_bytes(b'')
+    storage.upload(empty, 'e/empty.bin')
+    assert storage.exists('e/empty.bin') and storage.size('e/empty.bin') == 0
+    assert storage.download('e/empty.bin', tmp_path / 'back.bin').read_bytes() == b''
+    with storage.open('e/empty.bin') as stream:
+        assert stream.read() == b''

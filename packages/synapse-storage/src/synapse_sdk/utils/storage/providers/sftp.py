@@ -5,12 +5,14 @@ from __future__ import annotations
 import base64
 import errno
 import io
+import itertools
 import os
 import posixpath
 import stat
 import threading
 import uuid
 import warnings
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -29,41 +31,71 @@ from synapse_sdk.utils.storage.errors import (
 from synapse_sdk.utils.storage.protocol import StorageEntry
 from synapse_sdk.utils.storage.redact import scrub
 
-#: Bytes requested at once by streaming reads (in concurrent 32 KiB SFTP requests): bounds memory per stream.
-READ_WINDOW = 4 * 1024 * 1024
+#: Bytes requested at once (as concurrent 32 KiB SFTP reads) by streaming reads and downloads. Two windows are
+#: in flight at most, which bounds memory per stream.
+READ_WINDOW = 8 * 1024 * 1024
+#: Handles (so windows) in flight per stream.
+READ_HANDLES = 2
 _REQUEST = 32 * 1024
 
 
 class _PipelinedReader(io.RawIOBase):
-    """Streams a remote file with many SFTP read requests in flight (``readv``), instead of one 32 KiB round
-    trip at a time, while holding at most one window in memory."""
+    """Streams a remote file with many SFTP read requests in flight, holding at most two windows in memory.
 
-    def __init__(self, handle: Any, size: int) -> None:
-        self._handle = handle
+    Two handles on the file take turns: while one window is being consumed, the next is already being fetched
+    on the other handle (``readv``), so the pipeline never drains at a window boundary. paramiko's own
+    ``get()``/``prefetch()`` are not used: they request the whole file at once and buffer whatever the reader
+    has not consumed yet, up to the whole file when the reader is slower than the network.
+    """
+
+    def __init__(self, handles: list[Any], size: int) -> None:
+        self._handles = handles
         self._size = size
-        self._pos = 0
+        self._scheduled = 0  # offset where the next window to request starts
+        self._turn = 0
+        self._windows: deque[Iterator[bytes]] = deque()
+        self._leftover = memoryview(b'')
 
     def readable(self) -> bool:
         return True
 
+    def _schedule(self) -> None:
+        while len(self._windows) < len(self._handles) and self._scheduled < self._size:
+            end = min(self._scheduled + READ_WINDOW, self._size)
+            chunks = [
+                (offset, min(_REQUEST, end - offset)) for offset in range(self._scheduled, end, _REQUEST)
+            ]
+            handle = self._handles[self._turn]
+            self._turn = (self._turn + 1) % len(self._handles)
+            blocks = handle.readv(chunks)
+            first = next(blocks)  # starts that handle's request thread; the rest arrives in the background
+            self._windows.append(itertools.chain((first,), blocks))
+            self._scheduled = end
+
     def readinto(self, buffer: Any) -> int:
-        wanted = min(len(buffer), self._size - self._pos)
-        if wanted <= 0:
-            return 0
-        end = self._pos + wanted
-        chunks = [(offset, min(_REQUEST, end - offset)) for offset in range(self._pos, end, _REQUEST)]
-        view = memoryview(buffer)
+        view = memoryview(buffer).cast('B')
         filled = 0
-        for data in self._handle.readv(chunks):
-            view[filled : filled + len(data)] = data
-            filled += len(data)
-        self._pos += filled
+        while filled < len(view):
+            if not self._leftover:
+                self._schedule()
+                if not self._windows:
+                    break
+                block = next(self._windows[0], None)
+                if block is None:
+                    self._windows.popleft()  # that handle is free again for the window after next
+                    continue
+                self._leftover = memoryview(block)
+            take = min(len(self._leftover), len(view) - filled)
+            view[filled : filled + take] = self._leftover[:take]
+            self._leftover = self._leftover[take:]
+            filled += take
         return filled
 
     def close(self) -> None:
         if not self.closed:
             try:
-                self._handle.close()
+                for handle in self._handles:
+                    handle.close()
             finally:
                 super().close()
 
@@ -331,7 +363,7 @@ class SFTPStorage(StorageMixin):
     def _download_to(self, key: str, destination: Path) -> None:
         # Not ``SFTPClient.get``: its prefetch requests the whole file at once and buffers whatever the writer
         # has not consumed yet, which for a slow disk means up to the whole file in memory.
-        buffer = bytearray(READ_WINDOW)
+        buffer = bytearray(1024 * 1024)
         view = memoryview(buffer)
         with self._open(key) as stream, destination.open('wb') as out:
             raw = stream.raw  # type: ignore[attr-defined]
@@ -389,9 +421,12 @@ class SFTPStorage(StorageMixin):
 
     def _open(self, key: str) -> IO[bytes]:
         with self._lock, self._errors(key, 'read of'):
-            handle = self.sftp.open(self._confined(key), 'rb')
-            size = handle.stat().st_size or 0
-        return io.BufferedReader(_PipelinedReader(handle, int(size)), buffer_size=READ_WINDOW)
+            remote = self._confined(key)
+            handles = [self.sftp.open(remote, 'rb')]
+            size = int(handles[0].stat().st_size or 0)
+            while size > READ_WINDOW * len(handles) and len(handles) < READ_HANDLES:
+                handles.append(self.sftp.open(remote, 'rb'))
+        return io.BufferedReader(_PipelinedReader(handles, size), buffer_size=1024 * 1024)
 
     def _size(self, key: str) -> int:
         return int(self._stat(key).st_size or 0)
