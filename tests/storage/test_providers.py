@@ -261,3 +261,16 @@ def test_empty_file_round_trip(storage: Any, tmp_path: Path) -> None:
     assert storage.download('e/empty.bin', tmp_path / 'back.bin').read_bytes() == b''
     with storage.open('e/empty.bin') as stream:
         assert stream.read() == b''
+
+
+def test_keys_with_spaces_and_unicode(storage: Any, tmp_path: Path) -> None:
+    source = tmp_path / 'src.txt'
+    source.write_text('ünïcode')
+    key = 'dir with space/naïve file (1).txt'  # no '#': the GCS emulator's mediaLink leaves it unescaped
+    storage.upload(source, key)
+    assert storage.exists(key)
+    assert list(storage.list('dir with space')) == [key]
+    with storage.open(key, 'r') as text:
+        assert text.read() == 'ünïcode'
+    storage.delete(key)
+    assert not storage.exists(key)
