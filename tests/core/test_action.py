@@ -206,3 +206,25 @@ def test_wrapper_run_is_not_aliased_and_generic_bases_are_not_actions():
 
     assert not is_action(GenericBase) and is_action(Leaf)
     assert resolve_action(GenericBase).params_model is None  # still runnable when passed explicitly
+
+
+def test_retry_safe_is_declared_on_the_class_or_the_decorator_and_read_from_the_definition():
+    class Once(BaseAction):
+        def execute(self):
+            return None
+
+    class Idempotent(Once):
+        retry_safe = True
+
+    @action
+    def plain(params, ctx):
+        return None
+
+    @action(name='sync', retry_safe=True)
+    def sync(params, ctx):
+        return None
+
+    assert BaseAction.retry_safe is False
+    flags = {t.__name__: resolve_action(t).retry_safe for t in (Once, Idempotent, plain, sync)}
+    assert flags == {'Once': False, 'Idempotent': True, 'plain': False, 'sync': True}
+    assert get_action_spec(sync).retry_safe is True

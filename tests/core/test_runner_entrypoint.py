@@ -230,11 +230,17 @@ def test_entrypoint_failures_are_machine_readable(tmp_path):
         ['-m', 'synapse_sdk.plugins.entrypoint', '--entrypoint', 'failing:explode'], cwd=tmp_path
     )
     payload = parse_result_output(failed.stdout)
+    tb = payload['error'].pop('traceback')
     assert failed.returncode == 1 and payload['error'] == {
         'type': 'ValueError',
         'message': "Action 'explode' failed: ValueError: kaboom",
     }
-    assert 'Traceback' in failed.stderr and 'raise ValueError("kaboom")' in failed.stderr
+    # The action's own frame and exception line, not the SDK's wrapper, in the payload and on stderr.
+    assert tb.startswith('Traceback') and 'raise ValueError("kaboom")' in tb
+    assert tb.rstrip().endswith('ValueError: kaboom') and 'ActionExecutionError' not in tb
+    assert tb.strip() in failed.stderr
+    params_tb = parse_result_output(bad_params.stdout)['error']['traceback']
+    assert 'ParamsValidationError' in params_tb and 'input_value' not in params_tb
 
 
 def test_parse_result_output_errors():

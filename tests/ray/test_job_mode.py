@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import pickle
 import time
 
 import pytest
@@ -57,7 +58,12 @@ def test_failing_action_error_and_traceback_reach_the_caller(jobs):
     assert err.status == 'FAILED'
     assert err.error_type == 'ValueError'
     assert 'sample failure: kaput' in str(err)
+    # The driver's result payload carried the action's own traceback (not scraped from the log).
+    assert err.remote_traceback.startswith('Traceback (most recent call last):')
+    assert err.remote_traceback.rstrip().endswith('ValueError: sample failure: kaput')
     assert '_deep_helper_that_raises' in err.remote_traceback
+    back = pickle.loads(pickle.dumps(err))
+    assert (type(back), str(back), back.remote_traceback) == (type(err), str(err), err.remote_traceback)
     assert '_deep_helper_that_raises' in '\n'.join(err.__notes__)
     assert 'Running entrypoint' not in str(err)  # the whole log is not pasted into the message
 

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from synapse_sdk.plugins.errors import ActionExecutionError, ParamsValidationError
+from synapse_sdk.plugins.errors import ActionExecutionError, CapturedError, ParamsValidationError
 from synapse_sdk.plugins.executors.local import LocalExecutor
 from synapse_sdk.plugins.executors.ray.errors import ActorDiedError
 from synapse_sdk.plugins.executors.ray.task import _POOL, RayActorExecutor
@@ -65,6 +65,18 @@ def test_failing_action_raises_like_local_with_worker_traceback(executor):
     notes = '\n'.join(getattr(err, '__notes__', []))
     assert '_deep_helper_that_raises' in notes  # the worker's traceback reached the caller
     assert 'Traceback' in notes
+
+
+def test_unpicklable_action_error_keeps_type_name_message_and_traceback(executor):
+    with pytest.raises(ActionExecutionError) as info:
+        executor.execute('ray_sample_actions:fail_unpicklable', {'code': 418})
+    err = info.value
+    assert str(err) == "Action 'fail_unpicklable' failed: WorkerOnlyError: 418: worker-only failure"
+    assert isinstance(err.original, CapturedError) and err.__cause__ is err.original
+    assert err.original.type_name == 'ray_sample_actions.WorkerOnlyError'
+    assert 'in fail_unpicklable' in err.original.formatted_traceback
+    assert err.original.formatted_traceback == err.original_traceback
+    assert 'Traceback on the Ray worker' in '\n'.join(err.__notes__)
 
 
 def test_bad_params_raise_params_validation_error(executor):

@@ -65,6 +65,19 @@ def fail(params: FailParams, ctx: RuntimeContext) -> dict:
     return {}
 
 
+class WorkerOnlyError(Exception):
+    """An exception whose ``__init__`` defeats pickle: it cannot travel back as itself."""
+
+    def __init__(self, code: int, detail: str):
+        self.code = code
+        super().__init__(f'{code}: {detail}')
+
+
+@action(name='fail_unpicklable')
+def fail_unpicklable(params: dict, ctx: RuntimeContext) -> dict:
+    raise WorkerOnlyError(params.get('code', 500), 'worker-only failure')
+
+
 class ChattyParams(BaseModel):
     lines: int = 5
     interval: float = 0.5
@@ -114,12 +127,9 @@ def sleepy(params: SleepParams, ctx: RuntimeContext) -> dict:
     return _sleep_until_killed(params)
 
 
-@action(name='sleepy_safe', params=SleepParams)
+@action(name='sleepy_safe', params=SleepParams, retry_safe=True)
 def sleepy_safe(params: SleepParams, ctx: RuntimeContext) -> dict:
     return _sleep_until_killed(params)
-
-
-sleepy_safe.retry_safe = True
 
 
 # -- a three-action pipeline: prepare -> train -> evaluate ---------------------------------------

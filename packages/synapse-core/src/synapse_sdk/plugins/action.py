@@ -78,6 +78,10 @@ class BaseAction(ABC, Generic[P]):
     output_type: ClassVar[type[DataType] | None] = None
     params_model: ClassVar[type[BaseModel] | None] = None
     result_model: ClassVar[type[BaseModel] | type[NoResult]] = NoResult
+    #: True when running the action twice does no harm (idempotent, or it checks what is already
+    #: done). Executors that can lose a call mid-way (a Ray actor killed, a node lost) re-run only
+    #: retry-safe actions; the others fail with a clear error instead of running twice.
+    retry_safe: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

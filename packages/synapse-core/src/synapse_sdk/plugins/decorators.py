@@ -34,6 +34,7 @@ class ActionSpec:
     method: RunMethod | None = None
     input_type: type[DataType] | None = None
     output_type: type[DataType] | None = None
+    retry_safe: bool = False
 
 
 @overload
@@ -51,6 +52,7 @@ def action(
     method: RunMethod | None = None,
     input_type: type[DataType] | None = None,
     output_type: type[DataType] | None = None,
+    retry_safe: bool = False,
 ) -> Callable[[F], F]: ...
 
 
@@ -64,6 +66,7 @@ def action(
     method: RunMethod | None = None,
     input_type: type[DataType] | None = None,
     output_type: type[DataType] | None = None,
+    retry_safe: bool = False,
 ) -> Any:
     """Declare a function action.
 
@@ -74,6 +77,8 @@ def action(
             raw params dict.
         result: Pydantic model the result is checked against (a warning on mismatch, never an error).
         category: `PluginCategory` for grouping.
+        retry_safe: True when running the action twice does no harm; executors that can lose a
+            call mid-way (a killed Ray actor) re-run only such actions (see `BaseAction.retry_safe`).
 
     Usable bare (``@action``) or with arguments (``@action(name='train', params=TrainParams)``).
     """
@@ -95,6 +100,7 @@ def action(
             method=method,
             input_type=input_type,
             output_type=output_type,
+            retry_safe=retry_safe,
         )
         setattr(func, SPEC_ATTR, spec)
         return func

@@ -36,6 +36,8 @@ class ActionDefinition:
     method: RunMethod | None = None
     input_type: type[DataType] | None = None
     output_type: type[DataType] | None = None
+    #: ``@action(retry_safe=...)`` or ``BaseAction.retry_safe``: may the action run twice?
+    retry_safe: bool = False
 
     @property
     def entrypoint(self) -> str:
@@ -76,6 +78,7 @@ def resolve_action(target: Any, name: str | None = None) -> ActionDefinition:
             method=spec.method,
             input_type=spec.input_type,
             output_type=spec.output_type,
+            retry_safe=spec.retry_safe,
         )
     if isinstance(target, type) and issubclass(target, BaseAction):
         if inspect.isabstract(target):
@@ -94,6 +97,7 @@ def resolve_action(target: Any, name: str | None = None) -> ActionDefinition:
             method=target.method,
             input_type=target.input_type,
             output_type=target.output_type,
+            retry_safe=bool(target.retry_safe),
         )
     raise TypeError(
         f'{target!r} is not an action: expected a BaseAction subclass or a function decorated with @action'

@@ -20,8 +20,10 @@ The outcome is printed on stdout between two marker lines, as one JSON object::
     {"status": "succeeded", "result": ...}
     __SYNAPSE_RESULT_END__
 
-or ``{"status": "failed", "error": {"type": ..., "message": ...}}``. `parse_result_output`
-reads it back. Exit code: 0 success, 1 the action failed, 2 bad input (params, entrypoint,
+or ``{"status": "failed", "error": {"type": ..., "message": ..., "traceback": ...}}``, where
+``traceback`` is the formatted traceback of the failure (for an action that raised, the action's
+own exception with its cause chain), so a reader of the output never scrapes stderr for it.
+`parse_result_output` reads it back. Exit code: 0 success, 1 the action failed, 2 bad input (params, entrypoint,
 missing variables). The context is built by the shared `build_runtime_context`, so with a job id
 and credentials the backend job receives logs, progress, metrics and the final status.
 """
@@ -32,6 +34,7 @@ import argparse
 import json
 import os
 import sys
+import traceback
 from typing import Any
 
 from synapse_sdk.plugins.errors import ActionExecutionError, ParamsValidationError, PluginError
@@ -101,6 +104,13 @@ def _report_failure(job_id: str | None, message: str) -> None:
         print(f'Could not report the failure to job {job_id}: {type(exc).__name__}', file=sys.stderr)
 
 
+def _failed(type_name: str, message: str, formatted_traceback: str) -> dict[str, Any]:
+    return {
+        'status': 'failed',
+        'error': {'type': type_name, 'message': message, 'traceback': formatted_traceback},
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog='python -m synapse_sdk.plugins.entrypoint')
     parser.add_argument('--entrypoint')
@@ -132,13 +142,13 @@ def main(argv: list[str] | None = None) -> int:
         )
         payload = {'status': 'succeeded', 'result': result}
     except ActionExecutionError as exc:
-        payload = {'status': 'failed', 'error': {'type': type(exc.original).__name__, 'message': str(exc)}}
+        text = exc.original_traceback or ''.join(traceback.format_exception(exc.original))
+        payload = _failed(type(exc.original).__name__, str(exc), text)
         code = 1
-        import traceback
-
-        traceback.print_exception(exc.original, file=sys.stderr)
+        print(text, end='', file=sys.stderr)
     except (PluginError, ImportError) as exc:
-        payload = {'status': 'failed', 'error': {'type': type(exc).__name__, 'message': str(exc)}}
+        # chain=False: a params error's pydantic cause would print the rejected values (maybe secrets)
+        payload = _failed(type(exc).__name__, str(exc), ''.join(traceback.format_exception(exc, chain=False)))
         code = 2
         if not isinstance(exc, ParamsValidationError):  # params errors are reported by run_action
             _report_failure(args.job_id or environ.get('SYNAPSE_JOB_ID'), str(exc))

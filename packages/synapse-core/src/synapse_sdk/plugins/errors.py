@@ -4,16 +4,26 @@ Everything derives from `PluginError`, so ``except PluginError`` catches any run
 Each class also derives from the builtin a caller would naturally expect (`ValueError` for bad
 input, `LookupError` for a missing action, `ImportError` for an entrypoint that cannot be
 imported), so existing ``except ValueError`` code keeps working.
+
+Every error pickles round trip (Ray ships exceptions between processes by pickling): `PluginError`
+rebuilds instances without calling ``__init__`` (whose signature differs per class), restoring
+``args``, attributes, notes and a picklable ``__cause__``. A cause or `ActionExecutionError.original`
+that cannot survive pickling is replaced by a `CapturedError` with its type name, message and
+formatted traceback.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import pickle
+import traceback
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 __all__ = [
     'ActionExecutionError',
     'ActionNotFoundError',
+    'CapturedError',
     'ConfigError',
     'EntrypointError',
     'EnvironmentValueError',
@@ -27,6 +37,64 @@ __all__ = [
 
 class PluginError(Exception):
     """Base class of every error raised by the plugin runtime."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        memo: dict[int, Any] = {}
+        state = {key: _portable(value, memo) for key, value in self.__dict__.items()}
+        return (_restore, (type(self), self.args, state, _portable(self.__cause__, memo)))
+
+
+def _restore(
+    cls: type[PluginError], args: tuple[Any, ...], state: dict[str, Any], cause: BaseException | None
+) -> PluginError:
+    """Unpickle a `PluginError` subclass without calling its ``__init__``."""
+    exc = cls.__new__(cls, *args)
+    exc.args = args
+    exc.__dict__.update(state)
+    if cause is not None:
+        exc.__cause__ = cause
+    return exc
+
+
+def _portable(value: Any, memo: dict[int, Any]) -> Any:
+    """`value` with every exception in it (directly, in a list or tuple, or a dataclass field) made
+    picklable by `portable_exception`; `memo` keeps one replacement per object (``original`` and
+    ``__cause__`` stay the same object after unpickling)."""
+    if id(value) in memo:
+        return memo[id(value)]
+    out = value
+    if isinstance(value, BaseException):
+        out = portable_exception(value)
+    elif isinstance(value, list | tuple):
+        items = [_portable(item, memo) for item in value]
+        if any(a is not b for a, b in zip(items, value, strict=True)):
+            out = type(value)(items) if isinstance(value, list) else tuple(items)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+        changes = {}
+        for f in dataclasses.fields(value):
+            item = getattr(value, f.name)
+            if isinstance(item, BaseException) and f.init:
+                portable = _portable(item, memo)
+                if portable is not item:
+                    changes[f.name] = portable
+        out = dataclasses.replace(value, **changes) if changes else value
+    memo[id(value)] = out
+    return out
+
+
+def portable_exception(exc: BaseException | None) -> BaseException | None:
+    """`exc` itself when it survives a pickle round trip, else a `CapturedError` describing it.
+
+    The round trip is checked in full: a class with a custom ``__init__`` pickles fine but fails
+    to unpickle.
+    """
+    if exc is None:
+        return None
+    try:
+        pickle.loads(pickle.dumps(exc))
+    except Exception:
+        return CapturedError.of(exc)
+    return exc
 
 
 class ParamsValidationError(PluginError, ValueError):
@@ -119,10 +187,38 @@ class ExecutionError(PluginError, RuntimeError):
     """Base class for failures while running an action."""
 
 
+class CapturedError(ExecutionError):
+    """Stands in for an exception that could not cross a process boundary (it does not pickle).
+
+    `type_name` is the original's qualified class name, `message` its ``str()`` and
+    `formatted_traceback` its traceback as printed where it was raised (empty when unknown).
+    """
+
+    def __init__(self, type_name: str, message: str, formatted_traceback: str = ''):
+        self.type_name = type_name
+        self.message = message
+        self.formatted_traceback = formatted_traceback
+        super().__init__(f'{type_name}: {message}')
+
+    @classmethod
+    def of(cls, exc: BaseException) -> CapturedError:
+        kind = type(exc)
+        text = ''.join(traceback.format_exception(exc)) if exc.__traceback__ is not None else ''
+        return cls(f'{kind.__module__}.{kind.__qualname__}', str(exc), text)
+
+
 class ActionExecutionError(ExecutionError):
-    """The action itself raised. The original exception is ``__cause__`` (and `original`)."""
+    """The action itself raised. The original exception is ``__cause__`` (and `original`).
+
+    `original_traceback` is the original's formatted traceback, kept as text so it survives
+    pickling (a traceback object does not). After a round trip through pickle, `original` is the
+    original exception or, when that could not be pickled, a `CapturedError` describing it.
+    """
 
     def __init__(self, action: str, original: BaseException):
         self.action = action
         self.original = original
+        self.original_traceback = (
+            ''.join(traceback.format_exception(original)) if original.__traceback__ is not None else ''
+        )
         super().__init__(f'Action {action!r} failed: {type(original).__name__}: {original}')

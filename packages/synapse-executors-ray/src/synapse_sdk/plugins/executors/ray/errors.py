@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from synapse_sdk.plugins.errors import ExecutionError, PluginError
+from synapse_sdk.plugins.errors import CapturedError, ExecutionError, PluginError
 
 __all__ = [
     'ActorDiedError',
@@ -57,7 +57,7 @@ class ActorDiedError(RayExecutorError):
     """
 
 
-class RemoteActionError(ExecutionError):
+class RemoteActionError(CapturedError):
     """An action failed on Ray with an exception that could not be rebuilt in this process.
 
     `type_name` is the remote exception's qualified class name and `remote_traceback` its formatted
@@ -65,13 +65,15 @@ class RemoteActionError(ExecutionError):
     """
 
     def __init__(self, type_name: str, message: str, remote_traceback: str = ''):
-        self.type_name = type_name
-        self.remote_message = message
-        self.remote_traceback = remote_traceback
-        super().__init__(f'{type_name}: {message}')
+        super().__init__(type_name, message, remote_traceback)
 
-    def __reduce__(self):
-        return (type(self), (self.type_name, self.remote_message, self.remote_traceback))
+    @property
+    def remote_message(self) -> str:
+        return self.message
+
+    @property
+    def remote_traceback(self) -> str:
+        return self.formatted_traceback
 
 
 class JobFailedError(RayExecutorError):
@@ -106,18 +108,6 @@ class JobFailedError(RayExecutorError):
         super().__init__(text)
         if remote_traceback:
             self.add_note('Traceback in the Ray job driver:\n' + remote_traceback.rstrip())
-
-    def __reduce__(self):
-        kwargs = {
-            'error_type': self.error_type,
-            'remote_traceback': self.remote_traceback,
-            'logs_tail': self.logs_tail,
-        }
-        return (_rebuild_job_failed, (type(self), self.job_id, self.status, self.message, kwargs))
-
-
-def _rebuild_job_failed(cls, job_id, status, message, kwargs):
-    return cls(job_id, status, message, **kwargs)
 
 
 class JobStoppedError(JobFailedError):

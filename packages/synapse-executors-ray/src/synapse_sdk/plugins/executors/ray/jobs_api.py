@@ -40,7 +40,6 @@ DRIVER_MODULE = 'synapse_sdk.plugins.executors.ray.job'
 TERMINAL = frozenset({'SUCCEEDED', 'FAILED', 'STOPPED'})
 # Params bigger than this go sealed rather than in the runtime env (env blocks have size limits).
 _INLINE_PARAMS_LIMIT = 16_000
-_TRACEBACK_START = 'Traceback (most recent call last):'
 
 
 def resolve_dashboard_address(dashboard_address: str | None = None, ray_address: str | None = None) -> str:
@@ -304,7 +303,7 @@ class RayJobsApiExecutor:
         return {k: v for k, v in wanted.items() if v}
 
     def _failure(self, job_id: str, status: str) -> JobFailedError:
-        from synapse_sdk.plugins.entrypoint import RESULT_START, parse_result_output
+        from synapse_sdk.plugins.entrypoint import parse_result_output
 
         info = self.client.get_job_info(job_id)
         logs = self.get_logs(job_id)
@@ -315,13 +314,12 @@ class RayJobsApiExecutor:
             payload = None
         if payload and payload.get('status') == 'failed':
             error = payload.get('error') or {}
-            before = logs[: logs.rfind(RESULT_START)]
             return cls(
                 job_id,
                 status,
                 error.get('message', ''),
                 error_type=error.get('type'),
-                remote_traceback=_last_traceback(before),
+                remote_traceback=error.get('traceback') or '',
             )
         tail = '\n'.join(logs.rstrip().splitlines()[-20:])
         return cls(
@@ -369,20 +367,6 @@ class _ResultBlockFilter:
                 self.inside = False
             return False
         return True
-
-
-def _last_traceback(text: str) -> str:
-    """The last Python traceback printed in `text`, up to its exception line."""
-    at = text.rfind(_TRACEBACK_START)
-    if at == -1:
-        return ''
-    block = text[at:].splitlines()
-    out = [block[0]]
-    for line in block[1:]:
-        out.append(line)
-        if line and not line.startswith((' ', '\t')):
-            break
-    return '\n'.join(out)
 
 
 def _entrypoint_of(action: Any) -> str:

@@ -26,7 +26,7 @@ from synapse_sdk.plugins.executors.ray.remote_errors import capture_exception, r
 from synapse_sdk.plugins.executors.ray.runtime_env import RuntimeEnvPlan, plan_runtime_env, upload_working_dir
 from synapse_sdk.plugins.executors.ray.workdir import MAX_WORKING_DIR_BYTES
 
-__all__ = ['ActionActor', 'RayActorExecutor', 'is_retry_safe']
+__all__ = ['ActionActor', 'RayActorExecutor']
 
 logger = logging.getLogger('synapse_sdk.plugins.executors.ray')
 
@@ -44,11 +44,6 @@ def line_buffered_output() -> None:
         if reconfigure is not None:
             with contextlib.suppress(Exception):
                 reconfigure(line_buffering=True)
-
-
-def is_retry_safe(action: Any) -> bool:
-    """Whether an action declared it may run twice (``retry_safe = True`` on the class or function)."""
-    return bool(getattr(action, 'retry_safe', False))
 
 
 class ActionActor:
@@ -80,7 +75,7 @@ class ActionActor:
 
     def retry_safe(self, target: Any) -> bool:
         try:
-            return is_retry_safe(self._load(target))
+            return _retry_safe(self._load(target))
         except Exception:
             return False
 
@@ -372,7 +367,7 @@ class RayActorExecutor:
 
     def _retry_safe(self, key: tuple, action: Any) -> bool:
         if not isinstance(action, str):
-            return is_retry_safe(action)
+            return _retry_safe(action)
         # An entrypoint may only be importable in the worker: ask a (fresh) actor.
         import ray
 
@@ -407,3 +402,10 @@ def _describe(action: Any) -> str:
     if isinstance(action, str):
         return f'action {action!r}'
     return f'action {getattr(action, "__qualname__", action)!r}'
+
+
+def _retry_safe(action: Any) -> bool:
+    """``@action(retry_safe=True)`` / ``BaseAction.retry_safe``, read from the action's definition."""
+    from synapse_sdk.plugins.definition import resolve_action
+
+    return resolve_action(action).retry_safe
