@@ -235,6 +235,9 @@ def test_interrupted_conversion_leaves_target_untouched(tmp_path):
 
 def test_non_empty_target_is_refused_without_overwrite(tmp_path):
     src = write_rich(tmp_path / 'src', 1, version='v2', categorized=False)
+    for target in (src, tmp_path):
+        with pytest.raises(ValueError, match='would replace the source'):
+            get_converter('dm_v2', 'dm_v1', root_dir=src, overwrite=True).save_to_folder(target)
     (tmp_path / 'out').mkdir()
     (tmp_path / 'out/x').write_text('x')
     with pytest.raises(FileExistsError, match='overwrite=True'):

@@ -115,6 +115,11 @@ class BaseConverter:
         """Write the converted dataset to ``output_dir`` atomically (staging directory beside it, renamed into
         place on success; on any failure or interruption the target is left as it was)."""
         target = Path(output_dir).absolute()
+        source = self.root_dir.absolute()
+        if target == source or target in source.parents:
+            raise ValueError(
+                f'output_dir {target} would replace the source dataset {source}; write elsewhere'
+            )
         if target.exists() and not self.overwrite and target.is_dir() and any(target.iterdir()):
             raise FileExistsError(
                 f'{target} already exists and is not empty; pass overwrite=True to replace it'

@@ -115,7 +115,8 @@ def pose_groups(item: Item, order: list[str] | None, pose_class: str) -> list[Po
                 xs, ys = [p[0] for p in pts], [p[1] for p in pts]
                 box = [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
         if (box is None or box[2] <= 0 or box[3] <= 0) and order is None:
-            box = [0, 0, 0, 0]  # collecting pass: the joint names still count; the loss is reported when writing
+            # Collecting pass: the joint names still count; the loss is reported when writing.
+            box = [0, 0, 0, 0]
         elif box is None or box[2] <= 0 or box[3] <= 0:
             for kp in kept:
                 item.loss(kp['id'], 'keypoint', 'degenerate_pose_box', f'group {gid} spans no area')
