@@ -377,3 +377,17 @@ def test_import_is_light_and_independent_of_core():
     )
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == '[]'
+
+
+def test_v1_editor_state_is_reported(tmp_path):
+    from converters_fixtures import WORKED_V1
+
+    doc = copy.deepcopy(WORKED_V1)
+    doc['annotations']['image_1'][0]['isLocked'] = True
+    write_dm(tmp_path / 'src', {'a': doc})
+    result = get_converter('dm_v1', 'dm_v2', root_dir=tmp_path / 'src').convert()
+    assert result.report.loss_counts == {'document:assignment_id': 1, 'bounding_box:editor_state': 1}
+    assert [(loss.annotation_id, loss.detail) for loss in result.report.losses][1] == (
+        'bb01AbCdEf',
+        'isLocked',
+    )

@@ -73,6 +73,8 @@ class DMReader(Reader):
             return item
         if not attach_image(item, find_image(os.path.join(base, 'original_files'), stem), f'{stem}.*'):
             return item
+        if self.version == 'v1':
+            _v1_only_losses(doc, item)
         images = v2.get('images') or [{}]
         item.doc = v2
         item.ann = images[0] if isinstance(images[0], dict) else {}
@@ -93,6 +95,23 @@ class DMReader(Reader):
         if not any(isinstance(doc.get(c), list) for c in CONTAINERS):
             raise DMFormatError("a DM v2 document needs an 'images' list (or another media list)")
         return doc
+
+
+def _v1_only_losses(doc: dict, item: Item) -> None:
+    """Report the v1 fields DM v2 has no place for (editor state, assignment id), when they hold something."""
+    if doc.get('assignmentId') is not None:
+        item.loss(
+            None, 'document', 'assignment_id', f'assignmentId {doc["assignmentId"]!r} is not part of DM v2'
+        )
+    for bases in (doc.get('annotations') or {}).values():
+        for base in bases if isinstance(bases, list) else []:
+            if not isinstance(base, dict):
+                continue
+            state = [k for k in ('isLocked', 'label') if base.get(k)] + (
+                ['isVisible'] if base.get('isVisible') is False else []
+            )
+            if state:
+                item.loss(base.get('id'), base.get('tool') or 'annotation', 'editor_state', ', '.join(state))
 
 
 def _classification_map(doc: dict) -> dict[str, list[str]]:
