@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import sys
 import uuid
 from collections.abc import Callable, Iterator
@@ -177,3 +178,16 @@ def storage(case: ProviderCase) -> Iterator[Any]:
 def big_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 50 MB file of random bytes, shared by the round-trip tests."""
     return write_random(tmp_path_factory.mktemp('big') / 'big.bin', 50 * MB)
+
+
+@pytest.fixture(scope='session')
+def require_tool() -> Callable[[str], str]:
+    """``require_tool('git')`` returns the executable's path, or skips (fails under SYNAPSE_TEST_STRICT=1)."""
+
+    def require(name: str) -> str:
+        path = shutil.which(name)
+        if path is None:
+            unavailable(f'{name!r} is not on PATH')
+        return path  # type: ignore[return-value]
+
+    return require

@@ -9,6 +9,7 @@ import shutil
 import subprocess
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -145,9 +146,8 @@ def test_create_archive_errors(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def git_repo(tmp_path: Path) -> Path:
-    if shutil.which('git') is None:
-        pytest.skip('git is not installed')
+def git_repo(tmp_path: Path, require_tool: Any) -> Path:
+    require_tool('git')
     repo = make_plugin(tmp_path / 'repo')
     shutil.rmtree(repo / '.git')
 

@@ -101,9 +101,10 @@ def test_archive_and_upload_accepts_config_dict_and_custom_storage(plugin_dir: P
 
 @pytest.mark.integration
 @pytest.mark.parametrize('provider', ['local', 's3'])
-def test_build_and_upload(provider_factory: Any, plugin_dir: Path, tmp_path: Path, provider: str) -> None:
-    if shutil.which('uv') is None:
-        pytest.skip('uv is not on PATH')
+def test_build_and_upload(
+    provider_factory: Any, plugin_dir: Path, tmp_path: Path, provider: str, require_tool: Any
+) -> None:
+    require_tool('uv')
     storage = get_storage(provider_factory(provider).config)
     result = build_and_upload(plugin_dir, storage, target_prefix='wheels')
     assert result.key == f'wheels/dev-{result.checksum}/demo_plugin-1.2.3-py3-none-any.whl'
