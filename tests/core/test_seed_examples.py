@@ -15,24 +15,10 @@ QUIET = {'console': False, 'client': None, 'v2_client': None, 'agent_client': No
 
 
 # -- seed 000 ------------------------------------------------------------------------------------
-def test_seed_000_context_fields_and_class_action_with_run():
-    from dataclasses import fields
-
+def _seed_000_export_action():
+    """Seed 000's class-based caller example, as written (plus a result saying what it used)."""
     from synapse_sdk.plugins.action import BaseAction
-    from synapse_sdk.plugins.context import RuntimeContext
     from synapse_sdk.plugins.enums import PluginCategory
-
-    names = [f.name for f in fields(RuntimeContext) if f.init]
-    assert names == [
-        'logger',
-        'env',
-        'job_id',
-        'client',
-        'v2_client',
-        'agent_client',
-        'checkpoint',
-        'language',
-    ]
 
     class MyExportAction(BaseAction):
         category = PluginCategory.EXPORT
@@ -51,7 +37,48 @@ def test_seed_000_context_fields_and_class_action_with_run():
                 self.logger.info('export-listing', request_id=self.v2_client.last_request_id)
             return {'v1': self.client is not None, 'v2': self.v2_client is not None}
 
+    return MyExportAction
+
+
+def test_seed_000_context_fields_and_class_action_with_run():
+    from dataclasses import fields
+
+    from synapse_sdk.plugins.context import RuntimeContext
+
+    names = [f.name for f in fields(RuntimeContext) if f.init]
+    assert names == [
+        'logger',
+        'env',
+        'job_id',
+        'client',
+        'v2_client',
+        'agent_client',
+        'checkpoint',
+        'language',
+    ]
+
+    MyExportAction = _seed_000_export_action()
     assert LocalExecutor(console=False).execute(MyExportAction, {}) == {'v1': False, 'v2': False}
+
+
+def test_seed_000_class_example_against_the_fake_backend(request):
+    """The same example with credentials: both paths talk to the (fake) backend over HTTP."""
+    pytest.importorskip('synapse_sdk.clients.testing')  # synapse-core alone: no backend to talk to
+    synapse_backend = request.getfixturevalue('synapse_backend')
+    synapse_backend.state.add_project(id=42)
+    for task in synapse_backend.state.add_tasks(42, 70):
+        synapse_backend.state.add_assignment(task['id'])
+    job = synapse_backend.state.add_job()
+
+    result = LocalExecutor(console=False, job_id=job['id']).execute(_seed_000_export_action(), {})
+
+    assert result == {'v1': True, 'v2': True}
+    assert [r.query.get('per_page') for r in synapse_backend.requests_to('^/v2/tasks/$')] == [['50']]
+    (first_page,) = synapse_backend.requests_to('^/v2/assignments/$')  # list_all fetches page 1 eagerly
+    logged = [
+        e for e in synapse_backend.state.logs_for(job['id']) if e['data'].get('message') == 'export-listing'
+    ]
+    assert logged[0]['data']['request_id'] == first_page.request_id
 
 
 def test_seed_000_monkeypatch_the_v2_factory(monkeypatch, auth_module):

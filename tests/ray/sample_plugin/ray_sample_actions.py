@@ -200,19 +200,28 @@ def greet(params: dict, ctx: RuntimeContext) -> dict:
     return {'greeted': params['name']}
 
 
-@action(name='v2_probe')
-def v2_probe(params: dict, ctx: RuntimeContext) -> dict:
-    """Use both clients the worker built (seed 000's caller pattern) against the backend."""
-    page = ctx.v2_client.tasks.list(project=params['project'], per_page=50)
+@action(name='wiring_probe')
+def wiring_probe(params: dict, ctx: RuntimeContext) -> dict:
+    """Use both clients the running process built (seed 000's caller pattern) and say where it ran."""
+    project = params['project']
+    page = ctx.v2_client.tasks.list(project=project, per_page=50)
     with ctx.v2_client.capture_request_ids() as ids:
-        assignments = list(ctx.v2_client.assignments.list(project=params['project'], list_all=True))
+        assignments = list(ctx.v2_client.assignments.list(project=project, list_all=True))
+    ctx.logger.info('export-listing', request_id=ctx.v2_client.last_request_id)
     return {
+        'pid': os.getpid(),
+        'client_ids': [id(ctx.client), id(ctx.v2_client)],
         'v1': type(ctx.client).__name__,
         'v2': type(ctx.v2_client).__name__,
-        'project': ctx.client.get_project(params['project'])['title'],
+        'v1_url': ctx.client.base_url,
+        'v2_tenant_prefix': ctx.v2_client.tenant_token_prefix,
+        'project': ctx.client.get_project(project)['title'],
         'tasks': len(page.results),
         'assignments': len(assignments),
-        'request_ids': len(ids),
+        'request_ids': list(ids),
+        'job_id': ctx.job_id,
+        'language': ctx.language,
+        'leaked': os.environ.get('SYNAPSE_TEST_NOT_ALLOWED'),
     }
 
 
