@@ -10,7 +10,7 @@ A seeded DM v2 dataset is generated (header-valid JPEGs of ~16 KB whose pixel da
 never decode pixels; boxes, polygons, masks and a keypoint group per image), plus its DM v1 twin. Every direction
 then runs in a fresh subprocess (so peak RSS is its own) as ``convert()`` + ``save_to_folder()``, the way the
 seed documents it. Reported per direction: images/s, annotations/s, peak RSS of the converting process (and of
-its workers), and time / I/O floor, where the floor is ``shutil.copytree`` of the source dataset's files measured
+its workers; the converting process's own VmHWM on Linux), and time / I/O floor, where the floor is ``shutil.copytree`` of the source dataset's files measured
 in the same run. The headline direction (DM v2 -> YOLO detect) runs ``--repeat`` times per worker count (medians); the
 others run once. Memory growth is checked by running DM v2 -> YOLO
 on a tenth of the dataset too. Target (issue): DM v2 -> YOLO within 3x the floor; memory flat in image count.
@@ -119,7 +119,7 @@ def child(args: argparse.Namespace) -> None:
     conv.convert()
     result = conv.save_to_folder(args.out)
     elapsed = time.perf_counter() - start
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    rss = peak_rss_mb()
     children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
         json.dumps(
@@ -133,6 +133,19 @@ def child(args: argparse.Namespace) -> None:
             }
         )
     )
+
+
+def peak_rss_mb() -> float:
+    """This process's own peak RSS. On Linux ``ru_maxrss`` survives fork + exec, so a child would report its
+    parent's peak (the generator's, here); ``VmHWM`` belongs to the process image itself."""
+    try:
+        with open('/proc/self/status', encoding='ascii') as fh:
+            for line in fh:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run_child(source, target, root, out, workers, options=None) -> dict:
