@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -229,3 +230,29 @@ def buffered(body: Any, close: Any = None) -> IO[bytes]:
 
 
 __all__ = ['CHUNK_SIZE', 'ChunkedReader', 'StorageMixin', 'buffered']
+
+
+class LazyClientMixin:
+    """A provider whose client library object is built on first use, once, even when threads race for it.
+
+    Building it lazily keeps ``get_storage`` cheap and free of network calls, and lets a pickled storage
+    rebuild its client in the process it lands in. Providers implement ``_make_client``.
+    """
+
+    _transient: tuple[str, ...] = ('_client_obj', '_lock')
+
+    def _reset_connections(self) -> None:
+        self._client_obj: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def client(self) -> Any:
+        """The provider's client library object (a boto3 S3 client, a ``google.cloud.storage.Client``)."""
+        if self._client_obj is None:
+            with self._lock:
+                if self._client_obj is None:
+                    self._client_obj = self._make_client()
+        return self._client_obj
+
+    def _make_client(self) -> Any:
+        raise NotImplementedError

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from synapse_sdk.utils.storage.base import StorageMixin
+from synapse_sdk.utils.storage.base import LazyClientMixin, StorageMixin
 from synapse_sdk.utils.storage.deps import import_optional
 from synapse_sdk.utils.storage.errors import (
     StorageConfigError,
@@ -24,7 +23,7 @@ from synapse_sdk.utils.storage.protocol import StorageEntry
 from synapse_sdk.utils.storage.redact import redact_url
 
 
-class GCSStorage(StorageMixin):
+class GCSStorage(LazyClientMixin, StorageMixin):
     """Objects in one Google Cloud Storage bucket.
 
     ``credentials`` is a service-account JSON file path, its parsed ``dict`` or its JSON text; without it the
@@ -51,24 +50,9 @@ class GCSStorage(StorageMixin):
         self.__credentials = credentials
         self._reset_connections()
 
-    _transient = ('_client_obj', '_lock')
-
-    def _reset_connections(self) -> None:
-        self._client_obj: Any = None
-        self._lock = threading.Lock()
-
     def _describe(self) -> str:
         endpoint = f', endpoint_url={redact_url(self.endpoint_url)!r}' if self.endpoint_url else ''
         return f'bucket_name={self.bucket_name!r}, project={self.project!r}{endpoint}'
-
-    @property
-    def client(self) -> Any:
-        """The ``google.cloud.storage.Client`` (created on first use)."""
-        if self._client_obj is None:
-            with self._lock:
-                if self._client_obj is None:
-                    self._client_obj = self._make_client()
-        return self._client_obj
 
     def _load_credentials(self) -> Any:
         raw = self.__credentials

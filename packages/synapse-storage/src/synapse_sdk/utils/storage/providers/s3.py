@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from synapse_sdk.utils.storage.base import StorageMixin, buffered
+from synapse_sdk.utils.storage.base import LazyClientMixin, StorageMixin, buffered
 from synapse_sdk.utils.storage.deps import import_optional
 from synapse_sdk.utils.storage.errors import (
     StorageConfigError,
@@ -25,7 +24,7 @@ _MISSING = {'404', 'NoSuchKey', 'NotFound'}
 _DENIED = {'403', 'AccessDenied', 'AllAccessDisabled', 'InvalidAccessKeyId', 'SignatureDoesNotMatch'}
 
 
-class S3Storage(StorageMixin):
+class S3Storage(LazyClientMixin, StorageMixin):
     """Objects in one S3 bucket. ``endpoint_url`` points at an S3-compatible server (MinIO, moto ...), which is
     then addressed path-style. Uploads and downloads go through boto3's managed transfer (multipart, streamed)."""
 
@@ -50,24 +49,9 @@ class S3Storage(StorageMixin):
         self.__secrets = {'access_key': access_key, 'secret_key': secret_key, 'session_token': session_token}
         self._reset_connections()
 
-    _transient = ('_client_obj', '_lock')
-
-    def _reset_connections(self) -> None:
-        self._client_obj: Any = None
-        self._lock = threading.Lock()
-
     def _describe(self) -> str:
         endpoint = f', endpoint_url={redact_url(self.endpoint_url)!r}' if self.endpoint_url else ''
         return f'bucket_name={self.bucket_name!r}, region_name={self.region_name!r}{endpoint}'
-
-    @property
-    def client(self) -> Any:
-        """The boto3 S3 client (created on first use)."""
-        if self._client_obj is None:
-            with self._lock:
-                if self._client_obj is None:
-                    self._client_obj = self._make_client()
-        return self._client_obj
 
     def _make_client(self) -> Any:
         boto3 = import_optional('boto3', 's3', 's3')
