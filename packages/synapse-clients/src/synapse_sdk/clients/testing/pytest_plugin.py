@@ -17,19 +17,6 @@ except ImportError:  # imported outside a pytest run (e.g. an import sweep of th
 if TYPE_CHECKING:
     from synapse_sdk.clients.testing import FakeBackend
 
-_CREDENTIAL_VARS = (
-    'SYNAPSE_HOST',
-    'SYNAPSE_ACCESS_TOKEN',
-    'SYNAPSE_PLUGIN_RUN_USER_TOKEN',
-    'SYNAPSE_PLUGIN_RUN_TENANT',
-    'SYNAPSE_PLUGIN_RUN_URL_HOST',
-    'SYNAPSE_BACKEND_V2_ACCESS_TOKEN',
-    'SYNAPSE_BACKEND_V2_DRF_TOKEN',
-    'SYNAPSE_BACKEND_V2_TENANT',
-    'SYNAPSE_AGENT_URL',
-    'SYNAPSE_AGENT_TOKEN',
-)
-
 
 def _synapse_backend(monkeypatch: Any, tmp_path_factory: Any) -> Iterator[FakeBackend]:
     """A running ``FakeBackend``, with the environment pointing the client factories at it.
@@ -38,9 +25,10 @@ def _synapse_backend(monkeypatch: Any, tmp_path_factory: Any) -> Iterator[FakeBa
     location, so neither the developer's shell nor ``~/.synapse/config.json`` can leak into the test.
     """
     from synapse_sdk.clients.testing import FakeBackend
+    from synapse_sdk.utils.auth import CREDENTIAL_ENV_VARS
 
     with FakeBackend() as backend:
-        for name in _CREDENTIAL_VARS:
+        for name in CREDENTIAL_ENV_VARS:
             monkeypatch.delenv(name, raising=False)
         monkeypatch.setenv(
             'SYNAPSE_CONFIG_PATH', str(tmp_path_factory.mktemp('synapse-config') / 'config.json')

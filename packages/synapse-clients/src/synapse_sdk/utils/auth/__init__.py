@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     'CONFIG_PATH_ENV',
+    'CREDENTIAL_ENV_VARS',
     'DEFAULT_HOST',
     'ConfigFileError',
     'Credentials',
@@ -185,6 +186,14 @@ _ENV_V2 = {
     'v2_drf_token': ('SYNAPSE_PLUGIN_RUN_USER_TOKEN', 'SYNAPSE_BACKEND_V2_DRF_TOKEN'),
     'v2_tenant': ('SYNAPSE_PLUGIN_RUN_TENANT', 'SYNAPSE_BACKEND_V2_TENANT'),
 }
+_ENV_AGENT = ('SYNAPSE_AGENT_URL', 'SYNAPSE_AGENT_TOKEN')
+
+#: Every environment variable the factories read, in one place (tests clear them to isolate a run).
+CREDENTIAL_ENV_VARS: tuple[str, ...] = (
+    tuple(dict.fromkeys(name for table in (_ENV_V1, _ENV_V2) for names in table.values() for name in names))
+    + _ENV_AGENT
+)
+
 _CONFIG_KEY_FOR = {
     'host': 'host',
     'access_token': 'access_token',
@@ -272,8 +281,7 @@ def create_agent_client() -> AgentClient | None:
 
     The user token and tenant of the resolved credentials are forwarded when present.
     """
-    url = os.environ.get('SYNAPSE_AGENT_URL')
-    token = os.environ.get('SYNAPSE_AGENT_TOKEN')
+    url, token = (os.environ.get(name) for name in _ENV_AGENT)
     if not url or not token:
         return None
     from synapse_sdk.clients.agent import AgentClient
