@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from synapse_sdk.cli.main import cli
+from synapse_sdk.cli.app import cli
 
 SYNAPSE_EXE = Path(sys.executable).parent / 'synapse'
 

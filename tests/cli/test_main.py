@@ -7,6 +7,11 @@ import subprocess
 import sys
 from importlib import metadata
 
+import pytest
+from click.testing import CliRunner
+
+from synapse_sdk.cli.app import cli
+from synapse_sdk.cli.roothelp import render_root_help
 from synapse_sdk.cli.versions import DISTRIBUTIONS, installed_distributions
 
 from .conftest import SYNAPSE_EXE, subprocess_env
@@ -70,11 +75,34 @@ def _modules_after(*args: str) -> set[str]:
 
 
 def test_help_and_version_import_no_heavy_library():
-    for args in (['--help'], ['--version'], ['plugin', '--help']):
+    for args in (['--help'], ['-h'], ['--version'], ['plugin', '--help'], ['--debug', '--help']):
         loaded = _modules_after(*args)
-        assert 'click' in loaded  # the probe itself works
+        assert 'synapse_sdk.cli.main' in loaded  # the probe itself works
         heavy = sorted(m for m in loaded if any(m == h or m.startswith(h + '.') for h in HEAVY))
         assert heavy == [], (args, heavy)
+        # The root help and the version are answered without click; anything else needs it.
+        assert ('click' in loaded) == (args not in (['--help'], ['-h'], ['--version'])), args
+
+
+@pytest.mark.parametrize('width', range(50, 99))
+def test_root_help_without_click_is_clicks_own_page(width):
+    """`roothelp` lays out the page itself; at every width it must equal what click renders."""
+    result = CliRunner().invoke(cli, ['--help'], prog_name='synapse', terminal_width=width)
+    assert result.exit_code == 0
+    assert render_root_help(width) + '\n' == result.stdout
+
+
+def test_console_script_help_and_version_match_click(invoke):
+    env = subprocess_env(COLUMNS='64')
+    for args in (['--help'], ['-h'], ['--version']):
+        proc = subprocess.run([str(SYNAPSE_EXE), *args], capture_output=True, text=True, env=env)
+        assert proc.returncode == 0, proc.stderr
+        # --debug first makes click handle the same request.
+        through_click = subprocess.run(
+            [str(SYNAPSE_EXE), '--debug', *args], capture_output=True, text=True, env=env
+        )
+        assert proc.stdout == through_click.stdout, args
+        assert proc.stderr == ''
 
 
 def test_console_script_runs():

@@ -175,7 +175,7 @@ def test_cli_mode_job(ray_head, sample_plugin_dir, jobs):
     import json
 
     click_testing = pytest.importorskip('click.testing')
-    from synapse_sdk.cli.main import cli
+    from synapse_sdk.cli.app import cli
 
     args = ['plugin', 'run', 'add', '--path', str(sample_plugin_dir), '--params', '{"a": 9}', '--mode', 'job']
     result = click_testing.CliRunner().invoke(

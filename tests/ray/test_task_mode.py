@@ -143,7 +143,7 @@ def test_cli_mode_task(ray_cluster, sample_plugin_dir):
     import json
 
     click_testing = pytest.importorskip('click.testing')
-    from synapse_sdk.cli.main import cli
+    from synapse_sdk.cli.app import cli
 
     result = click_testing.CliRunner().invoke(
         cli,

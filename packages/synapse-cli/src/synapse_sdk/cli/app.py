@@ -1,0 +1,83 @@
+"""The ``synapse`` click group: global options, error rendering and the lazily loaded subcommands.
+
+Subcommands are registered by import path in `catalog` and imported only when run (see `LazyGroup`),
+so ``synapse plugin --help`` loads click, this package and the plugin command module only.
+"""
+
+from __future__ import annotations
+
+import click
+
+from synapse_sdk.cli.catalog import DEBUG_HELP, HELP_OPTION_NAMES, ROOT_HELP, SUBCOMMANDS, VERSION_HELP
+from synapse_sdk.cli.lazy import LazyGroup
+from synapse_sdk.cli.output import get_state
+
+__all__ = ['cli']
+
+
+class RootGroup(LazyGroup):
+    """Renders any exception escaping a subcommand as one paragraph (traceback only with --debug)."""
+
+    def invoke(self, ctx: click.Context):
+        # The error machinery is imported only when something fails, to keep start-up light.
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.exceptions.Abort):
+            raise
+        except click.ClickException as exc:
+            from synapse_sdk.cli.errors import CliError
+
+            state = get_state(ctx)
+            if isinstance(exc, CliError):
+                exc.json_mode = state.json
+                exc.language = exc.language or state.language
+                raise
+            if state.json:  # a usage error still answers with one JSON object under --json
+                error = CliError(exc.format_message(), exit_code=exc.exit_code, kind='usage')
+                error.json_mode = True
+                error.language = state.language
+                raise error from None
+            raise
+        except KeyboardInterrupt:
+            from synapse_sdk.cli.errors import CliError
+
+            error = CliError('interrupted', exit_code=130, kind='interrupted')
+            error.json_mode = get_state(ctx).json
+            raise error from None
+        except Exception as exc:
+            from synapse_sdk.cli.errors import from_exception
+
+            state = get_state(ctx)
+            error = from_exception(exc, debug=state.debug, language=state.language)
+            error.json_mode = state.json
+            raise error from None
+
+
+def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from synapse_sdk.cli.versions import version_text
+
+    click.echo(version_text())
+    ctx.exit(0)
+
+
+@click.group(
+    cls=RootGroup,
+    lazy_subcommands=SUBCOMMANDS,
+    help=ROOT_HELP,
+    context_settings={'help_option_names': list(HELP_OPTION_NAMES)},
+)
+@click.option(
+    '--version',
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help=VERSION_HELP,
+)
+@click.option('--debug', is_flag=True, envvar='SYNAPSE_DEBUG', help=DEBUG_HELP)
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    # The help text is ROOT_HELP (catalog), shared with the click-free `roothelp`.
+    get_state(ctx).debug = debug
