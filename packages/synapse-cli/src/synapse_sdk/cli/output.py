@@ -15,7 +15,16 @@ from typing import Any
 
 import click
 
-__all__ = ['CliState', 'Output', 'dumps', 'get_output', 'get_state', 'is_interactive', 'render_table']
+__all__ = [
+    'CliState',
+    'Output',
+    'display_width',
+    'dumps',
+    'get_output',
+    'get_state',
+    'is_interactive',
+    'render_table',
+]
 
 
 class CliState:
@@ -53,10 +62,23 @@ def is_interactive() -> bool:
 def render_table(headers: list[str], rows: list[list[Any]]) -> str:
     """A plain-text table (no box-drawing characters, so it survives any pipe or log file)."""
     cells = [[str(h) for h in headers]] + [['' if c is None else str(c) for c in row] for row in rows]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    lines = ['  '.join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip() for row in cells]
+    widths = [max(display_width(row[i]) for row in cells) for i in range(len(headers))]
+    lines = [
+        '  '.join(cell + ' ' * (widths[i] - display_width(cell)) for i, cell in enumerate(row)).rstrip()
+        for row in cells
+    ]
     lines.insert(1, '  '.join('-' * w for w in widths))
     return '\n'.join(lines)
+
+
+def display_width(text: str) -> int:
+    """Terminal columns `text` takes: East Asian wide characters (Hangul, CJK) take two, combining marks none.
+
+    `len` would misalign any table holding Korean file names or messages.
+    """
+    from unicodedata import combining, east_asian_width
+
+    return sum(0 if combining(ch) else 2 if east_asian_width(ch) in 'WF' else 1 for ch in text)
 
 
 class Output:
