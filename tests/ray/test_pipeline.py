@@ -90,6 +90,34 @@ def test_failed_run_resumes_from_the_last_completed_action(executor, actions, tm
     assert json.loads(state_file.read_text())['status'] == 'succeeded'
 
 
+def test_checkpoints_withhold_secrets_and_resume_takes_them_again(executor, actions, tmp_path):
+    secrets = {'api_token': 's3cr3t-value', 'mirror': 'sftp://ann:pw-123@files.example/data'}
+    (tmp_path / 'fail-train').touch()
+    with pytest.raises(PipelineExecutionError) as info:
+        executor.run(_pipeline(actions), {'n': 2, 'workdir': str(tmp_path), **secrets})
+    run_id = info.value.run_id
+    state_file = executor.state_path(run_id)
+    text = state_file.read_text()
+    assert 's3cr3t-value' not in text and 'pw-123' not in text
+    state = json.loads(text)
+    assert state['params']['api_token'] == state['params']['mirror'] == '***'
+    assert sorted(state['withheld']) == [['api_token'], ['mirror']]
+
+    (tmp_path / 'fail-train').unlink()
+    with pytest.raises(ValueError) as missing:
+        executor.run(_pipeline(actions), None, run_id=run_id, resume=True)
+    assert 'api_token, mirror' in str(missing.value) and run_id in str(missing.value)
+    assert (tmp_path / 'train.count').read_text() == '1'  # refused before running anything
+
+    outcome = executor.run(_pipeline(actions), secrets, run_id=run_id, resume=True)
+    assert outcome.params['api_token'] == 's3cr3t-value'
+    assert outcome.params['mirror'] == secrets['mirror']
+    assert outcome.result == {'score': 0.2, 'model': f'{tmp_path}/data/model-20.pt'}
+    final = state_file.read_text()
+    assert json.loads(final)['status'] == 'succeeded'
+    assert 's3cr3t-value' not in final and 'pw-123' not in final
+
+
 def test_invalid_pipeline_is_refused_before_running(executor, actions, tmp_path):
     with pytest.raises(PipelineValidationError) as info:
         executor.run(_pipeline(actions), {'n': 2})  # workdir missing

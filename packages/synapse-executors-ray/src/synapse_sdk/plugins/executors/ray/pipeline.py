@@ -9,8 +9,12 @@ recovery), where `run_pipeline_step` builds the action's `RuntimeContext` throug
 (``step='pipeline'``) to the logger, and so to the backend job when there is one.
 
 After every completed action the run's state (flowing params, results, completed actions) is written
-atomically to ``<checkpoint_dir>/<run_id>.json`` (mode 0600: params may hold secrets). A failed or
-interrupted run continues from the first action not completed with ``run(..., run_id=..., resume=True)``.
+atomically to ``<checkpoint_dir>/<run_id>.json`` (mode 0600). Secrets are withheld from that file: the
+value of every secret-looking key (``token``, ``password``, ``api_key`` ...) and every URL carrying
+``user:password@`` is written as ``***`` and its place recorded, so a checkpoint left on disk (or in a
+backup) holds no credential. A failed or interrupted run continues from the first action not completed
+with ``run(params_with_the_secrets, run_id=..., resume=True)``; the withheld values come from those
+params, and a missing one is an error naming it.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from synapse_sdk.plugins._redact import MASK, is_secret_key, redact_url
 from synapse_sdk.plugins.executors.ray.task import RayActorExecutor
 
 __all__ = ['RayPipelineExecutor', 'run_pipeline_step']
@@ -93,7 +98,9 @@ class RayPipelineExecutor:
         """Run `pipeline` (an `ActionPipeline` or a list of actions) and return a `PipelineResult`.
 
         With ``resume=True`` and the `run_id` of an earlier run, the actions it completed are skipped
-        and the chain continues with the params it had reached (`params` is ignored then).
+        and the chain continues with the params it had reached. `params` then supplies only the
+        secrets the checkpoint withheld (same keys as in the first run); results of the actions
+        completed before the resume show them as ``***``.
         `progress_callback(done, total, action_name)` is called like ``ActionPipeline.run`` does.
 
         Raises `PipelineValidationError` before anything runs, and `PipelineExecutionError` (its
@@ -120,7 +127,9 @@ class RayPipelineExecutor:
                 raise ValueError(
                     f'Run {run_id} was made by the pipeline {state["actions"]}, not {names}; cannot resume it'
                 )
-            flowing, results = state['params'], state['results']
+            flowing = _restore_secrets(state['params'], state.get('withheld', []), params, run_id)
+            results = state['results']
+            state['params'] = flowing
         else:
             pipeline.validate(params)
             run_id = run_id or f'{time.strftime("%Y%m%d-%H%M%S")}-{secrets.token_hex(4)}'
@@ -197,6 +206,10 @@ class RayPipelineExecutor:
         return json.loads(path.read_text(encoding='utf-8'))
 
     def _save(self, state: dict[str, Any]) -> None:
+        """Write `state` atomically, with its secrets withheld (see the module docstring)."""
+        params, withheld = _withhold_secrets(state['params'])
+        results, _ = _withhold_secrets(state['results'])
+        state = {**state, 'params': params, 'results': results, 'withheld': withheld}
         path = self.state_path(state['run_id'])
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix='.run-', dir=path.parent)
@@ -216,3 +229,60 @@ class RayPipelineExecutor:
         err.run_id = state['run_id']  # type: ignore[attr-defined]
         err.add_note(f'Resume with RayPipelineExecutor.run(..., run_id={state["run_id"]!r}, resume=True)')
         return err
+
+
+# -- secrets kept out of checkpoints ----------------------------------------------------------------
+def _withhold_secrets(value: Any, path: tuple[Any, ...] = ()) -> tuple[Any, list[list[Any]]]:
+    """A copy of `value` with each secret replaced by ``***``, and the key paths of those replaced.
+
+    Secrets are the non-empty values of secret-looking keys and strings holding URL credentials.
+    """
+    if isinstance(value, Mapping):
+        copy: dict[Any, Any] = {}
+        withheld: list[list[Any]] = []
+        for key, item in value.items():
+            if is_secret_key(key) and item not in (None, ''):
+                copy[key] = MASK
+                withheld.append([*path, key])
+            else:
+                copy[key], inner = _withhold_secrets(item, (*path, key))
+                withheld += inner
+        return copy, withheld
+    if isinstance(value, list | tuple):
+        items, withheld = [], []
+        for index, item in enumerate(value):
+            clean, inner = _withhold_secrets(item, (*path, index))
+            items.append(clean)
+            withheld += inner
+        return items, withheld
+    if isinstance(value, str) and redact_url(value) != value:
+        return MASK, [list(path)]
+    return value, []
+
+
+def _restore_secrets(params: Any, withheld: list[list[Any]], given: Any, run_id: str) -> Any:
+    """`params` from a checkpoint with each withheld secret taken from `given` (the resume's params)."""
+    if not withheld:
+        return params
+    from synapse_sdk.plugins.pipelines import initial_params
+
+    source = initial_params(given)
+    missing = []
+    for path in withheld:
+        try:
+            value = source
+            for key in path:
+                value = value[key]
+        except (KeyError, IndexError, TypeError):
+            missing.append('.'.join(str(key) for key in path))
+            continue
+        target = params
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+    if missing:
+        raise ValueError(
+            f'Pipeline run {run_id!r} had secrets in its params, which checkpoints never store: '
+            f'{", ".join(missing)}. Pass them again: run(pipeline, {{...}}, run_id={run_id!r}, resume=True)'
+        )
+    return params
