@@ -1,5 +1,10 @@
-"""Smoke for synapse-core installed alone: define, discover and run a function and a class action."""
+"""Smoke for synapse-core installed alone: define, discover and run a function and a class action.
 
+Credentials are set in the environment, as on a platform run: without synapse-clients the action must
+still run, with ``ctx.client``, ``ctx.v2_client`` and ``ctx.agent_client`` None.
+"""
+
+import os
 import sys
 import tempfile
 import textwrap
@@ -26,6 +31,11 @@ plugin_dir = Path(tempfile.mkdtemp()) / 'smoke_plugin'
             return {'total': sum(range(params.n + 1))}
 
 
+        @action(name='wiring')
+        def wiring(params, ctx):
+            return {'clients': [ctx.client, ctx.v2_client, ctx.agent_client]}
+
+
         class Double(BaseAction[Params]):
             action_name = 'double'
 
@@ -45,6 +55,7 @@ plugin_dir = Path(tempfile.mkdtemp()) / 'smoke_plugin'
         actions:
           total: {entrypoint: 'smoke.actions:total', method: task}
           double: {entrypoint: smoke.actions.Double, method: task}
+          wiring: {entrypoint: 'smoke.actions:wiring', method: task}
         """
     )
 )
@@ -54,7 +65,20 @@ from synapse_sdk.plugins.errors import ParamsValidationError  # noqa: E402
 from synapse_sdk.plugins.executors.local import LocalExecutor  # noqa: E402
 from synapse_sdk.plugins.runner import run_plugin  # noqa: E402
 
-assert sorted(PluginDiscovery.from_path(plugin_dir).list_actions()) == ['double', 'total']
+os.environ.update(
+    SYNAPSE_HOST='http://127.0.0.1:9',
+    SYNAPSE_ACCESS_TOKEN='smoke-token',
+    SYNAPSE_AGENT_URL='http://127.0.0.1:9',
+    SYNAPSE_AGENT_TOKEN='smoke-agent-token',
+)
+try:
+    import synapse_sdk.utils.auth  # noqa: F401
+except ImportError:
+    pass
+else:
+    raise AssertionError('synapse-clients is importable: this smoke must run with synapse-core alone')
+assert sorted(PluginDiscovery.from_path(plugin_dir).list_actions()) == ['double', 'total', 'wiring']
+assert run_plugin(str(plugin_dir), 'wiring', {}) == {'clients': [None, None, None]}
 assert run_plugin(str(plugin_dir), 'total', {'n': 4}) == {'total': 10}
 assert run_plugin(str(plugin_dir), 'double', {'n': 4}) == {'double': 8}
 assert LocalExecutor(console=False).execute('smoke.actions:total', {'n': 2}) == {'total': 3}
