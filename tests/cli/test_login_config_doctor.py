@@ -177,3 +177,35 @@ def test_doctor_warns_about_a_world_readable_config(invoke, config_file):
     config_file.chmod(0o644)
     result = invoke('doctor', '--offline')
     assert f'fix: chmod 600 {config_file}' in result.stdout
+
+
+def test_doctor_and_login_speak_korean(invoke, backend_url, config_file):
+    result = invoke('login', '--host', backend_url, '--token-stdin', '-l', 'ko', input=f'{TOKEN}\n')
+    assert result.exit_code == 0, result.stderr
+    assert f'{backend_url}에 로그인했습니다 (' in result.stdout and '(으)로 인증됨' in result.stdout
+    assert '자격 증명을' in result.stdout and TOKEN not in result.stdout + result.stderr
+
+    config_file.chmod(0o644)
+    doctor = invoke('doctor', '--offline', env={'SYNAPSE_LANGUAGE': 'ko'})  # the variable, without --lang
+    assert doctor.exit_code == 0, doctor.stderr
+    assert f'다른 사용자도 {config_file}을(를) 읽을 수 있습니다 (모드 644)' in doctor.stdout
+    assert f'해결: chmod 600 {config_file}' in doctor.stdout
+    assert '[SKIP] backend: 건너뜀 (--offline)' in doctor.stdout
+    assert doctor.stdout.rstrip().splitlines()[-1].startswith('검사 ')
+    english = invoke('doctor', '--offline', '--lang', 'en', env={'SYNAPSE_LANGUAGE': 'ko'})
+    assert 'checks passed' in english.stdout and '검사' not in english.stdout
+
+
+def test_cli_messages_have_the_same_keys_and_placeholders_in_every_language():
+    import string
+
+    from synapse_sdk.cli.messages import _MESSAGES
+
+    def fields(text):
+        return sorted(name for _, name, _, _ in string.Formatter().parse(text) if name)
+
+    english = _MESSAGES['en']
+    for language, catalogue in _MESSAGES.items():
+        assert catalogue.keys() == english.keys(), language
+        for key, text in catalogue.items():
+            assert fields(text) == fields(english[key]), (language, key)

@@ -38,12 +38,14 @@ def verify_token(
     user_token: str | None = None,
     tenant: str | None = None,
     timeout: float = 5.0,
+    language: str | None = None,
 ) -> Verification:
     """Ask the backend who the token belongs to (``GET /v2/users/me/``).
 
     Never raises for network trouble: an unreachable backend is a result, since ``login`` still stores
     the token then and ``doctor`` reports it as a warning.
     """
+    from synapse_sdk.cli.messages import t
     from synapse_sdk.clients import exceptions as client_errors
     from synapse_sdk.clients.backend_v2 import BackendV2Client
 
@@ -60,18 +62,24 @@ def verify_token(
     try:
         me = client.users.me()
     except (client_errors.AuthenticationError, client_errors.AuthorizationError) as exc:
-        return Verification('rejected', f'the backend at {host} rejected the token ({exc.status_code})')
+        detail = t('cli.verify.rejected', language, host=host, status=exc.status_code)
+        return Verification('rejected', detail)
     except client_errors.ClientConnectionError as exc:
-        return Verification('unreachable', f'could not reach {host}: {type(exc).__name__}')
+        return Verification(
+            'unreachable', t('cli.verify.unreachable', language, host=host, reason=type(exc).__name__)
+        )
     except client_errors.ClientError as exc:
-        return Verification('unreachable', f'{host} answered {getattr(exc, "status_code", "?")}: {exc}')
+        status = getattr(exc, 'status_code', '?')
+        return Verification(
+            'unreachable', t('cli.verify.answered', language, host=host, status=status, reason=exc)
+        )
     finally:
         close = getattr(client, 'close', None)
         if callable(close):
             close()
     user = me.model_dump(mode='json') if hasattr(me, 'model_dump') else dict(me)
     who = user.get('email') or user.get('username') or user.get('name') or f'user {user.get("id", "?")}'
-    return Verification('ok', f'authenticated as {who}', user)
+    return Verification('ok', t('cli.verify.ok', language, who=who), user)
 
 
 def _quick_retry(timeout: float):

@@ -7,19 +7,14 @@ from dataclasses import asdict, dataclass
 
 import click
 
-from synapse_sdk.cli.options import debug_option, json_option
+from synapse_sdk.cli.messages import t
+from synapse_sdk.cli.options import debug_option, json_option, lang_option
 from synapse_sdk.cli.output import get_output
 
 OK, WARN, FAIL, SKIP = 'ok', 'warn', 'fail', 'skip'
 
-# Distributions the CLI cannot work without; the others only enable some commands.
+# Distributions the CLI cannot work without; what the others enable is said by `cli.doctor.why.<name>`.
 REQUIRED = ('synapse-core', 'synapse-clients', 'synapse-cli')
-ENABLES = {
-    'synapse-sdk': 'the meta-package (optional)',
-    'synapse-storage': 'needed by plugin publish (archives)',
-    'synapse-converters': 'needed by synapse convert',
-    'synapse-executors-ray': 'needed by plugin run --mode task|job',
-}
 
 
 @dataclass
@@ -35,19 +30,20 @@ class Check:
 @click.option(
     '--timeout', type=float, default=5.0, show_default=True, help='Seconds to wait for the backend.'
 )
+@lang_option
 @json_option
 @debug_option
-def doctor(offline: bool, timeout: float) -> None:
+def doctor(offline: bool, timeout: float, language: str) -> None:
     """Check the installation of each distribution, credentials, backend reachability and Ray.
 
     Exits non-zero when a check fails; warnings (an optional piece missing) do not fail.
     """
     out = get_output()
-    checks = [_python_check(), *_distribution_checks()]
-    credential_checks, creds = _credential_checks()
+    checks = [_python_check(language), *_distribution_checks(language)]
+    credential_checks, creds = _credential_checks(language)
     checks += credential_checks
-    checks.append(_backend_check(creds, offline, timeout))
-    checks.append(_ray_check())
+    checks.append(_backend_check(creds, offline, timeout, language))
+    checks.append(_ray_check(language))
     failed = [c for c in checks if c.status == FAIL]
     if out.json_mode:
         out.emit_json({'ok': not failed, 'checks': [asdict(c) for c in checks]})
@@ -57,36 +53,37 @@ def doctor(offline: bool, timeout: float) -> None:
             status = click.style(f'[{check.status.upper():4}]', fg=colours[check.status])
             out.echo(f'{status} {check.name}: {check.detail}')
             if check.fix and check.status != OK:
-                out.echo(f'       fix: {check.fix}')
-        summary = f'{len(checks) - len(failed)} of {len(checks)} checks passed'
-        out.echo(summary + ('' if not failed else f'; {len(failed)} failed'))
+                out.echo(f'       {t("cli.doctor.fix", language)}: {check.fix}')
+        counts = {'passed': len(checks) - len(failed), 'total': len(checks), 'failed': len(failed)}
+        out.echo(t('cli.doctor.summary_failed' if failed else 'cli.doctor.summary', language, **counts))
     if failed:
         raise click.exceptions.Exit(1)
 
 
-def _python_check() -> Check:
+def _python_check(language: str) -> Check:
     """Which interpreter runs the CLI: plugins run with it in --mode local, so it matters which one."""
     version = '.'.join(map(str, sys.version_info[:3]))
-    return Check('python', OK, f'Python {version} at {sys.executable}')
+    return Check('python', OK, t('cli.doctor.python', language, version=version, path=sys.executable))
 
 
-def _distribution_checks() -> list[Check]:
+def _distribution_checks(language: str) -> list[Check]:
     from synapse_sdk.cli.versions import installed_distributions
 
     checks = []
     for name, version in installed_distributions().items():
         if version:
-            checks.append(Check(name, OK, f'installed, version {version}'))
+            checks.append(Check(name, OK, t('cli.doctor.installed', language, version=version)))
         elif name in REQUIRED:
-            checks.append(Check(name, FAIL, 'not installed', f'pip install {name}'))
+            checks.append(Check(name, FAIL, t('cli.doctor.not_installed', language), f'pip install {name}'))
         else:
+            why = t(f'cli.doctor.why.{name}', language)
             checks.append(
-                Check(name, WARN, f'not installed ({ENABLES.get(name, "optional")})', f'pip install {name}')
+                Check(name, WARN, t('cli.doctor.optional', language, why=why), f'pip install {name}')
             )
     return checks
 
 
-def _credential_checks():
+def _credential_checks(language: str):
     from synapse_sdk.utils.auth import ConfigFileError, config_path, load_config, resolve_credentials
 
     path = config_path()
@@ -94,7 +91,9 @@ def _credential_checks():
     try:
         load_config(path, strict=True)
     except ConfigFileError as exc:
-        checks.append(Check('config file', FAIL, str(exc), f'Fix or delete {path}, then run: synapse login'))
+        checks.append(
+            Check('config file', FAIL, str(exc), t('cli.doctor.config_broken_fix', language, path=path))
+        )
     else:
         if path.exists():
             mode = path.stat().st_mode & 0o777
@@ -103,31 +102,36 @@ def _credential_checks():
                     Check(
                         'config file',
                         WARN,
-                        f'{path} is readable by others (mode {mode:o})',
+                        t('cli.doctor.config_readable', language, path=path, mode=f'{mode:o}'),
                         f'chmod 600 {path}',
                     )
                 )
             else:
                 checks.append(Check('config file', OK, str(path)))
         else:
-            checks.append(Check('config file', WARN, f'{path} does not exist', 'synapse login'))
+            checks.append(
+                Check(
+                    'config file', WARN, t('cli.doctor.config_missing', language, path=path), 'synapse login'
+                )
+            )
     creds = resolve_credentials()
     if creds.has_v1_token or creds.has_v2_token:
         sources = sorted(
             {creds.sources.get(k, '') for k in ('access_token', 'user_token') if creds.sources.get(k)}
         )
-        where = ', '.join('config file' if s.startswith('config:') else f'${s}' for s in sources)
-        checks.append(Check('credentials', OK, f'token for {creds.host} (from {where})'))
+        config_file = t('cli.doctor.config_file', language)
+        where = ', '.join(config_file if s.startswith('config:') else f'${s}' for s in sources)
+        checks.append(Check('credentials', OK, t('cli.doctor.token', language, host=creds.host, where=where)))
     else:
-        checks.append(Check('credentials', WARN, 'no access token found', 'synapse login'))
+        checks.append(Check('credentials', WARN, t('cli.doctor.no_token', language), 'synapse login'))
     return checks, creds
 
 
-def _backend_check(creds, offline: bool, timeout: float) -> Check:
+def _backend_check(creds, offline: bool, timeout: float, language: str) -> Check:
     if offline:
-        return Check('backend', SKIP, 'skipped (--offline)')
+        return Check('backend', SKIP, t('cli.doctor.offline', language))
     if not (creds.has_v1_token or creds.has_v2_token):
-        return Check('backend', SKIP, 'skipped (no credentials)', 'synapse login')
+        return Check('backend', SKIP, t('cli.doctor.no_credentials', language), 'synapse login')
     from synapse_sdk.cli.commands.credentials import verify_token
 
     result = verify_token(
@@ -136,23 +140,22 @@ def _backend_check(creds, offline: bool, timeout: float) -> Check:
         user_token=creds.v2_drf_token or creds.user_token,
         tenant=creds.v2_tenant or creds.tenant,
         timeout=timeout,
+        language=language,
     )
     if result.status == 'ok':
         return Check('backend', OK, f'{creds.host}: {result.detail}')
     if result.status == 'rejected':
-        return Check('backend', FAIL, result.detail, 'synapse login (with a valid token)')
-    return Check('backend', WARN, result.detail, 'Check your network and the host (synapse config show).')
+        return Check('backend', FAIL, result.detail, t('cli.doctor.rejected_fix', language))
+    return Check('backend', WARN, result.detail, t('cli.doctor.unreachable_fix', language))
 
 
-def _ray_check() -> Check:
+def _ray_check(language: str) -> Check:
     """Whether Ray is importable, without importing it (that alone takes seconds)."""
     import importlib.util
     from importlib import metadata
 
     if importlib.util.find_spec('ray') is None:
-        return Check(
-            'ray', WARN, 'not installed (only --mode local is available)', 'pip install "synapse-sdk[ray]"'
-        )
+        return Check('ray', WARN, t('cli.doctor.no_ray', language), 'pip install "synapse-sdk[ray]"')
     try:
         version = metadata.version('ray')
     except metadata.PackageNotFoundError:
@@ -163,7 +166,7 @@ def _ray_check() -> Check:
         return Check(
             'ray',
             WARN,
-            f'ray {version} found but synapse-executors-ray is missing',
+            t('cli.doctor.ray_without_executors', language, version=version),
             'pip install synapse-executors-ray',
         )
-    return Check('ray', OK, f'ray {version} available for --mode task|job')
+    return Check('ray', OK, t('cli.doctor.ray_ok', language, version=version))

@@ -12,7 +12,8 @@ import sys
 import click
 
 from synapse_sdk.cli.errors import EXIT_INPUT, CliError
-from synapse_sdk.cli.options import debug_option, json_option
+from synapse_sdk.cli.messages import t
+from synapse_sdk.cli.options import debug_option, json_option, lang_option
 from synapse_sdk.cli.output import get_output, is_interactive
 
 
@@ -27,9 +28,10 @@ from synapse_sdk.cli.output import get_output, is_interactive
     help='Read the token from standard input (for scripts: echo "$TOKEN" | synapse login --token-stdin).',
 )
 @click.option('--no-verify', is_flag=True, help='Store the token without checking it against the backend.')
+@lang_option
 @json_option
 @debug_option
-def login(host: str | None, tenant: str | None, token_stdin: bool, no_verify: bool) -> None:
+def login(host: str | None, tenant: str | None, token_stdin: bool, no_verify: bool, language: str) -> None:
     """Store a backend access token (read without echo) in ~/.synapse/config.json (mode 0600).
 
     On a terminal the token is asked for with a hidden prompt. Without a terminal, pipe it in with
@@ -46,19 +48,21 @@ def login(host: str | None, tenant: str | None, token_stdin: bool, no_verify: bo
         raise CliError(f'--host must be an http:// or https:// URL, got {host!r}', exit_code=EXIT_INPUT)
 
     if host.startswith('http://') and not _is_loopback(host):
-        out.warn(f'Warning: {host} uses plain HTTP; the token will travel unencrypted.')
-    token = _read_token(token_stdin)
+        out.warn(t('cli.login.plain_http', language, host=host))
+    token = _read_token(token_stdin, language)
     verified = None
     if not no_verify:
-        result = verify_token(host, access_token=token, tenant=tenant or stored.get('tenant'))
+        result = verify_token(
+            host, access_token=token, tenant=tenant or stored.get('tenant'), language=language
+        )
         if result.status == 'rejected':
             raise CliError(
-                f'{result.detail}; nothing was saved.',
-                hint='Check the token (and --host / --tenant) and try again.',
+                t('cli.login.rejected', language, detail=result.detail),
+                hint=t('cli.login.rejected_hint', language),
                 kind='token_rejected',
             )
         if result.status == 'unreachable':
-            out.warn(f'Warning: {result.detail}; the token is saved without verification.')
+            out.warn(t('cli.login.unverified', language, detail=result.detail))
         verified = result
     values = {'host': host, 'access_token': token}
     if tenant is not None:
@@ -76,17 +80,17 @@ def login(host: str | None, tenant: str | None, token_stdin: bool, no_verify: bo
         )
         return
     who = f' ({verified.detail})' if verified and verified.status == 'ok' else ''
-    out.success(f'Logged in to {host}{who}.')
-    out.echo(f'Credentials saved to {saved} (readable by you only).')
+    out.success(t('cli.login.done', language, host=host, who=who))
+    out.echo(t('cli.login.saved', language, path=saved))
 
 
-def _read_token(token_stdin: bool) -> str:
+def _read_token(token_stdin: bool, language: str) -> str:
     if token_stdin:
         token = sys.stdin.read().strip()
         if not token:
             raise CliError('--token-stdin was given but standard input was empty.', exit_code=EXIT_INPUT)
     elif is_interactive():
-        token = click.prompt('Access token', hide_input=True, prompt_suffix=': ').strip()
+        token = click.prompt(t('cli.login.prompt', language), hide_input=True, prompt_suffix=': ').strip()
     else:
         raise CliError(
             'standard input is not a terminal, so the token cannot be asked for.',
