@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable
 from contextlib import ExitStack, closing
@@ -148,9 +149,9 @@ class BaseConverter:
     # -- the loop ------------------------------------------------------------------------------------------
     def _run(self, writer: Writer, *, staging: str | None, table, step: str):
         reader = self._reader()
+        # External sorts spill beside the output (a filesystem known to be writable); convert() uses the temp dir.
+        reader.scratch = os.path.dirname(staging) if staging is not None else None
         splits = reader.splits()
-        refs_by_split = [(split, reader.refs(split)) for split in splits]
-        total = sum(len(r) for _, r in refs_by_split)
         job = Job(
             reader=reader,
             writer=writer,
@@ -162,12 +163,17 @@ class BaseConverter:
         result = ConversionResult(source=self.source_format.value, target=self.target_format.value)
         collected: dict[str, set[str]] = {}
         counts: dict[str, int] = {}
-        progress = Progress(self.progress, self.ctx, step, total)
-        progress.update(0)
         report_fh = None
         all_problems = 0
         with ExitStack() as stack:
-            refs = (ref for _, split_refs in refs_by_split for ref in split_refs)
+            refs_by_split = []
+            for split in splits:
+                split_refs = reader.refs(split)
+                stack.callback(split_refs.close)  # after the worker pool is shut down (LIFO)
+                refs_by_split.append(split_refs)
+            progress = Progress(self.progress, self.ctx, step, sum(len(r) for r in refs_by_split))
+            progress.update(0)
+            refs = (ref for split_refs in refs_by_split for ref in split_refs)
             # closing(): on an error or interrupt the worker pool is shut down before the caller removes staging
             outcomes = stack.enter_context(closing(iter_outcomes(job, refs, self.workers)))
             for done, outcome in enumerate(outcomes, start=1):

@@ -12,7 +12,11 @@ joint names (COCO Person-17 with its skeleton when the joints are those). Catego
 
 The annotation file is streamed: per split, image and annotation records are appended to spool files as items
 are converted, and the final JSON is assembled from them at the end, so memory does not grow with the dataset.
-Reading a COCO file has to parse it whole (it is one JSON document); items are then converted one by one.
+Image and annotation ids are counters; no per-image table is kept.
+
+Reading streams too, although a COCO file is one JSON document: ``jsonstream.iter_object`` yields its array
+elements one at a time, and ``_Scan`` groups annotations under their images with external sorts (see there), so
+memory follows one image's annotations plus the category table instead of the whole file.
 """
 
 from __future__ import annotations
@@ -20,11 +24,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from itertools import groupby
 from typing import Any
 
-from .engine import Reader, WriteContext, Writer
+from .engine import Reader, RefStream, WriteContext, Writer
+from .extsort import ExternalSort
 from .formats import dm_split, format_split
 from .items import Item
+from .jsonstream import JSONStreamError, iter_object
 from .keypoints import PERSON17, PERSON17_SKELETON, group_annotations, keypoint_order, pose_groups
 from .layout import attach_image, find_image
 from .masks import (
@@ -300,75 +307,39 @@ class COCOReader(Reader):
     def refs(self, split):
         path, dirs = self.files[split]
 
-        def problem(kind, message, **kw):
-            return ('problem', split, Problem(kind=kind, file=path, message=message, whole_item=True, **kw))
+        def problem_ref(record: dict) -> tuple:
+            return ('problem', split, Problem(file=path, whole_item=True, **record))
 
+        scan = _Scan(self.scratch)
         try:
-            with open(path, 'rb') as fh:
-                data = json.loads(fh.read())
-        except json.JSONDecodeError as exc:
-            return [problem(ProblemKind.MALFORMED_JSON, exc.msg, line=exc.lineno)]
-        if not isinstance(data, dict) or not all(
-            isinstance(data.get(k), list) for k in ('images', 'categories')
-        ):
-            return [problem(ProblemKind.MALFORMED_JSON, 'a COCO file needs "images" and "categories" lists')]
-        refs: list[Any] = []
-        cats: dict[Any, tuple[str, list[str]]] = {}
-        for cat in data['categories']:
-            if not isinstance(cat, dict) or 'id' not in cat or not isinstance(cat.get('name'), str):
-                refs.append(problem(ProblemKind.MALFORMED_JSON, f'category without id or name: {cat!r}'))
-                continue
-            if cat['id'] in cats:
-                refs.append(problem(ProblemKind.DUPLICATE_ID, f'category id {cat["id"]} is used twice'))
-                continue
-            cats[cat['id']] = (cat['name'], [str(k) for k in cat.get('keypoints') or []])
-        images: dict[Any, dict] = {}
-        for img in data['images']:
-            if not isinstance(img, dict) or 'id' not in img or not isinstance(img.get('file_name'), str):
-                refs.append(
-                    problem(ProblemKind.MALFORMED_JSON, f'image entry without id or file_name: {img!r}')
-                )
-                continue
-            if img['id'] in images:
-                refs.append(
-                    problem(
-                        ProblemKind.DUPLICATE_ID, f'image id {img["id"]} is used twice', item=img['file_name']
-                    )
-                )
-                continue
-            images[img['id']] = {'image': img, 'anns': []}
-        seen_ann: set = set()
-        for ann in data.get('annotations') or []:
-            if not isinstance(ann, dict) or 'id' not in ann:
-                refs.append(problem(ProblemKind.MALFORMED_ANNOTATION, f'annotation without id: {ann!r}'))
-                continue
-            if ann['id'] in seen_ann:
-                refs.append(
-                    problem(
-                        ProblemKind.DUPLICATE_ID,
-                        f'annotation id {ann["id"]} is used twice',
-                        annotation_id=str(ann['id']),
-                    )
-                )
-                continue
-            seen_ann.add(ann['id'])
-            entry = images.get(ann.get('image_id'))
-            if entry is None:
-                refs.append(
-                    problem(
-                        ProblemKind.MALFORMED_ANNOTATION,
-                        f'annotation {ann["id"]} refers to unknown image_id {ann.get("image_id")!r}',
-                        annotation_id=str(ann['id']),
-                    )
-                )
-                continue
-            ann = dict(ann)
-            ann['_category'] = cats.get(ann.get('category_id'))
-            entry['anns'].append(ann)
-        del data
-        for entry in images.values():
-            refs.append(('image', split, path, dirs, entry['image'], entry['anns']))
-        return refs
+            with open(path, encoding='utf-8-sig') as fh:
+                for event in iter_object(fh, _SECTIONS):
+                    scan.feed(*event)
+        except JSONStreamError as exc:
+            scan.close()
+            return RefStream.of([problem_ref(_problem(ProblemKind.MALFORMED_JSON, exc.msg, line=exc.lineno))])
+        except UnicodeDecodeError as exc:
+            scan.close()
+            return RefStream.of([problem_ref(_problem(ProblemKind.MALFORMED_JSON, f'not UTF-8: {exc}'))])
+        if not scan.is_coco():
+            scan.close()
+            message = 'a COCO file needs "images" and "categories" lists'
+            return RefStream.of([problem_ref(_problem(ProblemKind.MALFORMED_JSON, message))])
+        scan.join()
+        cats = scan.cats
+
+        def make():
+            for record in scan.cat_problems:
+                yield problem_ref(record)
+            for sorter in (scan.img_problems, scan.ann_problems):
+                for _, record in sorter:
+                    yield problem_ref(record)
+            for _, (file_name, anns) in scan.joined:
+                anns = [{**ann, '_category': cats.get(ann.get('category_id'))} for ann in anns]
+                yield ('image', split, path, dirs, file_name, anns)
+
+        total = len(scan.cat_problems) + len(scan.img_problems) + len(scan.ann_problems) + len(scan.joined)
+        return RefStream(total, make, [scan.close])
 
     def load(self, ref) -> Item:
         if ref[0] == 'problem':
@@ -376,8 +347,7 @@ class COCOReader(Reader):
             item = Item(split=split, stem=prob.item or os.path.basename(prob.file), source=prob.file)
             item.problems.append(prob.model_copy(update={'item': item.key}))
             return item
-        _, split, path, dirs, image, anns = ref
-        file_name = image['file_name']
+        _, split, path, dirs, file_name, anns = ref
         stem = os.path.splitext(os.path.basename(file_name))[0]
         item = Item(split=split, stem=stem, source=path)
         image_path = next(
@@ -464,3 +434,161 @@ class COCOReader(Reader):
             item.ann.setdefault('bounding_box', []).append(
                 {'id': ann_id, 'classification': name, 'attrs': attrs, 'data': bbox}
             )
+
+
+# ---------------------------------------------------------------- streaming the annotation file
+
+_SECTIONS = frozenset(('categories', 'images', 'annotations'))
+_PARSED = 4  # parsed JSON takes about four times the memory of its text: the sorters' size estimate
+
+
+def _problem(kind: ProblemKind, message: str, **where: Any) -> dict:
+    return {'kind': kind.value, 'message': message, **where}
+
+
+def _id_key(value: Any) -> list:
+    """Sort and join key of a COCO id, equal where dict keys are equal (``1``, ``1.0`` and ``True`` are one id):
+    numbers first, then strings, then anything else by its JSON text."""
+    if isinstance(value, int | float) and value == value and value not in (float('inf'), float('-inf')):
+        return [0, value]
+    if isinstance(value, str):
+        return [1, value]
+    return [2, json.dumps(value, sort_keys=True)]
+
+
+def _id_group(record: tuple) -> Any:
+    return record[0][0]
+
+
+class _Scan:
+    """One pass over a COCO file (``iter_object`` events), then a join of annotations to images by id, in
+    bounded memory: images and annotations go into external sorts keyed ``[id, position]``, so duplicate ids are
+    adjacent equal keys (the first in the file is kept) and an image meets its annotations in a merge join; the
+    joined items are sorted back into the file's image order. Only the categories (a small table) are held.
+    A repeated top-level key replaces the earlier one, as ``json.load`` does.
+
+    Problems come in the order of a whole-document reader: categories, images, annotations, each in file order.
+    """
+
+    def __init__(self, scratch: str | None):
+        self.scratch = scratch
+        self.sorters: list[ExternalSort] = []
+        self.kinds: dict[str, bool] = {}  # section -> whether its value is a list
+        self.cats: dict[Any, tuple[str, list[str]]] = {}
+        self.cat_problems: list[dict] = []
+        self.images, self.img_problems = self._sorter(), self._sorter()
+        self.annotations, self.ann_problems = self._sorter(), self._sorter()
+        self.joined = self._sorter()
+        self.position = 0
+
+    def _sorter(self) -> ExternalSort:
+        sorter = ExternalSort(self.scratch)
+        self.sorters.append(sorter)
+        return sorter
+
+    def close(self) -> None:
+        for sorter in self.sorters:
+            sorter.close()
+
+    def is_coco(self) -> bool:
+        return self.kinds.get('images') is True and self.kinds.get('categories') is True
+
+    # -- the pass over the file ----------------------------------------------------------------------------
+    def feed(self, event: str, key: str | None, value: Any, size: int) -> None:
+        if event == 'document' or key not in _SECTIONS:
+            return
+        if event == 'element':
+            self._element(key, value, size)
+            return
+        self._start(key, is_list=event == 'begin')
+        if event == 'value' and key == 'annotations' and value:  # not an array: iterate it as a reader would
+            if isinstance(value, dict | str):
+                for element in value:
+                    self._element(key, element, 64)
+            else:
+                self.ann_problems.add(0, _problem(ProblemKind.MALFORMED_JSON, '"annotations" must be a list'))
+
+    def _start(self, key: str, is_list: bool) -> None:
+        if key in self.kinds:  # a repeated key: forget the earlier value
+            if key == 'categories':
+                self.cats, self.cat_problems = {}, []
+            elif key == 'images':
+                self.images, self.img_problems = self._sorter(), self._sorter()
+            else:
+                self.annotations, self.ann_problems = self._sorter(), self._sorter()
+        self.kinds[key] = is_list
+        self.position = 0
+
+    def _element(self, key: str, value: Any, size: int) -> None:
+        position = self.position
+        self.position += 1
+        if key == 'categories':
+            if not isinstance(value, dict) or 'id' not in value or not isinstance(value.get('name'), str):
+                message = f'category without id or name: {value!r}'
+                self.cat_problems.append(_problem(ProblemKind.MALFORMED_JSON, message))
+            elif value['id'] in self.cats:
+                message = f'category id {value["id"]} is used twice'
+                self.cat_problems.append(_problem(ProblemKind.DUPLICATE_ID, message))
+            else:
+                self.cats[value['id']] = (value['name'], [str(k) for k in value.get('keypoints') or []])
+        elif key == 'images':
+            if (
+                not isinstance(value, dict)
+                or 'id' not in value
+                or not isinstance(value.get('file_name'), str)
+            ):
+                message = f'image entry without id or file_name: {value!r}'
+                self.img_problems.add(position, _problem(ProblemKind.MALFORMED_JSON, message))
+            else:
+                name = value['file_name']
+                self.images.add([_id_key(value['id']), position], [value['id'], name], 2 * len(name) + 200)
+        elif not isinstance(value, dict) or 'id' not in value:
+            message = f'annotation without id: {value!r}'
+            self.ann_problems.add(position, _problem(ProblemKind.MALFORMED_ANNOTATION, message))
+        else:
+            self.annotations.add([_id_key(value['id']), position], [size * _PARSED, value], size * _PARSED)
+
+    # -- after the pass: duplicates and the join -----------------------------------------------------------
+    def join(self) -> None:
+        """Duplicate annotation ids, then the merge join of images and annotations by image id (duplicate
+        image ids, annotations of unknown images), into ``joined``: ``position -> [file_name, annotations]``."""
+        by_image = self._sorter()
+        for _, group in groupby(self.annotations, key=_id_group):
+            for index, ((_, position), (size, ann)) in enumerate(group):
+                if index == 0:  # the first in the file keeps the id
+                    by_image.add([_id_key(ann.get('image_id')), position], [size, ann], size)
+                else:
+                    message = f'annotation id {ann["id"]} is used twice'
+                    problem = _problem(ProblemKind.DUPLICATE_ID, message, annotation_id=str(ann['id']))
+                    self.ann_problems.add(position, problem)
+        self.annotations.close()
+        pending = groupby(by_image, key=_id_group)
+        current = next(pending, None)
+        for image_key, group in groupby(self.images, key=_id_group):
+            for index, ((_, again), (image_id, name)) in enumerate(group):
+                if index == 0:
+                    position, file_name = again, name
+                else:
+                    message = f'image id {image_id} is used twice'
+                    self.img_problems.add(again, _problem(ProblemKind.DUPLICATE_ID, message, item=name))
+            while current is not None and current[0] < image_key:
+                self._unknown_image(current[1])
+                current = next(pending, None)
+            anns, size = [], 2 * len(file_name) + 200
+            if current is not None and current[0] == image_key:
+                for _, (ann_size, ann) in current[1]:
+                    anns.append(ann)
+                    size += ann_size
+                current = next(pending, None)
+            self.joined.add(position, [file_name, anns], size)
+        while current is not None:
+            self._unknown_image(current[1])
+            current = next(pending, None)
+        self.images.close()
+        by_image.close()
+
+    def _unknown_image(self, group) -> None:
+        for (_, position), (_, ann) in group:
+            message = f'annotation {ann["id"]} refers to unknown image_id {ann.get("image_id")!r}'
+            problem = _problem(ProblemKind.MALFORMED_ANNOTATION, message, annotation_id=str(ann['id']))
+            self.ann_problems.add(position, problem)

@@ -7,10 +7,10 @@ import os
 from typing import Any
 
 from .dm import CONTAINERS, V1_TOOLS, DMFormatError, v1_to_v2, v2_to_v1
-from .engine import Reader, WriteContext, Writer
+from .engine import Reader, RefStream, WriteContext, Writer
 from .formats import DM_SPLITS
 from .items import Item
-from .layout import attach_image, find_image, list_files, load_json
+from .layout import attach_image, find_image, load_json, sorted_files
 from .output import create_new, ensure_dir, place_image
 from .result import ProblemKind
 
@@ -54,7 +54,10 @@ class DMReader(Reader):
 
     def refs(self, split):
         base = self._dirs[split]
-        return [(split, base, name) for name in list_files(os.path.join(base, 'json'), ('.json',))]
+        names = sorted_files(os.path.join(base, 'json'), ('.json',), self.scratch)
+        return RefStream(
+            len(names), lambda: ((split, base, name) for name in names.sorted_keys()), [names.close]
+        )
 
     def load(self, ref) -> Item:
         split, base, name = ref

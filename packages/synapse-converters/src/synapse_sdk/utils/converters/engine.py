@@ -2,7 +2,9 @@
 
 Every direction is a ``Reader`` (source format -> pivot ``Item``) and a ``Writer`` (pivot -> target files). The
 loop hands items one at a time (or in small batches to worker processes, with a bounded number in flight, results
-consumed in input order) so memory follows one item, and output is deterministic whatever ``workers`` is.
+consumed in input order) so memory follows one item, and output is deterministic whatever ``workers`` is. The
+references to the items come as a ``RefStream``: sized (for progress) but produced on the fly, from an external
+sort when the order has to be fixed, so no per-image list is held either.
 """
 
 from __future__ import annotations
@@ -15,18 +17,48 @@ from typing import Any
 
 from .items import Item, validate_item
 
-__all__ = ['Outcome', 'Progress', 'Reader', 'WriteContext', 'Writer', 'iter_outcomes']
+__all__ = ['Outcome', 'Progress', 'Reader', 'RefStream', 'WriteContext', 'Writer', 'iter_outcomes']
+
+
+class RefStream:
+    """The item references of one split: ``len()`` is known up front (progress needs the total), iteration
+    produces them on the fly (``make()`` is called per pass) and ``close()`` releases scratch files."""
+
+    def __init__(
+        self, length: int, make: Callable[[], Iterator[Any]], closers: Iterable[Callable[[], Any]] = ()
+    ):
+        self.length = length
+        self.make = make
+        self.closers = list(closers)
+
+    @classmethod
+    def of(cls, refs: list[Any]) -> RefStream:
+        return cls(len(refs), lambda: iter(refs))
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self) -> Iterator[Any]:
+        return self.make()
+
+    def close(self) -> None:
+        for close in self.closers:
+            close()
 
 
 class Reader:
     """Source side of a conversion. Instances are pickled to worker processes: keep them small."""
 
+    #: Where external sorts spill (set by the converter: beside the output when saving; None = system temp).
+    scratch: str | None = None
+
     def splits(self) -> list[str | None]:
         """DM split names present (``[None]`` for a flat dataset). Raises FileNotFoundError for a bad layout."""
         raise NotImplementedError
 
-    def refs(self, split: str | None) -> list[Any]:
-        """Small picklable references to the items of ``split``, in deterministic order."""
+    def refs(self, split: str | None) -> RefStream:
+        """Small picklable references to the items of ``split``, in deterministic order (never the order of a
+        directory listing), produced without a per-item list in memory."""
         raise NotImplementedError
 
     def load(self, ref: Any) -> Item:

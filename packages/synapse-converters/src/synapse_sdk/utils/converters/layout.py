@@ -4,12 +4,22 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 
+from .extsort import ExternalSort
 from .imagesize import ImageSizeError, read_image_size
 from .items import Item
 from .result import ProblemKind
 
-__all__ = ['IMAGE_EXTENSIONS', 'attach_image', 'find_image', 'list_files', 'load_json']
+__all__ = [
+    'IMAGE_EXTENSIONS',
+    'attach_image',
+    'find_image',
+    'has_files',
+    'load_json',
+    'scan_files',
+    'sorted_files',
+]
 
 # Lookup order of the DM layout (spec 2.3), then upper-case spellings and GIF.
 IMAGE_EXTENSIONS = (
@@ -36,13 +46,32 @@ def find_image(directory: str, stem: str) -> str | None:
     return None
 
 
-def list_files(directory: str, suffixes: tuple[str, ...]) -> list[str]:
-    """Sorted file names in ``directory`` ending with one of ``suffixes`` (case-insensitive)."""
+def _matching(directory: str, suffixes: tuple[str, ...]) -> Iterator[str]:
     if not os.path.isdir(directory):
-        return []
+        return
     lowered = tuple(s.lower() for s in suffixes)
     with os.scandir(directory) as it:
-        return sorted(e.name for e in it if e.name.lower().endswith(lowered) and e.is_file())
+        for entry in it:
+            if entry.name.lower().endswith(lowered) and entry.is_file():
+                yield entry.name
+
+
+def scan_files(directory: str, suffixes: tuple[str, ...]) -> Iterator[str]:
+    """File names in ``directory`` ending with one of ``suffixes`` (case-insensitive), in listing order."""
+    return _matching(directory, suffixes)
+
+
+def has_files(directory: str, suffixes: tuple[str, ...]) -> bool:
+    """Whether ``directory`` holds at least one such file (stops at the first; no listing is kept)."""
+    return next(_matching(directory, suffixes), None) is not None
+
+
+def sorted_files(directory: str, suffixes: tuple[str, ...], scratch: str | None = None) -> ExternalSort:
+    """The names of ``scan_files`` sorted (code point order) in bounded memory; iterate ``.sorted_keys()``."""
+    names = ExternalSort(scratch)
+    for name in _matching(directory, suffixes):
+        names.add(name, size=len(name) + 80)
+    return names
 
 
 def load_json(path: str, item: Item):

@@ -24,10 +24,10 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from .dm import stable_id
-from .engine import Reader, WriteContext, Writer
+from .engine import Reader, RefStream, WriteContext, Writer
 from .formats import dm_split, format_split
 from .items import Item
-from .layout import attach_image, find_image, list_files
+from .layout import attach_image, find_image, sorted_files
 from .masks import bitmap_to_runs, normalize_dm_mask, rasterize_polygon, runs_bbox
 from .output import create_new, ensure_dir, place_image, write_bytes
 from .png import PngError, decode_png_8bit, encode_png, voc_palette
@@ -225,13 +225,22 @@ class VOCReader(Reader):
         return list(self.lists)
 
     def refs(self, split):
+        """Flat: the XML files in name order (external sort). Categorized: the ImageSets list, in its own order,
+        read twice (once to count) rather than held."""
         path = self.lists[split]
         if path is None:
-            stems = [n[:-4] for n in list_files(self.ann_dir, ('.xml',))]
-        else:
+            names = sorted_files(self.ann_dir, ('.xml',), self.scratch)
+            return RefStream(
+                len(names), lambda: ((split, n[:-4]) for n in names.sorted_keys()), [names.close]
+            )
+
+        def listed():
             with open(path, encoding='utf-8') as fh:
-                stems = [line.split()[0] for line in fh if line.strip()]
-        return [(split, stem) for stem in stems]
+                for line in fh:
+                    if line.strip():
+                        yield (split, line.split()[0])
+
+        return RefStream(sum(1 for _ in listed()), listed)
 
     def load(self, ref) -> Item:
         split, stem = ref

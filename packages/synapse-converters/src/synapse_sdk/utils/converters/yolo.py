@@ -16,14 +16,17 @@ Reading accepts Ultralytics (``images/<split>``), Roboflow (``<split>/images``) 
 from __future__ import annotations
 
 import os
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from .dm import stable_id
-from .engine import Reader, WriteContext, Writer
+from .engine import Reader, RefStream, WriteContext, Writer
+from .extsort import ExternalSort
 from .formats import dm_split, format_split
 from .items import Item
 from .keypoints import PERSON17, PERSON17_FLIP, group_annotations, keypoint_order, pose_groups
-from .layout import IMAGE_EXTENSIONS, attach_image, list_files
+from .layout import IMAGE_EXTENSIONS, attach_image, has_files, scan_files
 from .masks import bitmap_from_runs, mask_contours, normalize_dm_mask
 from .output import create_new, ensure_dir, place_image
 from .result import ProblemKind
@@ -285,7 +288,7 @@ class YOLOReader(Reader):
             for name in ('images', 'img', 'imgs'):
                 images = os.path.join(root, name)
                 if os.path.isdir(images):
-                    if not list_files(images, IMAGE_EXTENSIONS) and any(
+                    if not has_files(images, IMAGE_EXTENSIONS) and any(
                         os.path.isdir(os.path.join(images, s)) for s in ('train', 'val', 'valid')
                     ):
                         raise FileNotFoundError(f'{images} holds split folders; pass is_categorized=True')
@@ -300,7 +303,7 @@ class YOLOReader(Reader):
             candidates += [os.path.join(root, 'images', key), os.path.join(root, key, 'images')]
             for images in candidates:
                 images = os.path.normpath(images)
-                if split not in found and os.path.isdir(images) and list_files(images, IMAGE_EXTENSIONS):
+                if split not in found and os.path.isdir(images) and has_files(images, IMAGE_EXTENSIONS):
                     head, tail = os.path.split(images)
                     if tail == 'images':
                         labels = os.path.join(head, 'labels')
@@ -317,13 +320,27 @@ class YOLOReader(Reader):
         return list(self.dirs)
 
     def refs(self, split):
+        """Images and label files joined by stem, in stem order: both listings go through one external sort
+        keyed ``[stem, 0, image name]`` / ``[stem, 1, '']``, so an item's entries are adjacent."""
         images, labels = self.dirs[split]
-        by_stem: dict[str, list] = {}
-        for name in list_files(images, IMAGE_EXTENSIONS):
-            by_stem.setdefault(os.path.splitext(name)[0], [None, False])[0] = name
-        for name in list_files(labels, ('.txt',)):
-            by_stem.setdefault(name[:-4], [None, False])[1] = True
-        return [(split, images, labels, stem, v[0], v[1]) for stem, v in sorted(by_stem.items())]
+        entries = ExternalSort(self.scratch)
+        for name in scan_files(images, IMAGE_EXTENSIONS):
+            entries.add([os.path.splitext(name)[0], 0, name], size=2 * len(name) + 120)
+        for name in scan_files(labels, ('.txt',)):
+            entries.add([name[:-4], 1, ''], size=len(name) + 120)
+
+        def joined():
+            for stem, group in groupby(entries.sorted_keys(), key=itemgetter(0)):
+                image_name, has_label = None, False
+                for _, kind, name in group:
+                    if kind == 0:
+                        image_name = name  # several images with one stem: the last name in sort order
+                    else:
+                        has_label = True
+                yield (split, images, labels, stem, image_name, has_label)
+
+        count = sum(1 for _ in groupby(entries.sorted_keys(), key=itemgetter(0)))
+        return RefStream(count, joined, [entries.close])
 
     def load(self, ref) -> Item:
         split, images, labels, stem, image_name, has_label = ref
