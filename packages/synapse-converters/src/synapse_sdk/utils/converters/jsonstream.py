@@ -24,7 +24,7 @@ __all__ = ['JSONStreamError', 'iter_object']
 
 _WS = re.compile(r'[ \t\n\r]*')
 _DECODER = json.JSONDecoder()
-CHUNK = 1 << 20
+CHUNK = 1 << 16  # characters read at a time; a read briefly holds ~5x this (bytes, text, window copies)
 
 
 class JSONStreamError(ValueError):
