@@ -9,11 +9,15 @@ Usage::
 A seeded DM v2 dataset is generated (header-valid JPEGs of ~16 KB whose pixel data is random, since converters
 never decode pixels; boxes, polygons, masks and a keypoint group per image), plus its DM v1 twin. Every direction
 then runs in a fresh subprocess (so peak RSS is its own) as ``convert()`` + ``save_to_folder()``, the way the
-seed documents it. Reported per direction: images/s, annotations/s, peak RSS of the converting process (and of
-its workers; the converting process's own VmHWM on Linux), and time / I/O floor, where the floor is ``shutil.copytree`` of the source dataset's files measured
-in the same run. The headline direction (DM v2 -> YOLO detect) runs ``--repeat`` times per worker count (medians); the
-others run once. Memory growth is checked by running DM v2 -> YOLO
-on a tenth of the dataset too. Target (issue): DM v2 -> YOLO within 3x the floor; memory flat in image count.
+seed documents it. Reported per direction: images/s, annotations/s, peak RSS of the converting process (its own
+VmHWM on Linux) and of its workers, and time / I/O floor, where the floor is ``shutil.copytree`` of the source
+dataset's files measured in the same run. The headline direction (DM v2 -> YOLO detect) runs ``--repeat`` times
+per worker count (medians); the others run once.
+
+Memory growth: every direction that ran is run again on a dataset a tenth the size (N/10 images, same generator),
+and the peak RSS at N/10 and N gives the growth per image, ``(RSS(N) - RSS(N/10)) / (N - N/10)`` bytes. A
+direction is called flat when the whole difference stays within ``--flat-mb`` (allocator and page noise);
+otherwise it is reported as growing. Target (issue): DM v2 -> YOLO within 3x the floor; memory flat in image count.
 """
 
 from __future__ import annotations
@@ -150,6 +154,7 @@ def peak_rss_mb() -> float:
 
 def run_child(source, target, root, out, workers, options=None) -> dict:
     shutil.rmtree(out, ignore_errors=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
     cmd = [
         sys.executable,
         __file__,
@@ -194,6 +199,12 @@ def main() -> None:
     parser.add_argument(
         '--headline-only', action='store_true', help='only DM v2 -> YOLO (detect), the target'
     )
+    parser.add_argument(
+        '--flat-mb',
+        type=float,
+        default=1.0,
+        help='peak RSS difference between N/10 and N images still called flat (default 1 MB)',
+    )
     parser.add_argument('--child', action='store_true', help=argparse.SUPPRESS)
     for name in ('source', 'target', 'root', 'out', 'options'):
         parser.add_argument(f'--{name}', help=argparse.SUPPRESS)
@@ -222,57 +233,98 @@ def main() -> None:
         print('-' * len(header))
         # The headline direction (the issue's target) runs --repeat times with each worker count; every other
         # direction once with one worker, which is enough to compare it with the floor.
-        headline = ('dm_v2', 'yolo', {'task': 'detect'})
-        directions = [
-            ('dm_v2', 'yolo', {'task': 'segment'}),
-            ('dm_v2', 'coco', {}),
-            ('dm_v2', 'pascal', {}),
-            ('dm_v1', 'dm_v2', {}),
-            ('dm_v2', 'dm_v1', {}),
-            ('dm_v1', 'yolo', {'task': 'detect'}),
-            ('dm_v1', 'coco', {}),
-            ('dm_v1', 'pascal', {}),
-        ]
-        produced = {}
-        for source, target, options in [headline, *([] if args.headline_only else directions)]:
-            is_headline = (source, target, options) == headline
+        big: dict[str, dict] = {}
+        for name, source, target, options, is_headline in plan(args.headline_only):
             for workers in args.workers if is_headline else args.workers[:1]:
-                out = work / f'out_{source}_{target}_{options.get("task", "")}'
                 runs = []
                 for _ in range(args.repeat if is_headline else 1):
                     # The machine may be shared: measure the floor again right before each headline run and
                     # report the median of the per-run ratios, so load changes hit both sides alike.
                     run_floor = floor(work / 'data/dm_v2', work / 'copy') if is_headline else io_floor
-                    runs.append(run_child(source, target, work / 'data' / source, out, workers, options))
+                    runs.append(
+                        run_child(
+                            source,
+                            target,
+                            _src(work, 'data', source),
+                            _out(work, 'data', name),
+                            workers,
+                            options,
+                        )
+                    )
                     runs[-1]['floor'] = run_floor
-                _row(
-                    f'{source}->{target}' + (f' ({options["task"]})' if options else ''),
-                    workers,
-                    runs,
-                    io_floor,
-                )
-                produced.setdefault(target, out)
-        for fmt in ('yolo', 'coco', 'pascal') if not args.headline_only else ():
-            for dm in ('dm_v2', 'dm_v1'):
-                out = work / f'back_{fmt}_{dm}'
-                _row(
-                    f'{fmt}->{dm}',
-                    args.workers[0],
-                    [run_child(fmt, dm, produced[fmt], out, args.workers[0])],
-                    io_floor,
-                )
+                _row(name, workers, runs, io_floor)
+                if workers == args.workers[0]:
+                    big[name] = {
+                        'items': runs[0]['items'],
+                        'rss_mb': statistics.median(r['rss_mb'] for r in runs),
+                    }
         print()
-        small = work / 'data_small'
-        generate(small, max(args.images // 10, 1))
-        a = run_child('dm_v2', 'yolo', small / 'dm_v2', work / 'small_out', 1, {'task': 'detect'})
-        b = run_child('dm_v2', 'yolo', work / 'data/dm_v2', work / 'big_out', 1, {'task': 'detect'})
-        print(
-            f'memory, DM v2 -> YOLO: peak RSS {a["rss_mb"]:.1f} MB at {a["items"]} images, '
-            f'{b["rss_mb"]:.1f} MB at {b["items"]} images (ratio {b["rss_mb"] / a["rss_mb"]:.2f})'
-        )
+        small_n = max(args.images // 10, 1)
+        generate(work / 'small', small_n)
+        print(f'memory growth: peak RSS at {small_n} and {args.images} images, workers={args.workers[0]}')
+        header = f'{"direction":<24}{"RSS@" + str(small_n):>12}{"RSS@" + str(args.images):>12}{"B/image":>9}  verdict'
+        print(header)
+        print('-' * len(header))
+        for name, source, target, options, _ in plan(args.headline_only):
+            a = run_child(
+                source,
+                target,
+                _src(work, 'small', source),
+                _out(work, 'small', name),
+                args.workers[0],
+                options,
+            )
+            b = big[name]
+            growth = (b['rss_mb'] - a['rss_mb']) * 2**20 / max(b['items'] - a['items'], 1)
+            flat = abs(b['rss_mb'] - a['rss_mb']) <= args.flat_mb
+            verdict = 'flat' if flat else 'GROWS'
+            print(
+                f'{name:<24}{a["rss_mb"]:>10.1f}MB{b["rss_mb"]:>10.1f}MB{growth:>9.0f}  {verdict}'
+                f' ({b["rss_mb"] - a["rss_mb"]:+.1f} MB; flat = within {args.flat_mb} MB)',
+                flush=True,
+            )
     finally:
         if not args.workdir:
             shutil.rmtree(work, ignore_errors=True)
+
+
+HEADLINE = ('dm_v2', 'yolo', {'task': 'detect'})
+FORWARD = [
+    ('dm_v2', 'yolo', {'task': 'segment'}),
+    ('dm_v2', 'coco', {}),
+    ('dm_v2', 'pascal', {}),
+    ('dm_v1', 'dm_v2', {}),
+    ('dm_v2', 'dm_v1', {}),
+    ('dm_v1', 'yolo', {'task': 'detect'}),
+    ('dm_v1', 'coco', {}),
+    ('dm_v1', 'pascal', {}),
+]
+
+
+def plan(headline_only: bool) -> list[tuple[str, str, str, dict, bool]]:
+    """``(name, source, target, options, is_headline)`` in run order: the headline, the other directions from
+    DM, then back from YOLO, COCO and VOC to DM (reading what DM v2 -> that format wrote)."""
+    steps = [(*HEADLINE, True)] + ([] if headline_only else [(*d, False) for d in FORWARD])
+    if not headline_only:
+        steps += [(fmt, dm, {}, False) for fmt in ('yolo', 'coco', 'pascal') for dm in ('dm_v2', 'dm_v1')]
+    return [(_name(s, t, o), s, t, o, h) for s, t, o, h in steps]
+
+
+def _name(source: str, target: str, options: dict) -> str:
+    return f'{source}->{target}' + (f' ({options["task"]})' if options else '')
+
+
+def _src(work: Path, data: str, source: str) -> Path:
+    """DM sources are generated; a YOLO/COCO/VOC source is what DM v2 -> that format wrote from ``data``."""
+    if source.startswith('dm_'):
+        return work / data / source
+    return _out(work, data, _name('dm_v2', source, {'task': 'detect'} if source == 'yolo' else {}))
+
+
+def _out(work: Path, data: str, name: str) -> Path:
+    return (
+        work / f'out_{data}' / name.replace('->', '_to_').replace(' ', '').replace('(', '_').replace(')', '')
+    )
 
 
 def _row(name, workers, runs, io_floor):
