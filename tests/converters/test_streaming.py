@@ -333,6 +333,50 @@ def test_coco_reader_problems_and_join(tmp_path, spill, spilled):
     assert result.items == 4 and not (tmp_path / 'dm/json/dup.json').exists()
 
 
+@pytest.mark.parametrize('spilled', [False, True], ids=['memory', 'spilled'])
+def test_coco_reader_with_ids_in_file_order_joins_without_resorting(tmp_path, spill, spilled, monkeypatch):
+    """Image ids that increase along the file (converter output) take the merge-join order directly."""
+    from synapse_sdk.utils.converters import coco
+
+    scans = []
+    original = coco._Scan
+
+    class Recording(original):
+        def join(self):
+            scans.append(self)
+            original.join(self)
+
+    monkeypatch.setattr(coco, '_Scan', Recording)
+    root = tmp_path / 'coco'
+    (root / 'images').mkdir(parents=True)
+    images = []
+    for i in range(1, 8):
+        (root / f'images/i{i}.png').write_bytes(png_bytes(20, 10))
+        images.append({'id': i, 'file_name': f'i{i}.png', 'width': 20, 'height': 10})
+    images.insert(3, {'id': 3, 'file_name': 'again.png'})  # a duplicate id keeps the order non-decreasing
+
+    def box(ann_id, image_id):
+        return {'id': ann_id, 'image_id': image_id, 'category_id': 1, 'bbox': [1, 1, 4, 4]}
+
+    anns = [box(10 + k, 7 - k % 7) for k in range(14)] + [box(10, 2), box(99, 8)]
+    data = {'categories': [{'id': 1, 'name': 'x'}], 'images': images, 'annotations': anns}
+    (root / 'annotations.json').write_text(json.dumps(data))
+    if spilled:
+        spill()
+    result = get_converter('coco', 'dm_v2', root_dir=root, error_policy='skip').save_to_folder(
+        tmp_path / 'dm'
+    )
+    assert scans and scans[0].in_order and scans[0].joined is None
+    assert [(p.kind.value, p.message) for p in result.report.problems] == [
+        ('duplicate_id', 'image id 3 is used twice'),
+        ('duplicate_id', 'annotation id 10 is used twice'),
+        ('malformed_annotation', 'annotation 99 refers to unknown image_id 8'),
+    ]
+    data = json.loads((tmp_path / 'dm/json/i7.json').read_text())
+    assert [b['id'] for b in data['images'][0]['bounding_box']] == ['10', '17']
+    assert result.items == 7
+
+
 def test_coco_reader_reports_the_line_of_a_json_error(tmp_path):
     root = tmp_path / 'coco'
     (root / 'images').mkdir(parents=True)

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Iterator
 from itertools import groupby
 from typing import Any
 
@@ -334,11 +335,11 @@ class COCOReader(Reader):
             for sorter in (scan.img_problems, scan.ann_problems):
                 for _, record in sorter:
                     yield problem_ref(record)
-            for _, (file_name, anns) in scan.joined:
+            for file_name, anns in scan.items():
                 anns = [{**ann, '_category': cats.get(ann.get('category_id'))} for ann in anns]
                 yield ('image', split, path, dirs, file_name, anns)
 
-        total = len(scan.cat_problems) + len(scan.img_problems) + len(scan.ann_problems) + len(scan.joined)
+        total = len(scan.cat_problems) + len(scan.img_problems) + len(scan.ann_problems) + len(scan)
         return RefStream(total, make, [scan.close])
 
     def load(self, ref) -> Item:
@@ -446,14 +447,14 @@ def _problem(kind: ProblemKind, message: str, **where: Any) -> dict:
     return {'kind': kind.value, 'message': message, **where}
 
 
-def _id_key(value: Any) -> list:
+def _id_key(value: Any) -> tuple:
     """Sort and join key of a COCO id, equal where dict keys are equal (``1``, ``1.0`` and ``True`` are one id):
     numbers first, then strings, then anything else by its JSON text."""
     if isinstance(value, int | float) and value == value and value not in (float('inf'), float('-inf')):
-        return [0, value]
+        return (0, value)
     if isinstance(value, str):
-        return [1, value]
-    return [2, json.dumps(value, sort_keys=True)]
+        return (1, value)
+    return (2, json.dumps(value, sort_keys=True))
 
 
 def _id_group(record: tuple) -> Any:
@@ -461,13 +462,21 @@ def _id_group(record: tuple) -> Any:
 
 
 class _Scan:
-    """One pass over a COCO file (``iter_object`` events), then a join of annotations to images by id, in
-    bounded memory: images and annotations go into external sorts keyed ``[id, position]``, so duplicate ids are
-    adjacent equal keys (the first in the file is kept) and an image meets its annotations in a merge join; the
-    joined items are sorted back into the file's image order. Only the categories (a small table) are held.
-    A repeated top-level key replaces the earlier one, as ``json.load`` does.
+    """One pass over a COCO file (``iter_object`` events), then duplicate ids and the join of annotations to
+    images, in bounded memory. Everything per image or annotation goes into external sorts:
 
-    Problems come in the order of a whole-document reader: categories, images, annotations, each in file order.
+    - ``images``: ``(id key, position) -> (id, file_name)``; duplicate ids are adjacent, the first one is kept;
+    - ``ann_ids``: ``(id key, position) -> id``, for duplicate annotation ids (the first one is kept);
+    - ``ann_refs``: ``(image id key, position) -> (id, image_id)``, merged with the image keys to find
+      annotations of unknown images;
+    - ``anns``: ``(image id key, position) -> annotation``, the bodies, merged with ``images`` to build items.
+
+    So every problem is known before the first item is handed out (they come first, in the order of a
+    whole-document reader: categories, images, annotations, each in file order). The items come in the file's
+    image order: when image ids increase along the file (files written by converters, including ours) the
+    id-ordered merge is that order already; otherwise the joined items are sorted back by position
+    (``joined``). Held in memory: the categories and the positions of duplicated annotation ids (problems).
+    A repeated top-level key replaces the earlier one, as ``json.load`` does.
     """
 
     def __init__(self, scratch: str | None):
@@ -476,15 +485,26 @@ class _Scan:
         self.kinds: dict[str, bool] = {}  # section -> whether its value is a list
         self.cats: dict[Any, tuple[str, list[str]]] = {}
         self.cat_problems: list[dict] = []
-        self.images, self.img_problems = self._sorter(), self._sorter()
-        self.annotations, self.ann_problems = self._sorter(), self._sorter()
-        self.joined = self._sorter()
+        self._reset('images')
+        self._reset('annotations')
         self.position = 0
+        self.duplicates: set[int] = set()
+        self.joined: ExternalSort | None = None
 
     def _sorter(self) -> ExternalSort:
         sorter = ExternalSort(self.scratch)
         self.sorters.append(sorter)
         return sorter
+
+    def _reset(self, key: str) -> None:
+        if key == 'categories':
+            self.cats, self.cat_problems = {}, []
+        elif key == 'images':
+            self.images, self.img_problems = self._sorter(), self._sorter()
+            self.last_key: tuple | None = None
+            self.in_order = True
+        else:
+            self.ann_ids, self.ann_refs, self.anns, self.ann_problems = (self._sorter() for _ in range(4))
 
     def close(self) -> None:
         for sorter in self.sorters:
@@ -500,24 +520,16 @@ class _Scan:
         if event == 'element':
             self._element(key, value, size)
             return
-        self._start(key, is_list=event == 'begin')
+        if key in self.kinds:  # a repeated key: forget the earlier value
+            self._reset(key)
+        self.kinds[key] = event == 'begin'
+        self.position = 0
         if event == 'value' and key == 'annotations' and value:  # not an array: iterate it as a reader would
             if isinstance(value, dict | str):
                 for element in value:
                     self._element(key, element, 64)
             else:
                 self.ann_problems.add(0, _problem(ProblemKind.MALFORMED_JSON, '"annotations" must be a list'))
-
-    def _start(self, key: str, is_list: bool) -> None:
-        if key in self.kinds:  # a repeated key: forget the earlier value
-            if key == 'categories':
-                self.cats, self.cat_problems = {}, []
-            elif key == 'images':
-                self.images, self.img_problems = self._sorter(), self._sorter()
-            else:
-                self.annotations, self.ann_problems = self._sorter(), self._sorter()
-        self.kinds[key] = is_list
-        self.position = 0
 
     def _element(self, key: str, value: Any, size: int) -> None:
         position = self.position
@@ -539,56 +551,87 @@ class _Scan:
             ):
                 message = f'image entry without id or file_name: {value!r}'
                 self.img_problems.add(position, _problem(ProblemKind.MALFORMED_JSON, message))
-            else:
-                name = value['file_name']
-                self.images.add([_id_key(value['id']), position], [value['id'], name], 2 * len(name) + 200)
+                return
+            image_key = _id_key(value['id'])
+            if self.last_key is not None and image_key < self.last_key:
+                self.in_order = False
+            self.last_key = image_key
+            name = value['file_name']
+            self.images.add((image_key, position), (value['id'], name), 2 * len(name) + 200)
         elif not isinstance(value, dict) or 'id' not in value:
             message = f'annotation without id: {value!r}'
             self.ann_problems.add(position, _problem(ProblemKind.MALFORMED_ANNOTATION, message))
         else:
-            self.annotations.add([_id_key(value['id']), position], [size * _PARSED, value], size * _PARSED)
+            image_key = _id_key(value.get('image_id'))
+            self.ann_ids.add((_id_key(value['id']), position), value['id'])
+            self.ann_refs.add((image_key, position), (value['id'], value.get('image_id')))
+            self.anns.add((image_key, position), (size * _PARSED, value), size * _PARSED)
 
-    # -- after the pass: duplicates and the join -----------------------------------------------------------
+    # -- after the pass: problems, then the items ----------------------------------------------------------
     def join(self) -> None:
-        """Duplicate annotation ids, then the merge join of images and annotations by image id (duplicate
-        image ids, annotations of unknown images), into ``joined``: ``position -> [file_name, annotations]``."""
-        by_image = self._sorter()
-        for _, group in groupby(self.annotations, key=_id_group):
-            for index, ((_, position), (size, ann)) in enumerate(group):
-                if index == 0:  # the first in the file keeps the id
-                    by_image.add([_id_key(ann.get('image_id')), position], [size, ann], size)
-                else:
-                    message = f'annotation id {ann["id"]} is used twice'
-                    problem = _problem(ProblemKind.DUPLICATE_ID, message, annotation_id=str(ann['id']))
+        for _, group in groupby(self.ann_ids, key=_id_group):  # duplicate annotation ids
+            for index, ((_, position), ann_id) in enumerate(group):
+                if index:  # the first in the file keeps the id
+                    self.duplicates.add(position)
+                    message = f'annotation id {ann_id} is used twice'
+                    problem = _problem(ProblemKind.DUPLICATE_ID, message, annotation_id=str(ann_id))
                     self.ann_problems.add(position, problem)
-        self.annotations.close()
-        pending = groupby(by_image, key=_id_group)
-        current = next(pending, None)
+        self.ann_ids.close()
+        refs = groupby(self.ann_refs, key=_id_group)
+        current = next(refs, None)
+        self.kept_images = 0
         for image_key, group in groupby(self.images, key=_id_group):
-            for index, ((_, again), (image_id, name)) in enumerate(group):
-                if index == 0:
-                    position, file_name = again, name
-                else:
+            self.kept_images += 1
+            for index, ((_, position), (image_id, name)) in enumerate(group):
+                if index:
                     message = f'image id {image_id} is used twice'
-                    self.img_problems.add(again, _problem(ProblemKind.DUPLICATE_ID, message, item=name))
-            while current is not None and current[0] < image_key:
-                self._unknown_image(current[1])
-                current = next(pending, None)
-            anns, size = [], 2 * len(file_name) + 200
-            if current is not None and current[0] == image_key:
-                for _, (ann_size, ann) in current[1]:
-                    anns.append(ann)
-                    size += ann_size
-                current = next(pending, None)
-            self.joined.add(position, [file_name, anns], size)
+                    self.img_problems.add(position, _problem(ProblemKind.DUPLICATE_ID, message, item=name))
+            while current is not None and current[0] <= image_key:
+                if current[0] < image_key:
+                    self._unknown_image(current[1])
+                current = next(refs, None)
         while current is not None:
             self._unknown_image(current[1])
-            current = next(pending, None)
-        self.images.close()
-        by_image.close()
+            current = next(refs, None)
+        self.ann_refs.close()
+        if not self.in_order:
+            self.joined = self._sorter()
+            for position, file_name, anns, size in self._items():
+                self.joined.add(position, (file_name, anns), size)
+            self.images.close()
+            self.anns.close()
 
     def _unknown_image(self, group) -> None:
-        for (_, position), (_, ann) in group:
-            message = f'annotation {ann["id"]} refers to unknown image_id {ann.get("image_id")!r}'
-            problem = _problem(ProblemKind.MALFORMED_ANNOTATION, message, annotation_id=str(ann['id']))
+        for (_, position), (ann_id, image_id) in group:
+            if position in self.duplicates:
+                continue  # reported as a duplicate already
+            message = f'annotation {ann_id} refers to unknown image_id {image_id!r}'
+            problem = _problem(ProblemKind.MALFORMED_ANNOTATION, message, annotation_id=str(ann_id))
             self.ann_problems.add(position, problem)
+
+    def _items(self) -> Iterator[tuple[int, str, list[dict], int]]:
+        """``(position, file_name, annotations, size)`` per kept image, in image id order (a merge join)."""
+        bodies = groupby(self.anns, key=_id_group)
+        current = next(bodies, None)
+        for image_key, group in groupby(self.images, key=_id_group):
+            (_, position), (_, file_name) = next(iter(group))  # later duplicates: problems already
+            while current is not None and current[0] < image_key:  # annotations of unknown images
+                current = next(bodies, None)
+            anns, size = [], 2 * len(file_name) + 200
+            if current is not None and current[0] == image_key:
+                for (_, ann_position), (ann_size, ann) in current[1]:
+                    if ann_position not in self.duplicates:
+                        anns.append(ann)
+                        size += ann_size
+                current = next(bodies, None)
+            yield position, file_name, anns, size
+
+    def items(self) -> Iterator[tuple[str, list[dict]]]:
+        """``(file_name, annotations)`` in the file's image order."""
+        if self.joined is not None:
+            return (value for _, value in self.joined)
+        return ((file_name, anns) for _, file_name, anns, _ in self._items())
+
+    def __len__(self) -> int:
+        """Number of items (after ``join``)."""
+        return len(self.joined) if self.joined is not None else self.kept_images
