@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import itertools
 import math
+import operator
+import re
 from collections.abc import Sequence
 
 __all__ = [
@@ -23,8 +25,10 @@ __all__ = [
     'encode_coco_rle',
     'mask_contours',
     'normalize_dm_mask',
+    'polygon_runs',
     'rasterize_polygon',
     'runs_bbox',
+    'runs_by_value',
 ]
 
 
@@ -177,25 +181,41 @@ def rle_from_runs(runs: Sequence[Sequence[int]], width: int, height: int) -> dic
     return {'size': [height, width], 'counts': ''.join(out)}
 
 
+# One count of pycocotools' compressed string: characters '0'..'o' carry 5 bits each (value - 48); 0x20 set
+# ('P'..'o') means more characters follow, so a count is any run of those and one last character ('0'..'O').
+_COUNT = re.compile(r'[P-o]*[0-O]')
+
+
+def _count_value(token: str) -> int:
+    x = shift = 0
+    for c in token:
+        x |= ((ord(c) - 48) & 0x1F) << shift
+        shift += 5
+    return x - (1 << shift) if (ord(token[-1]) - 48) & 0x10 else x  # 0x10 on the last character: negative
+
+
+_SHORT_COUNTS = {  # every count of one or two characters, looked up instead of decoded
+    t: _count_value(t)
+    for t in [chr(48 + c) for c in range(32)]
+    + [chr(80 + a) + chr(48 + c) for a in range(32) for c in range(32)]
+}
+
+
 def _counts_from_string(s: str) -> list[int]:
-    counts: list[int] = []
-    p, n = 0, len(s)
-    while p < n:
-        x = k = 0
-        more = True
-        while more:
-            if p >= n:
-                raise MaskError('truncated COCO RLE counts string')
-            c = ord(s[p]) - 48
-            x |= (c & 0x1F) << (5 * k)
-            more = bool(c & 0x20)
-            p += 1
-            k += 1
-            if not more and (c & 0x10):
-                x |= -1 << (5 * k)
-        if len(counts) > 2:
-            x += counts[-2]
-        counts.append(x)
+    """pycocotools' compressed counts; from the third count on, each is stored as a delta to the count two
+    before. Counts are split by a regex and mostly looked up, and the deltas summed by ``accumulate``, so the
+    per-count work stays in C."""
+    tokens = _COUNT.findall(s)
+    if sum(map(len, tokens)) != len(s):
+        if any(not '0' <= c <= 'o' for c in s):
+            raise MaskError('COCO RLE counts string has characters outside 0..o')
+        raise MaskError('truncated COCO RLE counts string')
+    counts = list(map(_SHORT_COUNTS.get, tokens))
+    if None in counts:  # counts of three characters or more
+        counts = [_count_value(t) if c is None else c for c, t in zip(counts, tokens, strict=True)]
+    for start in (3, 4):  # counts[i] += counts[i - 2] for i >= 3, along the odd and the even positions
+        if len(counts) > start:
+            counts[start::2] = list(itertools.accumulate(counts[start::2], initial=counts[start - 2]))[1:]
     return counts
 
 
@@ -211,21 +231,16 @@ def decode_coco_rle(rle: dict, width: int, height: int) -> bytearray:
         counts = _counts_from_string(counts)
     elif not (isinstance(counts, list) and all(_is_int(c) and c >= 0 for c in counts)):
         raise MaskError('COCO RLE counts must be a string or a list of non-negative integers')
+    if counts and min(counts) < 0:
+        raise MaskError('COCO RLE counts string decodes to a negative count')
     if sum(counts) != width * height:
         raise MaskError(f'COCO RLE counts sum to {sum(counts)}, expected {width * height}')
-    cm = bytearray(width * height)
-    pos, value = 0, 0
-    first = last = None
-    for count in counts:
-        if value and count:
-            cm[pos : pos + count] = b'\x01' * count
-            first = pos if first is None else first
-            last = pos + count - 1
-        pos += count
-        value = 1 - value
+    # Column-major pixels: runs of 0 and 1 alternate, starting with 0 (built in one C-level join).
+    cm = b''.join(map(operator.mul, itertools.cycle((b'\x00', b'\x01')), counts))
     bitmap = bytearray(width * height)
-    if first is not None:  # transpose only the columns that hold foreground
-        for x in range(first // height, last // height + 1):
+    first = cm.find(1)
+    if first != -1:  # transpose only the columns that hold foreground
+        for x in range(first // height, cm.rfind(1) // height + 1):
             bitmap[x::width] = cm[x * height : (x + 1) * height]
     return bitmap
 
@@ -233,17 +248,13 @@ def decode_coco_rle(rle: dict, width: int, height: int) -> bytearray:
 # ---------------------------------------------------------------- polygons
 
 
-def rasterize_polygon(
-    points: Sequence[Sequence[float]], width: int, height: int, bitmap=None, value: int = 1
-):
-    """Fill the lattice points inside or on ``points`` into ``bitmap`` (a new 0/1 bitmap when ``None``)."""
-    if bitmap is None:
-        bitmap = bytearray(width * height)
+def _polygon_spans(points: Sequence[Sequence[float]], width: int, height: int):
+    """``(row, lo, hi)``: inclusive column spans, clipped to the image, covering the lattice points inside or on
+    ``points``. Spans of one row may overlap; rows come in no particular order."""
     n = len(points)
     if n < 3:
-        return bitmap
+        return
     ys = [p[1] for p in points]
-    fill = bytes((value,))
     j0 = max(0, math.ceil(min(ys) - 1e-9))
     j1 = min(height - 1, math.floor(max(ys) + 1e-9))
     # Bucket every edge under the rows it spans, so each row looks only at its own edges.
@@ -256,32 +267,77 @@ def rasterize_polygon(
         for j in range(lo, hi + 1):
             rows.setdefault(j, []).append((x0, y0, x1, y1))
 
-    def span(a: float, b: float, row: int) -> None:
-        lo = math.ceil(a - 1e-9)
-        hi = math.floor(b + 1e-9)
-        if lo < 0:
-            lo = 0
-        if hi > width - 1:
-            hi = width - 1
-        if hi >= lo:
-            base = row * width
-            bitmap[base + lo : base + hi + 1] = fill * (hi - lo + 1)
+    def clip(a: float, b: float) -> tuple[int, int]:
+        return max(0, math.ceil(a - 1e-9)), min(width - 1, math.floor(b + 1e-9))
 
     for j, edges in rows.items():
         xs = []
+        spans = []
         for x0, y0, x1, y1 in edges:
             if y0 == y1:  # a horizontal edge on this row is boundary
-                span(min(x0, x1), max(x0, x1), j)
+                spans.append(clip(min(x0, x1), max(x0, x1)))
                 continue
             x = x0 + (j - y0) * (x1 - x0) / (y1 - y0)
             if (y0 <= j < y1) or (y1 <= j < y0):
                 xs.append(x)
             if abs(x - round(x)) < 1e-9:  # a lattice point on the boundary
-                span(x, x, j)
+                spans.append(clip(x, x))
         xs.sort()
-        for a, b in zip(xs[::2], xs[1::2], strict=False):
-            span(a, b, j)
+        spans += [clip(a, b) for a, b in zip(xs[::2], xs[1::2], strict=False)]
+        yield from ((j, lo, hi) for lo, hi in spans if hi >= lo)
+
+
+def rasterize_polygon(
+    points: Sequence[Sequence[float]], width: int, height: int, bitmap=None, value: int = 1
+):
+    """Fill the lattice points inside or on ``points`` into ``bitmap`` (a new 0/1 bitmap when ``None``)."""
+    if bitmap is None:
+        bitmap = bytearray(width * height)
+    fill = bytes((value,))
+    for row, lo, hi in _polygon_spans(points, width, height):
+        bitmap[row * width + lo : row * width + hi + 1] = fill * (hi - lo + 1)
     return bitmap
+
+
+def polygon_runs(points: Sequence[Sequence[float]], width: int, height: int) -> list[list[int]]:
+    """``bitmap_to_runs(rasterize_polygon(points, width, height))`` without the image-sized bitmap: the spans are
+    sorted and merged directly (a polygon covers a few rows of a large image; scanning the whole bitmap for
+    its runs cost more than rasterising)."""
+    spans = sorted(_polygon_spans(points, width, height))
+    runs: list[list[int]] = []
+    for row, lo, hi in spans:
+        start, end = row * width + lo, row * width + hi + 1
+        if runs and start <= runs[-1][0] + runs[-1][1]:  # overlapping or touching, also across a row end
+            runs[-1][1] = max(runs[-1][1], end - runs[-1][0])
+        else:
+            runs.append([start, end - start])
+    return runs
+
+
+def runs_by_value(bitmap: bytes | bytearray, ignore: bytes = b'\x00\xff') -> dict[int, list[list[int]]]:
+    """``{v: bitmap_to_runs(bitmap, v)}`` for every byte value ``v`` present and not in ``ignore``, in one pass:
+    the stretches of non-ignored bytes are found at C speed, and only they are split by value (a VOC instance
+    mask with k objects was scanned k + 1 times whole)."""
+    table = bytearray(b'\x01' * 256)
+    for b in ignore:
+        table[b] = 0
+    binary = bitmap.translate(table)
+    found: dict[int, list[list[int]]] = {}
+    n = len(binary)
+    pos = binary.find(1)
+    while pos != -1:
+        end = binary.find(0, pos)
+        if end == -1:
+            end = n
+        stretch = bitmap[pos:end]
+        first = stretch[0]
+        if stretch.count(first) == len(stretch):  # one object: the usual case
+            found.setdefault(first, []).append([pos, end - pos])
+        else:  # objects touching: split the stretch (stretches are apart, so runs stay maximal and in order)
+            for v in set(stretch):
+                found.setdefault(v, []).extend([pos + s, length] for s, length in bitmap_to_runs(stretch, v))
+        pos = binary.find(1, end)
+    return {v: found[v] for v in sorted(found)}
 
 
 # ---------------------------------------------------------------- contours
@@ -292,13 +348,20 @@ _NEIGHBOUR_INDEX = {d: i for i, d in enumerate(_NEIGHBOURS)}
 
 
 def _canonical(points: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """Rotate/reverse a closed contour to its lexicographically smallest form (stable output)."""
+    """Rotate/reverse a closed contour to its lexicographically smallest form (stable output).
+
+    The smallest rotation starts with the smallest point, so only rotations starting there are compared (a
+    traced contour passes a point at most a few times; comparing every rotation was quadratic)."""
+    if not points:
+        return points
+    first = min(points)
     best = None
     for seq in (points, points[::-1]):
-        for i in range(len(seq)):
-            cand = seq[i:] + seq[:i]
-            if best is None or cand < best:
-                best = cand
+        for i, point in enumerate(seq):
+            if point == first:
+                cand = seq[i:] + seq[:i]
+                if best is None or cand < best:
+                    best = cand
     return best
 
 
@@ -367,58 +430,73 @@ def mask_contours(
     for i in range(len(runs)):
         members.setdefault(find(i), []).append(i)
 
-    def fg(x: int, y: int) -> bool:
-        return 0 <= x < width and 0 <= y < height and bool(bitmap[y * width + x])
+    # Trace on a crop of the mask's bounding box with a one-pixel background border: no bounds checks, and
+    # neighbours are index offsets.
+    bx = min(r[1] for r in runs)
+    by = runs[0][0]
+    cw = max(r[2] for r in runs) - bx + 3
+    crop = bytearray(cw * (runs[-1][0] - by + 3))
+    for y, x0, x1 in runs:
+        start = (y - by + 1) * cw + x0 - bx + 1
+        crop[start : start + x1 - x0 + 1] = b'\x01' * (x1 - x0 + 1)
 
     contours = []
     has_holes = False
     for root in sorted(members):  # the root is the component's first run in raster order
         y, x0, _ = runs[root]
-        contour = _trace(fg, x0, y)
+        contour = [(x + bx - 1, y + by - 1) for x, y in _trace(crop, cw, x0 - bx + 1, y - by + 1)]
         if len(set(contour)) < 3:
             continue
         pts = _canonical(_simplify(contour))
         contours.append(pts)
         comp = members[root]
+        if all(runs[i][0] != runs[j][0] for i, j in itertools.pairwise(comp)):
+            continue  # one run per row: nothing can be enclosed, no hole
         area = sum(runs[i][2] - runs[i][1] + 1 for i in comp)
         xs = [p[0] for p in pts]
         ys = [p[1] for p in pts]
-        bx, by = min(xs), min(ys)
-        bw, bh = max(xs) - bx + 1, max(ys) - by + 1
-        filled = rasterize_polygon([(px - bx, py - by) for px, py in pts], bw, bh)
+        px, py = min(xs), min(ys)
+        pw, ph = max(xs) - px + 1, max(ys) - py + 1
+        filled = rasterize_polygon([(x - px, y - py) for x, y in pts], pw, ph)
         if filled.count(1) > area:
             has_holes = True
     contours.sort()
     return contours, has_holes
 
 
-def _trace(fg, sx: int, sy: int) -> list[tuple[int, int]]:
-    """Moore-neighbour tracing from the component's first raster pixel, with Jacob's stopping criterion."""
-    contour = [(sx, sy)]
-    x, y, back = sx, sy, 0  # entered from the west: the pixel west of a run start is background
+# Search order around a pixel, starting after the backtrack direction; and the backtrack direction seen from the
+# pixel moved to in direction d (the last background neighbour checked, d - 1, is adjacent to it).
+_ORDER = tuple(tuple((back + k) % 8 for k in range(1, 9)) for back in range(8))
+_BACK = tuple(
+    _NEIGHBOUR_INDEX[
+        (_NEIGHBOURS[(d - 1) % 8][0] - _NEIGHBOURS[d][0], _NEIGHBOURS[(d - 1) % 8][1] - _NEIGHBOURS[d][1])
+    ]
+    for d in range(8)
+)
+
+
+def _trace(crop: bytearray, cw: int, sx: int, sy: int) -> list[tuple[int, int]]:
+    """Moore-neighbour tracing from the component's first raster pixel, with Jacob's stopping criterion.
+
+    ``crop`` is a row-major bitmap ``cw`` wide with a background border, so every neighbour index is valid."""
+    offsets = [dx + dy * cw for dx, dy in _NEIGHBOURS]
+    pos = sy * cw + sx
+    contour = [pos]
+    back = 0  # entered from the west: the pixel west of a run start is background
     first_state = None
     while True:
-        found = None
-        for k in range(8):
-            d = (back + 1 + k) % 8
-            dx, dy = _NEIGHBOURS[d]
-            if fg(x + dx, y + dy):
-                found = d
+        for d in _ORDER[back]:
+            if crop[pos + offsets[d]]:
                 break
-        if found is None:  # isolated pixel
-            return contour
-        dx, dy = _NEIGHBOURS[found]
-        nx, ny = x + dx, y + dy
-        # The new backtrack points from the new pixel to the last background neighbour checked (adjacent to it).
-        pdx, pdy = _NEIGHBOURS[(found - 1) % 8]
-        back = _NEIGHBOUR_INDEX[(x + pdx - nx, y + pdy - ny)]
-        state = (nx, ny, back)
-        if first_state is None:
-            first_state = state
-        elif state == first_state:
+        else:  # isolated pixel
             break
-        x, y = nx, ny
-        contour.append((x, y))
+        pos += offsets[d]
+        back = _BACK[d]
+        if first_state is None:
+            first_state = (pos, back)
+        elif first_state == (pos, back):
+            break
+        contour.append(pos)
     if len(contour) > 1 and contour[-1] == contour[0]:
         contour.pop()
-    return contour
+    return [(p % cw, p // cw) for p in contour]

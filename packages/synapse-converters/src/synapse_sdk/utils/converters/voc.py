@@ -28,7 +28,7 @@ from .engine import Reader, RefStream, WriteContext, Writer
 from .formats import dm_split, format_split
 from .items import Item
 from .layout import attach_image, find_image, sorted_files
-from .masks import bitmap_to_runs, normalize_dm_mask, rasterize_polygon, runs_bbox
+from .masks import normalize_dm_mask, polygon_runs, runs_bbox, runs_by_value
 from .output import create_new, ensure_dir, place_image, write_bytes
 from .png import PngError, decode_png_8bit, encode_png, voc_palette
 from .result import ProblemKind
@@ -66,7 +66,7 @@ class VOCWriter(Writer):
             objects.append(('bounding_box', ann, box, None))
         dry = ctx.staging is None  # convert(): classes and losses only; pixels are painted when saving
         for ann in item.ann.get('polygon') or []:
-            runs = [] if dry else bitmap_to_runs(rasterize_polygon(ann['data'], w, h))
+            runs = [] if dry else polygon_runs(ann['data'], w, h)
             item.loss(ann['id'], 'polygon', 'polygon_rasterized', 'read back as a mask')
             objects.append(('polygon', ann, None, runs))
         for ann in item.ann.get('segmentation') or []:
@@ -319,8 +319,7 @@ class VOCReader(Reader):
                 ProblemKind.INVALID_MASK, f'mask is {w}x{h}, image is {item.width}x{item.height}', file=path
             )
             return None
-        present = set(pixels.translate(None, b'\x00\xff'))  # C-speed: keep only instance pixels
-        return {v: bitmap_to_runs(pixels, v) for v in sorted(present)}
+        return runs_by_value(pixels)  # 0 is background, 255 the VOC "void" outline
 
 
 def _num(v: float):
