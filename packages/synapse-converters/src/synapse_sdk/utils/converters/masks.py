@@ -248,12 +248,12 @@ def decode_coco_rle(rle: dict, width: int, height: int) -> bytearray:
 # ---------------------------------------------------------------- polygons
 
 
-def _polygon_spans(points: Sequence[Sequence[float]], width: int, height: int):
+def _polygon_spans(points: Sequence[Sequence[float]], width: int, height: int) -> list[tuple[int, int, int]]:
     """``(row, lo, hi)``: inclusive column spans, clipped to the image, covering the lattice points inside or on
     ``points``. Spans of one row may overlap; rows come in no particular order."""
     n = len(points)
     if n < 3:
-        return
+        return []
     ys = [p[1] for p in points]
     j0 = max(0, math.ceil(min(ys) - 1e-9))
     j1 = min(height - 1, math.floor(max(ys) + 1e-9))
@@ -266,25 +266,23 @@ def _polygon_spans(points: Sequence[Sequence[float]], width: int, height: int):
         hi = min(j1, math.floor(max(y0, y1) + 1e-9))
         for j in range(lo, hi + 1):
             rows.setdefault(j, []).append((x0, y0, x1, y1))
-
-    def clip(a: float, b: float) -> tuple[int, int]:
-        return max(0, math.ceil(a - 1e-9)), min(width - 1, math.floor(b + 1e-9))
-
+    ceil, floor = math.ceil, math.floor
+    spans = []  # unclipped: the lattice points between a and b are ceil(a)..floor(b), with a tolerance
     for j, edges in rows.items():
         xs = []
-        spans = []
         for x0, y0, x1, y1 in edges:
             if y0 == y1:  # a horizontal edge on this row is boundary
-                spans.append(clip(min(x0, x1), max(x0, x1)))
+                spans.append((j, ceil(min(x0, x1) - 1e-9), floor(max(x0, x1) + 1e-9)))
                 continue
             x = x0 + (j - y0) * (x1 - x0) / (y1 - y0)
             if (y0 <= j < y1) or (y1 <= j < y0):
                 xs.append(x)
             if abs(x - round(x)) < 1e-9:  # a lattice point on the boundary
-                spans.append(clip(x, x))
+                spans.append((j, ceil(x - 1e-9), floor(x + 1e-9)))
         xs.sort()
-        spans += [clip(a, b) for a, b in zip(xs[::2], xs[1::2], strict=False)]
-        yield from ((j, lo, hi) for lo, hi in spans if hi >= lo)
+        spans += [(j, ceil(a - 1e-9), floor(b + 1e-9)) for a, b in zip(xs[::2], xs[1::2], strict=False)]
+    clipped = [(j, max(lo, 0), min(hi, width - 1)) for j, lo, hi in spans]
+    return [span for span in clipped if span[1] <= span[2]]
 
 
 def rasterize_polygon(
