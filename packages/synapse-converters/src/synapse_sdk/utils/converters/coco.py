@@ -466,7 +466,8 @@ class _Scan:
     images, in bounded memory. Everything per image or annotation goes into external sorts:
 
     - ``images``: ``(id key, position) -> (id, file_name)``; duplicate ids are adjacent, the first one is kept;
-    - ``ann_ids``: ``(id key, position) -> id``, for duplicate annotation ids (the first one is kept);
+    - ``ann_ids``: ``(id key, position) -> id``, for duplicate annotation ids (the first one is kept; not read
+      when the ids increase along the file, as in converter output);
     - ``ann_refs``: ``(image id key, position) -> (id, image_id)``, merged with the image keys to find
       annotations of unknown images;
     - ``anns``: ``(image id key, position) -> annotation``, the bodies, merged with ``images`` to build items.
@@ -505,6 +506,8 @@ class _Scan:
             self.in_order = True
         else:
             self.ann_ids, self.ann_refs, self.anns, self.ann_problems = (self._sorter() for _ in range(4))
+            self.last_ann_key: tuple | None = None
+            self.ann_ids_increase = True  # then no id can repeat: ann_ids need not be read back
 
     def close(self) -> None:
         for sorter in self.sorters:
@@ -563,13 +566,18 @@ class _Scan:
             self.ann_problems.add(position, _problem(ProblemKind.MALFORMED_ANNOTATION, message))
         else:
             image_key = _id_key(value.get('image_id'))
-            self.ann_ids.add((_id_key(value['id']), position), value['id'])
+            ann_key = _id_key(value['id'])
+            if self.last_ann_key is not None and ann_key <= self.last_ann_key:
+                self.ann_ids_increase = False
+            self.last_ann_key = ann_key
+            self.ann_ids.add((ann_key, position), value['id'])
             self.ann_refs.add((image_key, position), (value['id'], value.get('image_id')))
             self.anns.add((image_key, position), (size * _PARSED, value), size * _PARSED)
 
     # -- after the pass: problems, then the items ----------------------------------------------------------
     def join(self) -> None:
-        for _, group in groupby(self.ann_ids, key=_id_group):  # duplicate annotation ids
+        duplicates = () if self.ann_ids_increase else groupby(self.ann_ids, key=_id_group)
+        for _, group in duplicates:  # duplicate annotation ids
             for index, ((_, position), ann_id) in enumerate(group):
                 if index:  # the first in the file keeps the id
                     self.duplicates.add(position)
