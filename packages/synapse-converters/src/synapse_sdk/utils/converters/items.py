@@ -95,7 +95,7 @@ def _check(
         return False
 
     if tool == 'bounding_box':
-        if not (isinstance(data, list | tuple) and len(data) == 4 and all(_finite(v) for v in data)):
+        if not (isinstance(data, list | tuple) and len(data) == 4 and all(map(_finite, data))):
             return bad(ProblemKind.MALFORMED_ANNOTATION, f'data must be [x, y, width, height], got {data!r}')
         x, y, bw, bh = data
         if bw <= 0 or bh <= 0:
@@ -115,7 +115,7 @@ def _check(
             if _outside(p[0], p[1], w, h):
                 return bad(ProblemKind.OUT_OF_IMAGE, f'point {list(p)} is outside the {w}x{h} image')
     elif tool == 'keypoint':
-        if not (isinstance(data, list | tuple) and len(data) in (2, 3) and all(_finite(v) for v in data[:2])):
+        if not (isinstance(data, list | tuple) and len(data) in (2, 3) and all(map(_finite, data[:2]))):
             return bad(ProblemKind.INVALID_KEYPOINT, f'data must be [x, y], got {data!r}')
         if 'visibility' in ann and ann['visibility'] not in (0, 1, 2):
             return bad(ProblemKind.INVALID_KEYPOINT, f'visibility {ann["visibility"]!r} is not 0, 1 or 2')

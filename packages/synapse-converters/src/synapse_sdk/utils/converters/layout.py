@@ -88,11 +88,13 @@ def load_json(path: str, item: Item):
 
 def attach_image(item: Item, path: str | None, expected: str) -> bool:
     """Set the item's image and its size from the file header; record a problem when missing or unreadable."""
-    if path is None or not os.path.isfile(path):
+    try:
+        if path is None:
+            raise FileNotFoundError(path)
+        info = read_image_size(path)  # opening it is the existence check (no separate stat)
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         item.problem(ProblemKind.MISSING_IMAGE, f'no image found for {expected}', whole=True)
         return False
-    try:
-        info = read_image_size(path)
     except (ImageSizeError, OSError) as exc:
         item.problem(ProblemKind.UNREADABLE_IMAGE, str(exc), whole=True, file=path)
         return False
