@@ -1,23 +1,35 @@
-"""Benchmark of synapse-converters: every direction against the I/O floor of copying the same files.
+"""Benchmark of synapse-converters: every direction against the I/O floor of copying the same files, and against
+a baseline source tree of the package run in the same invocation.
 
 Usage::
 
-    .venv/bin/python tools/bench/bench_converters.py            # 10,000 images, ~10 annotations each
-    .venv/bin/python tools/bench/bench_converters.py --quick    # 1,000 images
-    .venv/bin/python tools/bench/bench_converters.py --images 100000 --repeat 1
+    .venv/bin/python tools/bench/bench_converters.py --baseline-src ../conv-baseline     # 10,000 images
+    .venv/bin/python tools/bench/bench_converters.py --quick                              # 1,000 images
+    .venv/bin/python tools/bench/bench_converters.py --images 10000 --memory-images 100000 --baseline-src ...
+    .venv/bin/python tools/bench/bench_converters.py --headline-only --workers default 1 2
 
-A seeded DM v2 dataset is generated (header-valid JPEGs of ~16 KB whose pixel data is random, since converters
-never decode pixels; boxes, polygons, masks and a keypoint group per image), plus its DM v1 twin. Every direction
-then runs in a fresh subprocess (so peak RSS is its own) as ``convert()`` + ``save_to_folder()``, the way the
-seed documents it. Reported per direction: images/s, annotations/s, peak RSS of the converting process (its own
-VmHWM on Linux) and of its workers, and time / I/O floor, where the floor is ``shutil.copytree`` of the source
-dataset's files measured in the same run. The headline direction (DM v2 -> YOLO detect) runs ``--repeat`` times
-per worker count (medians); the others run once.
+A seeded DM v2 dataset is generated (header-valid 640x480 JPEGs of ~16 KB whose pixel data is random, since
+converters never decode pixels; per image 6 boxes, 2 polygons, a mask and a 7-joint keypoint group), plus its
+DM v1 twin. The YOLO (detect), COCO and Pascal VOC datasets read by the directions that start from those formats
+are written once, before timing, by this tree's DM v2 -> X, so both trees read the same files.
 
-Memory growth: every direction that ran is run again on a dataset a tenth the size (N/10 images, same generator),
-and the peak RSS at N/10 and N gives the growth per image, ``(RSS(N) - RSS(N/10)) / (N - N/10)`` bytes. A
-direction is called flat when RSS(N) exceeds RSS(N/10) by at most ``--flat-mb`` (allocator and page noise);
-otherwise it is reported as growing. Target (issue): DM v2 -> YOLO within 3x the floor; memory flat in image count.
+Every direction runs in a fresh subprocess (so peak RSS is its own) as ``convert()`` + ``save_to_folder()``,
+the way the seed documents it, with ``error_policy='skip'`` (the problem count is printed: a tree that refuses
+input would look faster). ``--baseline-src`` names the root of another checkout of this repository (for example
+a ``git worktree`` of the commit before a change); each direction the baseline supports then also runs with
+that tree's ``synapse-converters`` first on ``PYTHONPATH`` (the child checks which package it imported), and the
+two trees alternate run by run (order swapped every round), so load on a shared machine hits both alike.
+
+Reported per direction: median seconds over ``--repeat`` runs and their spread ((max - min) / median, the
+machine's noise), images/s, peak RSS of the converting process (its own VmHWM on Linux) and of its workers,
+time / I/O floor (``shutil.copytree`` of the DM v2 dataset, measured before every headline run; its own spread is
+printed) and, with a baseline, time / baseline time (median of the per-round ratios). ``--workers`` takes
+``default`` (the converter's default, what a user gets) and numbers; the baseline always runs with its default.
+
+Memory: every direction that ran is run once more on a dataset of ``--memory-images`` images (default a tenth of
+``--images``; the same generator), and the peak RSS at both sizes gives the growth per image. A direction is
+flat when the two peaks differ by at most ``--flat-mb``. Targets (issue #14): DM v2 -> YOLO within 1.5x the floor
+with default settings; memory flat from 10,000 to 100,000 images; no direction more than 10 % slower than before.
 """
 
 from __future__ import annotations
@@ -36,6 +48,8 @@ import tempfile
 import time
 from pathlib import Path
 
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = 'packages/synapse-converters/src'
 W, H = 640, 480
 PERSON = ('nose', 'left_eye', 'right_eye', 'left_ear', 'right_ear', 'left_shoulder', 'right_shoulder')
 
@@ -93,7 +107,7 @@ def document(rng: random.Random, i: int) -> dict:
 
 
 def generate(root: Path, n: int, seed: int = 7) -> None:
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / 'packages/synapse-converters/src'))
+    sys.path.insert(0, str(ROOT / PACKAGE))
     from synapse_sdk.utils.converters import v2_to_v1
 
     rng = random.Random(seed)
@@ -109,31 +123,38 @@ def generate(root: Path, n: int, seed: int = 7) -> None:
         v1 = v2_to_v1(doc, extras={'image_1': {'width': W, 'height': H}})
         (root / 'dm_v1/json' / f'{stem}.json').write_text(json.dumps(v1))
         os.link(root / 'dm_v2/original_files' / f'{stem}.jpg', root / 'dm_v1/original_files' / f'{stem}.jpg')
+    # The non-DM sources: written once by this tree (not timed), read by both trees.
+    for fmt, options in SOURCE_OPTIONS.items():
+        run_child('dm_v2', fmt, root / 'dm_v2', root / fmt, 'default', options, None, keep=True)
+
+
+# ---------------------------------------------------------------- one conversion in a fresh process
 
 
 def child(args: argparse.Namespace) -> None:
     """Run one conversion and print its figures as JSON (runs in a fresh process)."""
+    import synapse_sdk.utils.converters as package
     from synapse_sdk.utils.converters import get_converter
 
     options = json.loads(args.options)
+    if args.workers != 'default':
+        options['workers'] = int(args.workers)
     start = time.perf_counter()
-    conv = get_converter(
-        args.source, args.target, root_dir=args.root, error_policy='skip', workers=args.workers, **options
-    )
+    conv = get_converter(args.source, args.target, root_dir=args.root, error_policy='skip', **options)
     conv.convert()
     result = conv.save_to_folder(args.out)
     elapsed = time.perf_counter() - start
-    rss = peak_rss_mb()
-    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
         json.dumps(
             {
                 'seconds': elapsed,
                 'items': result.items,
                 'annotations': sum(result.annotations_read.values()),
-                'rss_mb': rss,
-                'worker_rss_mb': children,
+                'rss_mb': peak_rss_mb(),
+                'worker_rss_mb': resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
                 'problems': sum(result.report.problem_counts.values()),
+                'package': package.__file__,
+                'workers': getattr(conv, 'workers', None),
             }
         )
     )
@@ -152,30 +173,39 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def run_child(source, target, root, out, workers, options=None) -> dict:
+def _env(tree: Path | None) -> dict[str, str]:
+    env = dict(os.environ)
+    if tree is not None:
+        env['PYTHONPATH'] = os.pathsep.join(filter(None, [str(tree / PACKAGE), env.get('PYTHONPATH')]))
+    return env
+
+
+def run_child(source, target, root, out, workers, options, tree: Path | None, keep: bool = False) -> dict:
+    """One conversion with this tree (``tree=None``) or the tree at ``tree`` (its package first on the path)."""
     shutil.rmtree(out, ignore_errors=True)
     out.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [
-        sys.executable,
-        __file__,
-        '--child',
-        '--source',
-        source,
-        '--target',
-        target,
-        '--root',
-        str(root),
-        '--out',
-        str(out),
-        '--workers',
-        str(workers),
-        '--options',
-        json.dumps(options or {}),
-    ]
-    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    cmd = [sys.executable, __file__, '--child', '--source', source, '--target', target, '--root', str(root)]
+    cmd += ['--out', str(out), '--child-workers', str(workers), '--options', json.dumps(options or {})]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=_env(tree))
     if proc.returncode:
-        raise SystemExit(f'{source} -> {target} failed:\n{proc.stderr}')
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+        raise SystemExit(f'{source} -> {target} failed ({tree or "this tree"}):\n{proc.stderr}')
+    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+    expected = (tree or ROOT) / PACKAGE
+    if not Path(figures['package']).resolve().is_relative_to(expected.resolve()):
+        raise SystemExit(f'the child imported {figures["package"]}, not the package under {expected}')
+    if not keep:
+        shutil.rmtree(out, ignore_errors=True)  # keep the page cache and the disk comparable between runs
+    return figures
+
+
+def baseline_pairs(tree: Path) -> set[tuple[str, str]]:
+    code = (
+        'import json; from synapse_sdk.utils.converters import supported_pairs as s; print(json.dumps(s()))'
+    )
+    proc = subprocess.run(
+        [sys.executable, '-c', code], capture_output=True, text=True, check=True, env=_env(tree)
+    )
+    return {tuple(p) for p in json.loads(proc.stdout)}
 
 
 def floor(src: Path, dst: Path) -> float:
@@ -187,126 +217,24 @@ def floor(src: Path, dst: Path) -> float:
     return elapsed
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument('--quick', action='store_true', help='1,000 images')
-    parser.add_argument('--images', type=int, default=10_000)
-    parser.add_argument('--repeat', type=int, default=3)
-    parser.add_argument('--workers', type=int, nargs='*', default=[1, 2])
-    parser.add_argument('--workdir', default=None)
-    parser.add_argument(
-        '--headline-only', action='store_true', help='only DM v2 -> YOLO (detect), the target'
-    )
-    parser.add_argument(
-        '--flat-mb',
-        type=float,
-        default=1.0,
-        help='peak RSS difference between N/10 and N images still called flat (default 1 MB)',
-    )
-    parser.add_argument('--child', action='store_true', help=argparse.SUPPRESS)
-    for name in ('source', 'target', 'root', 'out', 'options'):
-        parser.add_argument(f'--{name}', help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.child:
-        args.workers = int(args.workers[0]) if isinstance(args.workers, list) else int(args.workers)
-        child(args)
-        return
-    if args.quick:
-        args.images = 1_000
-    work = Path(args.workdir or tempfile.mkdtemp(prefix='bench-converters-'))
-    work.mkdir(parents=True, exist_ok=True)
-    try:
-        t0 = time.perf_counter()
-        generate(work / 'data', args.images)
-        print(f'generated {args.images} images in {time.perf_counter() - t0:.1f}s under {work}')
-        floors = [floor(work / 'data/dm_v2', work / 'copy') for _ in range(max(args.repeat, 1))]
-        io_floor = statistics.median(floors)
-        print(f'I/O floor (shutil.copytree of the DM v2 dataset): {io_floor:.2f}s median of {len(floors)}')
-        print()
-        header = (
-            f'{"direction":<24}{"workers":>8}{"seconds":>9}{"images/s":>10}{"anns/s":>10}'
-            f'{"RSS MB":>8}{"wRSS MB":>9}{"x floor":>9}'
-        )
-        print(header)
-        print('-' * len(header))
-        # The headline direction (the issue's target) runs --repeat times with each worker count; every other
-        # direction once with one worker, which is enough to compare it with the floor.
-        big: dict[str, dict] = {}
-        for name, source, target, options, is_headline in plan(args.headline_only):
-            for workers in args.workers if is_headline else args.workers[:1]:
-                runs = []
-                for _ in range(args.repeat if is_headline else 1):
-                    # The machine may be shared: measure the floor again right before each headline run and
-                    # report the median of the per-run ratios, so load changes hit both sides alike.
-                    run_floor = floor(work / 'data/dm_v2', work / 'copy') if is_headline else io_floor
-                    runs.append(
-                        run_child(
-                            source,
-                            target,
-                            _src(work, 'data', source),
-                            _out(work, 'data', name),
-                            workers,
-                            options,
-                        )
-                    )
-                    runs[-1]['floor'] = run_floor
-                _row(name, workers, runs, io_floor)
-                if workers == args.workers[0]:
-                    big[name] = {
-                        'items': runs[0]['items'],
-                        'rss_mb': statistics.median(r['rss_mb'] for r in runs),
-                    }
-        print()
-        small_n = max(args.images // 10, 1)
-        generate(work / 'small', small_n)
-        print(f'memory growth: peak RSS at {small_n} and {args.images} images, workers={args.workers[0]}')
-        header = f'{"direction":<24}{"RSS@" + str(small_n):>12}{"RSS@" + str(args.images):>12}{"B/image":>9}  verdict'
-        print(header)
-        print('-' * len(header))
-        for name, source, target, options, _ in plan(args.headline_only):
-            a = run_child(
-                source,
-                target,
-                _src(work, 'small', source),
-                _out(work, 'small', name),
-                args.workers[0],
-                options,
-            )
-            b = big[name]
-            growth = (b['rss_mb'] - a['rss_mb']) * 2**20 / max(b['items'] - a['items'], 1)
-            flat = b['rss_mb'] - a['rss_mb'] <= args.flat_mb  # less memory at N than at N/10 is no growth
-            verdict = 'flat' if flat else 'GROWS'
-            print(
-                f'{name:<24}{a["rss_mb"]:>10.1f}MB{b["rss_mb"]:>10.1f}MB{growth:>9.0f}  {verdict}'
-                f' ({b["rss_mb"] - a["rss_mb"]:+.1f} MB; flat = within {args.flat_mb} MB)',
-                flush=True,
-            )
-    finally:
-        if not args.workdir:
-            shutil.rmtree(work, ignore_errors=True)
-
+# ---------------------------------------------------------------- what runs
 
 HEADLINE = ('dm_v2', 'yolo', {'task': 'detect'})
-FORWARD = [
-    ('dm_v2', 'yolo', {'task': 'segment'}),
-    ('dm_v2', 'coco', {}),
-    ('dm_v2', 'pascal', {}),
-    ('dm_v1', 'dm_v2', {}),
-    ('dm_v2', 'dm_v1', {}),
-    ('dm_v1', 'yolo', {'task': 'detect'}),
-    ('dm_v1', 'coco', {}),
-    ('dm_v1', 'pascal', {}),
-]
+SOURCE_OPTIONS = {'yolo': {'task': 'detect'}, 'coco': {}, 'pascal': {}}
+FORMATS = ('dm_v1', 'dm_v2', 'yolo', 'coco', 'pascal')
 
 
 def plan(headline_only: bool) -> list[tuple[str, str, str, dict, bool]]:
-    """``(name, source, target, options, is_headline)`` in run order: the headline, the other directions from
-    DM, then back from YOLO, COCO and VOC to DM (reading what DM v2 -> that format wrote)."""
-    steps = [(*HEADLINE, True)] + ([] if headline_only else [(*d, False) for d in FORWARD])
+    """``(name, source, target, options, is_headline)``: the headline, then every other ordered pair of formats
+    (DM -> YOLO also with task=segment)."""
+    steps = [(*HEADLINE, True)]
     if not headline_only:
-        steps += [(fmt, dm, {}, False) for fmt in ('yolo', 'coco', 'pascal') for dm in ('dm_v2', 'dm_v1')]
+        steps.append(('dm_v2', 'yolo', {'task': 'segment'}, False))
+        for source in FORMATS:
+            for target in FORMATS:
+                if source == target or (source, target) == HEADLINE[:2]:
+                    continue
+                steps.append((source, target, {'task': 'detect'} if target == 'yolo' else {}, False))
     return [(_name(s, t, o), s, t, o, h) for s, t, o, h in steps]
 
 
@@ -314,30 +242,163 @@ def _name(source: str, target: str, options: dict) -> str:
     return f'{source}->{target}' + (f' ({options["task"]})' if options else '')
 
 
-def _src(work: Path, data: str, source: str) -> Path:
-    """DM sources are generated; a YOLO/COCO/VOC source is what DM v2 -> that format wrote from ``data``."""
-    if source.startswith('dm_'):
-        return work / data / source
-    return _out(work, data, _name('dm_v2', source, {'task': 'detect'} if source == 'yolo' else {}))
+def _src(data: Path, source: str) -> Path:
+    return data / source
 
 
-def _out(work: Path, data: str, name: str) -> Path:
-    return (
-        work / f'out_{data}' / name.replace('->', '_to_').replace(' ', '').replace('(', '_').replace(')', '')
+def _out(work: Path, name: str, tag: str) -> Path:
+    clean = name.replace('->', '_to_').replace(' ', '').replace('(', '_').replace(')', '')
+    return work / 'out' / f'{clean}.{tag}'
+
+
+def _spread(values: list[float]) -> float:
+    return (max(values) - min(values)) / statistics.median(values) if len(values) > 1 else 0.0
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-
-
-def _row(name, workers, runs, io_floor):
-    secs = statistics.median(r['seconds'] for r in runs)
-    ratio = statistics.median(r['seconds'] / r.get('floor', io_floor) for r in runs)
-    items, anns = runs[0]['items'], runs[0]['annotations']
-    rss = statistics.median(r['rss_mb'] for r in runs)
-    wrss = statistics.median(r['worker_rss_mb'] for r in runs)
-    print(
-        f'{name:<24}{workers:>8}{secs:>9.2f}{items / secs:>10.0f}{anns / secs:>10.0f}{rss:>8.0f}'
-        f'{wrss:>9.0f}{ratio:>9.2f}',
-        flush=True,
+    parser.add_argument('--quick', action='store_true', help='1,000 images')
+    parser.add_argument('--images', type=int, default=10_000)
+    parser.add_argument('--memory-images', type=int, default=None, help='second size for the memory check')
+    parser.add_argument('--repeat', type=int, default=3, help='runs per direction and tree (medians)')
+    parser.add_argument('--workers', nargs='*', default=['default'], help="'default' and/or numbers")
+    parser.add_argument('--baseline-src', type=Path, default=None, help='root of the baseline checkout')
+    parser.add_argument('--workdir', default=None)
+    parser.add_argument('--headline-only', action='store_true', help='only DM v2 -> YOLO (detect)')
+    parser.add_argument(
+        '--only', nargs='*', default=None, help='direction names to run (e.g. "coco->yolo (detect)")'
     )
+    parser.add_argument('--flat-mb', type=float, default=1.0, help='RSS difference still called flat (MB)')
+    parser.add_argument('--child', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument('--child-workers', default='default', help=argparse.SUPPRESS)
+    for name in ('source', 'target', 'root', 'out', 'options'):
+        parser.add_argument(f'--{name}', help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        args.workers = args.child_workers
+        child(args)
+        return
+    if args.quick:
+        args.images = 1_000
+    small_n = args.memory_images or max(args.images // 10, 1)
+    base = args.baseline_src.resolve() if args.baseline_src else None
+    base_pairs = baseline_pairs(base) if base else set()
+    steps = plan(args.headline_only)
+    if args.only:
+        steps = [s for s in steps if s[0] in args.only]
+    work = Path(args.workdir or tempfile.mkdtemp(prefix='bench-converters-'))
+    work.mkdir(parents=True, exist_ok=True)
+    try:
+        t0 = time.perf_counter()
+        generate(work / 'data', args.images)
+        print(
+            f'generated {args.images} images (and the YOLO/COCO/VOC sources) in {time.perf_counter() - t0:.0f}s'
+        )
+        print(f'this tree: {ROOT}' + (f'; baseline: {base}' if base else '; no baseline'))
+        print(f'cpus: {os.cpu_count()}, load average at start: {os.getloadavg()[0]:.2f}')
+        floors = [floor(work / 'data/dm_v2', work / 'copy') for _ in range(max(args.repeat, 1))]
+        print(
+            f'I/O floor (copytree of the DM v2 dataset): {statistics.median(floors):.2f}s median of {len(floors)}'
+        )
+        print()
+        header = (
+            f'{"direction":<26}{"workers":>8}{"seconds":>9}{"spread":>8}{"img/s":>7}{"x floor":>8}'
+            f'{"RSS MB":>7}{"wRSS":>6}{"probl":>6}  |{"base s":>8}{"spread":>8}{"RSS MB":>7}{"x base":>8}'
+        )
+        print(header)
+        print('-' * len(header))
+        rss_at_n: dict[str, float] = {}
+        ratios: dict[str, float] = {}
+        for name, source, target, options, is_headline in steps:
+            for workers in args.workers if is_headline else args.workers[:1]:
+                with_base = base is not None and (source, target) in base_pairs and workers == args.workers[0]
+                mine, theirs, round_ratios = [], [], []
+                for r in range(args.repeat):
+                    trees = [None, base] if with_base else [None]
+                    if r % 2:
+                        trees.reverse()
+                    got = {}
+                    for tree in trees:
+                        run_floor = floor(work / 'data/dm_v2', work / 'copy') if is_headline else None
+                        if run_floor is not None:
+                            floors.append(run_floor)
+                        figures = run_child(
+                            source,
+                            target,
+                            _src(work / 'data', source),
+                            _out(work, name, 'base' if tree else 'this'),
+                            'default' if tree else workers,
+                            options,
+                            tree,
+                        )
+                        figures['floor'] = run_floor or statistics.median(floors)
+                        got['base' if tree else 'this'] = figures
+                    mine.append(got['this'])
+                    if with_base:
+                        theirs.append(got['base'])
+                        round_ratios.append(got['this']['seconds'] / got['base']['seconds'])
+                secs = [m['seconds'] for m in mine]
+                med = statistics.median(secs)
+                row = (
+                    f'{name:<26}{workers:>8}{med:>9.2f}{_spread(secs):>7.0%} {mine[0]["items"] / med:>6.0f}'
+                    f'{statistics.median(m["seconds"] / m["floor"] for m in mine):>8.2f}'
+                    f'{statistics.median(m["rss_mb"] for m in mine):>7.0f}'
+                    f'{statistics.median(m["worker_rss_mb"] for m in mine):>6.0f}{mine[0]["problems"]:>6}  |'
+                )
+                if theirs:
+                    bsecs = [t['seconds'] for t in theirs]
+                    ratio = statistics.median(round_ratios)
+                    ratios[f'{name} [{workers}]'] = ratio
+                    row += (
+                        f'{statistics.median(bsecs):>8.2f}{_spread(bsecs):>7.0%} '
+                        f'{statistics.median(t["rss_mb"] for t in theirs):>7.0f}{ratio:>8.2f}'
+                    )
+                    if theirs[0]['problems'] != mine[0]['problems']:
+                        row += f'  (baseline problems: {theirs[0]["problems"]})'
+                else:
+                    row += f'{"-":>8}{"-":>8}{"-":>7}{"new" if base else "-":>8}'
+                print(row, flush=True)
+                if workers == args.workers[0]:
+                    rss_at_n[name] = statistics.median(m['rss_mb'] for m in mine)
+        print()
+        print(
+            f'I/O floor: median {statistics.median(floors):.2f}s over {len(floors)} measurements, '
+            f'min {min(floors):.2f}s, max {max(floors):.2f}s (spread {_spread(floors):.0%}); '
+            f'load average now {os.getloadavg()[0]:.2f}'
+        )
+        if ratios:
+            worst = max(ratios, key=ratios.get)
+            print(f'slowest against the baseline: {worst} {ratios[worst]:.2f}x (target: at most 1.10x)')
+        print()
+        generate(work / 'small', small_n)
+        workers = args.workers[0]
+        print(f'memory: peak RSS at {small_n} and {args.images} images, workers={workers}')
+        header = f'{"direction":<26}{"RSS@" + str(small_n):>13}{"RSS@" + str(args.images):>13}{"B/image":>9}  verdict'
+        print(header)
+        print('-' * len(header))
+        for name, source, target, options, _ in steps:
+            a = run_child(
+                source,
+                target,
+                _src(work / 'small', source),
+                _out(work, name, 'small'),
+                workers,
+                options,
+                None,
+            )
+            b = rss_at_n[name]
+            growth = (b - a['rss_mb']) * 2**20 / (args.images - small_n or 1)
+            flat = abs(b - a['rss_mb']) <= args.flat_mb or (b - a['rss_mb']) * (args.images - small_n) < 0
+            print(
+                f'{name:<26}{a["rss_mb"]:>11.1f}MB{b:>11.1f}MB{growth:>9.0f}  {"flat" if flat else "GROWS"}'
+                f' ({b - a["rss_mb"]:+.1f} MB; flat = within {args.flat_mb} MB or less at the larger size)',
+                flush=True,
+            )
+    finally:
+        if not args.workdir:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == '__main__':
