@@ -7,10 +7,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from synapse_sdk.loggers import NullLogger
-from synapse_sdk.plugins._redact import MASK, redact
 from synapse_sdk.plugins.context import PluginEnvironment
 from synapse_sdk.plugins.errors import EnvironmentValueError
 from synapse_sdk.plugins.loading import normalize_entrypoint, split_entrypoint
+from synapse_sdk.security.redaction import MASK, redact
 
 numbers = st.integers(min_value=-1000, max_value=10_000)
 

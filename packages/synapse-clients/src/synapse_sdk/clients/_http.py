@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -30,6 +30,7 @@ from synapse_sdk.clients.exceptions import (
     ResponseLostError,
     error_for_status,
 )
+from synapse_sdk.security.redaction import redact_url, scrub
 
 logger = logging.getLogger('synapse_sdk.clients')
 
@@ -132,12 +133,6 @@ def parse_retry_after(value: str | None) -> float | None:
     if when is None:
         return None
     return max(0.0, when.timestamp() - time.time())
-
-
-def strip_query(url: str) -> str:
-    """The URL without query and fragment, safe to show (presigned URLs carry signatures there)."""
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, '', ''))
 
 
 def parse_body(response: requests.Response) -> Any:
@@ -276,7 +271,7 @@ class HttpCore:
         """Send one logical request, resending it when the rules allow; raise typed errors."""
         method = method.upper()
         url = self.url_for(path)
-        shown = strip_query(url)
+        shown = redact_url(url)
         policy = retry or self.retry
         timeout = timeout or self.timeout
         extra_headers = dict(headers or {})
@@ -371,17 +366,7 @@ class HttpCore:
 
     def redact(self, value: Any) -> Any:
         """Replace any configured secret inside an error body with ``***``."""
-        if not self._secrets:
-            return value
-        if isinstance(value, str):
-            for secret in self._secrets:
-                value = value.replace(secret, '***')
-            return value
-        if isinstance(value, dict):
-            return {k: self.redact(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [self.redact(v) for v in value]
-        return value
+        return scrub(value, self._secrets)
 
 
 def _may_retry(policy: RetryPolicy, attempt: int, deadline: float | None, wait: float) -> bool:

@@ -20,10 +20,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from synapse_sdk.plugins._redact import redact
 from synapse_sdk.plugins._warnings import warn_user
 from synapse_sdk.plugins.models.logger import LogEntry, LogLevel, ProgressData
 from synapse_sdk.plugins.models.status import RunStatus
+from synapse_sdk.security.redaction import redact
 
 __all__ = ['BaseLogger', 'CompositeLogger', 'LoggerWarning', 'NullLogger', 'ProgressWarning', 'to_plain']
 

@@ -39,9 +39,9 @@ from typing import Any
 
 from synapse_sdk.loggers.base import BaseLogger
 from synapse_sdk.loggers.transport import JobLogTransport
-from synapse_sdk.plugins._redact import redact_url
 from synapse_sdk.plugins.models.logger import LogEntry, ProgressData
 from synapse_sdk.plugins.models.status import RunStatus
+from synapse_sdk.security.redaction import redact_url
 
 __all__ = ['BackendJobLogger']
 

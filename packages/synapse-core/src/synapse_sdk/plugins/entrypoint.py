@@ -93,8 +93,8 @@ def _report_failure(job_id: str | None, message: str) -> None:
     if not job_id:
         return
     from synapse_sdk.loggers.transport import JobLogTransport
-    from synapse_sdk.plugins._redact import redact_url
     from synapse_sdk.plugins.execution import create_backend_clients
+    from synapse_sdk.security.redaction import redact_url
 
     try:
         client = create_backend_clients()[0]

@@ -18,13 +18,13 @@ from collections.abc import Mapping
 from typing import Any, TextIO
 
 from synapse_sdk.loggers.base import BaseLogger, CompositeLogger, to_plain
-from synapse_sdk.plugins._redact import redact_url
 from synapse_sdk.plugins._warnings import warn_user
 from synapse_sdk.plugins.context import RuntimeContext
 from synapse_sdk.plugins.context.env import PluginEnvironment
 from synapse_sdk.plugins.definition import ActionDefinition, resolve_action
 from synapse_sdk.plugins.errors import ActionExecutionError, ExecutionError, ParamsValidationError
 from synapse_sdk.plugins.models.status import RunStatus
+from synapse_sdk.security.redaction import redact_url
 
 __all__ = [
     'AUTO',

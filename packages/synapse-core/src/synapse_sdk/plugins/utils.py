@@ -84,6 +84,6 @@ def read_requirements(path: str | os.PathLike[str]) -> list[str] | None:
 
 def redact_requirement(line: str) -> str:
     """A requirement line with URL credentials masked, safe to print or log."""
-    from synapse_sdk.plugins._redact import redact_url
+    from synapse_sdk.security.redaction import redact_url
 
     return redact_url(line)

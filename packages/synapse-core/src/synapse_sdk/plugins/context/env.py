@@ -8,8 +8,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from synapse_sdk.plugins._redact import MASK, is_secret_key
 from synapse_sdk.plugins.errors import EnvironmentValueError
+from synapse_sdk.security.redaction import MASK, is_secret_key
 
 __all__ = ['PluginEnvironment']
 

@@ -21,11 +21,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+from synapse_sdk.security.redaction import redact_url
 from synapse_sdk.utils.file.archive import create_archive, create_archive_from_git, extract_archive
 from synapse_sdk.utils.file.checksum import calculate_checksum
 from synapse_sdk.utils.storage.errors import StorageError, StorageUploadError
 from synapse_sdk.utils.storage.keys import join_key, normalize_key
-from synapse_sdk.utils.storage.redact import redact_url
 from synapse_sdk.utils.storage.registry import get_storage
 
 

@@ -19,7 +19,7 @@ import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from synapse_sdk.plugins._redact import MASK, is_secret_key
+from synapse_sdk.security.redaction import MASK, is_secret_key
 
 __all__ = ['DEFAULT_ENV_ALLOWLIST', 'WorkerEnv', 'collect_worker_env']
 

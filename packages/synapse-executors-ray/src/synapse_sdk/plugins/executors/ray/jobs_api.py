@@ -21,7 +21,6 @@ import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from typing import Any
 
-from synapse_sdk.plugins._redact import redact
 from synapse_sdk.plugins.executors.ray.diagnosis import RESOURCES_METADATA
 from synapse_sdk.plugins.executors.ray.errors import (
     JobFailedError,
@@ -32,6 +31,7 @@ from synapse_sdk.plugins.executors.ray.errors import (
 from synapse_sdk.plugins.executors.ray.runtime_env import RuntimeEnvPlan, plan_runtime_env
 from synapse_sdk.plugins.executors.ray.sealed import SEALED_ENV, seal
 from synapse_sdk.plugins.executors.ray.workdir import MAX_WORKING_DIR_BYTES
+from synapse_sdk.security.redaction import redact
 
 __all__ = ['DEFAULT_DASHBOARD_PORT', 'RayJobsApiExecutor', 'resolve_dashboard_address']
 

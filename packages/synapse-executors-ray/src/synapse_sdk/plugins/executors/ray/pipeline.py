@@ -28,8 +28,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from synapse_sdk.plugins._redact import MASK, is_secret_key, redact_url
 from synapse_sdk.plugins.executors.ray.task import RayActorExecutor
+from synapse_sdk.security.redaction import MASK, is_secret_key, redact_url
 
 __all__ = ['RayPipelineExecutor', 'run_pipeline_step']
 

@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from synapse_sdk.plugins._redact import redact_url
 from synapse_sdk.plugins.executors.ray.env import WorkerEnv, collect_worker_env
 from synapse_sdk.plugins.executors.ray.workdir import (
     MAX_WORKING_DIR_BYTES,
     WorkingDirReport,
     check_working_dir,
 )
+from synapse_sdk.security.redaction import redact_url
 
 __all__ = ['RuntimeEnvPlan', 'plan_runtime_env', 'read_requirements', 'upload_working_dir']
 

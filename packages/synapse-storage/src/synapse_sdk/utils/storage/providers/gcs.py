@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from synapse_sdk.security.redaction import redact_url
 from synapse_sdk.utils.storage.base import LazyClientMixin, StorageMixin
 from synapse_sdk.utils.storage.deps import import_optional
 from synapse_sdk.utils.storage.errors import (
@@ -20,7 +21,6 @@ from synapse_sdk.utils.storage.errors import (
 )
 from synapse_sdk.utils.storage.keys import dir_prefix
 from synapse_sdk.utils.storage.protocol import StorageEntry
-from synapse_sdk.utils.storage.redact import redact_url
 
 
 class GCSStorage(LazyClientMixin, StorageMixin):

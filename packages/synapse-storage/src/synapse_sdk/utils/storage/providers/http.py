@@ -17,6 +17,7 @@ from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import requests
 
+from synapse_sdk.security.redaction import redact_url
 from synapse_sdk.utils.storage.base import CHUNK_SIZE, StorageMixin, buffered
 from synapse_sdk.utils.storage.errors import (
     StorageCapabilityError,
@@ -28,7 +29,6 @@ from synapse_sdk.utils.storage.errors import (
 )
 from synapse_sdk.utils.storage.keys import dir_prefix
 from synapse_sdk.utils.storage.protocol import StorageEntry
-from synapse_sdk.utils.storage.redact import redact_url
 
 
 class _LinkParser(HTMLParser):

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
+from synapse_sdk.security.redaction import redact_url, scrub
 from synapse_sdk.utils.storage.base import LazyClientMixin, StorageMixin, buffered
 from synapse_sdk.utils.storage.deps import import_optional
 from synapse_sdk.utils.storage.errors import (
@@ -18,7 +19,6 @@ from synapse_sdk.utils.storage.errors import (
 )
 from synapse_sdk.utils.storage.keys import dir_prefix, normalize_key
 from synapse_sdk.utils.storage.protocol import StorageEntry
-from synapse_sdk.utils.storage.redact import redact_url, scrub
 
 _MISSING = {'404', 'NoSuchKey', 'NotFound'}
 _DENIED = {'403', 'AccessDenied', 'AllAccessDisabled', 'InvalidAccessKeyId', 'SignatureDoesNotMatch'}

@@ -18,6 +18,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO, Any
 
+from synapse_sdk.security.redaction import scrub
 from synapse_sdk.utils.storage.base import StorageMixin
 from synapse_sdk.utils.storage.deps import import_optional
 from synapse_sdk.utils.storage.errors import (
@@ -29,7 +30,6 @@ from synapse_sdk.utils.storage.errors import (
     StoragePermissionError,
 )
 from synapse_sdk.utils.storage.protocol import StorageEntry
-from synapse_sdk.utils.storage.redact import scrub
 
 #: Bytes requested at once (as concurrent 32 KiB SFTP reads) by streaming reads and downloads. Two windows are
 #: in flight at most, which bounds memory per stream.
