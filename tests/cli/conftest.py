@@ -9,10 +9,13 @@ from __future__ import annotations
 import os
 import pty
 import select
+import socket
 import subprocess
 import sys
 import textwrap
+import threading
 import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -147,3 +150,40 @@ def make_plugin(tmp_path):
         return root
 
     return _make
+
+
+@pytest.fixture
+def refusing_url():
+    """A loopback URL whose port refuses connections: the socket is bound but never listens."""
+    with socket.socket() as sock:
+        sock.bind(('127.0.0.1', 0))
+        yield f'http://127.0.0.1:{sock.getsockname()[1]}'
+
+
+class _Unauthorized(BaseHTTPRequestHandler):
+    """Answers every request 401 with a DRF-style body, as a backend does for a bad token."""
+
+    def do_GET(self):
+        body = b'{"detail": "Invalid token."}'
+        self.send_response(401)
+        self.send_header('Content-Type', 'application/json')
+        self.send_header('Content-Length', str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):  # keep test output clean
+        pass
+
+
+@pytest.fixture
+def unauthorized_url():
+    """A real loopback HTTP server that rejects every token with 401."""
+    server = ThreadingHTTPServer(('127.0.0.1', 0), _Unauthorized)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f'http://127.0.0.1:{server.server_address[1]}'
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -46,12 +46,39 @@ def test_login_rejected_token_is_not_saved(invoke, backend_url, config_file):
     assert not config_file.exists()
 
 
-def test_login_with_unreachable_backend_saves_with_a_warning(invoke, config_file):
-    result = invoke('login', '--host', 'http://127.0.0.1:9', '--token-stdin', input='tok_abcdef123456\n')
-    assert result.exit_code == 0, result.stderr
-    assert 'could not reach http://127.0.0.1:9' in result.stderr
+def test_login_to_a_refusing_port_saves_nothing_and_claims_nothing(invoke, refusing_url, config_file):
+    result = invoke('login', '--host', refusing_url, '--token-stdin', input='tok_abcdef123456\n')
+    assert result.exit_code == 1
+    assert 'Logged in' not in result.stdout + result.stderr
+    assert result.stdout == ''
+    assert f'could not reach {refusing_url}: connection refused; nothing was saved.' in result.stderr
+    assert '--no-verify' in result.stderr  # how to save it anyway
     assert 'tok_abcdef123456' not in result.stdout + result.stderr
-    assert load_config(config_file)['access_token'] == 'tok_abcdef123456'
+    assert not config_file.exists()
+
+
+def test_login_answered_401_by_a_real_server_saves_nothing(invoke, unauthorized_url, config_file):
+    result = invoke('login', '--host', unauthorized_url, '--token-stdin', input='tok_abcdef123456\n')
+    assert result.exit_code == 1
+    assert f'the backend at {unauthorized_url} rejected the token (401); nothing was saved.' in result.stderr
+    assert 'Logged in' not in result.stdout
+    assert not config_file.exists()
+
+
+def test_login_saves_unverified_credentials_only_when_asked_and_says_so(invoke, refusing_url, config_file):
+    result = invoke(
+        'login', '--host', refusing_url, '--token-stdin', '--no-verify', input='tok_abcdef123456\n'
+    )
+    assert result.exit_code == 0, result.stderr
+    assert 'Logged in' not in result.stdout
+    assert f'Saved the token for {refusing_url} without checking it (--no-verify)' in result.stdout
+    assert load_config(config_file) == {'host': refusing_url, 'access_token': 'tok_abcdef123456'}
+    payload = json.loads(
+        invoke(
+            'login', '--host', refusing_url, '--token-stdin', '--no-verify', '--json', input='tok_x1234567'
+        ).stdout
+    )
+    assert payload['verified'] is False and payload['user'] is None
 
 
 def test_login_warns_about_plain_http_to_a_remote_host(invoke):
@@ -153,6 +180,43 @@ def test_doctor_with_working_backend(invoke, synapse_backend):
     assert checks['backend']['status'] == 'ok', checks['backend']
     assert checks['ray']['status'] in ('ok', 'warn')
     assert result.exit_code == 0 and payload['ok'] is True
+    statuses = [c['status'] for c in payload['checks']]
+    assert payload['summary'] == {
+        'passed': statuses.count('ok'),
+        'warnings': statuses.count('warn'),
+        'skipped': statuses.count('skip'),
+        'failed': 0,
+    }
+
+
+@pytest.mark.parametrize('server', ['refusing_url', 'unauthorized_url'])
+def test_doctor_fails_when_the_backend_cannot_be_used(invoke, monkeypatch, request, server):
+    url = request.getfixturevalue(server)
+    monkeypatch.setenv('SYNAPSE_HOST', url)
+    monkeypatch.setenv('SYNAPSE_ACCESS_TOKEN', 'syn_abcdefghijkl')
+    result = invoke('doctor')
+    assert result.exit_code == 1
+    backend = next(line for line in result.stdout.splitlines() if ' backend: ' in line)
+    assert backend.startswith('[FAIL] backend: ')
+    assert ('connection refused' if server == 'refusing_url' else 'rejected the token (401)') in backend
+    summary = result.stdout.rstrip().splitlines()[-1]
+    assert summary.endswith(', 1 failed') and ' passed, ' in summary and 'skipped' in summary
+    assert 'syn_abcdefghijkl' not in result.stdout
+
+
+def test_doctor_counts_warnings_and_skips_apart_from_passes(invoke):
+    """No credentials, no config file: warnings and a skip, nothing failed, so exit 0, and never
+    'N of N checks passed'."""
+    payload = json.loads(invoke('doctor', '--json').stdout)
+    statuses = [c['status'] for c in payload['checks']]
+    result = invoke('doctor')
+    assert result.exit_code == 0
+    summary = result.stdout.rstrip().splitlines()[-1]
+    assert summary == (
+        f'{len(statuses)} checks: {statuses.count("ok")} passed, {statuses.count("warn")} warning(s), '
+        f'{statuses.count("skip")} skipped, 0 failed'
+    )
+    assert statuses.count('warn') >= 2 and statuses.count('skip') == 1  # config file + credentials; backend
 
 
 def test_doctor_flags_a_rejected_token_with_a_fix(invoke, synapse_backend, monkeypatch):
@@ -193,7 +257,7 @@ def test_doctor_and_login_speak_korean(invoke, backend_url, config_file):
     assert '[SKIP] backend: 건너뜀 (--offline)' in doctor.stdout
     assert doctor.stdout.rstrip().splitlines()[-1].startswith('검사 ')
     english = invoke('doctor', '--offline', '--lang', 'en', env={'SYNAPSE_LANGUAGE': 'ko'})
-    assert 'checks passed' in english.stdout and '검사' not in english.stdout
+    assert ' passed, ' in english.stdout and '검사' not in english.stdout
 
 
 def test_cli_messages_have_the_same_keys_and_placeholders_in_every_language():

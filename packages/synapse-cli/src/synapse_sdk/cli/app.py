@@ -16,9 +16,17 @@ __all__ = ['cli']
 
 
 class RootGroup(LazyGroup):
-    """Renders any exception escaping a subcommand as one paragraph (traceback only with --debug)."""
+    """Renders any exception escaping a subcommand as one paragraph (traceback only with --debug),
+    and warnings issued meanwhile as one line each (`warning_lines`)."""
 
     def invoke(self, ctx: click.Context):
+        from synapse_sdk.cli.warning_lines import capture_warnings
+
+        state = get_state(ctx)
+        with capture_warnings(state):
+            return self._invoke(ctx, state)
+
+    def _invoke(self, ctx: click.Context, state):
         # The error machinery is imported only when something fails, to keep start-up light.
         try:
             return super().invoke(ctx)
@@ -27,29 +35,28 @@ class RootGroup(LazyGroup):
         except click.ClickException as exc:
             from synapse_sdk.cli.errors import CliError
 
-            state = get_state(ctx)
             if isinstance(exc, CliError):
-                exc.json_mode = state.json
-                exc.language = exc.language or state.language
+                exc.attach(state)
                 raise
             if state.json:  # a usage error still answers with one JSON object under --json
                 error = CliError(exc.format_message(), exit_code=exc.exit_code, kind='usage')
-                error.json_mode = True
-                error.language = state.language
+                error.attach(state)
                 raise error from None
             raise
         except KeyboardInterrupt:
             from synapse_sdk.cli.errors import CliError
+            from synapse_sdk.cli.messages import t
 
-            error = CliError('interrupted', exit_code=130, kind='interrupted')
-            error.json_mode = get_state(ctx).json
+            error = CliError(t('cli.error.interrupted', state.language), exit_code=130, kind='interrupted')
+            error.attach(state)
             raise error from None
         except Exception as exc:
             from synapse_sdk.cli.errors import from_exception
 
-            state = get_state(ctx)
-            error = from_exception(exc, debug=state.debug, language=state.language)
-            error.json_mode = state.json
+            error = from_exception(
+                exc, debug=state.debug, language=state.language, plugin_root=state.plugin_root
+            )
+            error.attach(state)
             raise error from None
 
 

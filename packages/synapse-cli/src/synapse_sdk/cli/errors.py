@@ -40,13 +40,22 @@ class CliError(click.ClickException):
         self.exit_code = exit_code
         self.kind = kind
         self.data = dict(data or {})
+        self.location: list[str] = []  # lines saying where it failed (file, line, source)
         self.json_mode = False
         self.language: str | None = None
+        self.warnings: list[dict[str, Any]] = []
+
+    def attach(self, state: Any) -> None:
+        """Take the invocation's output mode, language and warnings (a `CliState`)."""
+        self.json_mode = state.json
+        self.language = self.language or state.language
+        self.warnings = state.warnings
 
     def paragraph(self) -> str:
         from synapse_sdk.cli.messages import t
 
         lines = [f'{t("cli.error.prefix", self.language)}: {self.message}']
+        lines += self.location
         lines += [f'  - {d}' for d in self.details]
         if self.hint:
             lines.append(self.hint)
@@ -59,7 +68,7 @@ class CliError(click.ClickException):
         if self.hint:
             error['hint'] = self.hint
         error.update(self.data)
-        return {'ok': False, 'error': error}
+        return {'ok': False, 'error': error, 'warnings': list(self.warnings)}
 
     def show(self, file: Any = None) -> None:
         if self.json_mode:
@@ -80,8 +89,13 @@ def missing_dependency(feature: str, distribution: str, exc: BaseException | Non
     )
 
 
-def from_exception(exc: BaseException, *, debug: bool, language: str | None = None) -> CliError:
-    """Translate an exception raised by a command into a `CliError` (printing the traceback if `debug`)."""
+def from_exception(
+    exc: BaseException, *, debug: bool, language: str | None = None, plugin_root: str | None = None
+) -> CliError:
+    """Translate an exception raised by a command into a `CliError` (printing the traceback if `debug`).
+
+    A failed action also says where: the last frame in the plugin's code under `plugin_root`.
+    """
     if debug:
         import traceback
 
@@ -89,7 +103,7 @@ def from_exception(exc: BaseException, *, debug: bool, language: str | None = No
     if isinstance(exc, CliError):
         exc.language = exc.language or language
         return exc
-    error = _translate(exc, language)
+    error = _translate(exc, language, plugin_root)
     error.language = language
     if not debug and error.exit_code == EXIT_FAILURE and error.hint is None:
         from synapse_sdk.cli.messages import t
@@ -98,13 +112,13 @@ def from_exception(exc: BaseException, *, debug: bool, language: str | None = No
     return error
 
 
-def _translate(exc: BaseException, language: str | None) -> CliError:
+def _translate(exc: BaseException, language: str | None, plugin_root: str | None = None) -> CliError:
     try:
         from synapse_sdk.plugins import errors as plugin_errors
     except ImportError:  # pragma: no cover - synapse-core is a declared dependency
         plugin_errors = None
     if plugin_errors is not None:
-        error = _translate_plugin_error(exc, plugin_errors, language)
+        error = _translate_plugin_error(exc, plugin_errors, language, plugin_root)
         if error is not None:
             return error
     if isinstance(exc, ModuleNotFoundError):
@@ -120,7 +134,9 @@ def _translate(exc: BaseException, language: str | None) -> CliError:
     return CliError(f'{type(exc).__name__}: {message}', kind=type(exc).__name__)
 
 
-def _translate_plugin_error(exc: BaseException, errors: Any, language: str | None) -> CliError | None:
+def _translate_plugin_error(
+    exc: BaseException, errors: Any, language: str | None, plugin_root: str | None
+) -> CliError | None:
     from synapse_sdk.cli.messages import t
 
     if isinstance(exc, errors.ParamsValidationError):
@@ -144,12 +160,7 @@ def _translate_plugin_error(exc: BaseException, errors: Any, language: str | Non
             data={'path': exc.path},
         )
     if isinstance(exc, errors.ActionExecutionError):
-        original = exc.original
-        return CliError(
-            f"action '{exc.action}' failed: {type(original).__name__}: {original}",
-            kind='action_failed',
-            data={'action': exc.action, 'exception': type(original).__name__},
-        )
+        return _action_failed(exc, language, plugin_root)
     input_errors = (
         errors.ActionNotFoundError,
         errors.PluginNotFoundError,
@@ -161,3 +172,27 @@ def _translate_plugin_error(exc: BaseException, errors: Any, language: str | Non
     if isinstance(exc, errors.PluginError):
         return CliError(str(exc), kind=type(exc).__name__)
     return None
+
+
+def _action_failed(exc: Any, language: str | None, plugin_root: str | None) -> CliError:
+    """``action 'x' failed: KeyError: 'k'`` plus the plugin's frame: file and line, then its source."""
+    from synapse_sdk.cli.failure_frame import plugin_frame
+    from synapse_sdk.cli.messages import t
+
+    original = exc.original
+    # A CapturedError (the original could not cross a process boundary) names the original's type.
+    kind = getattr(original, 'type_name', None) or type(original).__name__
+    text = getattr(original, 'message', None) if hasattr(original, 'type_name') else str(original)
+    error = CliError(
+        t('cli.error.action_failed', language, action=exc.action, error=f'{kind.rsplit(".", 1)[-1]}: {text}'),
+        kind='action_failed',
+        data={'action': exc.action, 'exception': kind},
+    )
+    frame = plugin_frame(original, exc.original_traceback, plugin_root)
+    if frame is not None:
+        shown = t(
+            'cli.error.frame', language, file=frame.shown_file(), line=frame.line, function=frame.function
+        )
+        error.location = [f'  {shown}'] + ([f'    {frame.source}'] if frame.source else [])
+        error.data['frame'] = frame.as_dict()
+    return error

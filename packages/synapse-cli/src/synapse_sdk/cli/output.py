@@ -33,12 +33,14 @@ class CliState:
     A plain class rather than a dataclass: importing `dataclasses` would slow every start-up.
     """
 
-    __slots__ = ('debug', 'json', 'language')
+    __slots__ = ('debug', 'json', 'language', 'plugin_root', 'warnings')
 
     def __init__(self, debug: bool = False, json: bool = False, language: str | None = None):
         self.debug = debug
         self.json = json
         self.language = language
+        self.plugin_root: str | None = None  # the plugin directory, where a failure's frame is looked for
+        self.warnings: list[dict[str, Any]] = []  # shown as they happen; carried by --json output
 
 
 def get_state(ctx: click.Context | None = None) -> CliState:
@@ -108,7 +110,9 @@ class Output:
         self.echo(render_table(headers, rows))
 
     def emit_json(self, payload: Any) -> None:
-        """The single machine-readable result of a ``--json`` run, on stdout."""
+        """The single machine-readable result of a ``--json`` run, on stdout (with the warnings shown)."""
+        if isinstance(payload, dict):
+            payload = {**payload, 'warnings': list(self.state.warnings)}
         click.echo(dumps(payload))
 
 

@@ -11,8 +11,9 @@ import warnings
 _MARKER = os.sep + 'synapse_sdk' + os.sep
 
 
-def warn_user(message: str, category: type[Warning]) -> None:
-    """Issue `message`, pointing at the first stack frame outside the SDK."""
+def warn_user(message: str | Warning, category: type[Warning]) -> None:
+    """Issue `message` (a text, or a warning instance carrying data), pointing at the first stack
+    frame outside the SDK."""
     level = 2  # stacklevel 2 = the caller of warn_user
     frame = sys._getframe(1)
     while frame is not None and _MARKER in frame.f_code.co_filename:

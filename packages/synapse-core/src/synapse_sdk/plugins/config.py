@@ -28,7 +28,19 @@ CONFIG_FILENAME = 'config.yaml'
 
 
 class ConfigWarning(UserWarning):
-    """A config.yaml contains something that is ignored (an unknown key, an unknown type name)."""
+    """A config.yaml contains something that is ignored (an unknown key, an unknown type name).
+
+    The message names the file and line; `file`, `line` and `key` hold them as data, for tools
+    (the CLI's ``--json`` output) that report warnings without parsing their text.
+    """
+
+    def __init__(
+        self, message: str, file: str | None = None, line: int | None = None, key: str | None = None
+    ):
+        super().__init__(message)
+        self.file = file
+        self.line = line
+        self.key = key
 
 
 class ActionConfig(BaseModel):
@@ -167,7 +179,7 @@ def _validate(data: dict[str, Any], source: str, lines: Mapping[tuple[Any, ...],
     for key, path in unknown:
         line = _line_for(lines, path)
         where = f'{source}:{line}' if line else source
-        warn_user(f'{where}: unknown key {key!r} is ignored', ConfigWarning)
+        warn_user(ConfigWarning(f'{where}: unknown key {key!r} is ignored', source, line, key), ConfigWarning)
     try:
         config = PluginConfig.model_validate(data)
     except ValidationError as exc:
@@ -187,11 +199,12 @@ def _validate(data: dict[str, Any], source: str, lines: Mapping[tuple[Any, ...],
             if value is not None and value not in names:
                 line = _line_for(lines, ('actions', action.name, field))
                 where = f'{source}:{line}' if line else source
-                warn_user(
+                message = (
                     f'{where}: actions.{action.name}.{field} {value!r} is not a known data type '
-                    f'(known: {", ".join(sorted(names))})',
-                    ConfigWarning,
+                    f'(known: {", ".join(sorted(names))})'
                 )
+                key = f'actions.{action.name}.{field}'
+                warn_user(ConfigWarning(message, source, line, key), ConfigWarning)
     return config
 
 

@@ -87,7 +87,7 @@ def build_runtime_context(
     checkpoint: Mapping[str, Any] | None = None,
     logger: BaseLogger | None = None,
     log_file: str | os.PathLike[str] | None = None,
-    console: bool | TextIO = True,
+    console: bool | TextIO | BaseLogger = True,
     client: Any = AUTO,
     v2_client: Any = AUTO,
     agent_client: Any = AUTO,
@@ -101,8 +101,9 @@ def build_runtime_context(
         language: Language of user-facing messages (None: ``SYNAPSE_LANGUAGE``, then English).
         checkpoint: Pretrained-weights info (``{'category': ..., 'path': ...}``).
         logger: Use this logger as is. If None, one is assembled: a `ConsoleLogger` (unless
-            ``console=False``; a stream may be given instead of True; debug entries shown when
-            ``env.debug``), plus a `JsonLinesFileLogger` when `log_file` or ``SYNAPSE_LOG_FILE``
+            ``console=False``; a stream may be given instead of True, or a logger to use as the
+            console, e.g. a `ConsoleLogger` subclass that leaves out what a caller reports itself;
+            debug entries shown when ``env.debug``), plus a `JsonLinesFileLogger` when `log_file` or ``SYNAPSE_LOG_FILE``
             (in env) is set, plus a `BackendJobLogger` when there is a `job_id` and a v1 client.
         client, v2_client, agent_client: ``AUTO`` (default) creates them with
             `create_backend_clients` (None without synapse-clients or credentials); pass an object
@@ -150,14 +151,16 @@ def _assemble_logger(
     job_id: str | None,
     client: Any,
     log_file: str | os.PathLike[str] | None,
-    console: bool | TextIO,
+    console: bool | TextIO | BaseLogger,
 ) -> BaseLogger:
     from synapse_sdk.loggers.base import NullLogger
     from synapse_sdk.loggers.console import ConsoleLogger
     from synapse_sdk.loggers.transport import JobLogTransport
 
     loggers: list[BaseLogger] = []
-    if console is not False:
+    if isinstance(console, BaseLogger):
+        loggers.append(console)
+    elif console is not False:
         stream = None if console is True else console
         loggers.append(ConsoleLogger(stream, show_debug=env.debug))
     log_file = log_file or env.get_str('SYNAPSE_LOG_FILE')

@@ -24,7 +24,12 @@ def mask(value: str | None) -> str:
 
 @dataclass
 class Verification:
-    """Outcome of checking a token against the backend: ``ok``, ``rejected`` or ``unreachable``."""
+    """Outcome of checking a token against the backend.
+
+    ``ok`` (the backend named the user), ``rejected`` (401/403), ``unreachable`` (no HTTP answer:
+    refused, unknown host, timeout, TLS) or ``unexpected`` (an answer that is not a user, e.g. the
+    URL is not a Synapse backend). Only ``ok`` means the token works.
+    """
 
     status: str
     detail: str
@@ -42,8 +47,7 @@ def verify_token(
 ) -> Verification:
     """Ask the backend who the token belongs to (``GET /v2/users/me/``).
 
-    Never raises for network trouble: an unreachable backend is a result, since ``login`` still stores
-    the token then and ``doctor`` reports it as a warning.
+    Never raises for network trouble: ``login`` and ``doctor`` turn each outcome into their own words.
     """
     from synapse_sdk.cli.messages import t
     from synapse_sdk.clients import exceptions as client_errors
@@ -65,14 +69,11 @@ def verify_token(
         detail = t('cli.verify.rejected', language, host=host, status=exc.status_code)
         return Verification('rejected', detail)
     except client_errors.ClientConnectionError as exc:
-        return Verification(
-            'unreachable', t('cli.verify.unreachable', language, host=host, reason=type(exc).__name__)
-        )
+        reason = t(f'cli.verify.reason.{_network_reason(exc)}', language, timeout=timeout)
+        return Verification('unreachable', t('cli.verify.unreachable', language, host=host, reason=reason))
     except client_errors.ClientError as exc:
-        status = getattr(exc, 'status_code', '?')
-        return Verification(
-            'unreachable', t('cli.verify.answered', language, host=host, status=status, reason=exc)
-        )
+        status = getattr(exc, 'status_code', None) or '?'
+        return Verification('unexpected', t('cli.verify.answered', language, host=host, status=status))
     finally:
         close = getattr(client, 'close', None)
         if callable(close):
@@ -80,6 +81,27 @@ def verify_token(
     user = me.model_dump(mode='json') if hasattr(me, 'model_dump') else dict(me)
     who = user.get('email') or user.get('username') or user.get('name') or f'user {user.get("id", "?")}'
     return Verification('ok', t('cli.verify.ok', language, who=who), user)
+
+
+def _network_reason(exc: BaseException) -> str:
+    """Why no answer came, from the exception chain: ``refused``, ``dns``, ``timeout``, ``tls`` or ``other``."""
+    import socket
+    import ssl
+
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ConnectionRefusedError):
+            return 'refused'
+        if isinstance(current, socket.gaierror):
+            return 'dns'
+        if isinstance(current, TimeoutError) or 'Timeout' in type(current).__name__:
+            return 'timeout'
+        if isinstance(current, ssl.SSLError):
+            return 'tls'
+        current = current.__cause__ or current.__context__
+    return 'other'
 
 
 def _quick_retry(timeout: float):

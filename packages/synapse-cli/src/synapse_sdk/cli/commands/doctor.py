@@ -36,7 +36,9 @@ class Check:
 def doctor(offline: bool, timeout: float, language: str) -> None:
     """Check the installation of each distribution, credentials, backend reachability and Ray.
 
-    Exits non-zero when a check fails; warnings (an optional piece missing) do not fail.
+    Each check passes, warns (an optional piece is missing), is skipped or fails; the last line counts
+    each kind. Exits 1 when a check fails (a required piece is missing, the config file is broken, the
+    backend rejects the token or cannot be reached), else 0.
     """
     out = get_output()
     checks = [_python_check(language), *_distribution_checks(language)]
@@ -44,9 +46,15 @@ def doctor(offline: bool, timeout: float, language: str) -> None:
     checks += credential_checks
     checks.append(_backend_check(creds, offline, timeout, language))
     checks.append(_ray_check(language))
-    failed = [c for c in checks if c.status == FAIL]
+    counts = {status: sum(c.status == status for c in checks) for status in (OK, WARN, SKIP, FAIL)}
     if out.json_mode:
-        out.emit_json({'ok': not failed, 'checks': [asdict(c) for c in checks]})
+        summary = {
+            'passed': counts[OK],
+            'warnings': counts[WARN],
+            'skipped': counts[SKIP],
+            'failed': counts[FAIL],
+        }
+        out.emit_json({'ok': not counts[FAIL], 'summary': summary, 'checks': [asdict(c) for c in checks]})
     else:
         colours = {OK: 'green', WARN: 'yellow', FAIL: 'red', SKIP: None}
         for check in checks:
@@ -54,9 +62,12 @@ def doctor(offline: bool, timeout: float, language: str) -> None:
             out.echo(f'{status} {check.name}: {check.detail}')
             if check.fix and check.status != OK:
                 out.echo(f'       {t("cli.doctor.fix", language)}: {check.fix}')
-        counts = {'passed': len(checks) - len(failed), 'total': len(checks), 'failed': len(failed)}
-        out.echo(t('cli.doctor.summary_failed' if failed else 'cli.doctor.summary', language, **counts))
-    if failed:
+        out.echo(
+            t('cli.doctor.summary', language, total=len(checks), passed=counts[OK], warned=counts[WARN],
+              skipped=counts[SKIP], failed=counts[FAIL]),
+            fg='red' if counts[FAIL] else None,
+        )  # fmt: skip
+    if counts[FAIL]:
         raise click.exceptions.Exit(1)
 
 
@@ -146,7 +157,8 @@ def _backend_check(creds, offline: bool, timeout: float, language: str) -> Check
         return Check('backend', OK, f'{creds.host}: {result.detail}')
     if result.status == 'rejected':
         return Check('backend', FAIL, result.detail, t('cli.doctor.rejected_fix', language))
-    return Check('backend', WARN, result.detail, t('cli.doctor.unreachable_fix', language))
+    # Credentials are set up but cannot be used: every backend command would fail the same way.
+    return Check('backend', FAIL, result.detail, t('cli.doctor.unreachable_fix', language))
 
 
 def _ray_check(language: str) -> Check:

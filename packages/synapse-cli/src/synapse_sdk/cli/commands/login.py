@@ -1,8 +1,10 @@
 """``synapse login``: store a backend access token for the SDK and the CLI.
 
 The token is read without echo (a hidden prompt on a terminal, or ``--token-stdin`` from a pipe), so
-it never reaches the screen, the shell history or the process list. It is verified against the
-backend when reachable and written to ``~/.synapse/config.json`` with mode 0600.
+it never reaches the screen, the shell history or the process list. It is checked against the
+backend and written to ``~/.synapse/config.json`` (mode 0600) only when the backend accepted it:
+a login that could not be checked is not a login. ``--no-verify`` saves without asking the backend,
+and says so.
 """
 
 from __future__ import annotations
@@ -27,15 +29,20 @@ from synapse_sdk.cli.output import get_output, is_interactive
     is_flag=True,
     help='Read the token from standard input (for scripts: echo "$TOKEN" | synapse login --token-stdin).',
 )
-@click.option('--no-verify', is_flag=True, help='Store the token without checking it against the backend.')
+@click.option(
+    '--no-verify',
+    is_flag=True,
+    help='Save the token without checking it against the backend (e.g. the backend is not reachable yet).',
+)
 @lang_option
 @json_option
 @debug_option
 def login(host: str | None, tenant: str | None, token_stdin: bool, no_verify: bool, language: str) -> None:
-    """Store a backend access token (read without echo) in ~/.synapse/config.json (mode 0600).
+    """Check a backend access token (read without echo) and store it in ~/.synapse/config.json (mode 0600).
 
     On a terminal the token is asked for with a hidden prompt. Without a terminal, pipe it in with
-    --token-stdin; the command never waits for input that cannot come.
+    --token-stdin; the command never waits for input that cannot come. Nothing is saved unless the
+    backend accepts the token, or --no-verify is given.
     """
     from synapse_sdk.cli.commands.credentials import verify_token
     from synapse_sdk.utils.auth import DEFAULT_HOST, config_path, load_config, save_config
@@ -52,18 +59,16 @@ def login(host: str | None, tenant: str | None, token_stdin: bool, no_verify: bo
     token = _read_token(token_stdin, language)
     verified = None
     if not no_verify:
-        result = verify_token(
+        verified = verify_token(
             host, access_token=token, tenant=tenant or stored.get('tenant'), language=language
         )
-        if result.status == 'rejected':
+        if verified.status != 'ok':
             raise CliError(
-                t('cli.login.rejected', language, detail=result.detail),
-                hint=t('cli.login.rejected_hint', language),
-                kind='token_rejected',
-            )
-        if result.status == 'unreachable':
-            out.warn(t('cli.login.unverified', language, detail=result.detail))
-        verified = result
+                t('cli.login.not_saved', language, detail=verified.detail),
+                hint=t('cli.login.rejected_hint' if verified.status == 'rejected' else 'cli.login.unverified_hint',
+                       language),
+                kind='token_rejected' if verified.status == 'rejected' else 'backend_unreachable',
+            )  # fmt: skip
     values = {'host': host, 'access_token': token}
     if tenant is not None:
         values['tenant'] = tenant
@@ -74,13 +79,15 @@ def login(host: str | None, tenant: str | None, token_stdin: bool, no_verify: bo
                 'ok': True,
                 'host': host,
                 'config_path': str(saved),
-                'verified': verified.status == 'ok' if verified else False,
+                'verified': verified is not None,
                 'user': verified.user if verified else None,
             }
         )
         return
-    who = f' ({verified.detail})' if verified and verified.status == 'ok' else ''
-    out.success(t('cli.login.done', language, host=host, who=who))
+    if verified is None:  # on stdout, beside the "saved" line: this is the outcome, not a side remark
+        out.echo(t('cli.login.saved_unverified', language, host=host), fg='yellow')
+    else:
+        out.success(t('cli.login.done', language, host=host, who=f' ({verified.detail})'))
     out.echo(t('cli.login.saved', language, path=saved))
 
 

@@ -70,10 +70,13 @@ def run(
     out = get_output()
     source = resolve_plugin_source(plugin_path, plugin_module)
     params = parse_params(params_text)
+    out.state.plugin_root = _plugin_root(source, plugin_module)
 
     executor_kwargs: dict = {'language': language}
     if mode == 'local':
-        executor_kwargs['console'] = sys.stderr
+        from synapse_sdk.cli.console import CliConsoleLogger
+
+        executor_kwargs['console'] = CliConsoleLogger(sys.stderr)
     if ray_address:
         executor_kwargs['ray_address'] = ray_address
 
@@ -100,6 +103,14 @@ def run(
     out.echo(t('cli.run.done', language, action=action, seconds=seconds), err=True, fg='green')
     out.echo(t('cli.run.result', language), bold=True)
     out.echo(dumps(outcome, indent=2))
+
+
+def _plugin_root(source: str, plugin_module: str | None) -> str:
+    """Where a failure's frame is looked for: the plugin directory (for --plugin, the current one)."""
+    if plugin_module is not None:
+        return str(Path.cwd())
+    path = Path(source)
+    return str(path.parent if path.is_file() else path)
 
 
 def _run(run_plugin, source: str, action: str, params: dict, mode: str, executor_kwargs: dict):

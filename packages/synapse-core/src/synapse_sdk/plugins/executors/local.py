@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from synapse_sdk.plugins.context.env import PluginEnvironment
 from synapse_sdk.plugins.execution import AUTO, execute_action
+
+if TYPE_CHECKING:
+    from synapse_sdk.loggers.base import BaseLogger
 
 __all__ = ['LocalExecutor']
 
@@ -24,7 +27,7 @@ class LocalExecutor:
         language: Language of user-facing messages (``'en'``, ``'ko'``).
         job_id: Backend job id; with credentials, logs, progress and status go to that job.
         log_file: Also write a JSON-lines log of the run here.
-        console: False to silence the console; or a stream to write to.
+        console: False to silence the console; or a stream to write to, or a logger to use as the console.
         checkpoint: Pretrained-weights info for ``ctx.checkpoint``.
         client, v2_client, agent_client: Override the clients (default: from ``synapse_sdk.utils.auth``).
     """
@@ -36,7 +39,7 @@ class LocalExecutor:
         job_id: str | None = None,
         *,
         log_file: str | os.PathLike[str] | None = None,
-        console: bool | TextIO = True,
+        console: bool | TextIO | BaseLogger = True,
         checkpoint: Mapping[str, Any] | None = None,
         client: Any = AUTO,
         v2_client: Any = AUTO,

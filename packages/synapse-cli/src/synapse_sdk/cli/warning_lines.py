@@ -1,0 +1,72 @@
+"""Python warnings raised while a command runs, shown as one CLI line each (and kept as data).
+
+Why: Python prints a warning as ``path:line: Category: text`` followed by the source line it is
+attributed to, which for a warning issued during a command is a line of click's own code. A plugin
+author wants ``Warning: config.yaml:12: unknown key 'bogus' is ignored``: what is wrong and where,
+in their file. The same warning repeated (discovery runs more than once, a loop warns per item)
+is shown once. Python's warning filters still apply (``-W ignore``, ``PYTHONWARNINGS``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+__all__ = ['capture_warnings', 'warning_data']
+
+# Modules whose warnings speak to plugin authors directly: their text already says where.
+_SDK_PREFIX = 'synapse_sdk.'
+
+
+@contextlib.contextmanager
+def capture_warnings(state: Any) -> Iterator[None]:
+    """Show each warning issued inside the block once, as a CLI line on stderr; record it on `state`.
+
+    `state` is the invocation's `CliState`: its ``warnings`` list receives `warning_data` dicts,
+    which ``--json`` output carries.
+    """
+    seen: set[tuple[str, str]] = set()
+
+    def show(message, category, filename, lineno, file=None, line=None) -> None:
+        data = warning_data(message, category, filename, lineno)
+        key = (data['category'], data['message'])
+        if key in seen:
+            return
+        seen.add(key)
+        state.warnings.append(data)
+        _echo(_line(data, category, state.language))
+
+    with warnings.catch_warnings():
+        warnings.showwarning = show
+        yield
+
+
+def warning_data(message: Warning | str, category: type[Warning], filename: str, lineno: int) -> dict:
+    """``{'category', 'message', 'file', 'line'}``: where the warning points (the config file and line
+    when the warning carries them, else the code that issued it for warnings from outside the SDK)."""
+    data: dict[str, Any] = {'category': category.__name__, 'message': str(message)}
+    file = getattr(message, 'file', None)
+    if file is not None:
+        data['file'] = str(file)
+        data['line'] = getattr(message, 'line', None)
+    elif not category.__module__.startswith(_SDK_PREFIX):
+        data['file'] = filename
+        data['line'] = lineno
+    return data
+
+
+def _line(data: dict, category: type[Warning], language: str | None) -> str:
+    from synapse_sdk.cli.messages import t
+
+    if category.__module__.startswith(_SDK_PREFIX):  # the SDK's own text already says where
+        return t('cli.warning.line', language, text=data['message'])
+    # A library's warning: its kind and the code it points at, on the same line.
+    return t('cli.warning.located', language, **data)
+
+
+def _echo(text: str) -> None:
+    import click
+
+    click.echo(click.style(text, fg='yellow'), err=True)
