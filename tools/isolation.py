@@ -14,7 +14,7 @@ This check builds every wheel, then for each distribution:
 
 It prints one line per distribution and exits non-zero if any fails.
 
-    uv run python tools/isolation.py            # all seven
+    uv run python tools/isolation.py            # all of them
     uv run python tools/isolation.py synapse-core synapse-cli
 """
 
@@ -53,7 +53,7 @@ DISTRIBUTIONS: dict[str, Distribution] = {
     d.name: d
     for d in (
         Distribution('synapse-core', (*_NEVER_LIGHT, 'requests', 'click', 'numpy', 'pillow')),
-        Distribution('synapse-clients', (*_NEVER_LIGHT, 'click', 'numpy'), frozenset({'pytest'})),
+        Distribution('synapse-clients', (*_NEVER_LIGHT, 'click', 'numpy')),
         Distribution('synapse-storage', (*_NEVER_LIGHT, 'click', 'numpy')),
         Distribution('synapse-converters', (*_NEVER_LIGHT, 'requests', 'click', 'numpy', 'pillow')),
         Distribution(
@@ -61,6 +61,7 @@ DISTRIBUTIONS: dict[str, Distribution] = {
         ),
         Distribution('synapse-cli', (*_NEVER_LIGHT, 'numpy')),
         Distribution('synapse-sdk', (*_NEVER_LIGHT, 'numpy'), frozenset({'pytest'})),
+        Distribution('synapse-testing', (*_NEVER_LIGHT, 'click', 'numpy'), frozenset({'pytest'})),
     )
 }
 

@@ -109,6 +109,7 @@ def test_all_wheels_installed_together(isolation, wheels, tmp_path):
         'synapse-executors-ray',
         'synapse-cli',
         'synapse-sdk',
+        'synapse-testing',
     ],
 )
 def test_each_wheel_installed_alone(isolation, wheels, tmp_path, distribution):

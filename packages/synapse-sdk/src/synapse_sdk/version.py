@@ -14,6 +14,7 @@ DISTRIBUTIONS = (
     'synapse-converters',
     'synapse-executors-ray',
     'synapse-cli',
+    'synapse-testing',
 )
 
 

@@ -4,7 +4,13 @@ Import the client you need from its module, e.g. ``from synapse_sdk.clients.back
 BackendClient``; the errors all live in ``synapse_sdk.clients.exceptions``.
 """
 
+# `synapse_sdk.clients` is owned by synapse-clients, but synapse-testing adds `clients.testing` (the fake
+# backend, a test tool kept out of this runtime wheel). Extending __path__ lets that portion be found when
+# each distribution lives in its own directory on sys.path (editable installs), as core does for executors.
+from pkgutil import extend_path
 from typing import Any
+
+__path__ = extend_path(__path__, __name__)
 
 __all__ = ['RetryPolicy']
 

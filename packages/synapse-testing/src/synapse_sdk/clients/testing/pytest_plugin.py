@@ -1,7 +1,7 @@
 """pytest fixtures for the fake backend (registered through the ``pytest11`` entry point).
 
 Kept import-light: the server and the clients are imported only when a fixture is used. pytest is
-not a dependency of synapse-clients, so importing this module without it defines nothing.
+not a dependency of synapse-testing, so importing this module without it defines nothing.
 """
 
 from __future__ import annotations
