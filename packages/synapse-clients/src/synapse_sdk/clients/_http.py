@@ -30,6 +30,8 @@ from synapse_sdk.clients.exceptions import (
     ResponseLostError,
     error_for_status,
 )
+from synapse_sdk.security.deadlines import Deadline, watch_pool_manager
+from synapse_sdk.security.origins import describe_origin, same_origin, strip_if_leaving
 from synapse_sdk.security.redaction import redact_url, scrub
 
 logger = logging.getLogger('synapse_sdk.clients')
@@ -93,8 +95,9 @@ class RetryPolicy:
 
     ``max_attempts`` counts the first try. Waits grow as ``backoff_base * 2**n`` (capped at
     ``backoff_cap``) with equal jitter; a ``Retry-After`` header (seconds or HTTP date) replaces the
-    computed wait, capped at ``max_retry_after``. ``total_timeout`` bounds the whole call, waits
-    included: no retry starts once it would be exceeded.
+    computed wait, capped at ``max_retry_after``. ``total_timeout`` bounds the whole call: every
+    attempt, every wait and every byte of the response (for a streamed response, up to its headers);
+    a server that drips its answer is cut off when it passes, with `ClientTimeoutError`.
     """
 
     max_attempts: int = 4
@@ -171,6 +174,44 @@ def _never_reached_server(exc: requests.RequestException) -> bool:
     return False
 
 
+class OriginBoundSession(requests.Session):
+    """A session whose credential headers never follow a redirect to another origin.
+
+    ``requests`` itself drops only ``Authorization`` on a cross-host redirect; this drops every
+    header in `credential_names` (the client's configured headers) as well as ``Authorization``,
+    ``Proxy-Authorization``, ``Cookie`` and any secret-looking header, on any change of scheme, host
+    or port (`synapse_sdk.security.origins`). The redirect is still followed, without them.
+    """
+
+    def __init__(self, credential_names: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.credential_names = frozenset(name.lower() for name in credential_names)
+
+    def rebuild_auth(self, prepared_request: Any, response: Any) -> None:
+        removed = strip_if_leaving(
+            prepared_request.headers, response.request.url, prepared_request.url, self.credential_names
+        )
+        if removed:
+            logger.debug(
+                'redirect from %s to %s: %d credential header(s) not sent',
+                describe_origin(response.request.url),
+                describe_origin(prepared_request.url),
+                len(removed),
+            )
+        super().rebuild_auth(prepared_request, response)
+
+
+class DeadlineAdapter(HTTPAdapter):
+    """An adapter whose connections are watched by active `Deadline`s (`synapse_sdk.security.deadlines`)."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        watch_pool_manager(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        return watch_pool_manager(super().proxy_manager_for(proxy, **proxy_kwargs))
+
+
 class HttpCore:
     """A configured ``requests`` session plus the retry, timeout and error-mapping rules.
 
@@ -198,7 +239,7 @@ class HttpCore:
         self.default_params = {k: v for k, v in (default_params or {}).items() if v is not None}
         self._secrets = tuple(s for s in secrets if s)
         self._pool_size = pool_size
-        self._session: requests.Session | None = None
+        self._session: OriginBoundSession | None = None
         self._lock = threading.Lock()
         self.sleep: Callable[[float], None] = time.sleep
 
@@ -207,12 +248,12 @@ class HttpCore:
 
     # -- session ------------------------------------------------------------------------------
     @property
-    def session(self) -> requests.Session:
+    def session(self) -> OriginBoundSession:
         if self._session is None:
             with self._lock:
                 if self._session is None:
-                    session = requests.Session()
-                    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=self._pool_size, max_retries=0)
+                    session = OriginBoundSession(self.headers)
+                    adapter = DeadlineAdapter(pool_connections=4, pool_maxsize=self._pool_size, max_retries=0)
                     session.mount('http://', adapter)
                     session.mount('https://', adapter)
                     session.headers.update(self.headers)
@@ -229,6 +270,7 @@ class HttpCore:
         self.headers[name] = value
         if self._session is not None:
             self._session.headers[name] = value
+            self._session.credential_names |= {name.lower()}
         if secret:
             self._secrets = (*self._secrets, value.split(' ', 1)[-1])
 
@@ -267,14 +309,26 @@ class HttpCore:
         idempotency_key: str | None = None,
         retry: RetryPolicy | None = None,
         raise_for_status: bool = True,
+        idle_timeout: float | None = None,
     ) -> requests.Response:
-        """Send one logical request, resending it when the rules allow; raise typed errors."""
+        """Send one logical request, resending it when the rules allow; raise typed errors.
+
+        Credentials (the configured headers) go only to the origin of ``base_url``: an absolute URL
+        elsewhere, or a redirect elsewhere, is requested without them. ``policy.total_timeout``
+        bounds the whole call. With ``stream=True``, ``idle_timeout`` is the longest pause allowed
+        between two units the reader marks (``response.idle_deadline.extend()``; lines, for
+        `iter_response_lines`), enforced even against a server dripping bytes.
+        """
         method = method.upper()
         url = self.url_for(path)
         shown = redact_url(url)
         policy = retry or self.retry
         timeout = timeout or self.timeout
-        extra_headers = dict(headers or {})
+        extra_headers: dict[str, str | None] = dict(headers or {})
+        if not same_origin(url, self.base_url):
+            for name in self.session.headers:
+                if name.lower() in self.session.credential_names:
+                    extra_headers[name] = None  # requests drops a header set to None
         if idempotency_key:
             extra_headers[IDEMPOTENCY_HEADER] = idempotency_key
         body = None
@@ -284,45 +338,70 @@ class HttpCore:
         elif data is not None:
             body = data
         resendable = method in IDEMPOTENT_METHODS or bool(idempotency_key)
-        deadline = None if policy.total_timeout is None else time.monotonic() + policy.total_timeout
+        total = Deadline(policy.total_timeout)
         file_positions = _file_positions(files)
         attempt = 0
-        while True:
-            attempt += 1
-            if attempt > 1:
-                _rewind(file_positions)
-            try:
-                response = self.session.request(
-                    method,
-                    url,
-                    params=self._params_for(url, params),
-                    data=body,
-                    files=files,
-                    headers=extra_headers or None,
-                    timeout=timeout.as_tuple(),
-                    stream=stream,
+        try:
+            while True:
+                attempt += 1
+                if attempt > 1:
+                    _rewind(file_positions)
+                idle = Deadline(idle_timeout) if stream and idle_timeout else None
+                try:
+                    with total.active(), (idle or Deadline(None)).active():
+                        response = self.session.request(
+                            method,
+                            url,
+                            params=self._params_for(url, params),
+                            data=body,
+                            files=files,
+                            headers=extra_headers or None,
+                            timeout=_bounded(timeout, total.remaining()),
+                            stream=stream,
+                        )
+                except requests.RequestException as exc:
+                    if idle is not None:
+                        idle.cancel()
+                    if total.expired:
+                        raise ClientTimeoutError(
+                            f'no response within the total time budget of {policy.total_timeout:g} s',
+                            method=method,
+                            url=shown,
+                            request_sent=True,
+                            attempts=attempt,
+                        ) from exc
+                    sent = not _never_reached_server(exc)
+                    error = self._transport_error(exc, method, shown, sent=sent, resendable=resendable)
+                    error.attempts = attempt
+                    wait = policy.wait_for(attempt - 1, None)
+                    if (sent and not resendable) or not _may_retry(policy, attempt, total, wait):
+                        raise _rerender(error) from exc
+                    logger.debug('retrying %s %s in %.2fs after %s', method, shown, wait, type(exc).__name__)
+                    self.sleep(wait)
+                    continue
+                if idle is not None:
+                    response.idle_deadline = idle  # type: ignore[attr-defined]
+                status = response.status_code
+                if status < 400 or not raise_for_status:
+                    return response
+                if idle is not None:
+                    idle.cancel()
+                retry_after = parse_retry_after(response.headers.get('Retry-After'))
+                wait = policy.wait_for(attempt - 1, retry_after)
+                if (
+                    status in policy.retry_statuses
+                    and resendable
+                    and _may_retry(policy, attempt, total, wait)
+                ):
+                    logger.debug('retrying %s %s in %.2fs after HTTP %s', method, shown, wait, status)
+                    response.close()
+                    self.sleep(wait)
+                    continue
+                raise self.error_from_response(
+                    response, method, shown, attempts=attempt, retry_after=retry_after, requested=url
                 )
-            except requests.RequestException as exc:
-                sent = not _never_reached_server(exc)
-                error = self._transport_error(exc, method, shown, sent=sent, resendable=resendable)
-                error.attempts = attempt
-                wait = policy.wait_for(attempt - 1, None)
-                if (sent and not resendable) or not _may_retry(policy, attempt, deadline, wait):
-                    raise _rerender(error) from exc
-                logger.debug('retrying %s %s in %.2fs after %s', method, shown, wait, type(exc).__name__)
-                self.sleep(wait)
-                continue
-            status = response.status_code
-            if status < 400 or not raise_for_status:
-                return response
-            retry_after = parse_retry_after(response.headers.get('Retry-After'))
-            wait = policy.wait_for(attempt - 1, retry_after)
-            if status in policy.retry_statuses and resendable and _may_retry(policy, attempt, deadline, wait):
-                logger.debug('retrying %s %s in %.2fs after HTTP %s', method, shown, wait, status)
-                response.close()
-                self.sleep(wait)
-                continue
-            raise self.error_from_response(response, method, shown, attempts=attempt, retry_after=retry_after)
+        finally:
+            total.cancel()
 
     def error_from_response(
         self,
@@ -332,7 +411,10 @@ class HttpCore:
         *,
         attempts: int = 1,
         retry_after: float | None = None,
+        requested: str | None = None,
     ) -> ClientError:
+        """The typed error for an error response (not raised). When redirects took the request to
+        another origin, the message says so: credentials were not sent there."""
         try:
             body = parse_body(response)
         except requests.RequestException:
@@ -341,7 +423,7 @@ class HttpCore:
             retry_after = parse_retry_after(response.headers.get('Retry-After'))
         if body is None:
             body = response.reason
-        return error_for_status(
+        error = error_for_status(
             response.status_code,
             self.redact(body),
             request_id=request_id_of(response, body),
@@ -350,6 +432,14 @@ class HttpCore:
             retry_after=retry_after,
             attempts=attempts,
         )
+        final = getattr(response, 'url', None)
+        if requested and isinstance(final, str) and final and not same_origin(requested, final):
+            error.message = (
+                f'{error.message} (redirected from {describe_origin(requested)} to {describe_origin(final)}; '
+                'credentials are never sent to another origin)'
+            )
+            _rerender(error)
+        return error
 
     def _transport_error(
         self, exc: requests.RequestException, method: str, shown: str, *, sent: bool, resendable: bool
@@ -369,11 +459,21 @@ class HttpCore:
         return scrub(value, self._secrets)
 
 
-def _may_retry(policy: RetryPolicy, attempt: int, deadline: float | None, wait: float) -> bool:
+def _may_retry(policy: RetryPolicy, attempt: int, deadline: Deadline, wait: float) -> bool:
     """Another attempt is allowed, and waiting ``wait`` seconds for it stays within the time budget."""
     if attempt >= policy.max_attempts:
         return False
-    return deadline is None or time.monotonic() + wait < deadline
+    remaining = deadline.remaining()
+    return remaining is None or wait < remaining
+
+
+def _bounded(timeout: Timeout, remaining: float | None) -> tuple[float, float | None]:
+    """The attempt's ``(connect, read)`` socket timeouts, never beyond the remaining time budget."""
+    if remaining is None:
+        return timeout.as_tuple()
+    remaining = max(remaining, 0.001)
+    read = remaining if timeout.read is None else min(timeout.read, remaining)
+    return (min(timeout.connect, remaining), read)
 
 
 def _rerender(error: ClientError) -> ClientError:

@@ -24,6 +24,7 @@ __all__ = [
     'origin_of',
     'same_origin',
     'strip_credentials',
+    'strip_if_leaving',
 ]
 
 #: Headers that are credentials whatever the client configured.
@@ -74,3 +75,13 @@ def strip_credentials(headers: MutableMapping[str, str], credential_names: Itera
     for name in removed:
         del headers[name]
     return removed
+
+
+def strip_if_leaving(
+    headers: MutableMapping[str, str], from_url: str, to_url: str, credential_names: Iterable[str] = ()
+) -> list[str]:
+    """`strip_credentials` when `to_url` is of another origin than `from_url` (a redirect hop or an
+    absolute URL); nothing otherwise. Returns the removed names."""
+    if same_origin(from_url, to_url):
+        return []
+    return strip_credentials(headers, credential_names)

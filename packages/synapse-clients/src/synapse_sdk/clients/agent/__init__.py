@@ -1,8 +1,9 @@
 """Clients for the Ray agent's job API, with job-log tailing over WebSocket or HTTP streaming.
 
 ``tail_job_logs`` picks the protocol: WebSocket first, and if the upgrade is refused or the socket
-cannot be opened before any line arrived, the HTTP stream (``jobs/{id}/logs/stream/``). Neither
-needs a dependency beyond ``requests``: the WebSocket client is a small stdlib implementation.
+cannot be opened before any line arrived, the HTTP stream (``jobs/{id}/logs/stream/``). The
+WebSocket goes through the ``websockets`` library with the same proxy, CA bundle, origin and
+deadline rules as the HTTP stream (see ``_websocket``).
 """
 
 from __future__ import annotations
@@ -132,8 +133,8 @@ class AgentClient(BaseClient):
 
     # -- log tailing ---------------------------------------------------------------------------
     def websocket_tail_job_logs(self, job_id: str, timeout: float = 30.0) -> Iterator[str]:
-        """Log lines from ``ws(s)://<agent>/jobs/{id}/logs/`` until ``complete``; ``timeout`` is the
-        longest wait for a message."""
+        """Log lines from ``ws(s)://<agent>/jobs/{id}/logs/`` until ``complete``; ``timeout`` bounds
+        the opening handshake and is then the longest wait for a message (an idle deadline)."""
         _check_tail_args(job_id, timeout, 'websocket')
         url = self._http.url_for(f'jobs/{job_id}/logs/')
         with _websocket.connect(url, headers=self._http.headers, timeout=timeout) as conn:
@@ -147,10 +148,15 @@ class AgentClient(BaseClient):
                     yield text
 
     def stream_tail_job_logs(self, job_id: str, timeout: float = 30.0) -> Iterator[str]:
-        """Log lines from the HTTP stream ``jobs/{id}/logs/stream/`` (``data: {json}`` or plain lines)."""
+        """Log lines from the HTTP stream ``jobs/{id}/logs/stream/`` (``data: {json}`` or plain lines);
+        ``timeout`` is the longest wait for the next line (an idle deadline)."""
         _check_tail_args(job_id, timeout, 'http')
         response = self._http.request(
-            'GET', f'jobs/{job_id}/logs/stream/', stream=True, timeout=Timeout(self.timeout.connect, timeout)
+            'GET',
+            f'jobs/{job_id}/logs/stream/',
+            stream=True,
+            timeout=Timeout(self.timeout.connect, timeout),
+            idle_timeout=timeout,
         )
         with response:
             for line in iter_response_lines(response):

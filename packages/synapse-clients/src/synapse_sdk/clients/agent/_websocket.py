@@ -1,26 +1,44 @@
-"""A minimal RFC 6455 WebSocket client (stdlib only) for reading the agent's job-log stream.
+"""The agent's job-log WebSocket, through the maintained ``websockets`` library (its sync client).
 
-It supports what log tailing needs: the opening handshake with custom headers, ``ws``/``wss``, text
-and binary messages (fragmented or not), ping/pong and close. No extensions, no subprotocols.
+What this module adds to the library is the SDK's own rules, so the WebSocket path behaves like the
+HTTP fallback next to it:
+
+- the same proxy and CA bundle as ``requests`` (``HTTPS_PROXY``/``HTTP_PROXY``/``NO_PROXY``,
+  ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE``, else certifi's bundle), chosen by requests' own code;
+- credentials stay with their origin: a redirect of the upgrade to another origin is followed
+  without any of the client's configured headers (the library itself drops only ``Authorization``
+  and ``Cookie``), a redirect from ``wss`` to ``ws`` is refused;
+- the opening handshake has a total deadline (``open_timeout``, dripping servers included) and
+  every later wait is an idle deadline per *message*, not per byte.
 """
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import hashlib
-import os
-import socket
 import ssl
-import struct
-from collections.abc import Mapping
-from urllib.parse import urlsplit
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from websockets.datastructures import Headers
+from websockets.exceptions import (
+    ConnectionClosedError,
+    ConnectionClosedOK,
+    InvalidHandshake,
+    InvalidStatus,
+    InvalidURI,
+)
+from websockets.sync.client import ClientConnection
+from websockets.sync.client import connect as _library_connect
+
+try:  # websockets >= 17.1: the threading client follows redirects, through this class
+    from websockets.sync.client import reconnect as _LibraryConnector
+except ImportError:  # older: redirects are not followed at all (a 3xx is a refused upgrade)
+    _LibraryConnector = None
 
 from synapse_sdk.clients.exceptions import ClientTimeoutError, WebSocketError
+from synapse_sdk.security.origins import describe_origin, same_origin, strip_credentials
+from synapse_sdk.security.redaction import redact_url
 
-GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11'
 MAX_MESSAGE_BYTES = 10 * 1024 * 1024
-MAX_HEADER_BYTES = 64 * 1024
 
 
 def to_ws_url(url: str) -> str:
@@ -31,166 +49,160 @@ def to_ws_url(url: str) -> str:
     return url
 
 
-class WebSocketConnection:
-    """An open client connection; ``recv()`` returns the next message, ``None`` once closed."""
+def _to_http_url(url: str) -> str:
+    if url.startswith('wss://'):
+        return 'https://' + url[len('wss://') :]
+    if url.startswith('ws://'):
+        return 'http://' + url[len('ws://') :]
+    return url
 
-    def __init__(self, sock: socket.socket, buffered: bytes = b'') -> None:
-        self._sock = sock
-        self._buffer = buffered
+
+def network_settings(url: str) -> tuple[str | None, ssl.SSLContext | None]:
+    """``(proxy URL or None, TLS context or None)`` for `url`, as ``requests`` would choose them.
+
+    Using requests' own environment logic keeps the WebSocket and the HTTP fallback on the same
+    proxy and the same trusted certificates.
+    """
+    import requests
+    from requests.utils import select_proxy
+
+    http_url = _to_http_url(url)
+    settings = requests.Session().merge_environment_settings(http_url, {}, None, None, None)
+    proxy = select_proxy(http_url, settings.get('proxies') or {})
+    context = None
+    if http_url.startswith('https://'):
+        verify = settings.get('verify', True)
+        if verify is False:
+            context = ssl.create_default_context()
+            context.check_hostname = False
+            context.verify_mode = ssl.CERT_NONE
+        elif isinstance(verify, str):
+            import os
+
+            context = (
+                ssl.create_default_context(capath=verify)
+                if os.path.isdir(verify)
+                else ssl.create_default_context(cafile=verify)
+            )
+        else:
+            from requests.certs import where
+
+            context = ssl.create_default_context(cafile=where())
+    return proxy, context
+
+
+if _LibraryConnector is not None:
+
+    class _OriginBoundConnector(_LibraryConnector):  # type: ignore[misc, valid-type]
+        """The library's connector, with every configured credential header dropped when a redirect
+        leaves the origin (the library itself drops only ``Authorization`` and ``Cookie``)."""
+
+        def __init__(self, *args: Any, credential_names: Iterable[str] = (), **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self._credential_names = frozenset(name.lower() for name in credential_names)
+
+        def process_redirect(self, exc: Exception) -> Exception | str:
+            before = self.uri
+            result = super().process_redirect(exc)
+            if isinstance(result, str) and not same_origin(before, result) and self.additional_headers:
+                kept = dict(Headers(self.additional_headers).raw_items())
+                strip_credentials(kept, self._credential_names)
+                self.additional_headers = kept
+            return result
+
+
+def _open(url: str, credential_names: Iterable[str], **kwargs: Any) -> tuple[ClientConnection, str]:
+    """The open connection and the URL it ended up at (after same- or cross-origin redirects)."""
+    if _LibraryConnector is None:
+        return _library_connect(url, **kwargs), url
+    connector = _OriginBoundConnector(url, credential_names=credential_names, **kwargs)
+    try:
+        connection = connector.connect()
+    except InvalidStatus as exc:
+        exc.final_uri = connector.uri  # type: ignore[attr-defined]
+        raise
+    if hasattr(connection, 'pending_legacy_warning'):
+        connection.pending_legacy_warning = False  # we own the connection and close it ourselves
+    return connection, connector.uri
+
+
+class WebSocketConnection:
+    """An open connection; ``recv()`` returns the next message, or ``None`` once it closed normally."""
+
+    def __init__(self, connection: ClientConnection, url: str, timeout: float) -> None:
+        self._connection = connection
+        self._url = url
+        self._timeout = timeout
         self.closed = False
 
-    # -- reading -------------------------------------------------------------------------------
-    def _read_exact(self, n: int) -> bytes:
-        while len(self._buffer) < n:
-            try:
-                chunk = self._sock.recv(max(65536, n - len(self._buffer)))
-            except TimeoutError:
-                raise ClientTimeoutError('no WebSocket message within the timeout') from None
-            except OSError as exc:
-                raise WebSocketError(f'WebSocket connection broke: {exc}') from exc
-            if not chunk:
-                raise WebSocketError('WebSocket connection closed without a close frame')
-            self._buffer += chunk
-        data, self._buffer = self._buffer[:n], self._buffer[n:]
-        return data
-
-    def _read_frame(self) -> tuple[bool, int, bytes]:
-        b1, b2 = self._read_exact(2)
-        fin, opcode = bool(b1 & 0x80), b1 & 0x0F
-        if b1 & 0x70:
-            raise WebSocketError('WebSocket frame uses an extension that was not negotiated')
-        masked, length = bool(b2 & 0x80), b2 & 0x7F
-        if length == 126:
-            (length,) = struct.unpack('!H', self._read_exact(2))
-        elif length == 127:
-            (length,) = struct.unpack('!Q', self._read_exact(8))
-        if length > MAX_MESSAGE_BYTES:
-            raise WebSocketError(
-                f'WebSocket frame of {length} bytes exceeds the {MAX_MESSAGE_BYTES}-byte limit'
-            )
-        mask = self._read_exact(4) if masked else b''
-        payload = self._read_exact(length)
-        if masked:
-            payload = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        return fin, opcode, payload
-
     def recv(self) -> str | bytes | None:
+        """The next message; `ClientTimeoutError` when none completes within the idle timeout."""
         if self.closed:
             return None
-        parts: list[bytes] = []
-        message_opcode = None
-        while True:
-            fin, opcode, payload = self._read_frame()
-            if opcode == 0x8:
-                self._send_frame(0x8, payload[:2])
-                self.close()
-                return None
-            if opcode == 0x9:
-                self._send_frame(0xA, payload)
-                continue
-            if opcode == 0xA:
-                continue
-            if opcode in (0x1, 0x2):
-                message_opcode = opcode
-                parts = [payload]
-            elif opcode == 0x0 and message_opcode is not None:
-                parts.append(payload)
-            else:
-                raise WebSocketError(f'unexpected WebSocket opcode {opcode:#x}')
-            if sum(map(len, parts)) > MAX_MESSAGE_BYTES:
-                raise WebSocketError(f'WebSocket message exceeds the {MAX_MESSAGE_BYTES}-byte limit')
-            if fin:
-                data = b''.join(parts)
-                return data.decode('utf-8', 'replace') if message_opcode == 0x1 else data
-
-    # -- writing -------------------------------------------------------------------------------
-    def _send_frame(self, opcode: int, payload: bytes) -> None:
-        mask = os.urandom(4)
-        head = bytes([0x80 | opcode])
-        n = len(payload)
-        if n < 126:
-            head += bytes([0x80 | n])
-        elif n < 1 << 16:
-            head += bytes([0x80 | 126]) + struct.pack('!H', n)
-        else:
-            head += bytes([0x80 | 127]) + struct.pack('!Q', n)
-        masked = bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
-        with contextlib.suppress(OSError):
-            self._sock.sendall(head + mask + masked)
+        try:
+            return self._connection.recv(timeout=self._timeout)
+        except TimeoutError:
+            raise ClientTimeoutError(
+                f'no WebSocket message within the idle timeout of {self._timeout:g} s', url=self._url
+            ) from None
+        except ConnectionClosedOK:
+            self.close()
+            return None
+        except ConnectionClosedError as exc:
+            self.close()
+            raise WebSocketError(f'WebSocket connection broke: {exc}', url=self._url) from None
 
     def close(self) -> None:
         if not self.closed:
             self.closed = True
-            with contextlib.suppress(OSError):
-                self._sock.close()
+            self._connection.close()
 
     def __enter__(self) -> WebSocketConnection:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if not self.closed:
-            self._send_frame(0x8, struct.pack('!H', 1000))
         self.close()
 
 
 def connect(
-    url: str, *, headers: Mapping[str, str] | None = None, timeout: float = 30.0
+    url: str,
+    *,
+    headers: Mapping[str, str] | None = None,
+    timeout: float = 30.0,
+    credential_names: Iterable[str] | None = None,
 ) -> WebSocketConnection:
-    """Open a WebSocket to ``ws(s)://`` (or ``http(s)://``) ``url``; raise ``WebSocketError`` on refusal.
+    """Open a WebSocket to ``ws(s)://`` (or ``http(s)://``) `url`; `WebSocketError` when refused.
 
-    ``timeout`` applies to connecting and to each later read.
+    `timeout` bounds the whole opening handshake and then each wait for a message. The names in
+    `credential_names` (default: every header in `headers`) never reach another origin.
     """
-    parts = urlsplit(to_ws_url(url))
-    if parts.scheme not in ('ws', 'wss'):
-        raise WebSocketError(f'not a WebSocket URL: {parts.scheme}://')
-    secure = parts.scheme == 'wss'
-    host = parts.hostname or ''
-    port = parts.port or (443 if secure else 80)
+    ws_url = to_ws_url(url)
+    shown = redact_url(ws_url)
+    proxy, context = network_settings(ws_url)
+    headers = dict(headers or {})
+    names = headers if credential_names is None else credential_names
     try:
-        sock = socket.create_connection((host, port), timeout=timeout)
+        connection, _ = _open(
+            ws_url,
+            names,
+            additional_headers=headers,
+            open_timeout=timeout,
+            ssl=context,
+            proxy=proxy,
+            max_size=MAX_MESSAGE_BYTES,
+            user_agent_header=None,
+        )
     except TimeoutError:
-        raise ClientTimeoutError(f'timed out connecting to {host}:{port}') from None
+        raise ClientTimeoutError(f'WebSocket handshake with {shown} took longer than {timeout:g} s') from None
+    except InvalidStatus as exc:
+        status = exc.response.status_code
+        final = getattr(exc, 'final_uri', ws_url)
+        where = '' if same_origin(final, ws_url) else f' (after a redirect to {describe_origin(final)})'
+        raise WebSocketError(
+            f'WebSocket upgrade refused (HTTP {status}){where}', status_code=status, url=shown
+        ) from None
+    except (InvalidHandshake, InvalidURI, ValueError) as exc:
+        raise WebSocketError(f'WebSocket handshake with {shown} failed: {redact_url(str(exc))}') from None
     except OSError as exc:
-        raise WebSocketError(f'cannot connect to {host}:{port}: {exc.strerror or exc}') from exc
-    try:
-        if secure:
-            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
-        key = base64.b64encode(os.urandom(16)).decode()
-        target = parts.path or '/'
-        if parts.query:
-            target += '?' + parts.query
-        lines = [
-            f'GET {target} HTTP/1.1',
-            f'Host: {parts.netloc}',
-            'Upgrade: websocket',
-            'Connection: Upgrade',
-            f'Sec-WebSocket-Key: {key}',
-            'Sec-WebSocket-Version: 13',
-            *(f'{name}: {value}' for name, value in (headers or {}).items()),
-        ]
-        sock.sendall(('\r\n'.join(lines) + '\r\n\r\n').encode())
-        raw = b''
-        while b'\r\n\r\n' not in raw:
-            chunk = sock.recv(4096)
-            if not chunk:
-                raise WebSocketError('connection closed during the WebSocket handshake')
-            raw += chunk
-            if len(raw) > MAX_HEADER_BYTES:
-                raise WebSocketError('WebSocket handshake response headers too large')
-        head, rest = raw.split(b'\r\n\r\n', 1)
-        status_line, *header_lines = head.decode('latin-1').split('\r\n')
-        fields = status_line.split(' ', 2)
-        status = int(fields[1]) if len(fields) > 1 and fields[1].isdigit() else 0
-        if status != 101:
-            raise WebSocketError(f'WebSocket upgrade refused (HTTP {status})', status_code=status or None)
-        response_headers = {}
-        for line in header_lines:
-            name, _, value = line.partition(':')
-            response_headers[name.strip().lower()] = value.strip()
-        expected = base64.b64encode(hashlib.sha1((key + GUID).encode()).digest()).decode()
-        if response_headers.get('sec-websocket-accept') != expected:
-            raise WebSocketError('WebSocket handshake failed: bad Sec-WebSocket-Accept')
-    except BaseException:
-        sock.close()
-        raise
-    return WebSocketConnection(sock, rest)
+        raise WebSocketError(f'cannot connect to {describe_origin(ws_url)}: {exc.strerror or exc}') from None
+    return WebSocketConnection(connection, shown, timeout)

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from synapse_sdk.clients._http import Timeout
+from synapse_sdk.clients._sse import iter_response_lines
 from synapse_sdk.clients.backend._models import (
     ServeApplicationCreateRequest,
     UpdateJobRequest,
@@ -49,17 +50,23 @@ class JobsMixin:
     def list_job_console_logs(self, job_id: int | str) -> Any:
         return self._get(f'jobs/{job_id}/console_logs/')
 
-    def tail_job_console_logs(self, job_id: int | str) -> Iterator[str]:
+    def tail_job_console_logs(self, job_id: int | str, *, idle_timeout: float = 300.0) -> Iterator[str]:
         """Stream ``jobs/{id}/tail_console_logs/`` (SSE) as decoded lines, until the server closes it.
 
         429/503 raise ``RateLimitError``/``ServerError`` with ``retry_after`` set from the header.
+        ``idle_timeout`` is the longest wait for the next line (SSE heartbeat comments count); past it
+        ``ClientTimeoutError``, even when the server keeps the connection busy with single bytes.
         """
-        timeout = Timeout(self.timeout.connect, None)
+        timeout = Timeout(self.timeout.connect, idle_timeout)
         response = self._http.request(
-            'GET', f'jobs/{job_id}/tail_console_logs/', stream=True, timeout=timeout
+            'GET',
+            f'jobs/{job_id}/tail_console_logs/',
+            stream=True,
+            timeout=timeout,
+            idle_timeout=idle_timeout,
         )
         with response:
-            for line in response.iter_lines(decode_unicode=True):
+            for line in iter_response_lines(response):
                 if line:
                     yield line
 

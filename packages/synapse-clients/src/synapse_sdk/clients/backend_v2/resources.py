@@ -497,6 +497,8 @@ class AsyncJobsResource(Resource):
         breaks, or the server answers 429/503 (sleeping ``Retry-After``, capped at ``backoff_cap``,
         else ``U(d/2, d)`` with ``d = min(backoff_base * 2**n, backoff_cap)``). ``max_retries``
         bounds consecutive reconnects that brought no progress or heartbeat; past it ``StreamError``.
+        ``timeout`` is the idle deadline: no complete line (heartbeats count) for that long raises
+        ``ClientTimeoutError``, even if the server keeps dripping bytes.
         """
         http = self._client._http
         path = f'{self.base}{job_id}/progress/'
@@ -513,6 +515,7 @@ class AsyncJobsResource(Resource):
                     stream=True,
                     timeout=stream_timeout,
                     retry=NO_RETRY,
+                    idle_timeout=timeout,
                     headers={'Accept': 'text/event-stream'},
                 )
             except (RateLimitError, ServerError) as exc:

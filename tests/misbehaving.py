@@ -1,0 +1,230 @@
+"""Small stdlib servers on 127.0.0.1 that misbehave on purpose (redirect elsewhere, drip bytes, tunnel).
+
+Loaded by path from the client and storage tests (registered as ``synapse_tests_misbehaving``); plain
+context managers, no pytest.
+"""
+
+from __future__ import annotations
+
+import http.server
+import select
+import socket
+import socketserver
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+Handler = Callable[[http.server.BaseHTTPRequestHandler], None]
+
+
+@dataclass
+class Server:
+    """A running server: ``url``, the ``routes`` it answers and the ``requests`` it saw."""
+
+    url: str
+    routes: dict[str, Handler] = field(default_factory=dict)
+    requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+
+    def headers_seen(self, path: str) -> list[dict[str, str]]:
+        return [headers for _, p, headers in self.requests if p.split('?')[0] == path]
+
+
+@contextmanager
+def http_server() -> Iterator[Server]:
+    """A threading HTTP/1.1 server whose ``routes`` map a path to a handler function."""
+    state: dict[str, Server] = {}
+
+    class RequestHandler(http.server.BaseHTTPRequestHandler):
+        protocol_version = 'HTTP/1.1'
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _dispatch(self) -> None:
+            server = state['server']
+            path = self.path.split('?')[0]
+            server.requests.append((self.command, self.path, {k.lower(): v for k, v in self.headers.items()}))
+            length = int(self.headers.get('Content-Length') or 0)
+            self.body = self.rfile.read(length) if length else b''
+            handler = server.routes.get(path)
+            if handler is None:
+                send(self, 404, b'no such route')
+                return
+            with suppress(BrokenPipeError, ConnectionResetError):
+                handler(self)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _dispatch
+
+    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), RequestHandler)
+    httpd.daemon_threads = True
+    state['server'] = Server(f'http://127.0.0.1:{httpd.server_address[1]}')
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield state['server']
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def send(h: http.server.BaseHTTPRequestHandler, status: int, body: bytes = b'', **headers: str) -> None:
+    h.send_response(status)
+    headers.setdefault('Content-Type', 'application/json' if body[:1] in (b'{', b'[') else 'text/plain')
+    for name, value in headers.items():
+        h.send_header(name.replace('_', '-'), value)
+    h.send_header('Content-Length', str(len(body)))
+    h.end_headers()
+    if h.command != 'HEAD':
+        h.wfile.write(body)
+
+
+def redirect_to(location: str, status: int = 302) -> Handler:
+    return lambda h: send(h, status, b'', Location=location)
+
+
+def drip(data: bytes, every: float = 0.2, limit: float = 20.0) -> Handler:
+    """Write `data` (status line and headers included) one byte at a time, then keep dripping spaces
+    until the client goes away or `limit` seconds pass."""
+
+    def handler(h: http.server.BaseHTTPRequestHandler) -> None:
+        h.close_connection = True
+        start = time.monotonic()
+        payload = iter(data)
+        while time.monotonic() - start < limit:
+            byte = next(payload, 0x20)
+            try:
+                h.wfile.write(bytes([byte]))
+                h.wfile.flush()
+            except OSError:
+                return
+            time.sleep(every)
+
+    return handler
+
+
+@dataclass
+class Proxy:
+    url: str
+    tunnels: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def connect_proxy() -> Iterator[Proxy]:
+    """An HTTP proxy that only tunnels (``CONNECT host:port``) and records each tunnel's target."""
+    proxy = Proxy('')
+
+    class TunnelHandler(socketserver.BaseRequestHandler):
+        def handle(self) -> None:
+            client = self.request
+            head = b''
+            while b'\r\n\r\n' not in head:
+                chunk = client.recv(4096)
+                if not chunk:
+                    return
+                head += chunk
+            line = head.split(b'\r\n', 1)[0].decode()
+            method, target, _ = line.split(' ', 2)
+            if method != 'CONNECT':
+                client.sendall(b'HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n')
+                return
+            proxy.tunnels.append(target)
+            host, port = target.rsplit(':', 1)
+            upstream = socket.create_connection((host, int(port)), timeout=10)
+            client.sendall(b'HTTP/1.1 200 Connection established\r\n\r\n')
+            sockets = [client, upstream]
+            try:
+                while True:
+                    readable, _, _ = select.select(sockets, [], [], 10)
+                    if not readable:
+                        return
+                    for sock in readable:
+                        data = sock.recv(65536)
+                        if not data:
+                            return
+                        (upstream if sock is client else client).sendall(data)
+            finally:
+                upstream.close()
+
+    server = socketserver.ThreadingTCPServer(('127.0.0.1', 0), TunnelHandler)
+    server.daemon_threads = True
+    proxy.url = f'http://127.0.0.1:{server.server_address[1]}'
+    thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield proxy
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def self_signed_ca(directory: Path, host: str = '127.0.0.1') -> tuple[Path, Path, Path]:
+    """``(ca_cert, server_cert, server_key)`` PEM files: a throwaway CA and a certificate it signed
+    for `host` (an IP address), written with the ``cryptography`` package."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, 'synapse test CA')])
+    ca = (
+        x509.CertificateBuilder()
+        .subject_name(ca_name)
+        .issuer_name(ca_name)
+        .public_key(ca_key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, host)]))
+        .issuer_name(ca_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address(host))]), critical=False
+        )
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False
+        )
+        .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .sign(ca_key, hashes.SHA256())
+    )
+    ca_path, cert_path, key_path = directory / 'ca.pem', directory / 'server.pem', directory / 'server.key'
+    ca_path.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return ca_path, cert_path, key_path
