@@ -17,9 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from synapse_sdk.clients.testing._routes_agent import register_agent
-from synapse_sdk.clients.testing._routes_v1 import register_v1
-from synapse_sdk.clients.testing._routes_v2 import register_v2
+from synapse_sdk.clients.testing._routes import register_routes
 from synapse_sdk.clients.testing._server import Fault, ServerCore
 from synapse_sdk.clients.testing._state import FakeState, RecordedRequest
 
@@ -51,9 +49,7 @@ class FakeBackend(ServerCore):
         self.state.access_tokens.add(access_token)
         self.state.require_auth = require_auth
         self._websocket_enabled = [True]
-        register_v1(self.router, self.state)
-        register_v2(self.router, self.state)
-        register_agent(self.router, self.state, websocket_enabled=self._websocket_enabled)
+        register_routes(self.router, self.state, websocket_enabled=self._websocket_enabled)
 
     @property
     def agent_url(self) -> str:

@@ -1,0 +1,12 @@
+"""v1 projects: ``/projects/``."""
+
+from __future__ import annotations
+
+from synapse_sdk.clients.testing._routes.v1._common import detail, listing
+from synapse_sdk.clients.testing._server import Router
+from synapse_sdk.clients.testing._state import FakeState
+
+
+def register(router: Router, state: FakeState) -> None:
+    listing(router, state, '/projects/', 'projects')
+    detail(router, state, '/projects/{id}/', 'projects')
