@@ -109,9 +109,23 @@ def test_refuses_to_overwrite_without_flag(invoke, tmp_path):
 
 def test_unsupported_pair(invoke, tmp_path):
     src = write_dm_dataset(tmp_path / 'dm', count=1)
-    result = invoke('convert', 'yolo', 'coco', str(src), str(tmp_path / 'x'))
+    result = invoke('convert', 'yolo', 'yolo', str(src), str(tmp_path / 'x'))
     assert result.exit_code == 2
-    assert 'no converter from yolo to coco' in result.stderr
+    assert 'no converter from yolo to yolo' in result.stderr
+
+
+def test_between_two_formats_with_task(invoke, tmp_path):
+    src = write_dm_dataset(tmp_path / 'dm', count=3)
+    assert invoke('convert', 'dm_v2', 'coco', str(src), str(tmp_path / 'coco')).exit_code == 0
+    result = invoke(
+        'convert', 'coco', 'yolo', str(tmp_path / 'coco'), str(tmp_path / 'y'), '--task', 'segment'
+    )
+    assert result.exit_code == 0, result.stderr
+    assert 'bounding_box:as_polygon (carried as)  3' in result.stdout
+    rows = (tmp_path / 'y/labels/item_000.txt').read_text().split()
+    assert len(rows) == 9 and rows[0] == '0'  # a box as its 4 corners
+    bad = invoke('convert', 'coco', 'pascal', str(tmp_path / 'coco'), str(tmp_path / 'v'), '--task', 'detect')
+    assert bad.exit_code == 2 and '--task' in bad.stderr
 
 
 @pytest.mark.integration

@@ -212,3 +212,87 @@ def read_dm_v2(root: Path) -> dict[str, dict]:
         split = path.parent.parent.name if path.parent.parent != root else None
         out[f'{split}/{path.stem}' if split else path.stem] = doc['images'][0]
     return out
+
+
+# ---------------------------------------------------------------- objects, as a user counts them
+
+
+def dm_objects(image: dict, width: int, pose_class: str = 'person') -> list[tuple[str, tuple, frozenset]]:
+    """``(class, (x0, y0, x1, y1), tools)`` per object of a DM v2 image item, sorted: a box, polygon or mask on
+    its own, or every annotation sharing a ``group_id`` (class from the ``group`` annotation of that id, else
+    from a member). Written here from the DM format's rules, not with the converters' ``objects`` module."""
+    groups: dict[str, dict] = {}
+    found = []
+
+    def extent(tool, ann):
+        data = ann['data']
+        if tool == 'bounding_box':
+            x, y, w, h = data
+            return (x, y, x + w, y + h)
+        if tool == 'polygon':
+            xs, ys = [p[0] for p in data], [p[1] for p in data]
+            return (min(xs), min(ys), max(xs), max(ys))
+        pixels = [s + i for s, n in data for i in range(n)]
+        xs, ys = [p % width for p in pixels], [p // width for p in pixels]
+        return (min(xs), min(ys), max(xs) + 1, max(ys) + 1)
+
+    for tool in ('bounding_box', 'polygon', 'segmentation', 'keypoint'):
+        for ann in image.get(tool) or []:
+            gid = ann.get('group_id')
+            if gid:
+                g = groups.setdefault(gid, {'cls': '', 'boxes': [], 'shapes': [], 'kps': [], 'tools': set()})
+                g['tools'].add(tool)
+                if tool == 'keypoint':
+                    g['kps'].append(ann)
+                else:
+                    g['cls'] = g['cls'] or ann['classification']
+                    (g['boxes'] if tool == 'bounding_box' else g['shapes']).append(extent(tool, ann))
+            elif tool != 'keypoint':
+                found.append((ann['classification'], extent(tool, ann), frozenset([tool])))
+    names = {g['id']: g.get('classification') for g in image.get('group') or []}
+    for gid, g in groups.items():
+        boxes = (
+            g['boxes']
+            or [
+                (b[0], b[1], b[0] + b[2], b[1] + b[3]) for b in [k.get('bounding_box') for k in g['kps']] if b
+            ][:1]
+            or g['shapes']
+        )
+        if not boxes:
+            pts = [k['data'] for k in g['kps'] if k.get('visibility', 2) > 0]
+            boxes = [
+                (
+                    min(p[0] for p in pts),
+                    min(p[1] for p in pts),
+                    max(p[0] for p in pts),
+                    max(p[1] for p in pts),
+                )
+            ]
+        box = (
+            min(b[0] for b in boxes),
+            min(b[1] for b in boxes),
+            max(b[2] for b in boxes),
+            max(b[3] for b in boxes),
+        )
+        found.append((names.get(gid) or g['cls'] or pose_class, box, frozenset(g['tools'])))
+    return sorted(found, key=lambda o: (o[0], o[1]))
+
+
+def same_objects(before: list, after: list, tolerance: float) -> bool:
+    """Whether the objects correspond one to one: same class, box corners within ``tolerance``."""
+    if len(before) != len(after):
+        return False
+    left = list(after)
+    for cls, box, _ in before:
+        match = next(
+            (
+                o
+                for o in left
+                if o[0] == cls and all(abs(a - b) <= tolerance for a, b in zip(o[1], box, strict=True))
+            ),
+            None,
+        )
+        if match is None:
+            return False
+        left.remove(match)
+    return True

@@ -11,9 +11,12 @@ from converters_fixtures import (
     GEN_W,
     WORKED_V1,
     WORKED_V2,
+    dm_objects,
     jpeg_bytes,
     png_bytes,
     read_dm_v2,
+    rich_item,
+    same_objects,
     tree,
     write_dm,
     write_rich,
@@ -46,9 +49,10 @@ def worked(tmp_path, version, categorized=False):
 
 
 def test_supported_pairs_and_unsupported_error():
-    assert len(supported_pairs()) == 14
+    assert len(supported_pairs()) == 20  # every ordered pair of two of the five formats
+    assert ('coco', 'yolo') in supported_pairs() and ('pascal', 'coco') in supported_pairs()
     with pytest.raises(ValueError, match=r'supported pairs: dm_v1->dm_v2'):
-        get_converter('yolo', 'coco', root_dir='.')
+        get_converter('yolo', 'yolo', root_dir='.')
     with pytest.raises(ValueError, match='known formats'):
         get_converter('dm_v3', 'yolo', root_dir='.')
     assert get_converter(DatasetFormat.DM_V2, 'voc', root_dir='.').target_format is DatasetFormat.PASCAL
@@ -60,16 +64,32 @@ def test_worked_example_to_yolo(tmp_path, version):
     out = tmp_path / 'detect'
     result = get_converter(f'dm_{version}', 'yolo', root_dir=src, task='detect').save_to_folder(out)
     assert tree(out) == ['conversion_report.jsonl', 'data.yaml', 'images/img_0001.jpg', 'labels/img_0001.txt']
-    assert (out / 'labels/img_0001.txt').read_text() == '0 0.250000 0.300000 0.300000 0.400000\n'
+    # the road polygon is in the detect dataset too, as its tight box
+    assert (out / 'labels/img_0001.txt').read_text() == (
+        '0 0.250000 0.300000 0.300000 0.400000\n1 0.700000 0.700000 0.400000 0.400000\n'
+    )
     assert (out / 'data.yaml').read_text() == (
-        f'path: "{out}"\ntrain: "images"\nval: "images"\nnc: 1\nnames:\n  0: "car"\n'
+        f'path: "{out}"\ntrain: "images"\nval: "images"\nnc: 2\nnames:\n  0: "car"\n  1: "road"\n'
     )
     v1_only = {'document:assignment_id': 1} if version == 'v1' else {}  # the worked v1 has an assignmentId
-    assert result.report.loss_counts == {'polygon:not_in_task': 1, 'bounding_box:attributes': 1, **v1_only}
+    assert result.report.loss_counts == {'bounding_box:attributes': 1, **v1_only}
+    assert result.report.representation_changes == {'polygon:as_box': 1}
+    assert result.annotations_written == {'bounding_box': 1, 'polygon': 1}
     seg = tmp_path / 'segment'
-    get_converter(f'dm_{version}', 'yolo', root_dir=src, task='segment').save_to_folder(seg)
+    result = get_converter(f'dm_{version}', 'yolo', root_dir=src, task='segment').save_to_folder(seg)
+    # the car box is in the segment dataset too, as its 4 corners
     assert (seg / 'labels/img_0001.txt').read_text() == (
-        '0 0.500000 0.500000 0.900000 0.500000 0.900000 0.900000 0.500000 0.900000\n'
+        '0 0.100000 0.100000 0.400000 0.100000 0.400000 0.500000 0.100000 0.500000\n'
+        '1 0.500000 0.500000 0.900000 0.500000 0.900000 0.900000 0.500000 0.900000\n'
+    )
+    assert result.report.representation_changes == {'bounding_box:as_polygon': 1}
+    assert (
+        '\n'.join(
+            line
+            for line in (seg / 'conversion_report.jsonl').read_text().splitlines()
+            if 'representation' in line
+        )
+        == '{"type": "representation_changes", "counts": {"bounding_box:as_polygon": 1}}'
     )
 
 
@@ -141,9 +161,9 @@ def test_worked_example_to_pascal(tmp_path, version):
     v1_only = {(None, 'assignment_id')} if version == 'v1' else set()  # the worked v1 has an assignmentId
     assert {(loss.annotation_id, loss.reason) for loss in result.report.losses} == {
         ('bb01AbCdEf', 'attributes'),
-        ('pg01AbCdEf', 'polygon_rasterized'),
         *v1_only,
     }
+    assert result.report.representation_changes == {'polygon:as_mask': 1}
 
 
 def test_worked_example_dm_versions(tmp_path):
@@ -364,8 +384,14 @@ def test_roundtrip_pascal(tmp_path, version, categorized):
     before, after, fwd = _rt(tmp_path, version, 'pascal', categorized)
     for key, b in before.items():
         a = after[key]
-        assert _by_class(a['bounding_box'], lambda x: tuple(x['data'])) == _by_class(
-            b['bounding_box'], lambda x: (x['data'][0], x['data'][1], round(x['data'][2]), x['data'][3])
+        # every object is back, one to one: boxes as boxes, the pose as its box, polygons and masks as masks
+        assert same_objects(dm_objects(b, GEN_W), dm_objects(a, GEN_W), tolerance=1)
+        pose_box = [('person', tuple(_pose_box(b)))]
+        assert _by_class(a['bounding_box'], lambda x: tuple(x['data'])) == sorted(
+            _by_class(
+                b['bounding_box'], lambda x: (x['data'][0], x['data'][1], round(x['data'][2]), x['data'][3])
+            )
+            + pose_box
         )
         expected_masks = _by_class(b['segmentation'], _mask) + [
             (
@@ -376,8 +402,23 @@ def test_roundtrip_pascal(tmp_path, version, categorized):
         ]
         assert _by_class(a['segmentation'], _mask) == sorted(expected_masks)
     n = len(before)
-    assert _lost(fwd, 'unsupported', 'keypoint') == 5 * n and _lost(fwd, 'polygon_rasterized', 'polygon') == n
-    assert _lost(fwd, 'attributes', 'bounding_box') == n and _lost(fwd, 'unsupported', 'relation') == n
+    assert fwd.report.representation_changes == {'polygon:as_mask': n, 'keypoint:as_box': 5 * n}
+    assert fwd.report.loss_counts == {'bounding_box:attributes': n, 'relation:unsupported': n}
+    geometry = {'bounding_box': 2 * n, 'polygon': n, 'segmentation': 2 * n, 'keypoint': 5 * n}
+    assert fwd.annotations_written == geometry
+
+
+def _pose_box(image):
+    pts = [k['data'] for k in image['keypoint']]
+    x0, y0 = min(p[0] for p in pts), min(p[1] for p in pts)
+    return [x0, y0, max(p[0] for p in pts) - x0, max(p[1] for p in pts) - y0]
+
+
+_CHANGES = {
+    'detect': {'polygon:as_box': 1, 'segmentation:as_box': 2, 'keypoint:as_box': 5},
+    'segment': {'bounding_box:as_polygon': 2, 'segmentation:as_polygon': 2, 'keypoint:as_polygon': 5},
+    'pose': {'polygon:as_box': 1, 'segmentation:as_box': 2},
+}
 
 
 @pytest.mark.parametrize('task', ['detect', 'segment', 'pose'])
@@ -388,11 +429,13 @@ def test_roundtrip_yolo(tmp_path, version, categorized, task):
     n = len(before)
     for key, b in before.items():
         a = after[key]
+        # every object is in the task's rows and comes back, one to one (within a pixel: masks are traced
+        # through pixel coordinates)
+        assert same_objects(dm_objects(b, GEN_W), dm_objects(a, GEN_W), tolerance=1.0001), key
         if task == 'detect':
-            assert _by_class(a['bounding_box'], lambda x: tuple(x['data'])) == _by_class(
-                b['bounding_box'], lambda x: tuple(x['data'])
-            )
+            assert set(a) == {'bounding_box'}
         elif task == 'segment':
+            assert set(a) == {'polygon'}
             polys = _by_class(
                 a['polygon'],
                 lambda x: tuple(map(tuple, bitmap_to_runs(rasterize_polygon(x['data'], GEN_W, GEN_H)))),
@@ -405,7 +448,7 @@ def test_roundtrip_yolo(tmp_path, version, categorized, task):
                 for p in b['polygon']
             ]
             expected += _by_class(b['segmentation'], _mask)
-            assert polys == sorted(expected)
+            assert all(e in polys for e in expected)  # polygons and masks pixel for pixel
         else:
             assert _poses(a) == _poses(b)
     data_yaml = (tmp_path / 'mid/data.yaml').read_text()
@@ -413,16 +456,34 @@ def test_roundtrip_yolo(tmp_path, version, categorized, task):
         assert 'train: "images/train"\nval: "images/val"\ntest: "images/test"\n' in data_yaml
     if task == 'pose':
         assert 'kpt_shape: [17, 3]' in data_yaml and 'flip_idx' in data_yaml
-        assert _lost(fwd, 'not_in_task', 'bounding_box') == 2 * n
-    else:
-        assert _lost(fwd, 'not_in_task', 'keypoint') == 5 * n
-    assert _lost(fwd, 'unsupported', 'relation') == n
+    assert fwd.report.representation_changes == {k: v * n for k, v in _CHANGES[task].items()}
+    assert fwd.report.loss_counts == {'relation:unsupported': n, 'bounding_box:attributes': n}
+    geometry = {'bounding_box': 2 * n, 'polygon': n, 'segmentation': 2 * n, 'keypoint': 5 * n}
+    assert {k: v for k, v in fwd.annotations_written.items() if k != 'pose_object'} == geometry
+    assert fwd.annotations_read == {**geometry, 'relation': n}
 
 
-def test_yolo_auto_task_picks_the_task_carrying_most(tmp_path):
+def test_yolo_auto_task(tmp_path):
+    """auto: segment when shaped objects (polygons, masks) are at least as many as poses, pose when poses are
+    more, detect for boxes only."""
     src = write_rich(tmp_path / 'src', 2, version='v2', categorized=False)
-    result = FromDMToYOLOConverter(src).convert()
-    assert result.class_names == ['puddle', 'road']  # 3 polygons/masks per item beat 2 boxes and 1 pose
+    result = FromDMToYOLOConverter(src).convert()  # per item 3 shaped objects, 1 pose, 2 boxes
+    assert result.class_names == ['car', 'person', 'puddle', 'road', 'truck']
+    out = FromDMToYOLOConverter(src).save_to_folder(tmp_path / 'auto')
+    assert out.report.representation_changes == {k: 2 * v for k, v in _CHANGES['segment'].items()}
+    boxes_only = {
+        'images': [
+            {'bounding_box': [{'id': 'b', 'classification': 'car', 'attrs': [], 'data': [1, 1, 5, 5]}]}
+        ]
+    }
+    write_dm(tmp_path / 'boxes', {'a': boxes_only})
+    FromDMToYOLOConverter(tmp_path / 'boxes').save_to_folder(tmp_path / 'b')
+    assert (tmp_path / 'b/labels/a.txt').read_text() == '0 0.017500 0.035000 0.025000 0.050000\n'
+    poses = rich_item(0)['images'][0]
+    del poses['polygon'], poses['segmentation']
+    write_dm(tmp_path / 'poses', {'a': {'images': [poses]}}, images={'a': ('a.png', png_bytes(GEN_W, GEN_H))})
+    FromDMToYOLOConverter(tmp_path / 'poses').save_to_folder(tmp_path / 'p')
+    assert 'kpt_shape' in (tmp_path / 'p/data.yaml').read_text()  # 1 pose, 0 shaped objects: pose
 
 
 def test_workers_give_identical_output(tmp_path):

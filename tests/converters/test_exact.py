@@ -132,7 +132,9 @@ def _expected_files(target, split, stem, out):
     p = lambda *parts: '/'.join(x for x in parts if x)  # noqa: E731
     if target == 'yolo':
         return {
-            p('labels', sub, f'{stem}.txt'): '0 0.250000 0.300000 0.300000 0.400000\n',
+            p('labels', sub, f'{stem}.txt'): (
+                '0 0.250000 0.300000 0.300000 0.400000\n1 0.700000 0.700000 0.400000 0.400000\n'
+            ),
             p('images', sub, f'{stem}.jpg'): jpeg_bytes(200, 100),
         }
     if target == 'pascal':
@@ -195,7 +197,8 @@ def test_dm_sources_exact(tmp_path, version, target, categorized):
             if categorized
             else ('train: "images"\nval: "images"\n')
         )
-        assert (out / 'data.yaml').read_text() == f'path: "{out}"\n{splits}nc: 1\nnames:\n  0: "car"\n'
+        names = 'nc: 2\nnames:\n  0: "car"\n  1: "road"\n'
+        assert (out / 'data.yaml').read_text() == f'path: "{out}"\n{splits}{names}'
 
 
 # ---------------------------------------------------------------- format sources, hand-written

@@ -360,7 +360,12 @@ def test_failure_with_worker_pool_leaves_nothing_behind(tmp_path):
     (src / 'json/img_0_005.json').write_text('{"images": [')
     out = tmp_path / 'out'
     conv = get_converter(
-        'dm_v2', 'yolo', root_dir=src, task='detect', class_names=['car', 'truck'], workers=2
+        'dm_v2',
+        'yolo',
+        root_dir=src,
+        task='detect',
+        class_names=['car', 'person', 'puddle', 'road', 'truck'],
+        workers=2,
     )
     with pytest.raises(ConversionError, match=r'img_0_005\.json'):
         conv.save_to_folder(out)

@@ -40,6 +40,17 @@ FORMATS = ('dm_v1', 'dm_v2', 'yolo', 'coco', 'pascal', 'voc')
     show_default=True,
     help='How images reach OUT.',
 )
+@click.option(
+    '--task',
+    type=click.Choice(['auto', 'detect', 'segment', 'pose']),
+    help='YOLO target: the task written (default auto). Every object is in it; see the conversion report.',
+)
+@click.option('--keypoint-names', metavar='A,B,...', help='YOLO/COCO target: the joint order of poses.')
+@click.option(
+    '--workers',
+    type=int,
+    help='Processes for the per-item work (default: one per core for large datasets; 1: no pool).',
+)
 @click.option('--overwrite', is_flag=True, help='Replace OUT if it exists and is not empty.')
 @lang_option
 @json_option
@@ -53,15 +64,19 @@ def convert(
     on_error: str,
     class_names: str | None,
     image_mode: str,
+    task: str | None,
+    keypoint_names: str | None,
+    workers: int | None,
     overwrite: bool,
     language: str,
 ) -> None:
     """Convert the dataset in ROOT from SOURCE_FORMAT to TARGET_FORMAT, written atomically to OUT.
 
     \b
-    Formats: dm_v1, dm_v2, yolo, coco, pascal (alias voc).
-    Example:
+    Formats: dm_v1, dm_v2, yolo, coco, pascal (alias voc); any two of them.
+    Examples:
       synapse convert dm_v2 yolo ./dm_dataset ./yolo_out --categorized --on-error skip
+      synapse convert coco yolo ./coco ./yolo_out --task segment
     """
     try:
         from synapse_sdk.utils.converters import get_converter
@@ -73,6 +88,13 @@ def convert(
 
     output = get_output()
     names = [n.strip() for n in class_names.split(',') if n.strip()] if class_names else None
+    options: dict = {}
+    if task is not None:
+        options['task'] = task
+    if keypoint_names:
+        options['keypoint_names'] = [n.strip() for n in keypoint_names.split(',') if n.strip()]
+    if workers is not None:
+        options['workers'] = workers
     progress = ConsoleLogger(stream=sys.stderr)
     try:
         converter = get_converter(
@@ -85,6 +107,7 @@ def convert(
             image_mode=image_mode,
             overwrite=overwrite,
             ctx=progress,
+            **options,
         )
         result = converter.save_to_folder(out)
     except ConversionError as exc:
@@ -101,7 +124,10 @@ def convert(
         ) from None
     except FileExistsError as exc:
         raise CliError(str(exc).replace('overwrite=True', '--overwrite'), exit_code=EXIT_INPUT) from None
-    except (ValueError, TypeError) as exc:
+    except TypeError as exc:  # a format option the target does not take
+        message = str(exc).replace('keypoint_names', '--keypoint-names').replace("'task'", '--task')
+        raise CliError(message, exit_code=EXIT_INPUT, kind='bad_conversion_request') from None
+    except ValueError as exc:
         raise CliError(str(exc), exit_code=EXIT_INPUT, kind='bad_conversion_request') from None
     finally:
         progress.finish()
@@ -143,6 +169,10 @@ def _summary_rows(result) -> list[list]:
         read = result.annotations_read.get(kind, 0)
         written = result.annotations_written.get(kind, 0)
         rows.append([f'{kind} (read -> written)', f'{read} -> {written}'])
+    rows += [
+        [f'{kind} (carried as)', count]
+        for kind, count in sorted(result.report.representation_changes.items())
+    ]
     rows += [
         ['annotations skipped', result.annotations_skipped],
         ['lossy conversions', result.lossy],

@@ -1,13 +1,16 @@
 """Dataset converters between DataMaker (DM v1/v2), YOLO, COCO and Pascal VOC.
 
-``get_converter(source, target, root_dir=..., is_categorized=...)`` returns a converter whose ``convert()``
-validates the dataset and whose ``save_to_folder(path)`` writes the converted dataset atomically. See
-docs/converters/ for layouts, options, the error policy and the conversion report.
+``get_converter(source, target, root_dir=..., is_categorized=...)`` returns a converter (any two of DM v1, DM v2,
+YOLO, COCO, Pascal VOC) whose ``convert()`` validates the dataset and whose ``save_to_folder(path)`` writes the
+converted dataset atomically. ``DatasetWriter`` writes DM records handed over one at a time (``DMRecord``) as a
+dataset in any of those formats, the same way. See docs/converters/ for layouts, options, the error policy and
+the conversion report.
 """
 
 from .base import BaseConverter
 from .converters import (
     COCOToDMConverter,
+    Converter,
     DMV1ToV2Converter,
     DMV2ToV1Converter,
     FromDMToCOCOConverter,
@@ -30,6 +33,7 @@ from .result import (
     Problem,
     ProblemKind,
 )
+from .stream import DatasetWriter, DMRecord
 
 __all__ = [
     'BaseConverter',
@@ -37,10 +41,13 @@ __all__ = [
     'ConversionError',
     'ConversionReport',
     'ConversionResult',
+    'Converter',
     'DMFormatError',
+    'DMRecord',
     'DMV1ToV2Converter',
     'DMV2ToV1Converter',
     'DatasetFormat',
+    'DatasetWriter',
     'ErrorPolicy',
     'FromDMToCOCOConverter',
     'FromDMToPascalConverter',

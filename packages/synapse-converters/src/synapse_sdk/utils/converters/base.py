@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
 from collections.abc import Callable
-from contextlib import ExitStack, closing
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from .engine import Job, Outcome, Progress, Reader, Writer, default_workers, iter_outcomes
+from .engine import Job, Pipeline, Progress, Reader, Writer, default_workers
 from .formats import DatasetFormat
-from .items import LOSS_FIELDS, loss_model
 from .output import IMAGE_MODES, commit_staging, make_staging
-from .result import ConversionError, ConversionResult, ErrorPolicy
+from .result import ConversionResult, ErrorPolicy
+from .session import REPORT_FILE, Session
 
-__all__ = ['BaseConverter']
-
-REPORT_FILE = 'conversion_report.jsonl'
+__all__ = ['REPORT_FILE', 'BaseConverter']
 
 
 class BaseConverter:
@@ -34,7 +31,8 @@ class BaseConverter:
     - ``error_policy``: ``'fail'`` (default), ``'skip'`` or ``'collect'`` (see ``ErrorPolicy``).
     - ``class_names``: fixes class order (YOLO ids from 0, COCO/VOC from 1); classes outside it are problems.
     - ``image_mode``: ``'copy'`` (default), ``'hardlink'`` or ``'symlink'``.
-    - ``workers``: processes for per-item work (1 = in-process, default; 0 = one per core).
+    - ``workers``: processes for per-item work: ``None`` (default) in-process for small datasets, one process
+      per core from ``engine.AUTO_POOL_AFTER`` items on; 1 = in-process; 0 = one per core; N = N processes.
     - ``progress``: ``callable(current, total)``; ``ctx``: anything with ``set_progress(current, total, step=)``
       (a ``RuntimeContext``).
     - ``overwrite``: replace a non-empty output directory (default: refuse).
@@ -52,7 +50,7 @@ class BaseConverter:
         error_policy: ErrorPolicy | str = ErrorPolicy.FAIL,
         class_names: list[str] | None = None,
         image_mode: str = 'copy',
-        workers: int | None = 1,
+        workers: int | None = None,
         progress: Callable[[int, int], Any] | None = None,
         ctx: Any = None,
         overwrite: bool = False,
@@ -106,8 +104,8 @@ class BaseConverter:
         """Read and validate the whole dataset without writing; fix the class table. Raises ``ConversionError``
         under the ``fail``/``collect`` policies when the input has problems."""
         writer = self._writer()
-        result, collected, counts = self._run(writer, staging=None, table=None, step='convert')
-        self._table = writer.build_table(collected, counts, self.class_names)
+        result, scan = self._run(writer, staging=None, table=None, step='convert')
+        self._table = writer.build_table(scan.collected, scan.counts, self.class_names, scan.tallies)
         result.class_names = _names(self._table)
         self._result = result
         return result
@@ -135,7 +133,7 @@ class BaseConverter:
         staging = make_staging(target)
         try:
             writer.begin(str(staging), self._table, str(target))
-            result, _, _ = self._run(writer, staging=str(staging), table=self._table, step='save')
+            result, _ = self._run(writer, staging=str(staging), table=self._table, step='save')
             result.class_names = _names(self._table)
             result.output_dir = target
             result.written = True
@@ -161,82 +159,33 @@ class BaseConverter:
             options=dict(self.options, image_mode=self.image_mode),
         )
         result = ConversionResult(source=self.source_format.value, target=self.target_format.value)
-        collected: dict[str, set[str]] = {}
-        counts: dict[str, int] = {}
-        report_fh = None
-        all_problems = 0
+        session = Session(
+            writer, result, policy=self.error_policy, max_entries=self.max_report_entries, staging=staging
+        )
         with ExitStack() as stack:
             refs_by_split = []
             for split in splits:
                 split_refs = reader.refs(split)
                 stack.callback(split_refs.close)  # after the worker pool is shut down (LIFO)
                 refs_by_split.append(split_refs)
+            stack.callback(session.close)
             progress = Progress(self.progress, self.ctx, step, sum(len(r) for r in refs_by_split))
             progress.update(0)
-            refs = (ref for split_refs in refs_by_split for ref in split_refs)
-            # closing(): on an error or interrupt the worker pool is shut down before the caller removes staging
-            outcomes = stack.enter_context(closing(iter_outcomes(job, refs, self.workers)))
-            for done, outcome in enumerate(outcomes, start=1):
-                if outcome.problems:
-                    all_problems += len(outcome.problems)
-                    if self.error_policy is ErrorPolicy.FAIL:
-                        raise ConversionError(outcome.problems)
-                self._account(result, outcome)
-                for group, names in outcome.collected.items():
-                    collected.setdefault(group, set()).update(names)
-                for kind, n in outcome.written.items():
-                    counts[kind] = counts.get(kind, 0) + n
-                if staging is not None:
-                    if (outcome.problems or outcome.losses) and report_fh is None:
-                        report_fh = stack.enter_context(
-                            open(Path(staging) / REPORT_FILE, 'w', encoding='utf-8')
-                        )
-                    if report_fh is not None:
-                        for p in outcome.problems:
-                            report_fh.write(json.dumps({'type': 'problem', **p.__dict__}) + '\n')
-                        for loss in outcome.losses:
-                            record = dict(zip(LOSS_FIELDS, loss, strict=True))
-                            report_fh.write(json.dumps({'type': 'loss', **record}) + '\n')
-                    if not outcome.unusable:
-                        writer.consume(outcome.split, outcome.stem, outcome.payload)
-                progress.update(done)
-            if self.error_policy is ErrorPolicy.COLLECT and all_problems:
-                raise ConversionError(result.report.problems, total=all_problems)
+            # closed on an error or interrupt too: the pool is shut down before the caller removes staging
+            pipe = Pipeline(job, self.workers)
+            stack.callback(pipe.close)
+            for split_refs in refs_by_split:
+                for ref in split_refs:
+                    for outcome in pipe.submit(ref):
+                        session.accept(outcome)
+                        progress.update(session.accepted)
+            for outcome in pipe.drain():
+                session.accept(outcome)
+                progress.update(session.accepted)
+            session.end()
             if staging is not None:
                 writer.finish(staging, splits)
-        return result, collected, counts
-
-    def _account(self, result: ConversionResult, outcome: Outcome) -> None:
-        # Counters are added once per item, not per annotation: every attribute assignment on the pydantic
-        # result costs a few microseconds, and items carry a dozen losses each.
-        report = result.report
-        if outcome.unusable:
-            result.items_skipped += 1
-        else:
-            result.items += 1
-            split = outcome.split or 'all'
-            result.splits[split] = result.splits.get(split, 0) + 1
-        for tool, n in outcome.read.items():
-            result.annotations_read[tool] = result.annotations_read.get(tool, 0) + n
-        for kind, n in outcome.written.items():
-            result.annotations_written[kind] = result.annotations_written.get(kind, 0) + n
-        if outcome.problems:
-            for p in outcome.problems:
-                report.problem_counts[p.kind.value] = report.problem_counts.get(p.kind.value, 0) + 1
-            result.annotations_skipped += sum(1 for p in outcome.problems if not p.whole_item)
-            room = self.max_report_entries - len(report.problems)
-            report.problems.extend(outcome.problems[: max(room, 0)])
-            if room < len(outcome.problems) and not report.truncated:
-                report.truncated = True
-        if outcome.losses:
-            for loss in outcome.losses:
-                key = f'{loss[2]}:{loss[3]}'
-                report.loss_counts[key] = report.loss_counts.get(key, 0) + 1
-            result.lossy += len(outcome.losses)
-            room = self.max_report_entries - len(report.losses)
-            report.losses.extend(loss_model(loss) for loss in outcome.losses[: max(room, 0)])
-            if room < len(outcome.losses) and not report.truncated:
-                report.truncated = True
+        return result, session
 
 
 def _names(table: dict[str, dict[str, int]]) -> list[str]:

@@ -28,27 +28,20 @@ from collections.abc import Iterator
 from itertools import groupby
 from typing import Any
 
+from .dm import stable_id
 from .engine import Reader, RefStream, WriteContext, Writer
 from .extsort import ExternalSort
 from .formats import dm_split, format_split
 from .items import Item
 from .jsonstream import JSONStreamError, iter_object
-from .keypoints import PERSON17, PERSON17_SKELETON, group_annotations, keypoint_order, pose_groups
+from .keypoints import PERSON17, PERSON17_SKELETON, group_annotations, joint_vector, keypoint_order
 from .layout import attach_image, find_image
-from .masks import (
-    MaskError,
-    bitmap_to_runs,
-    decode_coco_rle,
-    normalize_dm_mask,
-    rle_from_runs,
-    runs_bbox,
-)
+from .masks import MaskError, bitmap_to_runs, decode_coco_rle, polygon_runs, rle_from_runs, runs_bbox
+from .objects import Obj, item_objects, union_runs
 from .output import ensure_dir, place_image
 from .result import Problem, ProblemKind
 
 __all__ = ['COCOReader', 'COCOWriter']
-
-_CARRIED = {'bounding_box', 'polygon', 'segmentation', 'keypoint', 'group'}
 
 
 def _shoelace(points) -> float:
@@ -61,115 +54,125 @@ def _shoelace(points) -> float:
     return abs(s) / 2
 
 
-def _attributes(ann: dict) -> dict:
-    return {
-        a['name']: a.get('value') for a in ann.get('attrs') or [] if a.get('name') and a['name'] != 'iscrowd'
-    }
+def _attributes(attrs: list[dict]) -> dict:
+    return {a['name']: a.get('value') for a in attrs or () if a.get('name') and a['name'] != 'iscrowd'}
 
 
 class COCOWriter(Writer):
+    """One COCO annotation per object (``objects``): several polygon parts are one ``segmentation`` list, joints a
+    ``keypoints`` vector on the same annotation, masks compressed RLE (a mask and polygons of one object: the RLE
+    of their union)."""
+
     def __init__(self, pose_class: str = 'person', keypoint_names=None, **options: Any):
         super().__init__(**options)
         self.pose_class = pose_class
         self.keypoint_names = list(keypoint_names) if keypoint_names else None
         self.spools: dict[str | None, dict[str, Any]] = {}
+        self.pose_ids: set[int] = set()  # categories of written keypoint annotations: they list the joints
 
     def needs_scan(self, class_names):
-        return True  # categories must list every class (and the pose joints) before the file is complete
+        # The categories (and the joint order of keypoint vectors) must be known before the first annotation.
+        return class_names is None or self.keypoint_names is None
 
-    def build_table(self, collected, counts, class_names):
+    def build_table(self, collected, counts, class_names, tally=None):
         pose = collected.get('pose') or set()
-        names = class_names or sorted((collected.get('classes') or set()) | pose)
+        names = list(class_names or sorted((collected.get('classes') or set()) | pose))
         for extra in sorted(pose - set(names)):
             names.append(extra)
         joints = keypoint_order(collected.get('joints') or set(), self.keypoint_names)
         return {
             'classes': {n: i + 1 for i, n in enumerate(names)},
             'keypoints': {n: i for i, n in enumerate(joints)},
-            'pose': {n: 0 for n in sorted(pose)},
         }
 
     def process(self, item: Item, ctx: WriteContext):
-        w, h = item.width, item.height
         records: list[dict] = []
-        for tool, anns in item.ann.items():
-            if tool not in _CARRIED:
-                for ann in anns:
-                    item.loss(ann.get('id'), tool, 'unsupported', f'COCO has no {tool} annotations')
-        for ann in item.ann.get('bounding_box') or []:
-            x, y, bw, bh = (float(v) for v in ann['data'])
-            records.append(self._record(ctx, ann, [x, y, bw, bh], [], bw * bh))
-            ctx.count('bounding_box')
-        for ann in item.ann.get('polygon') or []:
-            pts = ann['data']
-            xs, ys = [float(p[0]) for p in pts], [float(p[1]) for p in pts]
-            bbox = [min(xs), min(ys), max(xs) - min(xs), max(ys) - min(ys)]
-            seg = [[float(v) for p in pts for v in p[:2]]]
-            records.append(self._record(ctx, ann, bbox, seg, _shoelace(pts)))
-            ctx.count('polygon')
-        for ann in item.ann.get('segmentation') or []:
-            if not isinstance(ann.get('data'), list):
-                item.loss(ann['id'], 'segmentation', 'unsupported', 'not an image mask')
-                continue
-            if ctx.staging is None:  # convert(): the class is all that matters
-                ctx.class_id('classes', ann['classification'])
-                ctx.count('segmentation')
-                continue
-            encoding = ann.get('encoding') or ('dm_rle' if ann.get('isCompressed') else 'raw_indices')
-            runs = normalize_dm_mask(ann['data'], encoding, w, h)
-            bx, by, bw, bh, area = runs_bbox(runs, w)
-            rle = rle_from_runs(runs, w, h)
-            rec = self._record(ctx, ann, [float(bx), float(by), float(bw), float(bh)], rle, float(area))
-            rec['iscrowd'] = int(
-                any(a.get('name') == 'iscrowd' and a.get('value') for a in ann.get('attrs') or [])
-            )
-            records.append(rec)
-            ctx.count('segmentation')
         order = list(ctx.table['keypoints']) if ctx.table is not None else self.keypoint_names
-        for group in pose_groups(item, order, self.pose_class):
+        for obj in item_objects(item, self.pose_class, 'COCO'):
             if ctx.table is None:
-                ctx.class_id('pose', group.cls)
-                for name in group.member_ids:
-                    ctx.class_id('joints', name)
-                ctx.count('keypoint', len(group.member_ids))
-                continue
-            flat: list[float] = []
-            for x, y, v in group.joints:
-                flat += [float(x), float(y), v] if v else [0.0, 0.0, 0]
-            box = [float(v) for v in group.box]
-            records.append(
-                {
-                    'category': group.cls,
-                    'category_id': ctx.class_id('classes', group.cls),
-                    'bbox': box,
-                    'area': box[2] * box[3],
-                    'segmentation': [],
-                    'iscrowd': 0,
-                    'keypoints': flat,
-                    'num_keypoints': sum(1 for _, _, v in group.joints if v > 0),
-                }
-            )
-            ctx.count('keypoint', len(group.member_ids))
+                ctx.class_id('classes', obj.cls)
+                if obj.keypoints:
+                    ctx.class_id('pose', obj.cls)
+                    for kp in obj.keypoints:
+                        ctx.class_id('joints', kp['classification'])
+            record = self._object(item, obj, ctx, order)
+            if record is not None:
+                records.append(record)
         if ctx.staging is None:
             return None
-        sub = format_split(item.split) if item.split else ''
-        img_dir = os.path.join(ctx.staging, 'images', sub)
-        ensure_dir(img_dir)
-        place_image(item.image_path, os.path.join(img_dir, item.image_name), ctx.options['image_mode'])
-        return {'file_name': item.image_name, 'width': w, 'height': h, 'annotations': records}
-
-    def _record(self, ctx: WriteContext, ann: dict, bbox, seg, area: float) -> dict:
-        rec = {
-            'category_id': ctx.class_id('classes', ann['classification']),
-            'bbox': bbox,
-            'area': float(area),
-            'segmentation': seg,
-            'iscrowd': 0,
+        if item.image_path:
+            img_dir = ensure_dir(
+                os.path.join(ctx.staging, 'images', format_split(item.split) if item.split else '')
+            )
+            place_image(item.image_path, os.path.join(img_dir, item.image_name), ctx.options['image_mode'])
+        return {
+            'file_name': item.image_name,
+            'width': item.width,
+            'height': item.height,
+            'annotations': records,
         }
-        attrs = _attributes(ann)
+
+    def _object(self, item: Item, obj: Obj, ctx: WriteContext, order: list[str] | None) -> dict | None:
+        w, h = item.width, item.height
+        cid = ctx.class_id('classes', obj.cls)
+        if cid is None:
+            item.problem(
+                ProblemKind.UNKNOWN_CLASS, f'class {obj.cls!r} is not in class_names', annotation_id=obj.key
+            )
+            return None
+        box = obj.box()
+        if box is None:  # only a group of keypoints can span no area
+            for kp in obj.keypoints:
+                item.loss(kp['id'], 'keypoint', 'degenerate_pose_box', f'group {obj.key} spans no area')
+            return None
+        dry = ctx.staging is None
+        segmentation: Any = []
+        area = float(box[2] * box[3])
+        if obj.masks:
+            item.changed('polygon', 'as_mask', len(obj.polygons))
+            if not dry:
+                runs = union_runs(
+                    [obj.runs(a) for a in obj.masks] + [polygon_runs(a['data'], w, h) for a in obj.polygons]
+                )
+                segmentation = rle_from_runs(runs, w, h)
+                area = float(sum(n for _, n in runs))
+                if not obj.boxes:
+                    bx, by, bw, bh, _ = runs_bbox(runs, w)
+                    box = [bx, by, bw, bh]
+        elif obj.polygons:
+            segmentation = [[float(v) for p in a['data'] for v in p[:2]] for a in obj.polygons]
+            area = sum(_shoelace(a['data']) for a in obj.polygons)
+        record = {
+            'category_id': cid,
+            'bbox': [float(v) for v in box],
+            'area': float(area),
+            'segmentation': segmentation,
+            'iscrowd': int(
+                any(
+                    a.get('name') == 'iscrowd' and a.get('value')
+                    for _, m in obj.members()
+                    for a in m.get('attrs') or ()
+                )
+            ),
+        }
+        if obj.keypoints:
+            if order is None:  # convert() without keypoint_names: the joint order is fixed by the scan
+                ctx.count('keypoint', len(obj.keypoints))
+            else:
+                joints, placed = joint_vector(item, obj, order)
+                flat: list[float] = []
+                for x, y, v in joints:
+                    flat += [float(x), float(y), v] if v else [0.0, 0.0, 0]
+                record['keypoints'] = flat
+                record['num_keypoints'] = sum(1 for _, _, v in joints if v > 0)
+                ctx.count('keypoint', placed)
+        attrs = _attributes(obj.attrs)
         if attrs:
-            rec['attributes'] = attrs
-        return rec
+            record['attributes'] = attrs
+        for tool, _ in obj.members():
+            if tool != 'keypoint':
+                ctx.count(tool)
+        return record
 
     # -- main-process side: streaming the annotation file --------------------------------------------------
     def begin(self, staging, table, output_dir):
@@ -202,7 +205,8 @@ class COCOWriter(Writer):
         }
         spool['images'].write(sep + json.dumps(image, ensure_ascii=False))
         for rec in payload['annotations']:
-            rec.pop('category', None)
+            if 'keypoints' in rec:
+                self.pose_ids.add(rec['category_id'])
             spool['ann_id'] += 1
             rec = {'id': spool['ann_id'], 'image_id': image_id, **rec}
             sep = ',\n' if spool['ann_id'] > 1 else ''
@@ -213,7 +217,7 @@ class COCOWriter(Writer):
         joints = list(self.table['keypoints'])
         for name, cid in self.table['classes'].items():
             cat: dict[str, Any] = {'id': cid, 'name': name, 'supercategory': name}
-            if name in self.table.get('pose', {}):
+            if cid in self.pose_ids:
                 cat['keypoints'] = joints
                 cat['skeleton'] = PERSON17_SKELETON if joints == list(PERSON17) else []
             categories.append(cat)
@@ -363,6 +367,9 @@ class COCOReader(Reader):
         return item
 
     def _annotation(self, item: Item, ann: dict) -> None:
+        """One COCO annotation -> one DM object: a box, a polygon or a mask; or, for several polygon parts or
+        keypoints, the member annotations sharing a ``group_id`` plus the ``group`` annotation (class,
+        attributes, member ids), so that writing COCO again gives one annotation."""
         ann_id = str(ann['id'])
         cat = ann.get('_category')
         if cat is None:
@@ -380,7 +387,8 @@ class COCOReader(Reader):
         seg = ann.get('segmentation')
         bbox = ann.get('bbox')
         kps = ann.get('keypoints')
-        made = False
+        members: list[tuple[str, dict]] = []
+        group = None
         if isinstance(kps, list) and kps and any(kps[2::3]):
             if len(kps) % 3:
                 item.problem(
@@ -392,11 +400,13 @@ class COCOReader(Reader):
             joints = [(kps[i], kps[i + 1], int(kps[i + 2])) for i in range(0, len(kps), 3)]
             box = list(bbox) if isinstance(bbox, list) and len(bbox) == 4 else None
             points, group = group_annotations(item.stem, ann_id, name, joint_names, joints, box)
-            item.ann.setdefault('keypoint', []).extend(points)
-            item.ann.setdefault('group', []).append(group)
-            made = True
+            group['attrs'] = list(attrs)
+            members += [('keypoint', p) for p in points]
         if isinstance(seg, list) and seg:
             parts = seg if isinstance(seg[0], list) else [seg]
+            if group is None and len(parts) > 1:
+                gid = stable_id(item.stem, ann_id, 'group')
+                group = {'id': gid, 'classification': name, 'attrs': list(attrs), 'data': []}
             for i, part in enumerate(parts):
                 if not isinstance(part, list) or len(part) % 2:
                     item.problem(
@@ -404,15 +414,18 @@ class COCOReader(Reader):
                         'segmentation polygon needs x, y pairs',
                         annotation_id=ann_id,
                     )
-                    continue
+                    return
                 pts = [[part[j], part[j + 1]] for j in range(0, len(part), 2)]
-                item.ann.setdefault('polygon', []).append(
-                    {
-                        'id': ann_id if i == 0 else f'{ann_id}_{i}',
-                        'classification': name,
-                        'attrs': list(attrs),
-                        'data': pts,
-                    }
+                members.append(
+                    (
+                        'polygon',
+                        {
+                            'id': ann_id if i == 0 else f'{ann_id}_{i}',
+                            'classification': name,
+                            'attrs': list(attrs),
+                            'data': pts,
+                        },
+                    )
                 )
         elif isinstance(seg, dict):
             try:
@@ -420,21 +433,28 @@ class COCOReader(Reader):
             except MaskError as exc:
                 item.problem(ProblemKind.INVALID_MASK, str(exc), annotation_id=ann_id)
                 return
-            item.ann.setdefault('segmentation', []).append(
-                {
-                    'id': ann_id,
-                    'classification': name,
-                    'attrs': attrs,
-                    'data': runs,
-                    'encoding': 'dm_rle',
-                    'isCompressed': True,
-                    'compressionFormat': 'rle',
-                }
+            mask = {
+                'id': ann_id,
+                'classification': name,
+                'attrs': attrs,
+                'data': runs,
+                'encoding': 'dm_rle',
+                'isCompressed': True,
+                'compressionFormat': 'rle',
+            }
+            members.append(('segmentation', mask))
+        elif group is None:
+            members.append(
+                ('bounding_box', {'id': ann_id, 'classification': name, 'attrs': attrs, 'data': bbox})
             )
-        elif not made:
-            item.ann.setdefault('bounding_box', []).append(
-                {'id': ann_id, 'classification': name, 'attrs': attrs, 'data': bbox}
-            )
+        for tool, member in members:
+            if group is not None:
+                member['group_id'] = group['id']
+                if tool != 'keypoint':
+                    group['data'].append(member['id'])
+            item.ann.setdefault(tool, []).append(member)
+        if group is not None:
+            item.ann.setdefault('group', []).append(group)
 
 
 # ---------------------------------------------------------------- streaming the annotation file

@@ -1,4 +1,12 @@
-"""The converter classes, one per direction, and the ``get_converter`` factory."""
+"""The converter classes and the ``get_converter`` factory: every ordered pair of DM v1, DM v2, YOLO, COCO and
+Pascal VOC.
+
+Every direction is one reader (source format -> DM v2 image item in memory, ``items.Item``) and one writer (item ->
+target files), so a conversion between two non-DM formats (COCO -> YOLO, ...) streams through DM v2 in memory
+with no intermediate dataset on disk, with the same validation, report, error policies, atomic output and
+bounded memory as every other direction. The named classes (``FromDMToYOLOConverter``, ...) are the
+DM <-> format directions under their established names; ``Converter`` is any pair.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +15,12 @@ from typing import Any
 
 from .base import BaseConverter
 from .dm_io import DMReader, DMWriter
+from .engine import Reader, Writer
 from .formats import DatasetFormat
 
 __all__ = [
     'COCOToDMConverter',
+    'Converter',
     'DMV1ToV2Converter',
     'DMV2ToV1Converter',
     'FromDMToCOCOConverter',
@@ -19,8 +29,80 @@ __all__ = [
     'PascalToDMConverter',
     'YOLOToDMConverter',
     'get_converter',
+    'make_reader',
+    'make_writer',
     'supported_pairs',
 ]
+
+#: Format options each target's writer takes (see the writers).
+WRITER_OPTIONS: dict[DatasetFormat, tuple[str, ...]] = {
+    DatasetFormat.DM_V1: (),
+    DatasetFormat.DM_V2: (),
+    DatasetFormat.YOLO: ('task', 'pose_class', 'keypoint_names'),
+    DatasetFormat.COCO: ('pose_class', 'keypoint_names'),
+    DatasetFormat.PASCAL: ('pose_class',),
+}
+
+
+def make_reader(fmt: DatasetFormat, root: str, categorized: bool, class_names: list[str] | None) -> Reader:
+    """The reader of a dataset directory in ``fmt``. ``class_names`` names YOLO class ids (it is no filter)."""
+    if fmt.is_dm:
+        return DMReader(root, categorized, fmt.value.removeprefix('dm_'))
+    if fmt is DatasetFormat.YOLO:
+        from .yolo import YOLOReader
+
+        return YOLOReader(root, categorized, class_names)
+    if fmt is DatasetFormat.COCO:
+        from .coco import COCOReader
+
+        return COCOReader(root, categorized)
+    from .voc import VOCReader
+
+    return VOCReader(root, categorized)
+
+
+def make_writer(fmt: DatasetFormat, options: dict[str, Any]) -> Writer:
+    """The writer of ``fmt`` with its format options (``WRITER_OPTIONS``)."""
+    if fmt.is_dm:
+        return DMWriter(fmt.value.removeprefix('dm_'))
+    if fmt is DatasetFormat.YOLO:
+        from .yolo import YOLOWriter
+
+        return YOLOWriter(**options)
+    if fmt is DatasetFormat.COCO:
+        from .coco import COCOWriter
+
+        return COCOWriter(**options)
+    from .voc import VOCWriter
+
+    return VOCWriter(**options)
+
+
+class Converter(BaseConverter):
+    """``source`` dataset -> ``target`` dataset, for any two different formats. Format options are those of the
+    target (``WRITER_OPTIONS``: YOLO ``task``, ``pose_class``, ``keypoint_names``; COCO ``pose_class``,
+    ``keypoint_names``; Pascal VOC ``pose_class``)."""
+
+    def __init__(
+        self,
+        source: DatasetFormat | str,
+        target: DatasetFormat | str,
+        root_dir: str | Path,
+        is_categorized: bool = False,
+        **kwargs: Any,
+    ):
+        self.source_format = DatasetFormat.parse(source)
+        self.target_format = DatasetFormat.parse(target)
+        if self.source_format is self.target_format:
+            raise ValueError(f'source and target are both {self.source_format.value}')
+        self._option_names = WRITER_OPTIONS[self.target_format]
+        super().__init__(root_dir, is_categorized, **kwargs)
+
+    def _reader(self) -> Reader:
+        return make_reader(self.source_format, str(self.root_dir), self.is_categorized, self.class_names)
+
+    def _writer(self) -> Writer:
+        return make_writer(self.target_format, self.options)
 
 
 def _version(dm_version: Any) -> str:
@@ -31,160 +113,100 @@ def _version(dm_version: Any) -> str:
     return value
 
 
-class _FromDM(BaseConverter):
-    """DM (v1 or v2, ``dm_version``) to another format."""
+class _FromDM(Converter):
+    """DM (v1 or v2, ``dm_version``) to ``_target``."""
+
+    _target: DatasetFormat
 
     def __init__(
         self, root_dir: str | Path, is_categorized: bool = False, dm_version: str = 'v2', **kwargs: Any
     ):
         self.dm_version = _version(dm_version)
-        self.source_format = DatasetFormat(f'dm_{self.dm_version}')
-        super().__init__(root_dir, is_categorized, **kwargs)
-
-    def _reader(self):
-        return DMReader(str(self.root_dir), self.is_categorized, self.dm_version)
+        super().__init__(f'dm_{self.dm_version}', self._target, root_dir, is_categorized, **kwargs)
 
 
-class _ToDM(BaseConverter):
-    """Another format to DM (v1 or v2, ``dm_version``)."""
+class _ToDM(Converter):
+    """``_source`` to DM (v1 or v2, ``dm_version``)."""
+
+    _source: DatasetFormat
 
     def __init__(
         self, root_dir: str | Path, is_categorized: bool = False, dm_version: str = 'v2', **kwargs: Any
     ):
         self.dm_version = _version(dm_version)
-        self.target_format = DatasetFormat(f'dm_{self.dm_version}')
-        super().__init__(root_dir, is_categorized, **kwargs)
-
-    def _writer(self):
-        return DMWriter(self.dm_version)
+        super().__init__(self._source, f'dm_{self.dm_version}', root_dir, is_categorized, **kwargs)
 
 
-class DMV1ToV2Converter(BaseConverter):
+class DMV1ToV2Converter(Converter):
     """DM v1 dataset -> DM v2 dataset (same layout; every media and tool converted, see ``dm.v1_to_v2``)."""
 
-    source_format = DatasetFormat.DM_V1
-    target_format = DatasetFormat.DM_V2
-
-    def _reader(self):
-        return DMReader(str(self.root_dir), self.is_categorized, 'v1')
-
-    def _writer(self):
-        return DMWriter('v2')
+    def __init__(self, root_dir: str | Path, is_categorized: bool = False, **kwargs: Any):
+        super().__init__('dm_v1', 'dm_v2', root_dir, is_categorized, **kwargs)
 
 
-class DMV2ToV1Converter(BaseConverter):
+class DMV2ToV1Converter(Converter):
     """DM v2 dataset -> canonical DM v1 dataset."""
 
-    source_format = DatasetFormat.DM_V2
-    target_format = DatasetFormat.DM_V1
-
-    def _reader(self):
-        return DMReader(str(self.root_dir), self.is_categorized, 'v2')
-
-    def _writer(self):
-        return DMWriter('v1')
+    def __init__(self, root_dir: str | Path, is_categorized: bool = False, **kwargs: Any):
+        super().__init__('dm_v2', 'dm_v1', root_dir, is_categorized, **kwargs)
 
 
 class FromDMToYOLOConverter(_FromDM):
     """DM -> YOLO (Ultralytics layout). Options: ``task`` ('auto' | 'detect' | 'segment' | 'pose'),
     ``pose_class`` (default 'person'), ``keypoint_names`` (joint order)."""
 
-    target_format = DatasetFormat.YOLO
-    _option_names = ('task', 'pose_class', 'keypoint_names')
-
-    def _writer(self):
-        from .yolo import YOLOWriter
-
-        return YOLOWriter(**self.options)
+    _target = DatasetFormat.YOLO
 
 
 class YOLOToDMConverter(_ToDM):
     """YOLO -> DM. Class names come from ``class_names``, else data.yaml/dataset.yaml, else classes.txt."""
 
-    source_format = DatasetFormat.YOLO
-
-    def _reader(self):
-        from .yolo import YOLOReader
-
-        return YOLOReader(str(self.root_dir), self.is_categorized, self.class_names)
-
-    def _writer(self):
-        # class_names here names YOLO class ids; they are not a filter on the output.
-        return DMWriter(self.dm_version)
+    _source = DatasetFormat.YOLO
 
 
 class FromDMToCOCOConverter(_FromDM):
     """DM -> COCO. Options: ``pose_class`` (category of keypoint groups without a ``group`` annotation),
     ``keypoint_names`` (joint order)."""
 
-    target_format = DatasetFormat.COCO
-    _option_names = ('pose_class', 'keypoint_names')
-
-    def _writer(self):
-        from .coco import COCOWriter
-
-        return COCOWriter(**self.options)
+    _target = DatasetFormat.COCO
 
 
 class COCOToDMConverter(_ToDM):
     """COCO -> DM (boxes, polygons, RLE masks, keypoints, CVAT-style attributes)."""
 
-    source_format = DatasetFormat.COCO
-
-    def _reader(self):
-        from .coco import COCOReader
-
-        return COCOReader(str(self.root_dir), self.is_categorized)
+    _source = DatasetFormat.COCO
 
 
 class FromDMToPascalConverter(_FromDM):
     """DM -> Pascal VOC (XML boxes, ImageSets, SegmentationClass/SegmentationObject masks)."""
 
-    target_format = DatasetFormat.PASCAL
-
-    def _writer(self):
-        from .voc import VOCWriter
-
-        return VOCWriter()
+    _target = DatasetFormat.PASCAL
 
 
 class PascalToDMConverter(_ToDM):
     """Pascal VOC -> DM (boxes, and masks from SegmentationObject)."""
 
-    source_format = DatasetFormat.PASCAL
-
-    def _reader(self):
-        from .voc import VOCReader
-
-        return VOCReader(str(self.root_dir), self.is_categorized)
+    _source = DatasetFormat.PASCAL
 
 
-_FORMAT_CLASSES = {
+_NAMED: dict[tuple[DatasetFormat, DatasetFormat], type[BaseConverter]] = {
+    (DatasetFormat.DM_V1, DatasetFormat.DM_V2): DMV1ToV2Converter,
+    (DatasetFormat.DM_V2, DatasetFormat.DM_V1): DMV2ToV1Converter,
+}
+for _fmt, (_from_dm, _to_dm) in {
     DatasetFormat.YOLO: (FromDMToYOLOConverter, YOLOToDMConverter),
     DatasetFormat.COCO: (FromDMToCOCOConverter, COCOToDMConverter),
     DatasetFormat.PASCAL: (FromDMToPascalConverter, PascalToDMConverter),
-}
-
-_PAIRS: dict[tuple[DatasetFormat, DatasetFormat], tuple[type[BaseConverter], dict[str, Any]]] = {}
-
-
-def _register() -> None:
-    F = DatasetFormat
-    _PAIRS[(F.DM_V1, F.DM_V2)] = (DMV1ToV2Converter, {})
-    _PAIRS[(F.DM_V2, F.DM_V1)] = (DMV2ToV1Converter, {})
-    for dm in (F.DM_V1, F.DM_V2):
-        version = dm.value.removeprefix('dm_')
-        for fmt, (from_dm, to_dm) in _FORMAT_CLASSES.items():
-            _PAIRS[(dm, fmt)] = (from_dm, {'dm_version': version})
-            _PAIRS[(fmt, dm)] = (to_dm, {'dm_version': version})
-
-
-_register()
+}.items():
+    for _dm in (DatasetFormat.DM_V1, DatasetFormat.DM_V2):
+        _NAMED[(_dm, _fmt)] = _from_dm
+        _NAMED[(_fmt, _dm)] = _to_dm
 
 
 def supported_pairs() -> list[tuple[str, str]]:
-    """Every ``(source, target)`` pair ``get_converter`` accepts (14 directions)."""
-    return [(s.value, t.value) for s, t in _PAIRS]
+    """Every ``(source, target)`` pair ``get_converter`` accepts: each ordered pair of two different formats
+    (20 directions)."""
+    return [(s.value, t.value) for s in DatasetFormat for t in DatasetFormat if s is not t]
 
 
 def get_converter(
@@ -197,18 +219,24 @@ def get_converter(
     """The converter for ``source -> target`` over the dataset at ``root_dir``.
 
     ``source``/``target``: a ``DatasetFormat`` or its value (``'dm_v1'``, ``'dm_v2'``, ``'yolo'``, ``'coco'``,
-    ``'pascal'``; ``'voc'`` is accepted for Pascal VOC). Other keyword options go to the converter (see
-    ``BaseConverter`` and the format's class). An unsupported pair raises ``ValueError`` listing the supported ones.
+    ``'pascal'``; ``'voc'`` is accepted for Pascal VOC); any two different formats. Other keyword options go to
+    the converter (see ``BaseConverter`` and the target's ``WRITER_OPTIONS``).
     """
     src, dst = DatasetFormat.parse(source), DatasetFormat.parse(target)
-    if (src, dst) not in _PAIRS:
+    if src is dst:
         pairs = ', '.join(f'{s}->{t}' for s, t in supported_pairs())
         raise ValueError(f'no converter from {src.value} to {dst.value}; supported pairs: {pairs}')
-    cls, defaults = _PAIRS[(src, dst)]
     if root_dir is None:
         raise ValueError('get_converter needs root_dir (the source dataset directory)')
-    if 'dm_version' in options and defaults.get('dm_version') not in (None, _version(options['dm_version'])):
-        raise ValueError(
-            f'dm_version={options["dm_version"]!r} contradicts the {src.value}->{dst.value} pair'
-        )
-    return cls(root_dir, is_categorized, **{**defaults, **options})
+    if 'dm_version' in options:
+        version = _version(options.pop('dm_version'))
+        dm_side = [f for f in (src, dst) if f.is_dm]
+        if len(dm_side) != 1 or dm_side[0].value != f'dm_{version}':
+            raise ValueError(f'dm_version={version!r} contradicts the {src.value}->{dst.value} pair')
+    named = _NAMED.get((src, dst))
+    if named is not None and issubclass(named, _FromDM | _ToDM):
+        dm = src if src.is_dm else dst
+        return named(root_dir, is_categorized, dm_version=dm.value.removeprefix('dm_'), **options)
+    if named is not None:
+        return named(root_dir, is_categorized, **options)
+    return Converter(src, dst, root_dir, is_categorized, **options)

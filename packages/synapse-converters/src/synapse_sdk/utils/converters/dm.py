@@ -3,7 +3,8 @@
 v2 is the pivot every converter works with: readers of YOLO, COCO and VOC produce v2 image items, writers consume
 them. v1 documents are converted to v2 on reading and back on writing. Unlike the reference SDK, regenerated ids
 (polygon vertex ids) are derived deterministically from the annotation id, and v1 ``annotationGroups`` are rebuilt
-from the keypoints' ``group_id`` so a v2 -> v1 conversion without meta keeps keypoint groups.
+from the annotations' ``group_id`` so a v2 -> v1 conversion without meta keeps groups (the joints of a pose, the
+parts of a multi-part object).
 """
 
 from __future__ import annotations
@@ -228,11 +229,10 @@ def v1_to_v2(doc: dict, *, first_image_only: bool = False) -> dict:
                     continue
                 ann['attrs'].append({'name': name, 'value': value})
             ann.update(geo)
-            if tool == 'keypoint':
-                if 'visibility' in cls_obj:
-                    ann['visibility'] = _visibility(cls_obj['visibility'], ann_id)
-                if ann_id in member_of:
-                    ann['group_id'] = member_of[ann_id]
+            if tool == 'keypoint' and 'visibility' in cls_obj:
+                ann['visibility'] = _visibility(cls_obj['visibility'], ann_id)
+            if ann_id in member_of:  # the joints of a pose, the parts of one object
+                ann['group_id'] = member_of[ann_id]
             item.setdefault(tool, []).append(ann)
             if ann['classification']:
                 classes.setdefault(tool, set()).add(ann['classification'])
@@ -373,7 +373,7 @@ def v2_to_v1(doc: dict, *, extras: dict[str, dict] | None = None) -> dict:
                         }
                     )
                     datas.append({'id': ann_id, **_geometry_v2_to_v1(tool, ann)})
-                    if tool == 'keypoint' and ann.get('group_id'):
+                    if ann.get('group_id'):
                         groups.setdefault(ann['group_id'], []).append(ann_id)
             if bases:
                 out['annotations'][media_id] = bases

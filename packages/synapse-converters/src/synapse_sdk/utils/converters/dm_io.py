@@ -15,7 +15,7 @@ from .layout import attach_image, find_image, load_json, sorted_files
 from .output import create_new, ensure_dir, place_image
 from .result import ProblemKind
 
-__all__ = ['DMReader', 'DMWriter', 'dm_split_dirs', 'dumps_indented']
+__all__ = ['DMReader', 'DMWriter', 'dm_split_dirs', 'document_v2', 'dumps_indented', 'set_document']
 
 
 def dm_split_dirs(root: str, categorized: bool) -> list[tuple[str | None, str]]:
@@ -68,29 +68,22 @@ class DMReader(Reader):
         doc = load_json(path, item)
         if doc is None:
             return item
-        try:
-            v2 = self._to_v2(doc)
-        except DMFormatError as exc:
-            item.problem(
-                ProblemKind.MALFORMED_ANNOTATION, str(exc), annotation_id=exc.annotation_id, whole=True
-            )
+        v2 = document_v2(item, doc, self.version)
+        if v2 is None:
             return item
         if not attach_image(item, find_image(os.path.join(base, 'original_files'), stem), f'{stem}.*'):
             return item
-        if self.version == 'v1':
-            _v1_only_losses(doc, item)
-        images = v2.get('images') or [{}]
-        item.doc = v2
-        item.ann = images[0] if isinstance(images[0], dict) else {}
-        if not isinstance(images[0], dict):
-            item.problem(ProblemKind.MALFORMED_ANNOTATION, 'images[0] must be an object', whole=True)
+        set_document(item, doc, v2, self.version)
         return item
 
-    def _to_v2(self, doc: Any) -> dict:
+
+def document_v2(item: Item, doc: Any, version: str) -> dict | None:
+    """``doc`` (a DM ``version`` document) as a DM v2 document; None with a problem recorded on ``item``."""
+    try:
         if not isinstance(doc, dict):
             raise DMFormatError('a DM document must be a JSON object')
         looks_v1 = 'annotationsData' in doc
-        if self.version == 'v1':
+        if version == 'v1':
             if not looks_v1 and any(c in doc for c in CONTAINERS):
                 raise DMFormatError('this is a DM v2 document (it has media lists); read it as dm_v2')
             return v1_to_v2(doc)
@@ -99,6 +92,20 @@ class DMReader(Reader):
         if not any(isinstance(doc.get(c), list) for c in CONTAINERS):
             raise DMFormatError("a DM v2 document needs an 'images' list (or another media list)")
         return doc
+    except DMFormatError as exc:
+        item.problem(ProblemKind.MALFORMED_ANNOTATION, str(exc), annotation_id=exc.annotation_id, whole=True)
+        return None
+
+
+def set_document(item: Item, doc: dict, v2: dict, version: str) -> None:
+    """Make the v2 document ``v2`` the item's annotations (its first image; the rest kept in ``item.doc``)."""
+    if version == 'v1':
+        _v1_only_losses(doc, item)
+    images = v2.get('images') or [{}]
+    item.doc = v2
+    item.ann = dict(images[0]) if isinstance(images[0], dict) else {}  # validation replaces its lists
+    if not isinstance(images[0], dict):
+        item.problem(ProblemKind.MALFORMED_ANNOTATION, 'images[0] must be an object', whole=True)
 
 
 def _v1_only_losses(doc: dict, item: Item) -> None:

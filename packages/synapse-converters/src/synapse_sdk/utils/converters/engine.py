@@ -17,7 +17,16 @@ from typing import Any
 
 from .items import Item, validate_item
 
-__all__ = ['Outcome', 'Progress', 'Reader', 'RefStream', 'WriteContext', 'Writer', 'iter_outcomes']
+__all__ = [
+    'Outcome',
+    'Pipeline',
+    'Progress',
+    'Reader',
+    'RefStream',
+    'WriteContext',
+    'Writer',
+    'iter_outcomes',
+]
 
 
 class RefStream:
@@ -75,6 +84,7 @@ class WriteContext:
     options: dict[str, Any]
     collected: dict[str, set[str]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    tallies: dict[str, int] = field(default_factory=dict)
 
     def class_id(self, group: str, name: str) -> int | None:
         if self.table is None:
@@ -83,7 +93,12 @@ class WriteContext:
         return self.table.get(group, {}).get(name)
 
     def count(self, kind: str, n: int = 1) -> None:
+        """``n`` source annotations of ``kind`` are in the output (``annotations_written``)."""
         self.counts[kind] = self.counts.get(kind, 0) + n
+
+    def tally(self, key: str, n: int = 1) -> None:
+        """A statistic of the scan a writer decides by (YOLO's ``task='auto'``); not part of the result."""
+        self.tallies[key] = self.tallies.get(key, 0) + n
 
 
 class Writer:
@@ -101,8 +116,13 @@ class Writer:
         return False
 
     def build_table(
-        self, collected: dict[str, set[str]], counts: dict[str, int], class_names: list[str] | None
+        self,
+        collected: dict[str, set[str]],
+        counts: dict[str, int],
+        class_names: list[str] | None,
+        tally: dict[str, int] | None = None,
     ) -> dict[str, dict[str, int]]:
+        """The class table (and whatever else the whole dataset fixes) from the scan of ``convert()``."""
         return {}
 
     def process(self, item: Item, ctx: WriteContext) -> Any:
@@ -128,6 +148,8 @@ class Outcome:
     read: dict[str, int]
     written: dict[str, int]
     collected: dict[str, set[str]]
+    changes: dict[str, int] = field(default_factory=dict)
+    tallies: dict[str, int] = field(default_factory=dict)
     payload: Any = None
     unusable: bool = False
 
@@ -166,6 +188,8 @@ def process_ref(job: Job, ref: Any) -> Outcome:
         read=read,
         written=ctx.counts,
         collected=ctx.collected,
+        changes=item.changes,
+        tallies=ctx.tallies,
         payload=payload,
         unusable=item.unusable,
     )
@@ -202,38 +226,96 @@ def _run_batch(refs: list[Any]) -> list[Outcome]:
     return [process_ref(_WORKER_JOB, ref) for ref in refs]
 
 
-def iter_outcomes(job: Job, refs: Iterable[Any], workers: int, batch_size: int = 64) -> Iterator[Outcome]:
-    """Outcomes of every ref, in input order; with ``workers > 1`` the work runs in a spawn-based process pool
-    with at most ``2 * workers`` batches in flight (bounded memory, deterministic order)."""
-    if workers <= 1:
-        for ref in refs:
-            yield process_ref(job, ref)
-        return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+#: With ``workers=None`` (the default) a pass starts in-process and moves to a pool of one process per core once
+#: this many items went through: below it, starting the pool (spawned interpreters importing the package)
+#: costs more than the second core saves.
+AUTO_POOL_AFTER = 1000
 
-    # spawn, not fork: converters run inside Ray actors and threaded servers, where fork can deadlock.
-    pool = ProcessPoolExecutor(
-        workers, mp_context=multiprocessing.get_context('spawn'), initializer=_init_worker, initargs=(job,)
-    )
-    pending: deque = deque()
-    try:
-        batch: list[Any] = []
-        for ref in refs:
-            batch.append(ref)
-            if len(batch) >= batch_size:
-                pending.append(pool.submit(_run_batch, batch))
-                batch = []
-                while len(pending) >= 2 * workers:
-                    yield from pending.popleft().result()
-        if batch:
-            pending.append(pool.submit(_run_batch, batch))
-        while pending:
-            yield from pending.popleft().result()
-    finally:
-        for fut in pending:
+
+class Pipeline:
+    """Outcomes of refs submitted one at a time, handed back in submission order.
+
+    ``workers=1``: in-process, each outcome as soon as its ref is submitted. ``workers > 1``: batches go to a
+    spawn-based process pool, at most ``2 * workers`` batches in flight (bounded memory; deterministic output
+    whatever the worker count). ``workers=None``: in-process for the first ``AUTO_POOL_AFTER`` refs, then a pool of
+    one process per core (when there is more than one). Push-style so that both a converter's pass over a dataset
+    and a caller feeding records (``DatasetWriter``) use it; ``close()`` shuts the pool down.
+    """
+
+    def __init__(self, job: Job, workers: int | None, batch_size: int = 64):
+        self.job = job
+        self.auto = workers is None
+        cores = os.cpu_count() or 1
+        self.workers = cores if self.auto else max(workers or 1, 1)
+        self.batch_size = batch_size
+        self.batch: list[Any] = []
+        self.pending: deque = deque()
+        self.pool = None
+        self.submitted = 0
+
+    def _in_process(self) -> bool:
+        if self.workers <= 1:
+            return True
+        return self.auto and self.pool is None and self.submitted <= AUTO_POOL_AFTER
+
+    def submit(self, ref: Any) -> list[Outcome]:
+        self.submitted += 1
+        if self._in_process():
+            return [process_ref(self.job, ref)]
+        self.batch.append(ref)
+        if len(self.batch) < self.batch_size:
+            return []
+        self._send()
+        out: list[Outcome] = []
+        while len(self.pending) >= 2 * self.workers:
+            out += self.pending.popleft().result()
+        return out
+
+    def drain(self) -> Iterator[Outcome]:
+        """The outcomes of everything submitted and not handed back yet."""
+        if self.batch and self.pool is None:  # fewer refs than one batch: not worth a pool
+            batch, self.batch = self.batch, []
+            for ref in batch:
+                yield process_ref(self.job, ref)
+        elif self.batch:
+            self._send()
+        while self.pending:
+            yield from self.pending.popleft().result()
+
+    def _send(self) -> None:
+        if self.pool is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            # spawn, not fork: converters run inside Ray actors and threaded servers, where fork can deadlock.
+            self.pool = ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context('spawn'),
+                initializer=_init_worker,
+                initargs=(self.job,),
+            )
+        batch, self.batch = self.batch, []
+        self.pending.append(self.pool.submit(_run_batch, batch))
+
+    def close(self) -> None:
+        for fut in self.pending:
             fut.cancel()
-        pool.shutdown(wait=True, cancel_futures=True)
+        self.pending.clear()
+        self.batch = []
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+
+def iter_outcomes(job: Job, refs: Iterable[Any], workers: int | None) -> Iterator[Outcome]:
+    """Outcomes of every ref, in input order (see ``Pipeline``)."""
+    pipe = Pipeline(job, workers)
+    try:
+        for ref in refs:
+            yield from pipe.submit(ref)
+        yield from pipe.drain()
+    finally:
+        pipe.close()
 
 
 class Progress:
@@ -259,9 +341,10 @@ class Progress:
             setter(current, self.total, step=self.step)
 
 
-def default_workers(workers: int | None) -> int:
+def default_workers(workers: int | None) -> int | None:
+    """``None`` (automatic: see ``Pipeline``), ``0`` -> one per core, else the number given."""
     if workers is None:
-        return 1
+        return None
     if workers <= 0:
         return os.cpu_count() or 1
     return workers

@@ -36,6 +36,8 @@ class Item:
     doc: dict[str, Any] | None = None  # the whole DM v2 document (other media) when the source is DM
     problems: list[Problem] = field(default_factory=list)
     losses: list[tuple] = field(default_factory=list)
+    changes: dict[str, int] = field(default_factory=dict)  # '<tool>:<as what>' -> annotations
+    mask_runs: dict[str, list] = field(default_factory=dict)  # annotation id -> normalised runs (validation)
 
     @property
     def key(self) -> str:
@@ -59,6 +61,13 @@ class Item:
     def loss(self, annotation_id: str | None, kind: str, reason: str, detail: str | None = None) -> None:
         # A plain tuple: losses are frequent and cross process boundaries; ``loss_model`` makes the public model.
         self.losses.append((self.key, annotation_id, kind, reason, detail))
+
+    def changed(self, kind: str, change: str, n: int = 1) -> None:
+        """Count ``n`` annotations of ``kind`` written in another representation (``as_box``, ``as_polygon``,
+        ``as_mask``, ``parts_joined``): carried, not lost. Counted only: these are systematic, per dataset."""
+        if n:
+            key = f'{kind}:{change}'
+            self.changes[key] = self.changes.get(key, 0) + n
 
     @property
     def unusable(self) -> bool:
@@ -114,6 +123,11 @@ def _check(
         for p in data:
             if _outside(p[0], p[1], w, h):
                 return bad(ProblemKind.OUT_OF_IMAGE, f'point {list(p)} is outside the {w}x{h} image')
+        if tool == 'polygon':
+            xs, ys = [p[0] for p in data], [p[1] for p in data]
+            if max(xs) == min(xs) or max(ys) == min(ys):
+                # No format holds it as an object: COCO needs an area, YOLO/VOC a box of some width.
+                return bad(ProblemKind.INVALID_POLYGON, 'spans no area (its points lie on one horizontal or vertical line)')
     elif tool == 'keypoint':
         if not (isinstance(data, list | tuple) and len(data) in (2, 3) and all(map(_finite, data[:2]))):
             return bad(ProblemKind.INVALID_KEYPOINT, f'data must be [x, y], got {data!r}')
@@ -129,6 +143,12 @@ def _check(
             return bad(ProblemKind.INVALID_MASK, str(exc))
         if not runs:
             return bad(ProblemKind.INVALID_MASK, 'mask is empty')
+        item.mask_runs[ann['id']] = (
+            runs  # the writers' (annotations are never modified: they may be the caller's)
+        )
+    gid = ann.get('group_id')
+    if gid is not None and not isinstance(gid, str):  # '' and None: not grouped
+        return bad(ProblemKind.MALFORMED_ANNOTATION, f'group_id must be a string, got {gid!r}')
     if need_class and tool in GEOMETRY_TOOLS:
         cls = ann.get('classification')
         if not isinstance(cls, str) or not cls:

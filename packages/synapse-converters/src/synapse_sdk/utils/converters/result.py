@@ -84,12 +84,19 @@ class Loss(BaseModel):
 
 
 class ConversionReport(BaseModel):
-    """Per-kind totals plus (capped) per-item details of problems and losses."""
+    """Per-kind totals plus (capped) per-item details of problems and losses.
+
+    ``representation_changes`` counts annotations the target carries in another form, by ``<tool>:<change>``
+    (``polygon:as_box`` in a YOLO detect dataset, ``bounding_box:as_polygon`` in a segment one,
+    ``polygon:as_mask`` in Pascal VOC, ``polygon:parts_joined`` for a multi-part object in one YOLO row, ...):
+    carried, not lost, so they are neither losses nor listed per item.
+    """
 
     problems: list[Problem] = Field(default_factory=list)
     losses: list[Loss] = Field(default_factory=list)
     problem_counts: dict[str, int] = Field(default_factory=dict)
     loss_counts: dict[str, int] = Field(default_factory=dict)
+    representation_changes: dict[str, int] = Field(default_factory=dict)
     truncated: bool = False
 
 

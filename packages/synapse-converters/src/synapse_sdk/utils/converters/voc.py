@@ -28,7 +28,8 @@ from .engine import Reader, RefStream, WriteContext, Writer
 from .formats import dm_split, format_split
 from .items import Item
 from .layout import attach_image, find_image, sorted_files
-from .masks import normalize_dm_mask, polygon_runs, runs_bbox, runs_by_value
+from .masks import polygon_runs, runs_bbox, runs_by_value
+from .objects import item_objects, union_runs
 from .output import create_new, ensure_dir, place_image, write_bytes
 from .png import PngError, decode_png_8bit, encode_png, voc_palette
 from .result import ProblemKind
@@ -40,67 +41,70 @@ _MAX_INDEX = 254
 
 
 class VOCWriter(Writer):
-    def __init__(self, **options: Any):
+    def __init__(self, pose_class: str = 'person', **options: Any):
         super().__init__(**options)
+        self.pose_class = pose_class
         self.lists: dict[str, Any] = {}
 
     def needs_scan(self, class_names):
         return class_names is None
 
-    def build_table(self, collected, counts, class_names):
+    def build_table(self, collected, counts, class_names, tally=None):
         names = class_names or sorted(collected.get('classes') or set())
         return {'classes': {n: i + 1 for i, n in enumerate(names)}}
 
     def process(self, item: Item, ctx: WriteContext):
+        """One ``<object>`` per object (``objects``): its box, and for polygons and masks its pixels (the union
+        of its parts) in the segmentation planes; a pose object as its box."""
         w, h = item.width, item.height
-        for tool, anns in item.ann.items():
-            if tool not in ('bounding_box', 'polygon', 'segmentation'):
-                for ann in anns:
-                    item.loss(ann.get('id'), tool, 'unsupported', f'Pascal VOC has no {tool} annotations')
-        objects: list[tuple[str, dict, Any, Any]] = []  # (tool, annotation, [xmin, ymin, xmax, ymax], runs)
-        for ann in item.ann.get('bounding_box') or []:
-            x, y, bw, bh = ann['data']
-            box = [round(x), round(y), round(x + bw), round(y + bh)]
-            if any(a.get('name') == 'rotation' and a.get('value') for a in ann.get('attrs') or []):
-                item.loss(ann['id'], 'bounding_box', 'rotation', 'written axis-aligned')
-            objects.append(('bounding_box', ann, box, None))
         dry = ctx.staging is None  # convert(): classes and losses only; pixels are painted when saving
-        for ann in item.ann.get('polygon') or []:
-            runs = [] if dry else polygon_runs(ann['data'], w, h)
-            item.loss(ann['id'], 'polygon', 'polygon_rasterized', 'read back as a mask')
-            objects.append(('polygon', ann, None, runs))
-        for ann in item.ann.get('segmentation') or []:
-            if not isinstance(ann.get('data'), list):
-                item.loss(ann['id'], 'segmentation', 'unsupported', 'not an image mask')
-                continue
-            encoding = ann.get('encoding') or ('dm_rle' if ann.get('isCompressed') else 'raw_indices')
-            runs = [] if dry else normalize_dm_mask(ann['data'], encoding, w, h)
-            objects.append(('segmentation', ann, None, runs))
         xml_objects = []
         class_plane = object_plane = None
-        for tool, ann, box, runs in objects:
+        for obj in item_objects(item, self.pose_class, 'Pascal VOC'):
             index = len(xml_objects) + 1  # the k-th <object> is value k in SegmentationObject
-            cls = ctx.class_id('classes', ann['classification'])
-            ctx.count(tool)
-            extra = {}
-            for a in ann.get('attrs') or []:
-                if a.get('name') in _XML_ATTRS:
-                    extra[a['name']] = a.get('value')
-                elif not (tool == 'bounding_box' and a.get('name') == 'rotation'):
-                    item.loss(ann['id'], tool, 'attributes', str(a.get('name')))
-            if runs is not None and dry:
+            cls = ctx.class_id('classes', obj.cls)
+            if cls is None and ctx.table is not None:
+                item.problem(
+                    ProblemKind.UNKNOWN_CLASS,
+                    f'class {obj.cls!r} is not in class_names',
+                    annotation_id=obj.key,
+                )
                 continue
-            if runs is not None:
-                if not runs:
-                    item.loss(ann['id'], tool, 'empty_after_rasterizing')
-                    continue
-                bx, by, bw, bh, _ = runs_bbox(runs, w)
-                box = [bx, by, bx + bw - 1, by + bh - 1]
+            box = obj.box()
+            if box is None:  # only a group of keypoints can span no area
+                for kp in obj.keypoints:
+                    item.loss(kp['id'], 'keypoint', 'degenerate_pose_box', f'group {obj.key} spans no area')
+                continue
+            item.changed('keypoint', 'as_box', len(obj.keypoints))
+            extra = {}
+            for tool, ann in obj.members():
+                for a in ann.get('attrs') or ():
+                    if a.get('name') in _XML_ATTRS:
+                        extra[a['name']] = a.get('value')
+                    elif tool == 'bounding_box' and a.get('name') == 'rotation':
+                        if a.get('value'):
+                            item.loss(ann['id'], tool, 'rotation', 'written axis-aligned')
+                    elif tool != 'keypoint':
+                        item.loss(ann['id'], tool, 'attributes', str(a.get('name')))
+                ctx.count(tool)
+            corners = _box_corners(box)
+            runs = None
+            if obj.shaped and not dry:
+                runs = union_runs(
+                    [obj.runs(a) for a in obj.masks] + [polygon_runs(a['data'], w, h) for a in obj.polygons]
+                )
+            if obj.shaped and (dry or runs):
+                item.changed('polygon', 'as_mask', len(obj.polygons))
+                item.changed('bounding_box', 'as_mask', len(obj.boxes))
+            elif obj.shaped:  # polygons thinner than the pixel lattice: the object stays, as its box
+                item.changed('polygon', 'as_box', len(obj.polygons))
+            if runs:
+                corners = _mask_corners(runs, w)
                 if class_plane is None:
                     class_plane, object_plane = bytearray(w * h), bytearray(w * h)
                 if index > _MAX_INDEX or (cls or 0) > _MAX_INDEX:
                     item.loss(
-                        ann['id'], tool, 'instance_limit', 'VOC masks hold at most 254 instances/classes'
+                        obj.key, 'object', 'instance_limit', 'VOC masks hold at most 254 instances/classes'
                     )
                 else:
                     overlapped = False
@@ -112,9 +116,9 @@ class VOCWriter(Writer):
                         class_plane[start : start + length] = bytes((cls or 0,)) * length
                     if overlapped:
                         item.loss(
-                            ann['id'], tool, 'mask_overlap', 'overlaps an earlier mask, which it covers'
+                            obj.key, 'object', 'mask_overlap', 'overlaps an earlier mask, which it covers'
                         )
-            xml_objects.append(_object_xml(ann['classification'], box, extra))
+            xml_objects.append(_object_xml(obj.cls, corners, extra))
         if ctx.staging is None:
             return None
         image_name = item.image_name
@@ -173,6 +177,18 @@ class VOCWriter(Writer):
             lines.append(f'{name}:{r},{g},{b}::')
         with open(os.path.join(staging, 'labelmap.txt'), 'w', encoding='utf-8') as fh:
             fh.write('\n'.join(lines) + '\n')
+
+
+def _box_corners(box: list[float]) -> list[int]:
+    """``<bndbox>`` of a box ``[x, y, w, h]``."""
+    x, y, bw, bh = box
+    return [round(x), round(y), round(x + bw), round(y + bh)]
+
+
+def _mask_corners(runs: list[list[int]], width: int) -> list[int]:
+    """``<bndbox>`` of a mask: its first and last pixel."""
+    bx, by, bw, bh, _ = runs_bbox(runs, width)
+    return [bx, by, bx + bw - 1, by + bh - 1]
 
 
 def _object_xml(name: str, box: list[int], extra: dict) -> str:

@@ -6,9 +6,13 @@ Written layout, trainable as is (``yolo train data=<out>/data.yaml``)::
     images/<train|val|test>/...    (flat datasets: images/ and labels/ directly, train and val both 'images')
     labels/<train|val|test>/<stem>.txt
 
-A YOLO dataset trains one task, so one task is written: ``task='detect'`` (bounding boxes), ``'segment'``
-(polygons, and masks traced to outer contours), ``'pose'`` (keypoint groups), or ``'auto'`` (default: the task
-that carries the most annotations). Everything the chosen task cannot carry is reported as a loss.
+A YOLO dataset trains one task and a label file holds one row form, so one task is written, and every object
+(``objects``) is in it as one row: ``task='detect'`` writes every object as its box (polygons and masks as their
+tight boxes, a pose as its box); ``'segment'`` as one polygon (a box as its 4 corners, a mask as its traced outer
+contour, several parts joined by zero-width bridges as Ultralytics joins COCO's multi-part polygons); ``'pose'``
+as its box and joint vector (objects without keypoints get all joints missing). ``'auto'`` (default) chooses by
+``choose_task``. How annotations were carried is counted as representation changes (``as_box``, ...); what is
+not carried (attributes, rotation, mask holes, keypoints without a group, other tools) is reported as a loss.
 Reading accepts Ultralytics (``images/<split>``), Roboflow (``<split>/images``) and flat layouts, ``data.yaml``,
 ``dataset.yaml`` or ``classes.txt`` for names, and label rows of boxes, polygons or (with ``kpt_shape``) poses.
 """
@@ -25,9 +29,10 @@ from .engine import Reader, RefStream, WriteContext, Writer
 from .extsort import ExternalSort
 from .formats import dm_split, format_split
 from .items import Item
-from .keypoints import PERSON17, PERSON17_FLIP, group_annotations, keypoint_order, pose_groups
+from .keypoints import PERSON17, PERSON17_FLIP, group_annotations, joint_vector, keypoint_order
 from .layout import IMAGE_EXTENSIONS, attach_image, has_files, scan_files
-from .masks import bitmap_from_runs, mask_contours, normalize_dm_mask
+from .masks import bitmap_from_runs, mask_contours, runs_bbox
+from .objects import Obj, item_objects, join_rings
 from .output import create_new, ensure_dir, place_image
 from .result import ProblemKind
 from .yamlmini import dump_data_yaml, load_data_yaml
@@ -35,56 +40,66 @@ from .yamlmini import dump_data_yaml, load_data_yaml
 __all__ = ['YOLOReader', 'YOLOWriter']
 
 TASKS = ('detect', 'segment', 'pose')
-_CARRIED = {'detect': {'bounding_box'}, 'segment': {'polygon', 'segmentation'}, 'pose': {'keypoint', 'group'}}
 
 
 def _f(v: float) -> str:
     return f'{v:.6f}'
 
 
-def _attr_loss(item: Item, ann: dict, tool: str, skip: tuple[str, ...] = ()) -> None:
-    names = [a.get('name') for a in ann.get('attrs') or [] if a.get('name') not in skip]
-    if names:
-        item.loss(ann['id'], tool, 'attributes', ', '.join(map(str, names)))
+def _attr_losses(item: Item, obj: Obj) -> None:
+    for tool, ann in obj.members():
+        if tool == 'keypoint':
+            continue
+        names = [
+            a.get('name')
+            for a in ann.get('attrs') or ()
+            if not (tool == 'bounding_box' and a.get('name') == 'rotation')
+        ]
+        if names:
+            item.loss(ann['id'], tool, 'attributes', ', '.join(map(str, names)))
+        if tool == 'bounding_box' and any(
+            a.get('name') == 'rotation' and a.get('value') for a in ann.get('attrs') or ()
+        ):
+            item.loss(ann['id'], 'bounding_box', 'rotation', 'written axis-aligned')
+
+
+def choose_task(tally: dict[str, int]) -> str:
+    """``task='auto'``: the task that writes the dataset with the fewest annotations changed in a way that loses
+    shape. A box is exact in every task (a 4-corner polygon, a pose row without joints), so: ``detect`` when every
+    object is a box; otherwise ``segment`` when objects with polygons or masks are at least as many as objects
+    with keypoints (pose would reduce those shapes to boxes), else ``pose`` (segment would drop the joints)."""
+    shaped, posed = tally.get('shaped_objects', 0), tally.get('pose_objects', 0)
+    if not shaped and not posed:
+        return 'detect'
+    return 'segment' if shaped >= posed else 'pose'
 
 
 class YOLOWriter(Writer):
+    """One task per dataset, every object in it (see the module docstring and ``write_object``)."""
+
+    class_tools = ('bounding_box', 'polygon', 'segmentation')
+
     def __init__(self, task: str = 'auto', pose_class: str = 'person', keypoint_names=None, **options: Any):
         super().__init__(**options)
         if task not in (*TASKS, 'auto'):
             raise ValueError(f'task must be one of {(*TASKS, "auto")}, got {task!r}')
         self.task = task
-        if task in ('detect', 'segment'):
-            self.class_tools = tuple(_CARRIED[task])
-        elif task == 'pose':
-            self.class_tools = ()
         self.pose_class = pose_class
         self.keypoint_names = list(keypoint_names) if keypoint_names else None
         self.output_dir = ''
         self.table: dict[str, dict[str, int]] = {}
 
     def needs_scan(self, class_names):
-        if self.task == 'auto':
+        if self.task == 'auto' or class_names is None:
             return True
-        if self.task == 'pose':
-            return self.keypoint_names is None
-        return class_names is None
+        return self.task == 'pose' and self.keypoint_names is None
 
-    def build_table(self, collected, counts, class_names):
-        task = self.task
-        if task == 'auto':
-            carried = {
-                'detect': counts.get('bounding_box', 0),
-                'segment': counts.get('polygon', 0) + counts.get('segmentation', 0),
-                'pose': counts.get('pose_object', 0),
-            }
-            task = max(TASKS, key=lambda t: (carried[t], -TASKS.index(t)))
-        if task == 'pose':
-            names = class_names or sorted(collected.get('pose') or {self.pose_class})
-            joints = keypoint_order(collected.get('joints') or set(), self.keypoint_names)
-        else:
-            names = class_names or sorted(collected.get(task) or set())
-            joints = []
+    def build_table(self, collected, counts, class_names, tally=None):
+        task = choose_task(tally or {}) if self.task == 'auto' else self.task
+        names = class_names or sorted(collected.get('classes') or set())
+        joints = (
+            keypoint_order(collected.get('joints') or set(), self.keypoint_names) if task == 'pose' else []
+        )
         return {
             'task': {task: 0},
             'classes': {n: i for i, n in enumerate(names)},
@@ -92,108 +107,39 @@ class YOLOWriter(Writer):
         }
 
     def process(self, item: Item, ctx: WriteContext):
-        if ctx.table is None and self.task == 'auto':
-            self._collect_all(item, ctx)
-            return None
+        objects = item_objects(item, self.pose_class, 'YOLO')
+        if ctx.table is None:  # the scan of convert(): classes, joint names, what auto chooses by
+            for obj in objects:
+                ctx.class_id('classes', obj.cls)
+                for kp in obj.keypoints:
+                    ctx.class_id('joints', kp['classification'])
+                ctx.tally('shaped_objects' if obj.shaped else 'pose_objects' if obj.keypoints else 'boxes')
+            if self.task == 'auto':
+                return None
         task = self.task if ctx.table is None else next(iter(ctx.table['task']))
-        w, h = item.width, item.height
-        rows: list[str] = []
-        for tool, anns in item.ann.items():
-            if tool not in _CARRIED[task]:
-                for ann in anns:
-                    reason = (
-                        'not_in_task'
-                        if tool in ('bounding_box', 'polygon', 'segmentation', 'keypoint')
-                        else ('unsupported')
-                    )
-                    item.loss(ann.get('id'), tool, reason, f'YOLO {task} datasets do not hold {tool}')
-        if task == 'detect':
-            for ann in item.ann.get('bounding_box') or []:
-                cls = _cid(ctx, 'detect', ann['classification'])
-                x, y, bw, bh = ann['data']
-                rows.append(f'{cls} {_f((x + bw / 2) / w)} {_f((y + bh / 2) / h)} {_f(bw / w)} {_f(bh / h)}')
-                ctx.count('bounding_box')
-                if any(a.get('name') == 'rotation' and a.get('value') for a in ann.get('attrs') or []):
-                    item.loss(ann['id'], 'bounding_box', 'rotation', 'written axis-aligned')
-                _attr_loss(item, ann, 'bounding_box', ('rotation',))
-        elif task == 'segment':
-            for ann in item.ann.get('polygon') or []:
-                cls = _cid(ctx, 'segment', ann['classification'])
-                rows.append(f'{cls} ' + ' '.join(f'{_f(p[0] / w)} {_f(p[1] / h)}' for p in ann['data']))
-                ctx.count('polygon')
-                _attr_loss(item, ann, 'polygon')
-            for ann in item.ann.get('segmentation') or []:
-                if not isinstance(ann.get('data'), list):
-                    item.loss(ann['id'], 'segmentation', 'unsupported', 'not an image mask')
-                    continue
-                cls = _cid(ctx, 'segment', ann['classification'])
-                ctx.count('segmentation')
-                if ctx.staging is None:  # convert(): contours (and hole losses) are traced when saving
-                    item.loss(ann['id'], 'segmentation', 'mask_as_polygon')
-                    continue
-                encoding = ann.get('encoding') or ('dm_rle' if ann.get('isCompressed') else 'raw_indices')
-                runs = normalize_dm_mask(ann['data'], encoding, w, h)
-                contours, holes = mask_contours(bitmap_from_runs(runs, w, h), w, h)
-                if not contours:
-                    item.loss(
-                        ann['id'], 'segmentation', 'mask_contour_unrepresentable', 'no contour of 3+ points'
-                    )
-                    continue
-                for contour in contours:
-                    rows.append(f'{cls} ' + ' '.join(f'{_f(x / w)} {_f(y / h)}' for x, y in contour))
-                item.loss(ann['id'], 'segmentation', 'mask_as_polygon', f'{len(contours)} contour(s)')
-                if holes:
-                    item.loss(ann['id'], 'segmentation', 'mask_hole_dropped')
-                _attr_loss(item, ann, 'segmentation')
-        else:
-            order = list(ctx.table['keypoints']) if ctx.table is not None else self.keypoint_names
-            for group in pose_groups(item, order, self.pose_class):
-                cls = _cid(ctx, 'pose', group.cls)
-                if ctx.table is None:
-                    for name in group.member_ids:
-                        ctx.class_id('joints', name)
-                if cls is None:
-                    continue
-                x, y, bw, bh = group.box
-                parts = [str(cls), _f((x + bw / 2) / w), _f((y + bh / 2) / h), _f(bw / w), _f(bh / h)]
-                for jx, jy, v in group.joints:
-                    parts += [_f(jx / w), _f(jy / h), str(v)]
-                rows.append(' '.join(parts))
-                ctx.count('pose_object')
-                ctx.count('keypoint', len(group.member_ids))
+        order = list(ctx.table['keypoints']) if ctx.table is not None else self.keypoint_names
+        rows = []
+        for obj in objects:
+            row = write_object(item, obj, task, ctx, order)
+            if row is not None:
+                rows.append(row)
         if ctx.staging is None:
             return None
         sub = format_split(item.split) if item.split else ''
-        img_dir = os.path.join(ctx.staging, 'images', sub)
         lbl_dir = os.path.join(ctx.staging, 'labels', sub)
         if not create_new(
             os.path.join(ensure_dir(lbl_dir), item.stem + '.txt'), ''.join(r + '\n' for r in rows)
         ):
             item.problem(ProblemKind.DUPLICATE_ID, f'another item is also named {item.stem!r}', whole=True)
             return None
-        ensure_dir(img_dir)
-        place_image(
-            item.image_path,
-            os.path.join(img_dir, item.stem + _ext(item.image_name)),
-            ctx.options['image_mode'],
-        )
+        if item.image_path:
+            img_dir = ensure_dir(os.path.join(ctx.staging, 'images', sub))
+            place_image(
+                item.image_path,
+                os.path.join(img_dir, item.stem + _ext(item.image_name)),
+                ctx.options['image_mode'],
+            )
         return None
-
-    def _collect_all(self, item: Item, ctx: WriteContext) -> None:
-        for ann in item.ann.get('bounding_box') or []:
-            ctx.class_id('detect', ann['classification'])
-            ctx.count('bounding_box')
-        for tool in ('polygon', 'segmentation'):
-            for ann in item.ann.get(tool) or []:
-                if tool == 'segmentation' and not isinstance(ann.get('data'), list):
-                    continue
-                ctx.class_id('segment', ann['classification'])
-                ctx.count(tool)
-        for group in pose_groups(item, None, self.pose_class):
-            ctx.class_id('pose', group.cls)
-            for name in group.member_ids:
-                ctx.class_id('joints', name)
-            ctx.count('pose_object')
 
     def begin(self, staging, table, output_dir):
         self.output_dir = output_dir
@@ -222,9 +168,120 @@ class YOLOWriter(Writer):
             fh.write(dump_data_yaml(data))
 
 
-def _cid(ctx: WriteContext, task: str, name: str) -> int | None:
-    """Class id in the final table, or (collecting pass) record ``name`` under the task's group."""
-    return ctx.class_id(task if ctx.table is None else 'classes', name)
+def write_object(item: Item, obj: Obj, task: str, ctx: WriteContext, order: list[str] | None) -> str | None:
+    """The label row of one object in ``task`` (None: nothing written, the reason recorded), counting what it
+    carries and how. ``order`` is the joint order (None in the scan of convert(): rows are not needed then)."""
+    w, h = item.width, item.height
+    cls = ctx.class_id('classes', obj.cls)
+    if cls is None:
+        item.problem(
+            ProblemKind.UNKNOWN_CLASS, f'class {obj.cls!r} is not in class_names', annotation_id=obj.key
+        )
+        return None
+    box = obj.box()
+    if box is None:  # only a group of keypoints can span no area: shapes are validated
+        for kp in obj.keypoints:
+            item.loss(kp['id'], 'keypoint', 'degenerate_pose_box', f'group {obj.key} spans no area')
+        return None
+    dry = ctx.staging is None
+    row = None
+    if task == 'segment':
+        if dry:  # convert(): masks are traced when saving; what is known without pixels is counted
+            if len(obj.polygons) + len(obj.masks) > 1:
+                item.changed('polygon', 'parts_joined', len(obj.polygons))
+                item.changed('segmentation', 'parts_joined', len(obj.masks))
+        else:
+            row = _segment_row(item, obj, cls, box)
+            if row is None:
+                return _too_small(item, obj)
+        item.changed('bounding_box', 'as_polygon', len(obj.boxes))
+        item.changed('segmentation', 'as_polygon', len(obj.masks))
+        item.changed('keypoint', 'as_polygon', len(obj.keypoints))
+    else:
+        fields = _box_fields(box, w, h)
+        if fields is None:
+            return _too_small(item, obj)
+        if not dry:
+            row = f'{cls} ' + ' '.join(fields)
+        item.changed('polygon', 'as_box', len(obj.polygons))
+        item.changed('segmentation', 'as_box', len(obj.masks))
+        if task == 'detect':
+            item.changed('keypoint', 'as_box', len(obj.keypoints))
+        elif order is not None:
+            joints, placed = joint_vector(item, obj, order)
+            if not dry:
+                row += ''.join(f' {_f(_clamp(jx / w))} {_f(_clamp(jy / h))} {v}' for jx, jy, v in joints)
+            ctx.count('keypoint', placed)
+        else:  # convert() without keypoint_names: the joint order is fixed by the scan
+            ctx.count('keypoint', len(obj.keypoints))
+    _attr_losses(item, obj)
+    for tool, _ in obj.members():
+        if tool != 'keypoint' or task != 'pose':
+            ctx.count(tool)
+    if task == 'pose':
+        ctx.count('pose_object')
+    return row
+
+
+def _too_small(item: Item, obj: Obj) -> None:
+    for tool, ann in obj.members():
+        item.loss(ann['id'], tool, 'too_small', 'vanishes at the 6 decimals of YOLO coordinates')
+    return None
+
+
+def _clamp(v: float) -> float:
+    return 0.0 if v < 0 else 1.0 if v > 1 else v
+
+
+def _box_fields(box: list[float], w: int, h: int) -> list[str] | None:
+    """``cx cy w h`` normalised, clipped to the image (validation lets coordinates pass its edge by a rounding
+    error), or None when the box would read back without area."""
+    x0, y0 = max(box[0], 0), max(box[1], 0)
+    x1, y1 = min(box[0] + box[2], w), min(box[1] + box[3], h)
+    bw, bh = _f((x1 - x0) / w), _f((y1 - y0) / h)
+    if _r(float(bw), w) <= 0 or _r(float(bh), h) <= 0:
+        return None
+    return [_f((x0 + x1) / 2 / w), _f((y0 + y1) / 2 / h), bw, bh]
+
+
+def _segment_row(item: Item, obj: Obj, cls: int, box: list[float]) -> str | None:
+    """One polygon row for the object: its polygons and the outer contours of its masks joined into one ring
+    (``join_rings``), or the 4 corners of its box; None when even the box vanishes at 6 decimals."""
+    w, h = item.width, item.height
+    rings = [ann['data'] for ann in obj.polygons]
+    for ann in obj.masks:
+        contours, holes = mask_contours(bitmap_from_runs(obj.runs(ann), w, h), w, h)
+        if holes:
+            item.loss(ann['id'], 'segmentation', 'mask_hole_dropped')
+        if contours:
+            rings += contours
+        else:  # single pixels and 1-pixel lines have no contour of 3+ points: the mask's pixel box
+            bx, by, bw, bh, _ = runs_bbox(obj.runs(ann), w)
+            rings.append([[bx, by], [bx + bw, by], [bx + bw, by + bh], [bx, by + bh]])
+    if len(rings) > 1:
+        item.changed('polygon', 'parts_joined', len(obj.polygons))
+        item.changed('segmentation', 'parts_joined', len(obj.masks))
+    for ring in [join_rings(rings)] if rings else []:
+        row = _polygon_fields(ring, w, h)
+        if row is not None:
+            return f'{cls} {row}'
+    x, y, bw, bh = box
+    return (
+        None
+        if (row := _polygon_fields([[x, y], [x + bw, y], [x + bw, y + bh], [x, y + bh]], w, h)) is None
+        else f'{cls} {row}'
+    )
+
+
+def _polygon_fields(ring: list, w: int, h: int) -> str | None:
+    """``x1 y1 x2 y2 ...`` normalised and clipped, or None when the polygon would read back with fewer than 3
+    distinct points or no area (a polygon smaller than the 6 decimals can tell apart)."""
+    xs = [_f(_clamp(p[0] / w)) for p in ring]
+    ys = [_f(_clamp(p[1] / h)) for p in ring]
+    back = {(_r(float(x), w), _r(float(y), h)) for x, y in zip(xs, ys, strict=True)}
+    if len(back) < 3 or len({p[0] for p in back}) < 2 or len({p[1] for p in back}) < 2:
+        return None
+    return ' '.join(f'{x} {y}' for x, y in zip(xs, ys, strict=True))
 
 
 def _r(v: float, dim: int) -> float:
@@ -396,6 +453,11 @@ class YOLOReader(Reader):
                     chunk = values[4 + j * ndim : 4 + (j + 1) * ndim]
                     joints.append((_r(chunk[0], w), _r(chunk[1], h), int(chunk[2]) if ndim == 3 else 2))
                 kps, group = group_annotations(stem, lineno, name, self.kpt_names, joints, box, ndim)
+                if not kps:  # an object without joints (a box written into a pose dataset)
+                    item.ann.setdefault('bounding_box', []).append(
+                        {'id': ann_id, 'classification': name, 'attrs': [], 'data': box, '_line': lineno}
+                    )
+                    continue
                 for kp in kps:
                     kp['_line'] = lineno
                 item.ann.setdefault('keypoint', []).extend(kps)

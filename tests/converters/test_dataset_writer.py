@@ -1,0 +1,141 @@
+"""``DatasetWriter``: DM records in, any format out, the same as converting a DM dataset directory."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+from converters_fixtures import GEN_H, GEN_W, png_bytes, tree, write_rich
+
+from synapse_sdk.utils.converters import ConversionError, DatasetWriter, DMRecord, get_converter
+
+TARGETS = [
+    ('dm_v1', {}),
+    ('dm_v2', {}),
+    ('yolo', {'task': 'segment'}),
+    ('yolo', {}),
+    ('coco', {}),
+    ('pascal', {}),
+]
+
+
+def _records(src, split=None):
+    base = src / split if split else src
+    for path in sorted((base / 'json').glob('*.json')):
+        yield DMRecord(
+            name=path.stem,
+            document=json.loads(path.read_text(encoding='utf-8')),
+            image=base / 'original_files' / f'{path.stem}.png',
+            split=split,
+        )
+
+
+def _same_tree(a, b):
+    assert tree(a) == tree(b)
+    for rel in tree(a):
+        left, right = (a / rel).read_bytes(), (b / rel).read_bytes()
+        if rel == 'data.yaml':  # names its own directory
+            left, right = left.replace(str(a).encode(), b''), right.replace(str(b).encode(), b'')
+        assert left == right, rel
+
+
+@pytest.mark.parametrize('known_classes', [False, True], ids=['spooled', 'one-pass'])
+@pytest.mark.parametrize(('target', 'options'), TARGETS, ids=[f'{t}{o}' for t, o in TARGETS])
+def test_records_give_the_converters_output(tmp_path, target, options, known_classes):
+    version = 'v1' if target == 'dm_v2' else 'v2'  # DM v2 -> DM v2 is no conversion
+    src = write_rich(tmp_path / 'src', 4, version=version, categorized=True)
+    names = ['car', 'person', 'puddle', 'road', 'truck'] if known_classes else None
+    joints = ['nose', 'left_eye', 'right_eye', 'left_shoulder', 'right_shoulder']
+    if known_classes and target == 'yolo' and not options:
+        options = {'task': 'pose', 'keypoint_names': joints}
+    if known_classes and target == 'coco':
+        options = {'keypoint_names': joints}
+    expected = get_converter(
+        f'dm_{version}', target, root_dir=src, is_categorized=True, class_names=names, **options
+    ).save_to_folder(tmp_path / 'expected')
+    writer = DatasetWriter(target, tmp_path / 'out', source=f'dm_{version}', class_names=names, **options)
+    assert writer.spooled is not (known_classes or target.startswith('dm'))
+    with writer:
+        for split in ('train', 'valid', 'test'):
+            for record in _records(src, split):
+                writer.write(record)
+    result = writer.result
+    assert result.model_dump(exclude={'output_dir'}) == expected.model_dump(exclude={'output_dir'})
+    _same_tree(tmp_path / 'expected', tmp_path / 'out')
+
+
+def test_records_from_a_worker_pool_and_dm_v1_documents(tmp_path):
+    src = write_rich(tmp_path / 'src', 70, version='v1', categorized=False)
+    get_converter('dm_v1', 'coco', root_dir=src, workers=1).save_to_folder(tmp_path / 'expected')
+    with DatasetWriter('coco', tmp_path / 'out', source='dm_v1', workers=2) as writer:
+        for record in _records(src):
+            writer.write(record)
+    _same_tree(tmp_path / 'expected', tmp_path / 'out')
+
+
+def test_labels_without_images_and_problems_by_policy(tmp_path):
+    doc = {
+        'images': [
+            {
+                'bounding_box': [{'id': 'a', 'classification': 'car', 'attrs': [], 'data': [0, 0, 32, 24]}],
+                'polygon': [{'id': 'p', 'classification': 'car', 'attrs': [], 'data': [[0, 0], [9, 0]]}],
+            }
+        ]
+    }
+    snapshot = copy.deepcopy(doc)
+    with DatasetWriter('yolo', tmp_path / 'y', task='detect', error_policy='skip') as writer:
+        writer.write(DMRecord(name='one', document=doc, width=GEN_W, height=GEN_H, source='assignment 1'))
+        writer.write(DMRecord(name='two', document=None, width=GEN_W, height=GEN_H))
+        writer.write(DMRecord(name='three', document=doc))  # neither image nor size
+    result = writer.result
+    assert tree(tmp_path / 'y') == [
+        'conversion_report.jsonl',
+        'data.yaml',
+        'labels/one.txt',
+        'labels/two.txt',
+    ]
+    assert (tmp_path / 'y/labels/one.txt').read_text() == '0 0.250000 0.250000 0.500000 0.500000\n'
+    assert result.items == 2 and result.items_skipped == 1
+    assert result.report.problem_counts == {'invalid_polygon': 1, 'missing_image': 1}
+    assert result.report.problems[0].file == 'assignment 1'
+    assert doc == snapshot  # the caller's documents are not modified
+
+    out = tmp_path / 'failed'
+    writer = DatasetWriter('coco', out)
+    writer.write(DMRecord(name='one', document={'images': [{}]}, width=8, height=8))
+    with pytest.raises(ConversionError, match='invalid_polygon'):
+        writer.write(DMRecord(name='two', document=doc, width=GEN_W, height=GEN_H))
+    assert not out.exists() and list(tmp_path.glob('.failed*')) == []  # discarded, staging removed
+
+
+def test_an_exception_in_the_caller_discards_everything(tmp_path):
+    (tmp_path / 'a.png').write_bytes(png_bytes(GEN_W, GEN_H))
+    with pytest.raises(RuntimeError), DatasetWriter('pascal', tmp_path / 'voc') as writer:
+        writer.write(DMRecord(name='a', document={'images': [{}]}, image=tmp_path / 'a.png'))
+        raise RuntimeError('backend went away')
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['a.png']
+
+
+def test_bad_calls_are_refused(tmp_path):
+    with pytest.raises(TypeError, match='task'):
+        DatasetWriter('coco', tmp_path / 'c', task='detect')
+    with pytest.raises(ValueError, match='source must be dm_v1 or dm_v2'):
+        DatasetWriter('coco', tmp_path / 'c', source='yolo')
+    (tmp_path / 'full').mkdir()
+    (tmp_path / 'full/x').write_text('')
+    with pytest.raises(FileExistsError, match='overwrite'):
+        DatasetWriter('coco', tmp_path / 'full')
+    writer = DatasetWriter('dm_v2', tmp_path / 'd')
+    writer.write(DMRecord(name='a', document=None, width=4, height=4, split='val'))
+    with pytest.raises(ValueError, match='cannot be mixed'):
+        writer.write(DMRecord(name='b', document=None, width=4, height=4))
+    with pytest.raises(ValueError, match='not one of train, valid, test'):
+        writer.write(DMRecord(name='b', document=None, width=4, height=4, split='holdout'))
+    result = writer.close()
+    assert result.splits == {'valid': 1} and (tmp_path / 'd/valid/json/a.json').is_file()
+    assert (tmp_path / 'd/train/json').is_dir()  # a categorized DM dataset always has train/ and valid/
+    with DatasetWriter('dm_v2', tmp_path / 'e', error_policy='skip') as writer:
+        writer.write(DMRecord(name='../escape', document=None, width=4, height=4))
+    assert writer.result.report.problem_counts == {'malformed_annotation': 1}
+    assert not (tmp_path / 'escape.json').exists()
