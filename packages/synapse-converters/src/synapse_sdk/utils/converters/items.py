@@ -127,7 +127,10 @@ def _check(
             xs, ys = [p[0] for p in data], [p[1] for p in data]
             if max(xs) == min(xs) or max(ys) == min(ys):
                 # No format holds it as an object: COCO needs an area, YOLO/VOC a box of some width.
-                return bad(ProblemKind.INVALID_POLYGON, 'spans no area (its points lie on one horizontal or vertical line)')
+                return bad(
+                    ProblemKind.INVALID_POLYGON,
+                    'spans no area (its points lie on one horizontal or vertical line)',
+                )
     elif tool == 'keypoint':
         if not (isinstance(data, list | tuple) and len(data) in (2, 3) and all(map(_finite, data[:2]))):
             return bad(ProblemKind.INVALID_KEYPOINT, f'data must be [x, y], got {data!r}')
