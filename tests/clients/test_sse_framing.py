@@ -1,4 +1,4 @@
-"""SSE framing: what the fake writes, the clients read back, however the bytes are chunked."""
+"""SSE framing: what the fake writes (its own writer), the clients read back, however the bytes are chunked."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from synapse_sdk.clients._sse import SSEEvent, format_sse, iter_response_lines, iter_sse
+from synapse_sdk.clients._sse import SSEEvent, iter_response_lines, iter_sse
+from synapse_sdk.clients.testing._sse import format_sse
 
 names = st.sampled_from(['connected', 'async_job.progress', 'heartbeat', 'async_job.completed', None])
 payloads = st.dictionaries(

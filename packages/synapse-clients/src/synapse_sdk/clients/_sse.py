@@ -1,4 +1,4 @@
-"""Server-sent events framing (``text/event-stream``), shared by the clients and the fake backend."""
+"""Server-sent events parsing (``text/event-stream``) for the clients; the fake backend writes its own frames."""
 
 from __future__ import annotations
 
@@ -54,14 +54,6 @@ def iter_sse(lines: Iterable[str | bytes]) -> Iterator[SSEEvent]:
             data.append(value)
         elif name == 'id':
             event_id = value
-
-
-def format_sse(event: str | None, data: Any) -> bytes:
-    """Encode one frame (``data`` JSON-encoded unless already a string)."""
-    text = data if isinstance(data, str) else json.dumps(data)
-    head = f'event: {event}\n' if event else ''
-    body = ''.join(f'data: {line}\n' for line in text.split('\n'))
-    return f'{head}{body}\n'.encode()
 
 
 def iter_response_lines(response: Any, chunk_size: int = 8192) -> Iterator[str]:

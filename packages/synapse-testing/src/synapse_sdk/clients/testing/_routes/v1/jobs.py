@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from synapse_sdk.clients._sse import format_sse
 from synapse_sdk.clients.testing._routes.v1._common import detail, field_errors, get_row, listing, public
 from synapse_sdk.clients.testing._server import HTTPFailure, Request, Router, StreamResponse
+from synapse_sdk.clients.testing._sse import format_sse
 from synapse_sdk.clients.testing._state import FakeState
 
 JOB_FIELDS = {'status', 'progress_record', 'metrics_record', 'console_logs', 'result', 'meta'}

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from synapse_sdk.clients._sse import format_sse
 from synapse_sdk.clients.testing._query import drf_page, select
 from synapse_sdk.clients.testing._routes.v2._common import detail, envelope, get_row
 from synapse_sdk.clients.testing._server import Request, Response, Router, StreamResponse
+from synapse_sdk.clients.testing._sse import format_sse
 from synapse_sdk.clients.testing._state import FakeState, now_iso
 
 
