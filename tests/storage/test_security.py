@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import stat
 import subprocess
 import sys
@@ -172,24 +173,78 @@ MALICIOUS = {
     'tar-link-chain': lambda p: _tar(
         p / 'a.tar', [_info('a', tarfile.SYMTYPE, 'b/..'), _info('b', tarfile.SYMTYPE, '.')]
     ),
+    # the chain from issue 15: d/l -> .. is harmless alone, d/l/l2 -> .. then lands outside
+    'tar-link-chain-nested': lambda p: _tar(
+        p / 'a.tar',
+        [
+            _info('ok.txt'),
+            _info('d', tarfile.DIRTYPE),
+            _info('d/l', tarfile.SYMTYPE, '..'),
+            _info('d/l/l2', tarfile.SYMTYPE, '..'),
+        ],
+    ),
+    'zip-drive-letter': lambda p: _zip(p / 'a.zip', [('ok.txt', b'ok', None), ('C:evil.txt', b'evil', None)]),
+    'tar-backslash': lambda p: _tar(p / 'a.tar', [_info('ok.txt'), _info('x\\..\\..\\evil.txt')]),
+    'tar-drive-letter': lambda p: _tar(p / 'a.tar', [_info('ok.txt'), _info('D:\\evil.txt')]),
+    'tar-hardlink-absolute': lambda p: _tar(
+        p / 'a.tar', [_info('ok.txt'), _info('hard', tarfile.LNKTYPE, '/etc/passwd')]
+    ),
+    'tar-block-device': lambda p: _tar(p / 'a.tar', [_info('ok.txt'), _info('blk', tarfile.BLKTYPE)]),
 }
 
 
+def _snapshot(root: Path) -> dict[str, tuple[str, str]]:
+    """Every path under `root` (links not followed) with its kind and content or target."""
+    if not root.exists():
+        return {}
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        for name in dirnames + filenames:
+            path = Path(dirpath, name)
+            key = path.relative_to(root).as_posix()
+            if path.is_symlink():
+                out[key] = ('link', os.readlink(path))
+            elif path.is_dir():
+                out[key] = ('dir', '')
+            else:
+                out[key] = ('file', path.read_bytes().decode('latin-1'))
+    return out
+
+
+@pytest.mark.parametrize('existing', [False, True], ids=['new-dest', 'existing-dest'])
 @pytest.mark.parametrize('kind', sorted(MALICIOUS))
-def test_malicious_archive_refused(tmp_path: Path, kind: str) -> None:
+def test_malicious_archive_refused_and_leaves_nothing_behind(
+    tmp_path: Path, kind: str, existing: bool
+) -> None:
     work = tmp_path / 'work'
     work.mkdir()
     archive = MALICIOUS[kind](work)
     dest = work / 'dest'
+    if existing:
+        (dest / 'keep').mkdir(parents=True)
+        (dest / 'keep' / 'mine.txt').write_text('mine')
+        (dest / 'ok.txt').write_text('previous')
+    before = _snapshot(tmp_path)
     with pytest.raises(UnsafeArchiveError, match=r'Refusing to (extract|write)') as info:
         extract_archive(archive, dest)
     assert archive.name in str(info.value) or 'link' in str(info.value)
-    assert not (work / 'evil.txt').exists()
-    assert not (tmp_path / 'evil.txt').exists()
-    if kind != 'tar-link-chain':  # every other case is refused before anything is written
-        assert not dest.exists() or not any(dest.iterdir())
-    else:
-        assert not any(p.is_symlink() for p in dest.iterdir())
+    assert _snapshot(tmp_path) == before  # destination, its parent and everything around exactly as before
+
+
+def test_accepted_archive_merges_into_an_existing_destination(tmp_path: Path) -> None:
+    archive = _tar(
+        tmp_path / 'good.tar', [_info('keep', tarfile.DIRTYPE), _info('keep/new.txt'), _info('top.txt')]
+    )
+    dest = tmp_path / 'dest'
+    (dest / 'keep').mkdir(parents=True)
+    (dest / 'keep' / 'mine.txt').write_text('mine')
+    extract_archive(archive, dest)
+    assert _snapshot(dest) == {
+        'keep': ('dir', ''),
+        'keep/mine.txt': ('file', 'mine'),
+        'keep/new.txt': ('file', 'evil'),
+        'top.txt': ('file', 'evil'),
+    }
 
 
 def test_archive_size_limit(tmp_path: Path) -> None:

@@ -247,31 +247,85 @@ def extract_archive(
 ) -> Path:
     """Extract a zip or tar (``.tar``, ``.tar.gz``, ``.tgz``, ``.tar.bz2``, ``.tar.xz``) into ``dest``.
 
-    Every member is checked before anything is written: absolute paths, ``..`` components, links pointing
-    outside ``dest`` and special files raise :class:`UnsafeArchiveError`, as does a declared total size above
-    ``max_size``. Links are created last and re-checked once all exist, so a chain of links cannot escape.
+    Every member is checked before anything is written: absolute paths (``/x``, ``C:x``), ``..``
+    components (also with backslashes), links pointing outside ``dest``, hard links to outside, FIFOs,
+    devices and other special files raise :class:`UnsafeArchiveError`, as does a declared total size above
+    ``max_size``. Members are written into a private staging directory first; links are created last and
+    re-checked once all exist, so a chain of links cannot escape. Only a fully accepted archive is moved
+    into ``dest``: a refused one leaves ``dest`` exactly as it was (not even created, if it did not exist).
     """
     path = Path(archive)
     if not path.is_file():
         raise FileNotFoundError(f'Archive {str(path)!r} does not exist')
     root = Path(dest)
+    made = _first_missing(root)
     root.mkdir(parents=True, exist_ok=True)
     root = root.resolve()
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as zf:
-            members = _zip_members(path, zf)
-            _validate(path, members, max_size)
-            infos = {_normalise(path, info.filename): info for info in zf.infolist()}
-            _write(root, members, lambda m: zf.open(infos[m.name]))
-    elif tarfile.is_tarfile(path):
-        with tarfile.open(path) as tf:
-            members = _tar_members(path, tf)
-            _validate(path, members, max_size)
-            by_name = {_normalise(path, info.name): info for info in tf.getmembers()}
-            _write(root, members, lambda m: tf.extractfile(by_name[m.link or m.name]))  # type: ignore[arg-type,return-value]
-    else:
-        raise ArchiveError(f'{path.name} is neither a zip nor a tar archive')
+    staging = Path(tempfile.mkdtemp(prefix='.synapse-extract-', dir=root)).resolve()
+    try:
+        if zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as zf:
+                members = _zip_members(path, zf)
+                _validate(path, members, max_size)
+                infos = {_normalise(path, info.filename): info for info in zf.infolist()}
+                _write(staging, members, lambda m: zf.open(infos[m.name]))
+        elif tarfile.is_tarfile(path):
+            with tarfile.open(path) as tf:
+                members = _tar_members(path, tf)
+                _validate(path, members, max_size)
+                by_name = {_normalise(path, info.name): info for info in tf.getmembers()}
+                _write(staging, members, lambda m: tf.extractfile(by_name[m.link or m.name]))  # type: ignore[arg-type,return-value]
+        else:
+            raise ArchiveError(f'{path.name} is neither a zip nor a tar archive')
+        _check_merge(path, staging, root)
+        _merge(staging, root)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        if made is not None:
+            shutil.rmtree(made, ignore_errors=True)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
     return root
+
+
+def _first_missing(path: Path) -> Path | None:
+    """The outermost ancestor of `path` (or `path`) that does not exist yet, to remove on refusal."""
+    missing = None
+    for candidate in (path, *path.parents):
+        if candidate.exists() or candidate.is_symlink():
+            break
+        missing = candidate
+    return missing
+
+
+def _check_merge(archive: Path, staging: Path, root: Path) -> None:
+    """Refuse, before anything is moved, an extraction that would write through or over what ``root``
+    already holds in an incompatible way (a directory where a file or link is, a link where a directory
+    is)."""
+    for dirpath, dirnames, filenames in os.walk(staging):
+        relative = Path(dirpath).relative_to(staging)
+        for name in dirnames + filenames:
+            staged = Path(dirpath, name)
+            existing = root / relative / name
+            if not (existing.exists() or existing.is_symlink()):
+                continue
+            staged_dir = staged.is_dir() and not staged.is_symlink()
+            existing_dir = existing.is_dir() and not existing.is_symlink()
+            if staged_dir != existing_dir:
+                raise UnsafeArchiveError(
+                    f'Refusing to extract {archive.name}: {(relative / name).as_posix()!r} would replace a '
+                    f'{"directory" if existing_dir else "file or link"} already in the destination'
+                )
+        dirnames[:] = [d for d in dirnames if not Path(dirpath, d).is_symlink()]
+
+
+def _merge(staging: Path, root: Path) -> None:
+    for entry in os.scandir(staging):
+        source, target = Path(entry.path), root / entry.name
+        if entry.is_dir(follow_symlinks=False) and target.is_dir() and not target.is_symlink():
+            _merge(source, target)
+        else:
+            os.replace(source, target)
 
 
 def _validate(archive: Path, members: list[_Member], max_size: int | None) -> None:

@@ -8,15 +8,22 @@ once. It is an implementation detail: custom providers implement ``StorageProtoc
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 import threading
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
 
-from synapse_sdk.utils.storage.errors import StorageNotFoundError
+from synapse_sdk.utils.storage.errors import (
+    StorageError,
+    StorageNotFoundError,
+    StoragePathError,
+    StoragePermissionError,
+)
 from synapse_sdk.utils.storage.keys import normalize_key
 from synapse_sdk.utils.storage.protocol import StorageEntry
 
@@ -27,11 +34,51 @@ CHUNK_SIZE = 1024 * 1024
 def partial_path(target: Path) -> Path:
     """An unused, unpredictable name next to ``target`` for writing it before an atomic rename.
 
-    The file is *not* created here: writers create it. Pre-creating it (``mkstemp``) and then reopening it
-    with truncation, or renaming over it, makes ext4 (``auto_da_alloc``) flush the data on close, which
-    halved large-file throughput.
+    ``.<name>.<16 hex>.part``, with ``<name>`` shortened (on a character boundary) so that the whole
+    name fits the directory's name limit: a 255-byte name is legal on ext4, and its temporary name
+    must be too. The file is *not* created here: writers create it. Pre-creating it (``mkstemp``) and
+    then reopening it with truncation, or renaming over it, makes ext4 (``auto_da_alloc``) flush the
+    data on close, which halved large-file throughput.
     """
-    return target.with_name(f'.{target.name}.{uuid.uuid4().hex[:16]}.part')
+    suffix = f'.{uuid.uuid4().hex[:16]}.part'
+    room = _name_max(target.parent) - len(suffix.encode()) - 1
+    name = target.name
+    encoded = os.fsencode(name)
+    if len(encoded) > room:
+        name = encoded[: max(room, 0)].decode('utf-8', 'ignore') if os.name != 'nt' else name[:room]
+    return target.with_name(f'.{name}{suffix}')
+
+
+def _name_max(directory: Path) -> int:
+    """The longest file name (bytes) the file system at `directory` accepts (255 when unknown)."""
+    try:
+        return os.pathconf(directory, 'PC_NAME_MAX')
+    except (OSError, ValueError, AttributeError):
+        return 255
+
+
+@contextmanager
+def os_errors(provider: str, action: str, key: str) -> Iterator[None]:
+    """Turn a raw ``OSError`` from the local file system into the storage's typed error naming `key`.
+
+    Storage errors pass through unchanged (some of them are ``OSError`` subclasses themselves).
+    """
+    try:
+        yield
+    except StorageError:
+        raise
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        message = f'{provider} storage: {action} {key!r} failed: {reason}'
+        if exc.errno == errno.ENAMETOOLONG:
+            raise StoragePathError(
+                f'{provider} storage: {action} {key!r}: a name in it is too long'
+            ) from None
+        if exc.errno in (errno.ENOENT, errno.ENOTDIR):
+            raise StorageNotFoundError(message) from None
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise StoragePermissionError(message) from None
+        raise StorageError(message) from None
 
 
 class StorageMixin:
@@ -95,34 +142,39 @@ class StorageMixin:
         """Copy the local file ``source`` to ``target`` (streamed, never read whole) and return its URL."""
         key = normalize_key(target, allow_root=False)
         path = Path(source)
-        if not path.is_file():
-            raise StorageNotFoundError(f'Upload source {str(path)!r} is not an existing file')
-        self._upload(path, key)
-        return self._url(key)
+        with os_errors(self.provider, 'upload to', key):
+            if not path.is_file():
+                raise StorageNotFoundError(f'Upload source {str(path)!r} is not an existing file')
+            self._upload(path, key)
+            return self._url(key)
 
     def download(self, key: str, destination: str | os.PathLike[str]) -> Path:
         """Copy ``key`` to ``destination``; the file appears complete or not at all. Returns the path."""
         key = normalize_key(key, allow_root=False)
         dest = Path(destination)
-        if dest.is_dir():
-            dest = dest / key.rsplit('/', 1)[-1]
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        tmp = partial_path(dest)
-        try:
-            self._download_to(key, tmp)
-            os.replace(tmp, dest)
-        finally:
-            tmp.unlink(missing_ok=True)
+        with os_errors(self.provider, 'download of', key):
+            if dest.is_dir():
+                dest = dest / key.rsplit('/', 1)[-1]
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp = partial_path(dest)
+            try:
+                self._download_to(key, tmp)
+                os.replace(tmp, dest)
+            finally:
+                tmp.unlink(missing_ok=True)
         return dest
 
     def exists(self, key: str) -> bool:
         """Whether a file (object) exists at ``key``."""
         key = normalize_key(key)
-        return bool(key) and self._exists(key)
+        with os_errors(self.provider, 'stat of', key):
+            return bool(key) and self._exists(key)
 
     def get_url(self, key: str) -> str:
         """The provider URL of ``key``."""
-        return self._url(normalize_key(key))
+        key = normalize_key(key)
+        with os_errors(self.provider, 'URL of', key):
+            return self._url(key)
 
     def list(self, prefix: str = '', *, recursive: bool = True) -> Iterator[str]:
         """Keys of the files under the directory ``prefix``, sorted. Non-recursive listings also yield
@@ -132,7 +184,10 @@ class StorageMixin:
 
     def entries(self, prefix: str = '', *, recursive: bool = True) -> Iterator[StorageEntry]:
         """Like :meth:`list` but yields :class:`StorageEntry` objects carrying sizes."""
-        yield from sorted(self._entries(normalize_key(prefix), recursive), key=lambda entry: entry.key)
+        key = normalize_key(prefix)
+        with os_errors(self.provider, 'listing of', key):
+            found = sorted(self._entries(key, recursive), key=lambda entry: entry.key)
+        yield from found
 
     def __iter__(self) -> Iterator[str]:
         return self.list()
@@ -141,7 +196,8 @@ class StorageMixin:
         """Delete the file at ``key``. A missing key is ignored unless ``missing_ok=False``."""
         key = normalize_key(key, allow_root=False)
         try:
-            self._delete(key)
+            with os_errors(self.provider, 'delete of', key):
+                self._delete(key)
         except StorageNotFoundError:
             if not missing_ok:
                 raise
@@ -152,19 +208,24 @@ class StorageMixin:
             raise ValueError(
                 f"{self.provider} storage opens files read-only: mode must be 'r' or 'rb', not {mode!r}"
             )
-        stream = self._open(normalize_key(key, allow_root=False))
+        key = normalize_key(key, allow_root=False)
+        with os_errors(self.provider, 'read of', key):
+            stream = self._open(key)
         if mode == 'r':
             return io.TextIOWrapper(stream, encoding=encoding or 'utf-8')
         return stream
 
     def size(self, key: str) -> int:
         """Size of ``key`` in bytes."""
-        return self._size(normalize_key(key, allow_root=False))
+        key = normalize_key(key, allow_root=False)
+        with os_errors(self.provider, 'size of', key):
+            return self._size(key)
 
     def is_dir(self, key: str) -> bool:
         """Whether ``key`` is a directory (for object stores: whether any object lives below it)."""
         key = normalize_key(key)
-        return True if not key else self._is_dir(key)
+        with os_errors(self.provider, 'stat of', key):
+            return True if not key else self._is_dir(key)
 
     def get_pathlib(self, path: str = '') -> Any:
         """A path-like object for ``path`` (see :class:`~synapse_sdk.utils.storage.path.StoragePath`)."""
@@ -175,16 +236,18 @@ class StorageMixin:
     def get_path_file_count(self, path: str = '') -> int:
         """Number of files under ``path`` (1 if ``path`` is a file, 0 if it does not exist)."""
         key = normalize_key(path)
-        if key and self._exists(key):
-            return 1
-        return sum(1 for _ in self._entries(key, True))
+        with os_errors(self.provider, 'count of', key):
+            if key and self._exists(key):
+                return 1
+            return sum(1 for _ in self._entries(key, True))
 
     def get_path_total_size(self, path: str = '') -> int:
         """Total size in bytes of the files under ``path``."""
         key = normalize_key(path)
-        if key and self._exists(key):
-            return self._size(key)
-        return sum(entry.size for entry in self._entries(key, True))
+        with os_errors(self.provider, 'size of', key):
+            if key and self._exists(key):
+                return self._size(key)
+            return sum(entry.size for entry in self._entries(key, True))
 
     def close(self) -> None:
         """Release connections held by the provider (a no-op for stateless ones)."""

@@ -175,8 +175,13 @@ def download_and_upload(
     headers: Mapping[str, str] | None = None,
 ) -> UploadResult:
     """Download ``url`` (streamed to a temporary file) and upload it as ``dev-<md5><suffix>`` (a wheel keeps
-    its name: ``dev-<md5>/<wheel>``). ``headers`` (e.g. authorization) are never echoed in errors."""
+    its name: ``dev-<md5>/<wheel>``). ``headers`` (e.g. authorization) are never echoed in errors and never
+    follow a redirect to another origin (a presigned or CDN redirect is followed without them); without
+    ``headers`` the URL itself is the credential and is followed as given. ``timeout`` bounds the arrival
+    of the response headers as a whole and is the idle deadline of the body."""
     import requests
+
+    from synapse_sdk.utils.storage.providers.http import OriginBoundSession
 
     parts = urlsplit(url)
     if parts.scheme not in ('http', 'https'):
@@ -188,7 +193,8 @@ def download_and_upload(
         local = Path(tmp) / 'download'
         digest = hashlib.md5(usedforsecurity=False)
         try:
-            with requests.get(url, stream=True, timeout=timeout, headers=dict(headers or {})) as response:
+            session = OriginBoundSession(headers)
+            with session, session.send_within(timeout, 'GET', url, stream=True, timeout=timeout) as response:
                 if response.status_code >= 400:
                     raise StorageUploadError(
                         f'Downloading {redact_url(url)} failed: HTTP {response.status_code}'

@@ -8,7 +8,7 @@ otherwise they raise :class:`StorageCapabilityError`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
@@ -16,7 +16,10 @@ from typing import IO, Any
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 
+from synapse_sdk.security.deadlines import Deadline, watch_pool_manager
+from synapse_sdk.security.origins import strip_if_leaving
 from synapse_sdk.security.redaction import redact_url
 from synapse_sdk.utils.storage.base import CHUNK_SIZE, StorageMixin, buffered
 from synapse_sdk.utils.storage.errors import (
@@ -43,9 +46,61 @@ class _LinkParser(HTMLParser):
                 self.links.append(href)
 
 
+class OriginBoundSession(requests.Session):
+    """A session whose configured headers (``X-Api-Key``, ``Authorization`` ...) never follow a redirect
+    to another origin (scheme, host, port): they are stripped and the redirect is followed without them,
+    so a file server may still send downloads to a CDN or a presigned URL
+    (`synapse_sdk.security.origins`). Its connections are watched by active deadlines."""
+
+    def __init__(self, headers: Mapping[str, str] | None = None, verify: bool = True) -> None:
+        super().__init__()
+        self.headers.update(dict(headers or {}))
+        self.credential_names = frozenset(name.lower() for name in (headers or {}))
+        self.verify = verify
+        adapter = _DeadlineAdapter()
+        self.mount('http://', adapter)
+        self.mount('https://', adapter)
+
+    def rebuild_auth(self, prepared_request: Any, response: Any) -> None:
+        strip_if_leaving(
+            prepared_request.headers, response.request.url, prepared_request.url, self.credential_names
+        )
+        super().rebuild_auth(prepared_request, response)
+
+    def send_within(self, seconds: float | None, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """``request`` whose response headers (and, unless streamed, its body) must arrive within
+        `seconds` in all, however slowly the server drips them; past it ``requests.Timeout``."""
+        deadline = Deadline(seconds)
+        try:
+            with deadline.active():
+                try:
+                    return self.request(method, url, **kwargs)
+                except requests.RequestException as exc:
+                    if deadline.expired:
+                        raise requests.Timeout(f'no response within {seconds:g} s') from exc
+                    raise
+        finally:
+            deadline.cancel()
+
+
+class _DeadlineAdapter(HTTPAdapter):
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        watch_pool_manager(self.poolmanager)
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        return watch_pool_manager(super().proxy_manager_for(proxy, **proxy_kwargs))
+
+
 class HTTPStorage(StorageMixin):
-    """Files served below ``base_url``. ``headers`` (e.g. an ``Authorization`` header) are sent with every
-    request and never shown in reprs or errors."""
+    """Files served below ``base_url``. ``headers`` (e.g. an ``Authorization`` or ``X-Api-Key`` header) are
+    sent with every request to the origin of ``base_url``, never to another origin a redirect points to, and
+    never shown in reprs or errors.
+
+    ``timeout`` (seconds) bounds connecting and the arrival of each response's headers as a whole (a server
+    dripping them byte by byte is cut off), and is the idle deadline of a download: the body may take as
+    long as it needs while bytes keep arriving, but a pause longer than ``timeout`` fails it.
+    """
 
     provider = 'http'
 
@@ -79,9 +134,7 @@ class HTTPStorage(StorageMixin):
         """A ``requests.Session`` per thread (sessions are not thread-safe)."""
         session = getattr(self._local, 'session', None)
         if session is None:
-            session = requests.Session()
-            session.headers.update(self.__headers)
-            session.verify = self.verify_ssl
+            session = OriginBoundSession(self.__headers, verify=self.verify_ssl)
             self._local.session = session
         return session
 
@@ -114,7 +167,9 @@ class HTTPStorage(StorageMixin):
 
     def _request(self, method: str, key: str, action: str, **kwargs: Any) -> requests.Response:
         with self._errors(key, action):
-            return self.session.request(method, self._url(key), timeout=self.timeout, **kwargs)
+            return self.session.send_within(
+                self.timeout, method, self._url(key), timeout=self.timeout, **kwargs
+            )
 
     def _check(self, response: requests.Response, key: str, action: str) -> None:
         status = response.status_code
@@ -233,4 +288,4 @@ class HTTPStorage(StorageMixin):
         return buffered(response.raw, close=response.close)
 
 
-__all__ = ['HTTPStorage']
+__all__ = ['HTTPStorage', 'OriginBoundSession']
