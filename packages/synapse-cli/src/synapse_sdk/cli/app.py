@@ -9,15 +9,24 @@ from __future__ import annotations
 import click
 
 from synapse_sdk.cli.catalog import DEBUG_HELP, HELP_OPTION_NAMES, ROOT_HELP, SUBCOMMANDS, VERSION_HELP
-from synapse_sdk.cli.lazy import LazyGroup
+from synapse_sdk.cli.localized import LocalizedGroup
+from synapse_sdk.cli.options import lang_option
 from synapse_sdk.cli.output import get_state
 
 __all__ = ['cli']
 
 
-class RootGroup(LazyGroup):
+class RootGroup(LocalizedGroup):
     """Renders any exception escaping a subcommand as one paragraph (traceback only with --debug),
-    and warnings issued meanwhile as one line each (`warning_lines`)."""
+    usage errors in the invocation's language, and warnings as one line each (`warning_lines`)."""
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:  # a bad root option: synapse --nope
+            from synapse_sdk.cli.errors import from_usage_error
+
+            raise from_usage_error(exc, get_state(exc.ctx).language if exc.ctx else None) from None
 
     def invoke(self, ctx: click.Context):
         from synapse_sdk.cli.warning_lines import capture_warnings
@@ -32,13 +41,19 @@ class RootGroup(LazyGroup):
             return super().invoke(ctx)
         except (click.exceptions.Exit, click.exceptions.Abort):
             raise
+        except click.UsageError as exc:
+            from synapse_sdk.cli.errors import from_usage_error
+
+            error = from_usage_error(exc, state.language)
+            error.attach(state)  # under --json, a usage error still answers with one JSON object
+            raise error from None
         except click.ClickException as exc:
             from synapse_sdk.cli.errors import CliError
 
             if isinstance(exc, CliError):
                 exc.attach(state)
                 raise
-            if state.json:  # a usage error still answers with one JSON object under --json
+            if state.json:
                 error = CliError(exc.format_message(), exit_code=exc.exit_code, kind='usage')
                 error.attach(state)
                 raise error from None
@@ -84,7 +99,8 @@ def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> N
     help=VERSION_HELP,
 )
 @click.option('--debug', is_flag=True, envvar='SYNAPSE_DEBUG', help=DEBUG_HELP)
+@lang_option
 @click.pass_context
-def cli(ctx: click.Context, debug: bool) -> None:
+def cli(ctx: click.Context, debug: bool, language: str) -> None:
     # The help text is ROOT_HELP (catalog), shared with the click-free `roothelp`.
     get_state(ctx).debug = debug

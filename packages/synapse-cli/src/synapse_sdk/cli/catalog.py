@@ -7,7 +7,15 @@ costs several times Python's start-up). Change a text here and both follow.
 
 from __future__ import annotations
 
-__all__ = ['DEBUG_HELP', 'HELP_OPTION_NAMES', 'ROOT_HELP', 'SUBCOMMANDS', 'VERSION_HELP']
+__all__ = [
+    'DEBUG_HELP',
+    'HELP_OPTION_NAMES',
+    'LANG_HELP',
+    'LANG_METAVAR',
+    'ROOT_HELP',
+    'SUBCOMMANDS',
+    'VERSION_HELP',
+]
 
 ROOT_HELP = """Synapse SDK command line: build, run and publish plugins of the Synapse platform.
 
@@ -19,6 +27,8 @@ Shell completion (bash): eval "$(_SYNAPSE_COMPLETE=bash_source synapse)\""""
 
 VERSION_HELP = 'Show the installed synapse distributions and their versions.'
 DEBUG_HELP = 'Show tracebacks of failures.'
+LANG_HELP = 'Language of messages (default: $SYNAPSE_LANGUAGE, else en).'
+LANG_METAVAR = 'en|ko'
 HELP_OPTION_NAMES = ('-h', '--help')
 
 _COMMANDS = 'synapse_sdk.cli.commands'

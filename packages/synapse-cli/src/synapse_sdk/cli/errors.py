@@ -14,7 +14,15 @@ from typing import Any
 
 import click
 
-__all__ = ['EXIT_FAILURE', 'EXIT_INPUT', 'EXIT_MISSING', 'CliError', 'from_exception', 'missing_dependency']
+__all__ = [
+    'EXIT_FAILURE',
+    'EXIT_INPUT',
+    'EXIT_MISSING',
+    'CliError',
+    'from_exception',
+    'from_usage_error',
+    'missing_dependency',
+]
 
 EXIT_FAILURE = 1
 EXIT_INPUT = 2
@@ -41,6 +49,7 @@ class CliError(click.ClickException):
         self.kind = kind
         self.data = dict(data or {})
         self.location: list[str] = []  # lines saying where it failed (file, line, source)
+        self.preamble: list[str] = []  # lines before the paragraph (a usage error's usage line)
         self.json_mode = False
         self.language: str | None = None
         self.warnings: list[dict[str, Any]] = []
@@ -75,18 +84,90 @@ class CliError(click.ClickException):
             import json
 
             click.echo(json.dumps(self.to_json(), ensure_ascii=False))
+        for line in self.preamble:
+            click.echo(line, err=True)
         click.echo(click.style(self.paragraph(), fg='red'), err=True)
 
 
 def missing_dependency(feature: str, distribution: str, exc: BaseException | None = None) -> CliError:
     """The error for a command whose feature lives in a distribution that is not installed."""
+    from synapse_sdk.cli.messages import t
+
     cause = f' ({exc})' if exc else ''
     return CliError(
-        f'{feature} needs the {distribution} distribution, which is not installed{cause}.',
-        hint=f'Install it with: pip install {distribution}',
+        t('cli.error.missing_distribution', feature=feature, distribution=distribution, cause=cause),
+        hint=t('cli.error.install_hint', distribution=distribution),
         exit_code=EXIT_MISSING,
         kind='missing_dependency',
     )
+
+
+def from_usage_error(exc: click.UsageError, language: str | None = None) -> CliError:
+    """click's usage error (bad option, missing argument, bad value) laid out as click does, in `language`.
+
+    Usage line, ``Try '... -h' for help.``, a blank line, then ``Error: ...``. The kinds of error click
+    raises are put in the CLI's words; a message click composed itself (a choice's "is not one of")
+    is kept inside them.
+    """
+    from synapse_sdk.cli.messages import t
+
+    error = CliError(_usage_message(exc, language), exit_code=exc.exit_code, kind='usage')
+    error.language = language
+    ctx = exc.ctx
+    if ctx is not None:
+        error.preamble.append(ctx.get_usage())
+        names = ctx.command.get_help_option_names(ctx) if ctx.command.get_help_option(ctx) else []
+        if names:
+            error.preamble.append(t('cli.usage.try_help', language, command=f'{ctx.command_path} {names[0]}'))
+        error.preamble.append('')
+    return error
+
+
+def _usage_message(exc: click.UsageError, language: str | None) -> str:
+    from synapse_sdk.cli.messages import t
+
+    ctx = exc.ctx
+    no_such_command = getattr(click.exceptions, 'NoSuchCommand', None)  # click >= 8.4
+    if no_such_command is not None and isinstance(exc, no_such_command):
+        from difflib import get_close_matches
+
+        text = t('cli.usage.no_such_command', language, name=exc.command_name)
+        group = ctx.command if ctx is not None else None
+        names = group.list_commands(ctx) if isinstance(group, click.Group) else []
+        close = get_close_matches(exc.command_name, names)
+        if close:
+            text += ' ' + t('cli.usage.did_you_mean', language, names=', '.join(close))
+        return text
+    if isinstance(exc, click.NoSuchOption):
+        text = t('cli.usage.no_such_option', language, name=exc.option_name)
+        if exc.possibilities:
+            text += ' ' + t('cli.usage.did_you_mean', language, names=', '.join(sorted(exc.possibilities)))
+        return text
+    if isinstance(exc, click.BadParameter):
+        hint = exc.param_hint
+        if hint is None and exc.param is not None:
+            hint = exc.param.get_error_hint(ctx)  # type: ignore[arg-type]
+        if isinstance(hint, tuple | list):
+            hint = ' / '.join(repr(h) for h in hint)
+        if isinstance(exc, click.MissingParameter):
+            kind = exc.param_type or (exc.param.param_type_name if exc.param is not None else 'parameter')
+            return t(
+                'cli.usage.missing', language, kind=t(f'cli.usage.kind.{kind}', language), name=hint or ''
+            )
+        message = exc.message
+        if (
+            language not in (None, 'en')
+            and exc.param is not None
+            and isinstance(exc.param.type, click.Choice)
+        ):
+            # click's own "'x' is not one of ..." is English only; the choices say the same.
+            message = t(
+                'cli.usage.choose_from', language, choices=', '.join(map(repr, exc.param.type.choices))
+            )
+        if hint:
+            return t('cli.usage.bad_value', language, name=hint, message=message)
+        return t('cli.usage.bad_value_unnamed', language, message=message)
+    return exc.format_message()
 
 
 def from_exception(
@@ -122,9 +203,11 @@ def _translate(exc: BaseException, language: str | None, plugin_root: str | None
         if error is not None:
             return error
     if isinstance(exc, ModuleNotFoundError):
+        from synapse_sdk.cli.messages import t
+
         return CliError(
-            f'a required module is not installed: {exc.name or exc}.',
-            hint='Install the missing package (synapse doctor lists what is installed).',
+            t('cli.error.missing_module', language, module=exc.name or exc),
+            hint=t('cli.error.missing_module_hint', language),
             exit_code=EXIT_MISSING,
             kind='missing_dependency',
         )
@@ -150,10 +233,10 @@ def _translate_plugin_error(
     if isinstance(exc, errors.ConfigError):
         details = []
         for key, line, msg in exc.problems:
-            where = f'line {line}: ' if line else ''
+            where = t('cli.error.config_line', language, line=line) + ': ' if line else ''
             details.append(f'{where}{key + ": " if key else ""}{msg}')
         return CliError(
-            f'invalid plugin config {exc.path}',
+            t('cli.error.config', language, path=exc.path),
             details=details,
             exit_code=EXIT_INPUT,
             kind='config',

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
+from synapse_sdk.cli.catalog import LANG_HELP, LANG_METAVAR
 from synapse_sdk.cli.output import get_state
 
 F = TypeVar('F', bound=Callable[..., Any])
@@ -27,8 +28,11 @@ def _set_json(ctx: click.Context, param: click.Parameter, value: bool) -> None:
 def _set_language(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
     from synapse_sdk.cli.messages import resolve_cli_language
 
+    state = get_state(ctx)
+    if value is None and state.language is not None:  # given to an enclosing group: synapse -l ko plugin ...
+        return state.language
     language = resolve_cli_language(value)
-    get_state(ctx).language = language
+    state.language = language
     return language
 
 
@@ -54,9 +58,9 @@ lang_option = click.option(
     '--lang',
     '-l',
     'language',
-    metavar='en|ko',
+    metavar=LANG_METAVAR,
     callback=_set_language,
-    help='Language of messages (default: $SYNAPSE_LANGUAGE, else en).',
+    help=LANG_HELP,
 )
 
 
@@ -84,8 +88,10 @@ def resolve_plugin_source(plugin_path: Path | None, plugin_module: str | None) -
     For ``--plugin``, the current directory is made importable first, as ``python -m`` does (a
     console script does not put it on ``sys.path``).
     """
+    from synapse_sdk.cli.messages import t
+
     if plugin_path is not None and plugin_module is not None:
-        raise click.UsageError('pass either --path or --plugin, not both')
+        raise click.UsageError(t('cli.source.both'))
     if plugin_module is not None:
         import sys
 
@@ -95,21 +101,20 @@ def resolve_plugin_source(plugin_path: Path | None, plugin_module: str | None) -
         return plugin_module
     path = (plugin_path or Path.cwd()).expanduser()
     if not path.exists():
-        raise click.BadParameter(f'{path} does not exist', param_hint="'--path'")
+        raise click.BadParameter(t('cli.source.missing', path=path), param_hint="'--path'")
     if path.is_dir() and not (path / 'config.yaml').is_file():
-        where = 'the current directory' if plugin_path is None else str(path)
-        raise click.UsageError(
-            f'no config.yaml in {where}. Run this command from a plugin directory, '
-            'or pass --path DIR (a plugin directory) or --plugin MODULE (a Python module).'
-        )
+        where = t('cli.source.cwd') if plugin_path is None else str(path)
+        raise click.UsageError(t('cli.source.no_config', where=where))
     return str(path.resolve())
 
 
 def parse_params(value: str | None) -> dict[str, Any]:
     """``--params`` as inline JSON or ``@file.json``; must decode to a JSON object."""
+    from synapse_sdk.cli.messages import t
+
     if value is None or value.strip() == '':
         return {}
-    source = 'the --params value'
+    source = t('cli.params.inline')
     text = value
     if value.startswith('@'):
         file = Path(value[1:]).expanduser()
@@ -118,18 +123,18 @@ def parse_params(value: str | None) -> dict[str, Any]:
             text = file.read_text(encoding='utf-8')
         except OSError as exc:
             raise click.BadParameter(
-                f'cannot read {file}: {exc.strerror or exc}', param_hint="'--params'"
+                t('cli.params.unreadable', file=file, reason=exc.strerror or exc), param_hint="'--params'"
             ) from None
     try:
         params = json.loads(text)
     except json.JSONDecodeError as exc:
         raise click.BadParameter(
-            f'{source} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})',
+            t('cli.params.bad_json', source=source, line=exc.lineno, column=exc.colno, reason=exc.msg),
             param_hint="'--params'",
         ) from None
     if not isinstance(params, dict):
         raise click.BadParameter(
-            f'{source} must be a JSON object like {{"epochs": 10}}, got {type(params).__name__}',
+            t('cli.params.not_object', source=source, example='{"epochs": 10}', kind=type(params).__name__),
             param_hint="'--params'",
         )
     return params

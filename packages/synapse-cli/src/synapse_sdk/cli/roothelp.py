@@ -13,7 +13,15 @@ from __future__ import annotations
 import sys
 import textwrap
 
-from synapse_sdk.cli.catalog import DEBUG_HELP, HELP_OPTION_NAMES, ROOT_HELP, SUBCOMMANDS, VERSION_HELP
+from synapse_sdk.cli.catalog import (
+    DEBUG_HELP,
+    HELP_OPTION_NAMES,
+    LANG_HELP,
+    LANG_METAVAR,
+    ROOT_HELP,
+    SUBCOMMANDS,
+    VERSION_HELP,
+)
 
 __all__ = ['answer_without_click', 'render_root_help']
 
@@ -26,10 +34,15 @@ _HELP_OPTION_HELP = 'Show this message and exit.'  # click's text for its built-
 
 
 def answer_without_click(args: list[str], width: int) -> bool:
-    """Print the root help or the version when `args` asks for exactly that; False otherwise."""
+    """Print the root help or the version when `args` asks for exactly that; False otherwise.
+
+    The page here is English: with ``SYNAPSE_LANGUAGE`` naming another language, click renders it.
+    """
     if len(args) != 1:
         return False
     if args[0] in HELP_OPTION_NAMES:
+        if _language_from_env() not in ('', 'en'):
+            return False
         text = render_root_help(width)
     elif args[0] == '--version':
         from synapse_sdk.cli.versions import version_text
@@ -42,11 +55,20 @@ def answer_without_click(args: list[str], width: int) -> bool:
     return True
 
 
+def _language_from_env() -> str:
+    """``SYNAPSE_LANGUAGE`` reduced to its language part (``ko_KR.UTF-8`` -> ``ko``), as `i18n` does."""
+    import os
+
+    value = os.environ.get('SYNAPSE_LANGUAGE', '').strip()
+    return value.replace('_', '-').split('-')[0].lower()
+
+
 def render_root_help(width: int) -> str:
     """The root help page at `width` columns, without a trailing newline."""
     options = [
         ('--version', VERSION_HELP),
         ('--debug', DEBUG_HELP),
+        (f'-l, --lang {LANG_METAVAR}', LANG_HELP),
         (', '.join(HELP_OPTION_NAMES), _HELP_OPTION_HELP),
     ]
     commands = [(name, SUBCOMMANDS[name][1]) for name in sorted(SUBCOMMANDS)]

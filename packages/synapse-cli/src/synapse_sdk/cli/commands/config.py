@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import click
 
-from synapse_sdk.cli.options import debug_option, json_option
+from synapse_sdk.cli.localized import LocalizedCommand, LocalizedGroup
+from synapse_sdk.cli.messages import t
+from synapse_sdk.cli.options import debug_option, json_option, lang_option
 from synapse_sdk.cli.output import get_output
 
 
-@click.group()
-def config() -> None:
+@click.group(cls=LocalizedGroup)
+@lang_option
+def config(language: str) -> None:
     """Inspect the stored configuration."""
 
 
-@config.command('show')
+@config.command('show', cls=LocalizedCommand)
+@lang_option
 @json_option
 @debug_option
-def show() -> None:
+def show(language: str) -> None:
     """Show the effective host, tokens (masked) and tenant, and where each value comes from.
 
     Environment variables override ~/.synapse/config.json; the source column says which one won.
@@ -31,7 +35,7 @@ def show() -> None:
         load_config(path, strict=True)
     except ConfigFileError as exc:
         raise CliError(
-            str(exc), hint=f'Fix or delete {path}, then run: synapse login', kind='config_file'
+            str(exc), hint=t('cli.doctor.config_broken_fix', path=path), kind='config_file'
         ) from None
     creds = resolve_credentials()
     rows = [
@@ -55,19 +59,19 @@ def show() -> None:
             }
         )
         return
-    out.echo(f'Config file: {path}' + ('' if path.exists() else ' (not created yet; run synapse login)'))
+    out.echo(t('cli.config.file' if path.exists() else 'cli.config.file_missing', path=path))
     table = []
     for key, value, secret in rows:
-        shown = mask(value) if secret else (value or '(not set)')
+        shown = mask(value) if secret else (value or t('cli.config.not_set'))
         table.append([key, shown, _source(creds.sources.get(key))])
-    out.table(['key', 'value', 'source'], table)
+    out.table([t(f'cli.config.column.{c}') for c in ('key', 'value', 'source')], table)
 
 
 def _source(source: str | None) -> str:
     if not source:
         return ''
     if source.startswith('config:'):
-        return 'config file'
+        return t('cli.doctor.config_file')
     if source == 'default':
-        return 'default'
+        return t('cli.config.default')
     return f'${source}'

@@ -12,13 +12,15 @@ from pathlib import Path
 import click
 
 from synapse_sdk.cli.errors import EXIT_INPUT, CliError, missing_dependency
+from synapse_sdk.cli.localized import LocalizedCommand
+from synapse_sdk.cli.messages import t
 from synapse_sdk.cli.options import debug_option, json_option, lang_option
 from synapse_sdk.cli.output import get_output
 
 FORMATS = ('dm_v1', 'dm_v2', 'yolo', 'coco', 'pascal', 'voc')
 
 
-@click.command()
+@click.command(cls=LocalizedCommand)
 @click.argument('source_format', metavar='SOURCE_FORMAT', type=click.Choice(FORMATS, case_sensitive=False))
 @click.argument('target_format', metavar='TARGET_FORMAT', type=click.Choice(FORMATS, case_sensitive=False))
 @click.argument('root', type=click.Path(exists=True, file_okay=False, path_type=Path))
@@ -83,7 +85,6 @@ def convert(
         from synapse_sdk.utils.converters.result import ConversionError
     except ImportError as exc:
         raise missing_dependency('synapse convert', 'synapse-converters', exc) from None
-    from synapse_sdk.cli.messages import t
     from synapse_sdk.loggers import ConsoleLogger
 
     output = get_output()
@@ -113,11 +114,11 @@ def convert(
     except ConversionError as exc:
         details = [str(p) for p in exc.problems[:20]]
         if exc.total > len(details):
-            details.append(f'... and {exc.total - len(details)} more')
+            details.append(t('cli.convert.more_problems', count=exc.total - len(details)))
         raise CliError(
-            f'{exc.total} problem(s) in {root}; nothing was written',
+            t('cli.convert.problems', count=exc.total, root=root),
             details=details,
-            hint='Fix the input, or pass --on-error skip to leave the bad annotations out.',
+            hint=t('cli.convert.problems_hint'),
             exit_code=EXIT_INPUT,
             kind='conversion_problems',
             data={'problems': [p.model_dump(mode='json') for p in exc.problems]},
@@ -148,34 +149,38 @@ def convert(
         ),
         fg='green',
     )
-    output.table(['', 'count'], _summary_rows(result))
+    output.table(['', t('cli.convert.column.count')], _summary_rows(result))
     if result.report.problem_counts or result.report.loss_counts:
-        rows = [['problem', kind, count] for kind, count in sorted(result.report.problem_counts.items())]
-        rows += [['loss', kind, count] for kind, count in sorted(result.report.loss_counts.items())]
+        problem, loss = t('cli.convert.row.problem'), t('cli.convert.row.loss')
+        rows = [[problem, kind, count] for kind, count in sorted(result.report.problem_counts.items())]
+        rows += [[loss, kind, count] for kind, count in sorted(result.report.loss_counts.items())]
         output.echo()
-        output.table(['report', 'kind', 'count'], rows)
+        output.table([t(f'cli.convert.column.{c}') for c in ('report', 'kind', 'count')], rows)
         if result.report.problems:
             output.echo()
             for problem in result.report.problems[:10]:
                 output.echo(f'  - {problem}')
             if len(result.report.problems) > 10:
-                output.echo(f'  ... {len(result.report.problems) - 10} more (see --json)')
+                output.echo(t('cli.convert.more_in_json', count=len(result.report.problems) - 10))
 
 
 def _summary_rows(result) -> list[list]:
-    rows: list[list] = [['items converted', result.items], ['items skipped', result.items_skipped]]
-    rows += [[f'split {name}', count] for name, count in result.splits.items()]
+    rows: list[list] = [
+        [t('cli.convert.row.items_converted'), result.items],
+        [t('cli.convert.row.items_skipped'), result.items_skipped],
+    ]
+    rows += [[t('cli.convert.row.split', name=name), count] for name, count in result.splits.items()]
     for kind in sorted(set(result.annotations_read) | set(result.annotations_written)):
         read = result.annotations_read.get(kind, 0)
         written = result.annotations_written.get(kind, 0)
-        rows.append([f'{kind} (read -> written)', f'{read} -> {written}'])
+        rows.append([t('cli.convert.row.read_written', kind=kind), f'{read} -> {written}'])
     rows += [
-        [f'{kind} (carried as)', count]
+        [t('cli.convert.row.carried_as', kind=kind), count]
         for kind, count in sorted(result.report.representation_changes.items())
     ]
     rows += [
-        ['annotations skipped', result.annotations_skipped],
-        ['lossy conversions', result.lossy],
-        ['classes', ', '.join(result.class_names) or '-'],
+        [t('cli.convert.row.annotations_skipped'), result.annotations_skipped],
+        [t('cli.convert.row.lossy'), result.lossy],
+        [t('cli.convert.row.classes'), ', '.join(result.class_names) or '-'],
     ]
     return rows

@@ -15,11 +15,12 @@ SECRET_KEYS = ('access_token', 'user_token')
 
 def mask(value: str | None) -> str:
     """A token shown as its first 4 characters and its length; never the whole value."""
+    from synapse_sdk.cli.messages import t
+
     if not value:
-        return '(not set)'
-    if len(value) < 12:
-        return f'*** ({len(value)} chars)'
-    return f'{value[:4]}*** ({len(value)} chars)'
+        return t('cli.config.not_set')
+    shown = value[:4] if len(value) >= 12 else ''
+    return t('cli.config.masked', shown=shown, length=len(value))
 
 
 @dataclass

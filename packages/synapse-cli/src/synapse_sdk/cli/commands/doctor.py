@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass
 
 import click
 
+from synapse_sdk.cli.localized import LocalizedCommand
 from synapse_sdk.cli.messages import t
 from synapse_sdk.cli.options import debug_option, json_option, lang_option
 from synapse_sdk.cli.output import get_output
@@ -25,7 +26,7 @@ class Check:
     fix: str = ''
 
 
-@click.command()
+@click.command(cls=LocalizedCommand)
 @click.option('--offline', is_flag=True, help='Skip the checks that contact the backend.')
 @click.option(
     '--timeout', type=float, default=5.0, show_default=True, help='Seconds to wait for the backend.'
@@ -59,7 +60,7 @@ def doctor(offline: bool, timeout: float, language: str) -> None:
         colours = {OK: 'green', WARN: 'yellow', FAIL: 'red', SKIP: None}
         for check in checks:
             status = click.style(f'[{check.status.upper():4}]', fg=colours[check.status])
-            out.echo(f'{status} {check.name}: {check.detail}')
+            out.echo(f'{status} {_label(check.name, language)}: {check.detail}')
             if check.fix and check.status != OK:
                 out.echo(f'       {t("cli.doctor.fix", language)}: {check.fix}')
         out.echo(
@@ -69,6 +70,13 @@ def doctor(offline: bool, timeout: float, language: str) -> None:
         )  # fmt: skip
     if counts[FAIL]:
         raise click.exceptions.Exit(1)
+
+
+def _label(name: str, language: str) -> str:
+    """A check's name as shown: distributions by their name, the other checks in `language`.
+
+    ``--json`` keeps the names themselves (``config file``, ``backend`` ...), for scripts."""
+    return name if name.startswith('synapse') else t(f'cli.doctor.check.{name.replace(" ", "_")}', language)
 
 
 def _python_check(language: str) -> Check:
@@ -171,7 +179,7 @@ def _ray_check(language: str) -> Check:
     try:
         version = metadata.version('ray')
     except metadata.PackageNotFoundError:
-        version = 'unknown version'
+        version = t('cli.doctor.unknown_version', language)
     try:
         metadata.version('synapse-executors-ray')
     except metadata.PackageNotFoundError:

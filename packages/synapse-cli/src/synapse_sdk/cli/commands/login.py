@@ -14,12 +14,13 @@ import sys
 import click
 
 from synapse_sdk.cli.errors import EXIT_INPUT, CliError
+from synapse_sdk.cli.localized import LocalizedCommand
 from synapse_sdk.cli.messages import t
 from synapse_sdk.cli.options import debug_option, json_option, lang_option
 from synapse_sdk.cli.output import get_output, is_interactive
 
 
-@click.command()
+@click.command(cls=LocalizedCommand)
 @click.option(
     '--host', metavar='URL', help='Backend URL (default: the stored host, else https://api.synapse.sh).'
 )
@@ -52,7 +53,7 @@ def login(host: str | None, tenant: str | None, token_stdin: bool, no_verify: bo
     stored = load_config(path)
     host = (host or stored.get('host') or DEFAULT_HOST).rstrip('/')
     if not host.startswith(('http://', 'https://')):
-        raise CliError(f'--host must be an http:// or https:// URL, got {host!r}', exit_code=EXIT_INPUT)
+        raise CliError(t('cli.login.bad_host', host=repr(host)), exit_code=EXIT_INPUT)
 
     if host.startswith('http://') and not _is_loopback(host):
         out.warn(t('cli.login.plain_http', language, host=host))
@@ -95,17 +96,21 @@ def _read_token(token_stdin: bool, language: str) -> str:
     if token_stdin:
         token = sys.stdin.read().strip()
         if not token:
-            raise CliError('--token-stdin was given but standard input was empty.', exit_code=EXIT_INPUT)
+            raise CliError(t('cli.login.empty_stdin', language), exit_code=EXIT_INPUT)
     elif is_interactive():
         token = click.prompt(t('cli.login.prompt', language), hide_input=True, prompt_suffix=': ').strip()
     else:
         raise CliError(
-            'standard input is not a terminal, so the token cannot be asked for.',
-            hint='Pipe it in instead: echo "$SYNAPSE_TOKEN" | synapse login --token-stdin',
+            t('cli.login.no_terminal', language),
+            hint=t(
+                'cli.login.no_terminal_hint',
+                language,
+                command='echo "$SYNAPSE_TOKEN" | synapse login --token-stdin',
+            ),
             exit_code=EXIT_INPUT,
         )
     if any(c.isspace() for c in token):
-        raise CliError('the token contains whitespace; paste it as a single word.', exit_code=EXIT_INPUT)
+        raise CliError(t('cli.login.whitespace', language), exit_code=EXIT_INPUT)
     return token
 
 

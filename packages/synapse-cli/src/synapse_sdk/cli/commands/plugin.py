@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import click
 
-from synapse_sdk.cli.lazy import LazyGroup
+from synapse_sdk.cli.localized import LocalizedGroup
+from synapse_sdk.cli.options import lang_option
 
 _HERE = 'synapse_sdk.cli.commands'
 
 
 @click.group(
-    cls=LazyGroup,
+    cls=LocalizedGroup,
     lazy_subcommands={
         'run': (f'{_HERE}.plugin_run:run', 'Run an action locally, as a Ray task or as a Ray job.'),
         'list': (f'{_HERE}.plugin_list:list_actions', 'List the actions of a plugin.'),
@@ -23,7 +24,8 @@ _HERE = 'synapse_sdk.cli.commands'
         'job': (f'{_HERE}.plugin_job:job', "Follow a job's logs."),
     },
 )
-def plugin() -> None:
+@lang_option
+def plugin(language: str) -> None:
     """Create, run, validate and publish plugins.
 
     Commands that take --path default to the current directory, which must hold the plugin's

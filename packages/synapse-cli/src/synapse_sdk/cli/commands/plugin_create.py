@@ -16,7 +16,9 @@ from string import Template
 import click
 
 from synapse_sdk.cli.errors import EXIT_INPUT, CliError
-from synapse_sdk.cli.options import debug_option, json_option
+from synapse_sdk.cli.localized import LocalizedCommand
+from synapse_sdk.cli.messages import t
+from synapse_sdk.cli.options import debug_option, json_option, lang_option
 from synapse_sdk.cli.output import get_output, is_interactive
 
 CATEGORIES = (
@@ -33,7 +35,7 @@ _CODE_RE = re.compile(r'^[a-z][a-z0-9_-]{1,62}$')
 _RENAMES = {'gitignore': '.gitignore', 'synapseignore': '.synapseignore'}
 
 
-@click.command()
+@click.command(cls=LocalizedCommand)
 @click.option('--name', '-n', help='Human-readable plugin name (e.g. "YOLO Trainer").')
 @click.option('--code', help='Plugin code: lowercase letters, digits, - and _ (default: from the name).')
 @click.option('--category', '-c', type=click.Choice(CATEGORIES), help='Plugin category (default: custom).')
@@ -48,6 +50,7 @@ _RENAMES = {'gitignore': '.gitignore', 'synapseignore': '.synapseignore'}
     help='Directory in which the plugin folder <code>/ is created.',
 )
 @click.option('--yes', '-y', is_flag=True, help='Accept defaults for everything not given; never prompt.')
+@lang_option
 @json_option
 @debug_option
 def create(
@@ -57,6 +60,7 @@ def create(
     description: str | None,
     parent: Path,
     yes: bool,
+    language: str,
 ) -> None:
     """Scaffold a new plugin in PATH/<code>/ (config.yaml, an actions package, ignore files).
 
@@ -68,28 +72,27 @@ def create(
     out = get_output()
     ask = is_interactive() and not yes
     if ask:
-        name = name or click.prompt('Plugin name', default=_title(code) if code else 'My Plugin')
-        code = code or click.prompt('Plugin code', default=_slug(name))
-        category = category or click.prompt('Category', type=click.Choice(CATEGORIES), default='custom')
-        description = description or click.prompt('Description', default=f'{name} plugin')
-    elif not (name or code or yes):
-        raise CliError(
-            'no --name or --code given, and standard input is not a terminal to ask for them.',
-            hint='Pass --name "My Plugin" (and --category), or --yes to accept the defaults.',
-            exit_code=EXIT_INPUT,
+        name = name or click.prompt(
+            t('cli.create.prompt.name'), default=_title(code) if code else 'My Plugin'
         )
+        code = code or click.prompt(t('cli.create.prompt.code'), default=_slug(name))
+        category = category or click.prompt(
+            t('cli.create.prompt.category'), type=click.Choice(CATEGORIES), default='custom'
+        )
+        description = description or click.prompt(
+            t('cli.create.prompt.description'), default=f'{name} plugin'
+        )
+    elif not (name or code or yes):
+        raise CliError(t('cli.create.no_name'), hint=t('cli.create.no_name_hint'), exit_code=EXIT_INPUT)
     name = name or (_title(code) if code else 'My Plugin')
     code = code or _slug(name)
     category = category or 'custom'
     description = description or f'{name} plugin'
     if not _CODE_RE.match(code):
-        raise CliError(
-            f'invalid plugin code {code!r}: use 2-63 lowercase letters, digits, "-" or "_", starting with a letter.',
-            exit_code=EXIT_INPUT,
-        )
+        raise CliError(t('cli.create.bad_code', code=repr(code)), exit_code=EXIT_INPUT)
     target = (parent / code).resolve()
     if target.exists():
-        raise CliError(f'{target} already exists; choose another --code or --path.', exit_code=EXIT_INPUT)
+        raise CliError(t('cli.create.exists', path=target), exit_code=EXIT_INPUT)
 
     values = {
         'name': name,
@@ -108,10 +111,10 @@ def create(
             {'ok': True, 'path': str(target), 'code': code, 'category': category, 'files': sorted(files)}
         )
         return
-    out.success(f'Created {category} plugin {code!r} in {target}')
+    out.success(t('cli.create.done', category=category, code=repr(code), path=target))
     for relative in sorted(files):
         out.echo(f'  {relative}')
-    out.echo(f'Next: cd {target} && synapse plugin validate && synapse plugin run {values["first_action"]}')
+    out.echo(t('cli.create.next', path=target, action=values['first_action']))
 
 
 def render_plugin(category: str, values: dict[str, str]) -> dict[str, str]:

@@ -7,16 +7,19 @@ import json
 import click
 
 from synapse_sdk.cli.errors import EXIT_INPUT, CliError, missing_dependency
-from synapse_sdk.cli.options import debug_option
+from synapse_sdk.cli.localized import LocalizedCommand, LocalizedGroup
+from synapse_sdk.cli.messages import t
+from synapse_sdk.cli.options import debug_option, lang_option
 from synapse_sdk.cli.output import get_output
 
 
-@click.group()
-def job() -> None:
+@click.group(cls=LocalizedGroup)
+@lang_option
+def job(language: str) -> None:
     """Inspect plugin jobs."""
 
 
-@job.command('logs')
+@job.command('logs', cls=LocalizedCommand)
 @click.argument('job_id')
 @click.option('--follow', '-f', is_flag=True, help='Keep streaming new lines until the job ends.')
 @click.option(
@@ -31,8 +34,11 @@ def job() -> None:
 @click.option(
     '--timeout', type=float, default=30.0, show_default=True, help='Agent: longest wait for a line.'
 )
+@lang_option
 @debug_option
-def logs(job_id: str, follow: bool, source: str, ray_address: str | None, timeout: float) -> None:
+def logs(
+    job_id: str, follow: bool, source: str, ray_address: str | None, timeout: float, language: str
+) -> None:
     """Print the logs of JOB_ID (with --follow, stream them until the job completes).
 
     \b
@@ -61,9 +67,7 @@ def _backend_lines(job_id: str, follow: bool, **_):
     client = create_backend_client(creds)
     if client is None:
         raise CliError(
-            f'no access token for {creds.host}.',
-            hint='Run synapse login (or set SYNAPSE_ACCESS_TOKEN).',
-            exit_code=EXIT_INPUT,
+            t('cli.backend.no_token', host=creds.host), hint=t('cli.job.no_token_hint'), exit_code=EXIT_INPUT
         )
     with _not_found_is_input_error(job_id):
         if not follow:
@@ -96,9 +100,7 @@ def _sse_log_lines(raw_lines, job_id: str):
             data = frame.get('data')
             yield data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
         elif kind == 'error':
-            raise CliError(
-                f'the backend reported an error while streaming job {job_id}: {frame.get("message")}'
-            )
+            raise CliError(t('cli.job.stream_error', job_id=job_id, reason=frame.get('message')))
         elif kind == 'complete':
             return
 
@@ -108,11 +110,7 @@ def _agent_lines(job_id: str, follow: bool, *, timeout: float, **_):
 
     client = create_agent_client()
     if client is None:
-        raise CliError(
-            'no agent configured.',
-            hint='Set SYNAPSE_AGENT_URL and SYNAPSE_AGENT_TOKEN, or use --source backend.',
-            exit_code=EXIT_INPUT,
-        )
+        raise CliError(t('cli.job.no_agent'), hint=t('cli.job.no_agent_hint'), exit_code=EXIT_INPUT)
     with _not_found_is_input_error(job_id):
         if follow:
             yield from client.tail_job_logs(job_id, timeout)
@@ -147,6 +145,6 @@ class _not_found_is_input_error:
 
         if exc is not None and isinstance(exc, NotFoundError):
             raise CliError(
-                f'no job {self.job_id!r} found.', exit_code=EXIT_INPUT, kind='job_not_found'
+                t('cli.job.not_found', job_id=repr(self.job_id)), exit_code=EXIT_INPUT, kind='job_not_found'
             ) from None
         return False

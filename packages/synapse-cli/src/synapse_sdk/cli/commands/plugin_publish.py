@@ -14,11 +14,13 @@ from pathlib import Path
 import click
 
 from synapse_sdk.cli.errors import EXIT_INPUT, CliError, missing_dependency
-from synapse_sdk.cli.options import debug_option, json_option
+from synapse_sdk.cli.localized import LocalizedCommand
+from synapse_sdk.cli.messages import t
+from synapse_sdk.cli.options import debug_option, json_option, lang_option
 from synapse_sdk.cli.output import get_output, is_interactive
 
 
-@click.command()
+@click.command(cls=LocalizedCommand)
 @click.option(
     '--path',
     'plugin_path',
@@ -29,9 +31,10 @@ from synapse_sdk.cli.output import get_output, is_interactive
 @click.option('--dry-run', is_flag=True, help='Show what would be uploaded; upload nothing, change no file.')
 @click.option('--debug-release', is_flag=True, help='Mark the release as a debug build.')
 @click.option('--yes', '-y', is_flag=True, help='Do not ask for confirmation on a terminal.')
+@lang_option
 @json_option
 @debug_option
-def publish(plugin_path: Path, dry_run: bool, debug_release: bool, yes: bool) -> None:
+def publish(plugin_path: Path, dry_run: bool, debug_release: bool, yes: bool, language: str) -> None:
     """Archive the plugin and upload it to the backend as a plugin release.
 
     Files matched by .gitignore and .synapseignore (and caches, virtualenvs, VCS folders) are left
@@ -61,11 +64,11 @@ def _publish(plugin_path: Path, dry_run: bool, debug_release: bool, yes: bool) -
     report = check_plugin(source)
     if report['problems']:
         raise CliError(
-            f'the plugin has {len(report["problems"])} problem(s); nothing was published',
+            t('cli.publish.invalid', count=len(report['problems'])),
             details=[
                 f'{p["where"]}: {p["message"]}' if p['where'] else p['message'] for p in report['problems']
             ],
-            hint='Fix them (synapse plugin validate lists them), then publish again.',
+            hint=t('cli.publish.invalid_hint'),
             exit_code=EXIT_INPUT,
             kind='invalid_plugin',
         )
@@ -91,13 +94,23 @@ def _publish(plugin_path: Path, dry_run: bool, debug_release: bool, yes: bool) -
         client, host = _client()
         if is_interactive() and not yes and not out.json_mode:
             _show(out, summary, dry_run=False)
-            click.confirm(f'Publish {config.code}@{config.version} to {host}?', abort=True)
+            click.confirm(
+                t('cli.publish.confirm', plugin=config.code, version=config.version, host=host), abort=True
+            )
         release = _upload(client, config, requirements, debug_release, archive)
     summary['release'] = {'id': release.get('id'), 'file': release.get('file')}
     if out.json_mode:
         out.emit_json({'ok': True, 'dry_run': False, 'host': host, **summary})
         return
-    out.success(f'Published {config.code}@{config.version} to {host} (release {release.get("id")}).')
+    out.success(
+        t(
+            'cli.publish.done',
+            plugin=config.code,
+            version=config.version,
+            host=host,
+            release=release.get('id'),
+        )
+    )
 
 
 def _client():
@@ -107,8 +120,8 @@ def _client():
     client = create_backend_client(creds)
     if client is None:
         raise CliError(
-            f'no access token for {creds.host}.',
-            hint='Run synapse login (or set SYNAPSE_ACCESS_TOKEN), then publish again.',
+            t('cli.backend.no_token', host=creds.host),
+            hint=t('cli.publish.no_token_hint'),
             exit_code=EXIT_INPUT,
             kind='no_credentials',
         )
@@ -129,26 +142,30 @@ def _upload(client, config, requirements: list[str], debug_release: bool, archiv
         return client.create_plugin_release(data, file=archive)
     except (client_errors.ValidationError, client_errors.ConflictError) as exc:
         raise CliError(
-            f'the backend refused release {config.code}@{config.version}: {exc}',
-            hint='If this version exists already, bump `version` in config.yaml.',
+            t('cli.publish.refused', plugin=config.code, version=config.version, reason=exc),
+            hint=t('cli.publish.refused_hint'),
             kind='release_refused',
         ) from None
     except client_errors.AuthenticationError:
-        raise CliError('the backend rejected the access token.', hint='Run synapse login again.') from None
+        raise CliError(t('cli.backend.token_rejected'), hint=t('cli.backend.token_rejected_hint')) from None
 
 
 def _show(out, summary: dict, *, dry_run: bool) -> None:
     if out.json_mode:
         out.emit_json({'ok': True, 'dry_run': True, **summary})
         return
-    title = 'Dry run: would publish' if dry_run else 'About to publish'
-    out.echo(f'{title} {summary["plugin"]}@{summary["version"]} ({summary["category"]})', bold=True)
+    title = 'cli.publish.dry_run_title' if dry_run else 'cli.publish.title'
     out.echo(
-        f'Archive: {len(summary["files"])} file(s), {summary["archive_bytes"]} bytes, md5 {summary["checksum_md5"]}'
+        t(title, plugin=summary['plugin'], version=summary['version'], category=summary['category']),
+        bold=True,
     )
+    out.echo(
+        t('cli.publish.archive', files=len(summary['files']), size=summary['archive_bytes'],
+          md5=summary['checksum_md5'])
+    )  # fmt: skip
     for name in summary['files']:
         out.echo(f'  {name}')
     if summary['requirements']:
-        out.echo('Requirements: ' + ', '.join(summary['requirements']))
+        out.echo(t('cli.publish.requirements', requirements=', '.join(summary['requirements'])))
     if dry_run:
-        out.echo('Nothing was uploaded.')
+        out.echo(t('cli.publish.nothing_uploaded'))

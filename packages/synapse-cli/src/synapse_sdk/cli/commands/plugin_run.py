@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from synapse_sdk.cli.localized import LocalizedCommand
 from synapse_sdk.cli.options import (
     debug_option,
     json_option,
@@ -19,7 +20,7 @@ from synapse_sdk.cli.options import (
 from synapse_sdk.cli.output import dumps, get_output
 
 
-@click.command()
+@click.command(cls=LocalizedCommand)
 @click.argument('action')
 @plugin_source_options
 @click.option(

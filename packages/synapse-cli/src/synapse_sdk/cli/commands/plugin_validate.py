@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from synapse_sdk.cli.errors import CliError
+from synapse_sdk.cli.localized import LocalizedCommand
 from synapse_sdk.cli.options import (
     debug_option,
     json_option,
@@ -19,7 +20,7 @@ from synapse_sdk.cli.options import (
 from synapse_sdk.cli.output import get_output
 
 
-@click.command()
+@click.command(cls=LocalizedCommand)
 @plugin_source_options
 @lang_option
 @json_option
@@ -54,7 +55,7 @@ def validate(plugin_path: Path | None, plugin_module: str | None, language: str)
             kind='invalid_plugin',
         )
     for action in report['actions']:
-        params = ', '.join(action['params']) or '(no params)'
+        params = ', '.join(action['params']) or t('cli.validate.no_params')
         out.echo(f'  {action["name"]}: {params}')
     out.success(t('cli.validate.ok', language, plugin=label, count=len(report['actions'])))
 
@@ -62,6 +63,7 @@ def validate(plugin_path: Path | None, plugin_module: str | None, language: str)
 def check_plugin(source: str, plugin_module: str | None = None) -> dict[str, Any]:
     """Validate a plugin and return ``{'plugin', 'actions': [...], 'problems': [{'where', 'message'}]}``."""
     from synapse_sdk.cli.commands._discovery import discover
+    from synapse_sdk.cli.messages import t
     from synapse_sdk.plugins.errors import ConfigError, PluginError
 
     problems: list[dict[str, str]] = []
@@ -80,7 +82,7 @@ def check_plugin(source: str, plugin_module: str | None = None) -> dict[str, Any
 
     actions = []
     for name in discovery.list_actions():
-        where = f'action {name!r}'
+        where = t('cli.validate.where_action', action=name)
         try:
             definition = discovery.get_action_definition(name)
         except Exception as exc:  # any import-time failure of user code is a finding, not a crash
@@ -94,7 +96,10 @@ def check_plugin(source: str, plugin_module: str | None = None) -> dict[str, Any
                 schema = model.model_json_schema()
             except Exception as exc:
                 problems.append(
-                    {'where': where, 'message': f'{label} model {model.__name__} has no JSON schema: {exc}'}
+                    {
+                        'where': where,
+                        'message': t(f'cli.validate.no_schema.{label}', model=model.__name__, error=exc),
+                    }
                 )
                 continue
             if label == 'params':
@@ -104,7 +109,10 @@ def check_plugin(source: str, plugin_module: str | None = None) -> dict[str, Any
                 entry['ui_fields'] = len(discovery.get_action_ui_schema(name))
             except Exception as exc:
                 problems.append(
-                    {'where': where, 'message': f'UI schema cannot be generated: {type(exc).__name__}: {exc}'}
+                    {
+                        'where': where,
+                        'message': t('cli.validate.no_ui_schema', error=f'{type(exc).__name__}: {exc}'),
+                    }
                 )
         actions.append(entry)
     return {'plugin': discovery.config.code, 'actions': actions, 'problems': problems}
