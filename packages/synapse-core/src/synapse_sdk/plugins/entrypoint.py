@@ -38,6 +38,7 @@ import traceback
 from typing import Any
 
 from synapse_sdk.plugins.errors import ActionExecutionError, ParamsValidationError, PluginError
+from synapse_sdk.security.redaction import PARAMS_ENV_VAR
 
 __all__ = ['RESULT_END', 'RESULT_START', 'format_result_output', 'main', 'parse_result_output']
 
@@ -121,6 +122,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--plugin-dir')
     args = parser.parse_args(argv)
     environ = dict(os.environ)
+    # The params (secrets included) leave the process environment before the action runs: ctx.env,
+    # subprocesses the action starts and anything that dumps os.environ never see them.
+    os.environ.pop(PARAMS_ENV_VAR, None)
 
     from synapse_sdk.plugins.execution import execute_action
     from synapse_sdk.plugins.loading import add_to_sys_path, load_entrypoint

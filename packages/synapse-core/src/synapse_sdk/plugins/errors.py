@@ -100,9 +100,10 @@ def portable_exception(exc: BaseException | None) -> BaseException | None:
 class ParamsValidationError(PluginError, ValueError):
     """The params given to an action do not match its `params_model`.
 
-    `errors` lists every bad field as ``{'loc': 'a.b[0]', 'msg': ..., 'type': ...}``; the
-    original `pydantic.ValidationError` is kept as ``__cause__``. Input values are left out of the
-    message on purpose: a rejected field may be a password.
+    `errors` lists every bad field as ``{'loc': 'a.b[0]', 'msg': ..., 'type': ...}``. Input values
+    are left out on purpose (a rejected field may be a password): the pydantic error, whose text
+    holds every ``input_value``, is *not* chained as ``__cause__`` or ``__context__``, and the values
+    of secret fields are scrubbed from messages a validator wrote.
     """
 
     def __init__(self, action: str, errors: Sequence[dict[str, Any]]):
@@ -113,11 +114,19 @@ class ParamsValidationError(PluginError, ValueError):
         super().__init__('\n'.join(lines))
 
     @classmethod
-    def from_pydantic(cls, action: str, exc: Any) -> ParamsValidationError:
-        """Build from a `pydantic.ValidationError` (the caller raises it ``from exc``)."""
+    def from_pydantic(cls, action: str, exc: Any, secrets: Iterable[str] = ()) -> ParamsValidationError:
+        """Build from a `pydantic.ValidationError`, `secrets` scrubbed from the messages (the caller
+        raises it without chaining `exc`)."""
+        from synapse_sdk.security.redaction import scrub
+
+        known = list(secrets)
         errors = [
-            {'loc': format_loc(err.get('loc', ())), 'msg': err.get('msg', ''), 'type': err.get('type', '')}
-            for err in exc.errors(include_url=False, include_input=False)
+            {
+                'loc': format_loc(err.get('loc', ())),
+                'msg': scrub(str(err.get('msg', '')), known),
+                'type': err.get('type', ''),
+            }
+            for err in exc.errors(include_url=False, include_input=False, include_context=False)
         ]
         return cls(action, errors)
 

@@ -24,7 +24,7 @@ from synapse_sdk.plugins.context.env import PluginEnvironment
 from synapse_sdk.plugins.definition import ActionDefinition, resolve_action
 from synapse_sdk.plugins.errors import ActionExecutionError, ExecutionError, ParamsValidationError
 from synapse_sdk.plugins.models.status import RunStatus
-from synapse_sdk.security.redaction import redact_url
+from synapse_sdk.security.redaction import redact_url, scrub, secret_values
 
 __all__ = [
     'AUTO',
@@ -208,7 +208,13 @@ def validate_params(definition: ActionDefinition, params: Any, ctx: RuntimeConte
     try:
         return model.model_validate(dict(params), context=context)
     except ValidationError as exc:
-        raise ParamsValidationError.from_pydantic(definition.name, exc) from exc
+        error = ParamsValidationError.from_pydantic(
+            definition.name, exc, secrets=secret_values(params, model)
+        )
+    # Raised outside the except block and without a cause: pydantic's error renders every rejected
+    # ``input_value`` (passwords included), and a chained or implicit context would print it in any
+    # traceback (``--debug``, ``SYNAPSE_DEBUG=1``, an uncaught error from ``run_plugin``).
+    raise error
 
 
 def check_result(definition: ActionDefinition, result: Any, ctx: RuntimeContext | None = None) -> list[str]:
@@ -316,7 +322,9 @@ def run_action(
         else:
             result = definition.target(validated, ctx)
     except Exception as exc:
-        error = redact_url(f'{type(exc).__name__}: {exc}')
+        secrets = secret_values(params, definition.params_model)
+        _scrub_exception_chain(exc, secrets)
+        error = scrub(redact_url(f'{type(exc).__name__}: {exc}'), secrets)
         if report_status:
             ctx.log_message(LogMessageCode.PLUGIN_RUN_FAILED, action=definition.name, error=error)
             ctx.logger.report_status(RunStatus.FAILED, error=error)
@@ -344,6 +352,30 @@ def run_action(
         ctx.end_log()
         ctx.logger.report_status(RunStatus.COMPLETED, result=jsonable)
     return jsonable
+
+
+def _scrub_exception_chain(exc: BaseException, secrets: list[str]) -> None:
+    """Mask the params' secret values in the messages (``args``) and notes of `exc` and of every
+    exception chained to it, so no traceback of the failure can print them, whoever prints it."""
+    if not secrets:
+        return
+    seen: set[int] = set()
+    stack: list[BaseException | None] = [exc]
+    while stack:
+        current = stack.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        try:
+            current.args = tuple(scrub(arg, secrets) if isinstance(arg, str) else arg for arg in current.args)
+            notes = getattr(current, '__notes__', None)
+            if isinstance(notes, list):
+                current.__notes__ = [
+                    scrub(note, secrets) if isinstance(note, str) else note for note in notes
+                ]
+        except (AttributeError, TypeError):
+            pass
+        stack += [current.__cause__, current.__context__]
 
 
 def execute_action(

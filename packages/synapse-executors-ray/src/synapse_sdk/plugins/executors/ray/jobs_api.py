@@ -6,7 +6,7 @@ submitter talks to the cluster only over the dashboard's HTTP API (`dashboard_ad
 no Ray connection of its own; an explicit address is used as given even when ``RAY_ADDRESS`` is set.
 
 What travels where (see `env` and `sealed`): public variables and the action entrypoint in the job's
-runtime env; secrets, and params holding secret-looking keys, in a sealed blob the driver reads once
+runtime env; secrets and the params (always) in a sealed blob the driver reads once
 and deletes. Nothing secret is printed, logged or stored in the job record.
 """
 
@@ -31,15 +31,12 @@ from synapse_sdk.plugins.executors.ray.errors import (
 from synapse_sdk.plugins.executors.ray.runtime_env import RuntimeEnvPlan, plan_runtime_env
 from synapse_sdk.plugins.executors.ray.sealed import SEALED_ENV, seal
 from synapse_sdk.plugins.executors.ray.workdir import MAX_WORKING_DIR_BYTES
-from synapse_sdk.security.redaction import redact
 
 __all__ = ['DEFAULT_DASHBOARD_PORT', 'RayJobsApiExecutor', 'resolve_dashboard_address']
 
 DEFAULT_DASHBOARD_PORT = 8265
 DRIVER_MODULE = 'synapse_sdk.plugins.executors.ray.job'
 TERMINAL = frozenset({'SUCCEEDED', 'FAILED', 'STOPPED'})
-# Params bigger than this go sealed rather than in the runtime env (env blocks have size limits).
-_INLINE_PARAMS_LIMIT = 16_000
 
 
 def resolve_dashboard_address(dashboard_address: str | None = None, ray_address: str | None = None) -> str:
@@ -170,11 +167,9 @@ class RayJobsApiExecutor:
         sealed: dict[str, Any] = {}
         if plan.worker_env.secret:
             sealed['secrets'] = dict(plan.worker_env.secret)
-        text = json.dumps(params_json)
-        if redact(params_json) != params_json or len(text) > _INLINE_PARAMS_LIMIT:
-            sealed['params'] = params_json
-        else:
-            env_vars['SYNAPSE_ACTION_PARAMS'] = text
+        # Params never travel in the runtime env (Ray shows it in the dashboard and the job record):
+        # a field may be secret by a marker only the params model knows, so they are always sealed.
+        sealed['params'] = params_json
         if sealed:
             env_vars[SEALED_ENV] = seal(self.client, sealed)
 
