@@ -4,7 +4,7 @@ The chain is driven from the submitting process with the core's reusable pipelin
 (`ActionPipeline.validate`, `initial_params`, `params_for`, `merge_result`), so the params flowing
 from one action to the next behave exactly as in ``ActionPipeline.run`` locally. Each action runs as
 one call on a warm actor (`RayActorExecutor` machinery: same allow-listed env, secrets path,
-recovery), where `run_pipeline_step` builds the action's `RuntimeContext` through the core's shared
+recovery), where `worker.run_pipeline_step` builds the action's `RuntimeContext` through the core's shared
 `build_runtime_context` (the "Ray pipeline" context site) and reports pipeline progress
 (``step='pipeline'``) to the logger, and so to the backend job when there is one.
 
@@ -31,43 +31,9 @@ from typing import Any
 from synapse_sdk.plugins.executors.ray.task import RayActorExecutor
 from synapse_sdk.security.redaction import MASK, is_secret_key, redact_url
 
-__all__ = ['RayPipelineExecutor', 'run_pipeline_step']
+__all__ = ['RayPipelineExecutor']
 
 DEFAULT_CHECKPOINT_DIR = Path.home() / '.synapse' / 'pipeline-runs'
-
-
-def run_pipeline_step(action: Any, params: Any, *, step: Mapping[str, Any], **context_kwargs: Any) -> Any:
-    """In the worker: run action `step['index']` of `step['total']` in a fresh context.
-
-    Per-action status is not reported (the pipeline is one run): RUNNING before the first action,
-    COMPLETED with the result after the last, FAILED when an action fails.
-    """
-    from synapse_sdk.plugins.errors import ActionExecutionError, ParamsValidationError
-    from synapse_sdk.plugins.execution import build_runtime_context, run_action
-    from synapse_sdk.plugins.models.status import RunStatus
-    from synapse_sdk.plugins.pipelines import PIPELINE_PROGRESS_STEP
-
-    index, total, name = step['index'], step['total'], step.get('name')
-    ctx = build_runtime_context(**context_kwargs)
-    try:
-        if step.get('first'):
-            ctx.logger.report_status(RunStatus.RUNNING)
-        ctx.set_progress(index, total, step=PIPELINE_PROGRESS_STEP)
-        ctx.log('pipeline_action_started', {'index': index, 'action': name, 'total': total})
-        try:
-            result = run_action(action, params, ctx, name=name, report_status=False)
-        except (ParamsValidationError, ActionExecutionError) as exc:
-            ctx.logger.report_status(
-                RunStatus.FAILED, error=f'pipeline action {index} ({name}) failed: {exc}'
-            )
-            raise
-        if index + 1 == total:
-            ctx.set_progress(total, total, step=PIPELINE_PROGRESS_STEP)
-            ctx.end_log()
-            ctx.logger.report_status(RunStatus.COMPLETED, result=result)
-        return result
-    finally:
-        ctx.logger.finish()
 
 
 class RayPipelineExecutor:

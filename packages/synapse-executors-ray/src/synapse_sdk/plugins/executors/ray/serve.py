@@ -37,7 +37,7 @@ class ActionDeployment:
     """The replica class: runs one action per request. Wrapped by ``serve.deployment`` at deploy time."""
 
     def __init__(self, target: Any, secrets: Mapping[str, str], context: Mapping[str, Any]):
-        from synapse_sdk.plugins.executors.ray.task import line_buffered_output
+        from synapse_sdk.plugins.executors.ray.worker import line_buffered_output
 
         line_buffered_output()
         os.environ.update(secrets)

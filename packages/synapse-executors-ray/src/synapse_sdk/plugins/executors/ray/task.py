@@ -2,8 +2,9 @@
 
 One actor is created lazily per (plugin, resources, runtime env) and reused by every later call,
 across executor instances of this process, so a warm call costs one actor method call. The actor
-builds each run's `RuntimeContext` inside the worker through the core's `execute_action` (the "Ray
-task" context site): clients come from the worker's environment, never from the submitter's objects.
+(`worker.ActionActor`, the worker-side half) builds each run's `RuntimeContext` inside the worker
+through the core's `execute_action` (the "Ray task" context site): clients come from the worker's
+environment, never from the submitter's objects.
 
 Secrets (tokens) travel as a call argument and are put into the actor's process environment for the
 run; they never enter the actor's runtime env, which Ray shows in the dashboard (see `env`).
@@ -22,85 +23,14 @@ from typing import Any
 
 from synapse_sdk.plugins.executors.ray.connection import ensure_ray, is_client_address
 from synapse_sdk.plugins.executors.ray.errors import ActorDiedError, RayExecutorError
-from synapse_sdk.plugins.executors.ray.remote_errors import capture_exception, restore_exception
+from synapse_sdk.plugins.executors.ray.remote_errors import restore_exception
 from synapse_sdk.plugins.executors.ray.runtime_env import RuntimeEnvPlan, plan_runtime_env, upload_working_dir
 from synapse_sdk.plugins.executors.ray.workdir import MAX_WORKING_DIR_BYTES
+from synapse_sdk.plugins.executors.ray.worker import ActionActor, is_retry_safe
 
-__all__ = ['ActionActor', 'RayActorExecutor']
+__all__ = ['RayActorExecutor']
 
 logger = logging.getLogger('synapse_sdk.plugins.executors.ray')
-
-
-def line_buffered_output() -> None:
-    """Make this worker's stdout/stderr line-buffered.
-
-    Ray redirects worker output to files, which Python block-buffers: an action's log lines would
-    reach the driver's console only when the buffer fills or the actor exits.
-    """
-    import sys
-
-    for stream in (sys.stdout, sys.stderr):
-        reconfigure = getattr(stream, 'reconfigure', None)
-        if reconfigure is not None:
-            with contextlib.suppress(Exception):
-                reconfigure(line_buffering=True)
-
-
-class ActionActor:
-    """The actor's class: runs actions in the worker process. Not for direct use."""
-
-    def __init__(self) -> None:
-        self._secret_names: set[str] = set()
-        self._loaded: dict[str, Any] = {}
-        line_buffered_output()
-
-    def pid(self) -> int:
-        return os.getpid()
-
-    def _load(self, target: Any) -> Any:
-        if not isinstance(target, str):
-            return target
-        found = self._loaded.get(target)
-        if found is None:
-            from synapse_sdk.plugins.loading import load_entrypoint
-
-            found = self._loaded[target] = load_entrypoint(target, plugin_dir=os.getcwd())
-        return found
-
-    def _apply_secrets(self, secrets: Mapping[str, str]) -> None:
-        for name in self._secret_names - set(secrets):
-            os.environ.pop(name, None)
-        os.environ.update(secrets)
-        self._secret_names = set(secrets)
-
-    def retry_safe(self, target: Any) -> bool:
-        try:
-            return _retry_safe(self._load(target))
-        except Exception:
-            return False
-
-    def run(self, target: Any, params: Any, call: dict[str, Any]) -> tuple[str, Any]:
-        """Run one action; returns ``('ok', result)`` or ``('error', captured exception)``."""
-        self._apply_secrets(call.get('secrets') or {})
-        context_kwargs = {
-            'env': call.get('env'),
-            'job_id': call.get('job_id'),
-            'language': call.get('language'),
-            'checkpoint': call.get('checkpoint'),
-        }
-        try:
-            action = self._load(target)
-            if call.get('step') is None:
-                from synapse_sdk.plugins.execution import execute_action
-
-                result = execute_action(action, params, name=call.get('name'), **context_kwargs)
-            else:  # one action of a pipeline (see `pipeline`)
-                from synapse_sdk.plugins.executors.ray.pipeline import run_pipeline_step
-
-                result = run_pipeline_step(action, params, step=call['step'], **context_kwargs)
-        except Exception as exc:
-            return 'error', capture_exception(exc)
-        return 'ok', result
 
 
 # Actors shared by every executor of this process: {pool key: actor handle}.
@@ -367,7 +297,7 @@ class RayActorExecutor:
 
     def _retry_safe(self, key: tuple, action: Any) -> bool:
         if not isinstance(action, str):
-            return _retry_safe(action)
+            return is_retry_safe(action)
         # An entrypoint may only be importable in the worker: ask a (fresh) actor.
         import ray
 
@@ -402,10 +332,3 @@ def _describe(action: Any) -> str:
     if isinstance(action, str):
         return f'action {action!r}'
     return f'action {getattr(action, "__qualname__", action)!r}'
-
-
-def _retry_safe(action: Any) -> bool:
-    """``@action(retry_safe=True)`` / ``BaseAction.retry_safe``, read from the action's definition."""
-    from synapse_sdk.plugins.definition import resolve_action
-
-    return resolve_action(action).retry_safe
