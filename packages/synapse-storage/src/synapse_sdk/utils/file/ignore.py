@@ -1,9 +1,12 @@
 """``.gitignore``-style patterns, used to decide what goes into a plugin archive.
 
-Supported syntax (as git): blank lines and ``#`` comments, ``!`` re-includes, a trailing ``/`` matches
-directories only, a pattern with a ``/`` elsewhere is anchored to the directory of its file, otherwise it
-matches a name at any depth; ``*``, ``?``, ``[...]`` and ``**`` (``**/x``, ``x/**``, ``a/**/b``). As in git, a
-file inside an excluded directory cannot be re-included. The last matching pattern wins.
+Each pattern is translated by `pathspec` (its git-exact ``GitIgnoreSpecPattern``), a maintained library,
+rather than by hand. What stays here is how patterns combine, as git combines them: a pattern file applies
+to its own directory and below, the last matching pattern wins (deeper files and the caller's extra
+patterns come later, so they win), a trailing ``/`` matches directories only, and a file inside an excluded
+directory cannot be re-included (the walker in ``archive.py`` does not descend into it). Invalid patterns
+(such as the range ``[z-a]``) are dropped, as git drops them. ``tests/storage/test_ignore_against_git.py``
+checks all of it against the real ``git``.
 """
 
 from __future__ import annotations
@@ -11,7 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+
+from pathspec.patterns.gitignore import GitIgnorePatternError
+from pathspec.patterns.gitignore.spec import GitIgnoreSpecPattern
 
 #: Files whose patterns apply to their directory and below.
 IGNORE_FILES = ('.gitignore', '.synapseignore')
@@ -46,70 +53,65 @@ DEFAULT_IGNORE = (
 @dataclass(frozen=True)
 class Rule:
     base: str  # directory (relative, posix) the pattern applies below; '' for the root
-    regex: re.Pattern[str]
-    negate: bool
-    dir_only: bool
+    compiled: GitIgnoreSpecPattern  # the pattern without its trailing slash
+    dir_only: bool  # the pattern ended with a slash: it names directories only
     pattern: str
 
+    @property
+    def negate(self) -> bool:
+        return self.compiled.include is False
 
-def _translate(pattern: str) -> str:
-    out: list[str] = []
-    i = 0
-    while i < len(pattern):
-        if pattern.startswith('**/', i):
-            out.append('(?:.*/)?')
-            i += 3
-            continue
-        if pattern.startswith('/**', i) and i + 3 == len(pattern):
-            out.append('/.*')
-            i += 3
-            continue
-        if pattern.startswith('**', i):
-            out.append('.*')
-            i += 2
-            continue
-        char = pattern[i]
-        if char == '*':
-            out.append('[^/]*')
-        elif char == '?':
-            out.append('[^/]')
-        elif char == '\\' and i + 1 < len(pattern):
-            i += 1
-            out.append(re.escape(pattern[i]))
-        elif char == '[' and ']' in pattern[i + 2 :]:
-            end = pattern.index(']', i + 2)
-            body = pattern[i + 1 : end]
-            if body.startswith('!'):
-                body = '^' + body[1:]
-            out.append('[' + body.replace('\\', '\\\\') + ']')
-            i = end
-        else:
-            out.append(re.escape(char))
-        i += 1
-    return ''.join(out)
+    @cached_property
+    def _to_end(self) -> re.Pattern[str] | None:
+        regex = self.compiled.regex
+        return None if regex is None else re.compile(f'(?:{regex.pattern})\\Z', regex.flags)
+
+    def matches(self, target: str, is_dir: bool) -> bool:
+        """Whether the pattern names ``target`` itself, not merely a directory above it.
+
+        pathspec's expressions are searched, and the group ``ps_d`` marks a match that stopped at a directory
+        boundary (``build`` in ``build/x``): such a match names the directory above, which git handles by not
+        descending into it, never by the pattern matching the files below. Expressions without that group
+        (from a trailing ``**``: ``^logs/`` for ``logs/**``) match everything below on purpose.
+        """
+        if self.dir_only and not is_dir:
+            return False
+        regex, to_end = self.compiled.regex, self._to_end
+        if regex is None or to_end is None:
+            return False
+        if 'ps_d' not in regex.groupindex:
+            return regex.search(target) is not None
+        return to_end.search(target) is not None
+
+
+def _strip_line(line: str) -> tuple[str, bool]:
+    """``(pattern, dir_only)``: trailing spaces dropped unless escaped, then the trailing slash taken off.
+
+    The slash is handled here, not by pathspec, because pathspec reads ``logs/**/`` as naming ``logs``
+    itself, where git names only the directories inside it.
+    """
+    while line.endswith(' ') and not line.endswith('\\ '):
+        line = line[:-1]
+    if line.endswith('/') and not line.startswith('#'):
+        return line[:-1], True
+    return line, False
 
 
 def parse_patterns(lines: Iterable[str], base: str = '') -> list[Rule]:
-    """Rules for ``lines`` of a pattern file living in directory ``base``."""
+    """Rules for ``lines`` of a pattern file living in directory ``base`` (blank lines, comments and
+    invalid patterns give none)."""
     rules: list[Rule] = []
     for raw in lines:
-        line = raw.rstrip('\n').rstrip('\r')
-        if not line.endswith('\\ '):
-            line = line.rstrip()
-        if not line or line.startswith('#'):
+        line, dir_only = _strip_line(raw.rstrip('\n').rstrip('\r'))
+        if line in ('', '!'):
             continue
-        negate = line.startswith('!')
-        if negate or line.startswith(('\\!', '\\#')):
-            line = line[1:]
-        dir_only = line.endswith('/')
-        line = line.rstrip('/')
-        if not line:
+        try:
+            compiled = GitIgnoreSpecPattern(line)
+        except (GitIgnorePatternError, ValueError):
+            continue  # git ignores a pattern it cannot parse
+        if compiled.include is None:
             continue
-        anchored = '/' in line
-        line = line.lstrip('/')
-        body = _translate(line)
-        regex = re.compile(body if anchored else f'(?:.*/)?{body}', re.DOTALL)
-        rules.append(Rule(base, regex, negate, dir_only, raw.strip()))
+        rules.append(Rule(base, compiled, dir_only, raw.strip()))
     return rules
 
 
@@ -123,6 +125,7 @@ class IgnoreMatcher:
         return IgnoreMatcher([*self.rules, *rules])
 
     def is_ignored(self, relative: str, is_dir: bool) -> bool:
+        """Whether ``relative`` itself is excluded; whether a directory above it is, is the caller's walk."""
         ignored = False
         for rule in self.rules:
             if rule.base:
@@ -131,9 +134,7 @@ class IgnoreMatcher:
                 target = relative[len(rule.base) + 1 :]
             else:
                 target = relative
-            if rule.dir_only and not is_dir:
-                continue
-            if rule.regex.fullmatch(target):
+            if rule.matches(target, is_dir):
                 ignored = not rule.negate
         return ignored
 
