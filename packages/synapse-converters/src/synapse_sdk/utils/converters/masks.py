@@ -3,10 +3,11 @@
 A mask is held as a ``bytearray`` bitmap of ``width * height`` bytes (row-major, 0/1) only while one annotation is
 being converted; DM documents store it as row-major runs ``[[start, length], ...]`` (``dm_rle``) or raw pixel
 indices (``raw_indices``), COCO as column-major run lengths (a list, or pycocotools' compressed string).
-Rasterisation treats pixel ``(i, j)`` as the lattice point ``(i, j)`` and includes points on the boundary, which is
-what Pillow's ``ImageDraw.polygon(fill=1, outline=1)`` does for the reference SDK: an axis-aligned rectangle
-``x0..x1 x y0..y1`` covers ``(x1-x0+1) * (y1-y0+1)`` pixels. Contours go through pixel coordinates (OpenCV style),
-so a traced contour rasterises back to the component it came from.
+Polygons are rasterised to exactly the pixels Pillow's ``ImageDraw.polygon(fill=1, outline=1)`` paints, which is how
+the platform and the reference SDK draw polygon masks (see ``_polygon_spans`` for the rules; tested pixel for pixel
+against Pillow): an axis-aligned rectangle ``x0..x1 x y0..y1`` covers ``(x1-x0+1) * (y1-y0+1)`` pixels, and slanted
+edges take in the pixels that lie within half a pixel of them along the row. Contours go through pixel
+coordinates (OpenCV style), so a traced contour rasterises back to the component it came from.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import itertools
 import math
 import operator
 import re
+from array import array
 from collections.abc import Sequence
 
 __all__ = [
@@ -248,41 +250,130 @@ def decode_coco_rle(rle: dict, width: int, height: int) -> bytearray:
 # ---------------------------------------------------------------- polygons
 
 
+def _f32(value: float) -> float:
+    """``value`` rounded to the nearest single-precision float (the precision Pillow computes edge crossings in)."""
+    return array('f', (value,))[0]
+
+
+def _round_half_away(v: float) -> int:
+    return int(v + 0.5) if v >= 0 else -int(0.5 - v)
+
+
 def _polygon_spans(points: Sequence[Sequence[float]], width: int, height: int) -> list[tuple[int, int, int]]:
-    """``(row, lo, hi)``: inclusive column spans, clipped to the image, covering the lattice points inside or on
-    ``points``. Spans of one row may overlap; rows come in no particular order."""
-    n = len(points)
-    if n < 3:
-        return []
-    ys = [p[1] for p in points]
-    j0 = max(0, math.ceil(min(ys) - 1e-9))
-    j1 = min(height - 1, math.floor(max(ys) + 1e-9))
-    # Bucket every edge under the rows it spans, so each row looks only at its own edges.
-    rows: dict[int, list[tuple[float, float, float, float]]] = {}
-    for i in range(n):
-        x0, y0 = points[i][0], points[i][1]
-        x1, y1 = points[(i + 1) % n][0], points[(i + 1) % n][1]
-        lo = max(j0, math.ceil(min(y0, y1) - 1e-9))
-        hi = min(j1, math.floor(max(y0, y1) + 1e-9))
-        for j in range(lo, hi + 1):
-            rows.setdefault(j, []).append((x0, y0, x1, y1))
-    ceil, floor = math.ceil, math.floor
-    spans = []  # unclipped: the lattice points between a and b are ceil(a)..floor(b), with a tolerance
-    for j, edges in rows.items():
-        xs = []
-        for x0, y0, x1, y1 in edges:
-            if y0 == y1:  # a horizontal edge on this row is boundary
-                spans.append((j, ceil(min(x0, x1) - 1e-9), floor(max(x0, x1) + 1e-9)))
+    """``(row, lo, hi)``: inclusive column spans, clipped to the image, of the pixels Pillow's
+    ``ImageDraw.polygon(points, fill=1, outline=1)`` paints. Spans of one row may overlap; rows come in no
+    particular order.
+
+    The rules, established by comparing with Pillow on random polygons (tests/converters/test_rasterizer_pillow.py),
+    not taken from its code:
+
+    - vertices are truncated toward zero to whole pixels; consecutive vertices make the edges, and the last
+      vertex joins the first unless they are equal;
+    - a horizontal edge (a zero-length one too) paints every pixel between its ends;
+    - every other edge crosses each row it spans at ``x0 + (row - y0) * slope`` in single precision, where
+      ``(x0, y0)`` is the edge's first vertex and ``slope = (x1 - x0) / (y1 - y0)``; at its last vertex the
+      crossing is that vertex's x exactly. An edge's lower end counts twice, except on the last row drawn;
+    - a row's crossings, sorted, pair up; a pair ``(a, b)`` paints from ``a`` rounded half away from zero to
+      ``b`` rounded half toward zero, so the fill reaches half a pixel past a slanted edge;
+    - where two edges leaving (or, on the last row, reaching) a vertex both slant the same way, the vertex's row
+      is widened to one pixel short of where the nearer edge is on the next (last row: the previous) row. Which
+      earlier edge is taken as the vertex's partner follows the edge order: vertical edges are passed over, and
+      an edge slanting the other way ends the search.
+    """
+    pts = [(int(p[0]), int(p[1])) for p in points]
+    edges = list(itertools.pairwise(pts))
+    if pts and pts[-1] != pts[0]:
+        edges.append((pts[-1], pts[0]))
+    spans: list[tuple[int, int, int]] = []
+    top, bottom = height - 1, 0
+    sloped = []  # (first row, last row, x0, y0, x1, y1, slope)
+    for (x0, y0), (x1, y1) in edges:
+        if y0 == y1:
+            if 0 <= y0 < height:
+                spans.append((y0, min(x0, x1), max(x0, x1)))
+            top, bottom = min(top, y0), max(bottom, y0)
+            continue
+        lo, hi = (y0, y1) if y0 < y1 else (y1, y0)
+        top, bottom = min(top, lo), max(bottom, hi)
+        sloped.append((lo, hi, x0, y0, x1, y1, _f32(_f32(x1 - x0) / (y1 - y0))))
+    top, bottom = max(top, 0), min(bottom, height)  # the last row drawn may lie just below the image
+    last_row = min(bottom, height - 1)
+    # Crossings inside an edge go straight to their row; the crossings at an edge's ends (vertex rows) are kept
+    # apart with the edge's index, because what they count for depends on the edges meeting there.
+    rows: list[list[float]] = [[] for _ in range(last_row - top + 1)]
+    ends: dict[int, list[tuple[int, float]]] = {}
+    for index, (lo, hi, x0, y0, x1, y1, slope) in enumerate(sloped):
+        first, last = max(lo, top), min(hi, last_row)
+        if first > last:
+            continue
+        # Single precision, rounded after the product and after the sum, for the whole edge at C speed (both
+        # are exact in double precision before rounding: a 24-bit slope times a row offset, plus a pixel).
+        xs = array('f', [p + x0 for p in array('f', [(row - y0) * slope for row in range(first, last + 1)])])
+        if first <= y1 <= last:
+            xs[y1 - first] = x1  # at its last vertex an edge crosses at the vertex
+        if first == lo:
+            ends.setdefault(lo, []).append((index, xs[0]))
+            first += 1
+            xs = xs[1:]
+        if last == hi:
+            ends.setdefault(hi, []).append((index, xs[-1]))
+            xs = xs[:-1]
+        for offset, x in enumerate(xs, start=first - top):
+            rows[offset].append(x)
+    for row, meeting in ends.items():
+        crossings = rows[row - top]
+        for position, (index, x) in enumerate(meeting):
+            edge = sloped[index]
+            if row == edge[1] and row < bottom:
+                crossings += (x, x)  # the lower end of an edge counts twice
                 continue
-            x = x0 + (j - y0) * (x1 - x0) / (y1 - y0)
-            if (y0 <= j < y1) or (y1 <= j < y0):
-                xs.append(x)
-            if abs(x - round(x)) < 1e-9:  # a lattice point on the boundary
-                spans.append((j, ceil(x - 1e-9), floor(x + 1e-9)))
-        xs.sort()
-        spans += [(j, ceil(a - 1e-9), floor(b + 1e-9)) for a, b in zip(xs[::2], xs[1::2], strict=False)]
+            if edge[6] and x == int(x):
+                widened = _widen_corner(sloped, meeting, position, row, bottom)
+                if widened is not None:
+                    x = widened
+            crossings.append(x)
+    ceil = math.ceil
+    for row, crossings in enumerate(rows, start=top):
+        crossings.sort()
+        for i in range(1, len(crossings), 2):
+            a, b = crossings[i - 1], crossings[i]
+            lo = int(a + 0.5) if a >= 0 else -int(0.5 - a)  # half away from zero
+            hi = ceil(b - 0.5) if b >= 0 else -ceil(-b - 0.5)  # half toward zero
+            if hi >= lo:
+                spans.append((row, lo, hi))
     clipped = [(j, max(lo, 0), min(hi, width - 1)) for j, lo, hi in spans]
     return [span for span in clipped if span[1] <= span[2]]
+
+
+def _widen_corner(sloped, meeting, position, row, bottom) -> float | None:
+    """The crossing that widens a vertex row where two edges slanting the same way meet (None: no change).
+
+    ``meeting`` lists the edges with an end on ``row`` (index, crossing) in edge order; the edge at
+    ``position`` looks for its partner among the earlier ones."""
+    index, x = meeting[position]
+    edge = sloped[index]
+    lo, hi, slope = edge[0], edge[1], edge[6]
+    for other_index, other_x in meeting[:position]:
+        other = sloped[other_index]
+        if other_x != x or not ((row == lo and row == other[0]) or (row == hi and row == other[1])):
+            continue  # not this vertex's partner
+        if not other[6]:
+            continue  # vertical edges are passed over
+        if (slope > 0) != (other[6] > 0):
+            return None
+        near = row - 1 if row == bottom else row + 1
+        a, b = _crossing(other, near), _crossing(edge, near)
+        if a < x:
+            v = _round_half_away(max(a, b)) + 1
+            return float(v) if v < x else None
+        v = _round_half_away(min(a, b)) - 1
+        return float(v) if v > x else None
+    return None
+
+
+def _crossing(edge, row: int) -> float:
+    _, _, x0, y0, x1, y1, slope = edge
+    return float(x1) if row == y1 else _f32(_f32((row - y0) * slope) + x0)
 
 
 def rasterize_polygon(

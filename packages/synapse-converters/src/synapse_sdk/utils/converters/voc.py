@@ -12,7 +12,7 @@ Written layout::
     labelmap.txt                       name:r,g,b:: per class (background first)
 
 Box coordinates are rounded half to even (``xmax = round(x + w)``, no +1), as the reference SDK does.
-Polygons are rasterised (lattice points inside or on the outline) and come back as masks; rotation and other
+Polygons are rasterised as Pillow draws them (masks.py) and come back as masks; rotation and other
 attributes, keypoints, polylines and non-image tools cannot be carried and are reported.
 """
 
