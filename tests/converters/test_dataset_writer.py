@@ -67,8 +67,13 @@ def test_records_give_the_converters_output(tmp_path, target, options, known_cla
 
 def test_records_from_a_worker_pool_and_dm_v1_documents(tmp_path):
     src = write_rich(tmp_path / 'src', 70, version='v1', categorized=False)
-    get_converter('dm_v1', 'coco', root_dir=src, workers=1).save_to_folder(tmp_path / 'expected')
-    with DatasetWriter('coco', tmp_path / 'out', source='dm_v1', workers=2) as writer:
+    options = {
+        'class_names': ['car', 'person', 'puddle', 'road', 'truck'],
+        'keypoint_names': ['nose', 'left_eye', 'right_eye', 'left_shoulder', 'right_shoulder'],
+    }
+    get_converter('dm_v1', 'coco', root_dir=src, workers=1, **options).save_to_folder(tmp_path / 'expected')
+    with DatasetWriter('coco', tmp_path / 'out', source='dm_v1', workers=2, **options) as writer:
+        assert not writer.spooled
         for record in _records(src):
             writer.write(record)
     _same_tree(tmp_path / 'expected', tmp_path / 'out')

@@ -565,3 +565,107 @@ def test_collinear_pose_is_reported_not_written(tmp_path):
     )
     assert result.report.loss_counts == {'keypoint:degenerate_pose_box': 2}
     assert (tmp_path / 'y/labels/f.txt').read_text() == ''
+
+
+# ---------------------------------------------------------------- one object stays one object
+
+
+def _coco_with_multipart(root):
+    (root / 'annotations').mkdir(parents=True)
+    (root / 'images').mkdir()
+    (root / 'images/m.png').write_bytes(png_bytes(GEN_W, GEN_H))
+    two_parts = [[2.0, 2.0, 10.0, 2.0, 10.0, 8.0], [20.0, 20.0, 30.0, 20.0, 30.0, 30.0, 20.0, 30.0]]
+    data = {
+        'images': [{'id': 1, 'file_name': 'm.png', 'width': GEN_W, 'height': GEN_H}],
+        'categories': [
+            {'id': 1, 'name': 'lake'},
+            {'id': 2, 'name': 'person', 'keypoints': ['nose', 'left_eye']},
+        ],
+        'annotations': [
+            {
+                'id': 7,
+                'image_id': 1,
+                'category_id': 1,
+                'bbox': [2.0, 2.0, 28.0, 28.0],
+                'area': 124.0,
+                'segmentation': two_parts,
+                'iscrowd': 0,
+                'attributes': {'frozen': True},
+            },
+            {  # a person: polygon, keypoints and box on one annotation
+                'id': 8,
+                'image_id': 1,
+                'category_id': 2,
+                'bbox': [40.0, 10.0, 10.0, 20.0],
+                'area': 100.0,
+                'segmentation': [[40.0, 10.0, 50.0, 10.0, 50.0, 30.0]],
+                'iscrowd': 0,
+                'keypoints': [45, 12, 2, 47, 11, 1],
+                'num_keypoints': 2,
+            },
+        ],
+    }
+    (root / 'annotations/instances.json').write_text(json.dumps(data))
+    return data
+
+
+@pytest.mark.parametrize('dm', ['dm_v2', 'dm_v1'])
+def test_coco_objects_stay_one_annotation_through_dm(tmp_path, dm):
+    source = _coco_with_multipart(tmp_path / 'coco')
+    get_converter('coco', dm, root_dir=tmp_path / 'coco').save_to_folder(tmp_path / 'dm')
+    image = read_dm_v2(tmp_path / 'dm')['m']
+    lake = [p for p in image['polygon'] if p['classification'] == 'lake']
+    assert len(lake) == 2 and lake[0]['group_id'] == lake[1]['group_id']  # the parts share a group id
+    if dm == 'dm_v2':
+        groups = {g['id']: g for g in image['group']}
+        assert groups[lake[0]['group_id']]['classification'] == 'lake'
+        assert groups[lake[0]['group_id']]['data'] == [p['id'] for p in lake]
+    back = get_converter(dm, 'coco', root_dir=tmp_path / 'dm').save_to_folder(tmp_path / 'back')
+    assert back.report.loss_counts == {}
+    data = json.loads((tmp_path / 'back/annotations/instances.json').read_text())
+    anns = sorted(data['annotations'], key=lambda a: a['bbox'])
+    assert len(anns) == 2  # two objects in, two annotations out
+    assert anns[0]['segmentation'] == source['annotations'][0]['segmentation']
+    assert anns[0]['bbox'] == [2.0, 2.0, 28.0, 28.0] and anns[0]['area'] == 24.0 + 100.0
+    if dm == 'dm_v2':
+        assert anns[0]['attributes'] == {'frozen': True}
+    person = anns[1]
+    assert person['segmentation'] == [[40.0, 10.0, 50.0, 10.0, 50.0, 30.0]]
+    # the joints are nose and left_eye, both Person-17 names: the category lists Person-17's 17 joints
+    assert person['keypoints'] == [45.0, 12.0, 2, 47.0, 11.0, 1] + [0.0, 0.0, 0] * 15
+    assert person['bbox'] == [40.0, 10.0, 10.0, 20.0] and person['num_keypoints'] == 2
+    names = {c['id']: c['name'] for c in data['categories']}
+    assert [names[a['category_id']] for a in anns] == ['lake', 'person']
+
+
+def test_multipart_objects_in_yolo_and_voc(tmp_path):
+    _coco_with_multipart(tmp_path / 'coco')
+    seg = get_converter('coco', 'yolo', root_dir=tmp_path / 'coco', task='segment').save_to_folder(
+        tmp_path / 's'
+    )
+    rows = sorted((tmp_path / 's/labels/m.txt').read_text().splitlines())
+    assert len(rows) == 2  # one row per object: the lake's parts joined by a zero-width bridge
+    assert rows[0].startswith('0 ')  # lake
+    lake = [float(v) for v in rows[0].split()[1:]]
+    points = {(round(x * GEN_W, 3), round(y * GEN_H, 3)) for x, y in zip(lake[::2], lake[1::2], strict=True)}
+    assert points == {(2, 2), (10, 2), (10, 8), (20, 20), (30, 20), (30, 30), (20, 30)}
+    assert seg.report.representation_changes == {'polygon:parts_joined': 2, 'keypoint:as_polygon': 2}
+    assert seg.report.loss_counts == {'polygon:attributes': 2, 'group:attributes': 1}
+    detect = get_converter('coco', 'yolo', root_dir=tmp_path / 'coco', task='detect').save_to_folder(
+        tmp_path / 'd'
+    )
+    assert len((tmp_path / 'd/labels/m.txt').read_text().splitlines()) == 2
+    assert detect.report.representation_changes == {'polygon:as_box': 3, 'keypoint:as_box': 2}
+    voc = get_converter('coco', 'pascal', root_dir=tmp_path / 'coco').save_to_folder(tmp_path / 'v')
+    xml = ET.parse(tmp_path / 'v/Annotations/m.xml').getroot()
+    names = [o.findtext('name') for o in xml.findall('object')]
+    assert sorted(names) == ['lake', 'person']
+    _, _, objects = decode_png_8bit((tmp_path / 'v/SegmentationObject/m.png').read_bytes())
+    lake_pixels = {i for i, v in enumerate(objects) if v == names.index('lake') + 1}
+    expected = set()
+    for part in ([[2, 2], [10, 2], [10, 8]], [[20, 20], [30, 20], [30, 30], [20, 30]]):
+        expected |= {
+            s + i for s, n in bitmap_to_runs(rasterize_polygon(part, GEN_W, GEN_H)) for i in range(n)
+        }
+    assert lake_pixels == expected  # both parts are one instance
+    assert voc.report.representation_changes == {'polygon:as_mask': 3, 'keypoint:as_box': 2}

@@ -87,7 +87,7 @@ class VOCWriter(Writer):
                     elif tool != 'keypoint':
                         item.loss(ann['id'], tool, 'attributes', str(a.get('name')))
                 ctx.count(tool)
-            corners = _box_corners(box)
+            corners = _box_corners(box, w, h)
             runs = None
             if obj.shaped and not dry:
                 runs = union_runs(
@@ -179,10 +179,17 @@ class VOCWriter(Writer):
             fh.write('\n'.join(lines) + '\n')
 
 
-def _box_corners(box: list[float]) -> list[int]:
-    """``<bndbox>`` of a box ``[x, y, w, h]``."""
+def _box_corners(box: list[float], width: int, height: int) -> list[int]:
+    """``<bndbox>`` of a box ``[x, y, w, h]``: rounded corners, at least one pixel apart (a box thinner than a pixel
+    would otherwise read back without area)."""
     x, y, bw, bh = box
-    return [round(x), round(y), round(x + bw), round(y + bh)]
+    corners = [round(x), round(y), round(x + bw), round(y + bh)]
+    for lo, hi, limit in ((0, 2, width), (1, 3, height)):
+        if corners[hi] <= corners[lo]:
+            corners[hi] = corners[lo] + 1
+            if corners[hi] > limit:
+                corners[lo], corners[hi] = limit - 1, limit
+    return corners
 
 
 def _mask_corners(runs: list[list[int]], width: int) -> list[int]:
