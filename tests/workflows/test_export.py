@@ -18,8 +18,13 @@ class Export(BaseExportAction[ExportParams]):
     action_name = 'export'
 
 
-def read_output(path: Path) -> dict[str, Any]:
-    return {p.name: json.loads(p.read_text()) for p in sorted(path.iterdir())}
+def read_output(path: Path) -> dict[Any, Any]:
+    """The records of an export (``records.jsonl``), by id."""
+    lines = (path / 'records.jsonl').read_text(encoding='utf-8').splitlines()
+    records = [json.loads(line) for line in lines]
+    by_id = {r['id']: r for r in records}
+    assert len(by_id) == len(records), 'duplicate records'
+    return by_id
 
 
 @pytest.fixture
@@ -127,7 +132,7 @@ def test_many_pages_and_bulk_batches_stream_through(fake_backend, make_ctx, tmp_
     result = run_action(
         Export, {'target': 'task', 'filter': {'project': project['id']}, 'path': str(tmp_path / 'o')}, ctx
     )
-    assert result['exported'] == 450 and len(list((tmp_path / 'o').iterdir())) == 450
+    assert result['exported'] == 450 and len(read_output(tmp_path / 'o')) == 450
     assert len(fake_backend.requests_to(r'^/v2/tasks/bulk-fetch/$')) == 3  # 200 + 200 + 50
     assert ctx.logger.get_progress('dataset_conversion').percent == 100.0
 
@@ -290,3 +295,37 @@ def test_interrupted_delegation_cancels_the_backend_job(fake_backend, project, m
     [job] = fake_backend.state.async_jobs.values()
     assert job['status'] == 'CANCELLED'
     assert fake_backend.requests_to(r'^/v2/async_jobs/.+/cancel/$', 'POST')
+
+
+def test_jsonl_lines_parse_to_the_files_layout_records(fake_backend, project, make_ctx, tmp_path, export_env):
+    """``records.jsonl`` holds the same records as the earlier ``<id>.json`` layout, which keeps its bytes."""
+    base = {'target': 'task', 'filter': {'project': project['id']}}
+    run_action(Export, {**base, 'path': str(tmp_path / 'jsonl')}, make_ctx())
+    legacy = run_action(Export, {**base, 'path': str(tmp_path / 'files'), 'layout': 'files'}, make_ctx())
+    assert legacy['layout'] == 'files'
+    lines = read_output(tmp_path / 'jsonl')
+    files = {int(p.stem): p for p in (tmp_path / 'files').iterdir()}
+    assert set(files) == set(lines) and len(lines) == 7
+    for record_id, path in files.items():
+        text = path.read_text(encoding='utf-8')
+        assert json.loads(text) == lines[record_id]
+        # exactly what earlier releases wrote for the record
+        assert text == json.dumps(lines[record_id], ensure_ascii=False, indent=2, sort_keys=True)
+
+
+@pytest.mark.parametrize('target', ['task', 'assignment', 'ground_truth'])
+def test_v1_and_v2_lines_are_the_same_bytes_apart_from_whitespace(
+    fake_backend, project, make_ctx, tmp_path, export_env, target
+):
+    filters = {'ground_truth_dataset_version': 4} if target == 'ground_truth' else {'project': project['id']}
+    params = {'target': target, 'filter': filters}
+    run_action(Export, {**params, 'path': str(tmp_path / 'v2')}, make_ctx())
+    export_env.setenv('SYNAPSE_FORCE_V1_EXPORT', '1')
+    run_action(Export, {**params, 'path': str(tmp_path / 'v1')}, make_ctx(env={'SYNAPSE_FORCE_V1_EXPORT': '1'}))
+
+    def lines(name: str) -> list[str]:
+        raw = (tmp_path / name / 'records.jsonl').read_text(encoding='utf-8').splitlines()
+        # Whitespace is all that may differ: re-encode compactly, keeping each object's key order.
+        return sorted(json.dumps(json.loads(line), ensure_ascii=False, separators=(',', ':')) for line in raw)
+
+    assert lines('v1') == lines('v2') and lines('v1')

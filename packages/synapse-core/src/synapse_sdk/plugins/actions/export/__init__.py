@@ -19,7 +19,14 @@ from synapse_sdk.plugins.actions.export.action import (
     ExportParams,
     ExportProgressCategories,
 )
-from synapse_sdk.plugins.actions.export.targets import ExportTarget, fetch_v1, fetch_v2, normalize_record
+from synapse_sdk.plugins.actions.export.journal import ExportResumeError
+from synapse_sdk.plugins.actions.export.targets import (
+    ExportTarget,
+    RecordStream,
+    fetch_v1,
+    fetch_v2,
+    normalize_record,
+)
 
 __all__ = [
     'ASYNC_THRESHOLD_ENV',
@@ -28,7 +35,9 @@ __all__ = [
     'ExportDelegationError',
     'ExportParams',
     'ExportProgressCategories',
+    'ExportResumeError',
     'ExportTarget',
+    'RecordStream',
     'fetch_v1',
     'fetch_v2',
     'normalize_record',

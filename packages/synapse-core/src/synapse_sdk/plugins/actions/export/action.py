@@ -14,20 +14,26 @@ is streamed from ``v2_client.async_jobs.stream_progress``.
 from __future__ import annotations
 
 import contextlib
-import json
-import os
-import shutil
-import tempfile
+import time
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 from pydantic import BaseModel, Field
 
 from synapse_sdk.plugins.action import BaseAction
-from synapse_sdk.plugins.actions.export.targets import ExportTarget, fetch_v1, fetch_v2
+from synapse_sdk.plugins.actions.export.files import ERRORS_FILE, OriginalFiles
+from synapse_sdk.plugins.actions.export.journal import ExportJournal, ExportResumeError
+from synapse_sdk.plugins.actions.export.targets import (
+    BULK_BATCH,
+    ExportTarget,
+    RecordStream,
+    fetch_v1,
+    fetch_v2,
+)
+from synapse_sdk.plugins.actions.export.writers import RecordWriter, open_writer
 from synapse_sdk.plugins.enums import PluginCategory
 from synapse_sdk.plugins.errors import ExecutionError
 from synapse_sdk.plugins.steps import BackendUnavailableError, BaseStepContext
@@ -42,6 +48,9 @@ __all__ = [
 ]
 
 ASYNC_THRESHOLD_ENV = 'SYNAPSE_EXPORT_ASYNC_JOB_SIZE_THRESHOLD'
+#: At most one checkpoint per this many seconds (and one at the end): a resumed export redoes at most
+#: that much work.
+CHECKPOINT_SECONDS = 1.0
 
 
 class ExportParams(BaseModel):
@@ -53,7 +62,19 @@ class ExportParams(BaseModel):
     )
     path: str = Field(description='Output directory (in-process) or path in the storage (delegated)')
     storage: int | None = Field(None, description='Backend storage id the delegated export writes to')
-    save_original_file: bool = False
+    layout: Literal['jsonl', 'files'] = Field(
+        'jsonl',
+        description='records.jsonl (one record per line), or files: <id>.json per record (before 0.x)',
+    )
+    save_original_file: bool = Field(False, description="Also download each record's files (original_files/)")
+    file_concurrency: int = Field(8, ge=1, le=64, description='Downloads of original files in parallel')
+    file_errors: Literal['fail', 'report'] = Field(
+        'fail',
+        description='A file that cannot be downloaded: stop (resumable), or list it in download_errors.jsonl',
+    )
+    resume: bool = Field(
+        True, description='Finish an interrupted export at the same path (false: start over)'
+    )
     async_job_size_threshold: int | None = Field(
         None,
         ge=0,
@@ -120,15 +141,39 @@ class BaseExportAction(BaseAction[P]):
 
     def get_filtered_results(self, filters: Mapping[str, Any]) -> tuple[Iterator[dict[str, Any]], int]:
         """``(iterator over records, count)`` of the export target matching `filters`, streamed."""
+        return self._fetch(filters)
+
+    def _fetch(
+        self,
+        filters: Mapping[str, Any],
+        *,
+        raw_data: bool = False,
+        ids_file: Path | None = None,
+        start: int = 0,
+    ) -> tuple[RecordStream, int]:
         target = self.get_export_target()
         if self.uses_v2():
-            return fetch_v2(self.ctx.v2_client, target, filters)
+            return fetch_v2(self.ctx.v2_client, target, filters, ids_file=ids_file, raw_data=raw_data)
         if self.client is None:
             raise BackendUnavailableError(f'Exporting {target.value}s')
-        return fetch_v1(self.client, target, filters)
+        return fetch_v1(self.client, target, filters, start=start, raw_data=raw_data)
+
+    def _results(self, filters: Mapping[str, Any], **options: Any) -> tuple[Any, int]:
+        """The records the default `execute` writes: through an overridden `get_filtered_results` as is;
+        otherwise fetched directly, with ``data`` left as the backend's JSON text when nothing looks
+        into it (`convert_item` not overridden, ``jsonl`` layout; see `RawJSON`)."""
+        if self._custom_results():
+            return self.get_filtered_results(filters)
+        return self._fetch(filters, raw_data=self._copies_records(), **options)
+
+    def _copies_records(self) -> bool:
+        return (
+            type(self).convert_item is BaseExportAction.convert_item
+            and getattr(self.params, 'layout', 'jsonl') == 'jsonl'
+        )
 
     def convert_item(self, record: dict[str, Any]) -> Any:
-        """Turn one record into what is written to ``<id>.json`` (default: the record as is)."""
+        """Turn one record into what is written (a line of ``records.jsonl``; default: the record as is)."""
         return record
 
     # -- delegation -----------------------------------------------------------------------------
@@ -201,38 +246,233 @@ class BaseExportAction(BaseAction[P]):
 
     # -- run ------------------------------------------------------------------------------------
     def execute(self) -> dict[str, Any]:
+        """Export in process (resumable, see `ExportJournal`), or delegate a large export."""
         filters = dict(getattr(self.params, 'filter', None) or {})
-        results, count = self.get_filtered_results(filters)
-        if self.should_delegate(count):
-            return self.delegate(filters, count)
         output = Path(self.params.path).expanduser()
-        exported = self.write_items(results, count, output)
-        return {'exported': exported, 'delegated': False, 'output_path': str(output), 'api': self._api_name()}
+        fingerprint = self.export_fingerprint(filters)
+        resume = bool(getattr(self.params, 'resume', True))
+        journal: ExportJournal | None = None
+        records: Any = None
+        try:
+            if resume and ExportJournal.find(output) is not None:
+                journal = ExportJournal.open(output, fingerprint)
+                if journal.resumed:
+                    records = self._reopen_results(filters, journal)
+            if records is None:
+                records, count = self._results(filters)
+                if self.should_delegate(count):
+                    _close(records)
+                    if journal is not None:
+                        journal.discard()
+                    return self.delegate(filters, count)
+                journal = journal or ExportJournal.open(output, fingerprint, resume=resume)
+                plan = getattr(records, 'ids', None)
+                if plan is not None:
+                    plan.save(journal.ids_file)
+                journal.checkpoint(count=count)
+        except BaseException:
+            _close(records)
+            if journal is not None and journal.resumed:
+                journal.release()
+            elif journal is not None:
+                journal.discard()
+            raise
+        return self._run_in_process(records, journal)
+
+    def export_fingerprint(self, filters: Mapping[str, Any]) -> dict[str, Any]:
+        """What an interrupted export must share with the run that resumes it (the params that shape the
+        output, the action class and the API). Override to add your own output-shaping params."""
+        return {
+            # The class name, not its module path: a plugin run as a Ray job imports it under another name.
+            'action': type(self).__qualname__,
+            'api': self._api_name(),
+            'target': self.get_export_target().value,
+            'filter': dict(filters),
+            'layout': getattr(self.params, 'layout', 'jsonl'),
+            'save_original_file': bool(getattr(self.params, 'save_original_file', False)),
+            'file_errors': getattr(self.params, 'file_errors', 'fail'),
+        }
+
+    def _custom_results(self) -> bool:
+        return type(self).get_filtered_results is not BaseExportAction.get_filtered_results
+
+    def _reopen_results(self, filters: Mapping[str, Any], journal: ExportJournal) -> Any:
+        """The records of a resumed export, from its first batch not yet written."""
+        state = journal.state
+        if not state.get('more', True):
+            return iter(())  # every batch was written; only the commit is left
+        if self._custom_results() or self.uses_v2():
+            records, _ = self._results(filters, ids_file=journal.ids_file)
+            return records
+        target = self.get_export_target()
+        records, count = self._results(filters, start=int(state.get('batches_done', 0)))
+        if count != state.get('count'):
+            _close(records)
+            raise ExportResumeError(
+                f'the backend now reports {count} {target.value}s where the interrupted export listed '
+                f'{state.get("count")}; resuming v1 pages would skip or repeat items: pass resume=false to start over'
+            )
+        return records
+
+    def _batches(self, records: Any, start: int) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+        if isinstance(records, RecordStream):
+            return records.batches(start)
+        return _chunked(records, BULK_BATCH, start)
+
+    def _run_in_process(self, records: Any, journal: ExportJournal) -> dict[str, Any]:
+        state = journal.state
+        count = int(state.get('count') or 0)
+        params = self.params
+        root = journal.root
+        step = self.progress.DATASET_CONVERSION
+        sizes = dict(state.get('sizes') or {})
+        writer: RecordWriter | None = None
+        files: OriginalFiles | None = None
+        keep = False
+        copies = self._copies_records()
+        try:
+            for name in sizes:
+                journal.restore(name)
+            writer = open_writer(getattr(params, 'layout', 'jsonl'), root)
+            if getattr(params, 'save_original_file', False):
+                files = OriginalFiles(
+                    root,
+                    concurrency=int(getattr(params, 'file_concurrency', 8)),
+                    on_error=getattr(params, 'file_errors', 'fail'),
+                    downloaded=int(state.get('files_downloaded', 0)),
+                    failed=int(state.get('files_failed', 0)),
+                )
+            if journal.resumed:
+                self.log_message(
+                    f'Resuming the export at {journal.output}: {state.get("items", 0)} of {count} items were written',
+                    'info',
+                )
+            exported = int(state.get('items', 0))
+            self.set_progress(min(exported, count), count, step)
+
+            last_checkpoint = time.monotonic()
+
+            def finish(index: int, batch: list[dict[str, Any]], downloads: Any, more: bool) -> None:
+                nonlocal exported, last_checkpoint
+                if files is not None:
+                    files.finish(downloads)
+                if copies:
+                    writer.write((record['id'], record) for record in batch)
+                else:
+                    writer.write((record['id'], self.convert_item(record)) for record in batch)
+                exported += len(batch)
+                # A checkpoint flushes and renames a file: per batch that is ~5% of the run on a slow disk.
+                if not more or time.monotonic() - last_checkpoint >= CHECKPOINT_SECONDS:
+                    checkpoint = {**writer.sizes(), **(files.sizes() if files is not None else {})}
+                    extra = (
+                        {'files_downloaded': files.downloaded, 'files_failed': files.failed} if files else {}
+                    )
+                    journal.checkpoint(
+                        batches_done=index + 1, items=exported, sizes=checkpoint, more=more, **extra
+                    )
+                    last_checkpoint = time.monotonic()
+                self.set_progress(min(exported, count), max(count, exported), step)
+
+            pending: tuple[int, list[dict[str, Any]], Any] | None = None
+            for index, batch in self._batches(records, int(state.get('batches_done', 0))):
+                downloads = files.submit(batch) if files is not None else None
+                if pending is not None:
+                    finish(*pending, more=True)
+                pending = (index, batch, downloads)
+            if pending is not None:
+                finish(*pending, more=False)
+            result: dict[str, Any] = {
+                'exported': exported,
+                'delegated': False,
+                'output_path': str(journal.output),
+                'api': self._api_name(),
+                'layout': getattr(params, 'layout', 'jsonl'),
+                'resumed': journal.resumed,
+            }
+            if files is not None:
+                result.update(files_downloaded=files.downloaded, files_failed=files.failed)
+                if files.failed:
+                    result['download_errors'] = files.first_errors()
+                    self.log_message(
+                        f'{files.failed} original file(s) could not be downloaded; they are listed in '
+                        f'{journal.output / ERRORS_FILE}',
+                        'warning',
+                    )
+            writer.close()
+            if files is not None:
+                files.close()
+            writer = files = None
+            journal.commit()
+            return result
+        except BaseException as exc:
+            keep = _resumable(exc)
+            raise
+        finally:
+            _close(records)
+            if files is not None:
+                files.close(wait=False)
+            if writer is not None:
+                writer.close()
+            if keep:
+                journal.release()
+                self.log_message(
+                    f'The export stopped after {journal.state.get("items", 0)} of {count} items; '
+                    'run it again with the same params to resume',
+                    'warning',
+                )
+            elif journal.staging.exists():
+                journal.discard()
 
     def write_items(self, results: Iterator[dict[str, Any]], count: int, output: Path) -> int:
-        """Write each converted record as ``<id>.json`` into `output`, all or nothing."""
-        if output.exists() and (not output.is_dir() or any(output.iterdir())):
-            raise FileExistsError(f'params.path: {output} already exists and is not an empty directory')
-        output.parent.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=f'.{output.name}.', dir=output.parent))
-        step = self.progress.DATASET_CONVERSION
-        exported = 0
-        try:
-            self.set_progress(0, count, step)
-            for record in results:
-                converted = self.convert_item(record)
-                (staging / f'{record["id"]}.json').write_text(
-                    json.dumps(converted, ensure_ascii=False, indent=2, sort_keys=True), encoding='utf-8'
-                )
-                exported += 1
-                self.set_progress(min(exported, count), count, step)
-            if output.exists():
-                output.rmdir()
-            os.replace(staging, output)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
-        return exported
+        """Write `results` (converted by `convert_item`) into `output` like the default `execute`, all or
+        nothing (resumable like it); returns the number written."""
+        journal = ExportJournal.open(
+            output, {'write_items': True, 'layout': getattr(self.params, 'layout', 'jsonl')}
+        )
+        journal.checkpoint(count=count)
+        return self._run_in_process(results, journal)['exported']
 
     def _api_name(self) -> str:
         return 'v2' if self.uses_v2() else 'v1'
+
+
+def _close(records: Any) -> None:
+    close = getattr(records, 'close', None)
+    if close is not None:
+        with contextlib.suppress(Exception):
+            close()
+
+
+def _chunked(items: Any, size: int, start: int) -> Iterator[tuple[int, list[dict[str, Any]]]]:
+    """Batches of `size` from `items`, numbered, the first `start` batches read and dropped (a resumed
+    export over a custom `get_filtered_results`, which can only be re-read from the start)."""
+    batch: list[dict[str, Any]] = []
+    index = 0
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            if index >= start:
+                yield index, batch
+            batch, index = [], index + 1
+    if batch and index >= start:
+        yield index, batch
+
+
+def _resumable(exc: BaseException) -> bool:
+    """Whether a failure leaves state worth resuming: an interruption, an outage, a download that ran out
+    of retries, a full disk. Anything else (a bad record, a bug) rolls the export back."""
+    if isinstance(exc, KeyboardInterrupt | SystemExit | BackendUnavailableError | OSError):
+        return not isinstance(exc, FileExistsError)
+    try:
+        from synapse_sdk.clients.downloads import FileDownloadError
+        from synapse_sdk.clients.exceptions import (
+            ClientConnectionError,
+            RateLimitError,
+            ServerError,
+            StreamError,
+        )
+    except ImportError:
+        return False
+    return isinstance(
+        exc, ClientConnectionError | ServerError | RateLimitError | StreamError | FileDownloadError
+    )

@@ -1,0 +1,160 @@
+"""Original files of exported records: downloaded concurrently, retried, verified, failures reported.
+
+Each record's ``files`` (``{spec: url}`` or ``{spec: {'url', 'size'?, 'checksum'?, ...}}``) are
+saved as ``original_files/<record id>_<spec><ext>`` (``ext`` from the URL path), so a record's files
+are found from its id alone and never collide. Downloads run on a thread pool of ``concurrency``
+workers through synapse-clients' `FileDownloader` (the clients' retry policy, no credentials sent
+to file origins, size and checksum checked when given). The export submits a batch's downloads
+and writes the previous batch's records meanwhile, so the pool stays busy across batches while
+memory holds at most two batches of futures.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+from urllib.parse import urlsplit
+
+__all__ = ['ERRORS_FILE', 'FILES_DIR', 'FILE_ERRORS', 'FileJob', 'OriginalFiles', 'file_jobs']
+
+FILES_DIR = 'original_files'
+ERRORS_FILE = 'download_errors.jsonl'
+FILE_ERRORS = ('fail', 'report')
+_SAFE = frozenset('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-')
+
+
+@dataclass(frozen=True)
+class FileJob:
+    record_id: Any
+    spec: str
+    url: str
+    name: str
+    size: int | None = None
+    checksum: str | None = None
+
+
+def _safe(text: str) -> str:
+    return ''.join(c if c in _SAFE else '_' for c in text)[:100] or '_'
+
+
+def file_jobs(record: Mapping[str, Any]) -> list[FileJob]:
+    """The downloads of one record, in spec order."""
+    jobs = []
+    for spec, value in sorted((record.get('files') or {}).items()):
+        entry = value if isinstance(value, Mapping) else {'url': value}
+        url = entry.get('url')
+        if not isinstance(url, str) or not url:
+            continue
+        suffix = PurePosixPath(urlsplit(url).path).suffix
+        size = entry.get('size')
+        jobs.append(
+            FileJob(
+                record_id=record['id'],
+                spec=str(spec),
+                url=url,
+                name=f'{_safe(str(record["id"]))}_{_safe(str(spec))}{_safe(suffix) if suffix else ""}',
+                size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+                checksum=entry.get('checksum') if isinstance(entry.get('checksum'), str) else None,
+            )
+        )
+    return jobs
+
+
+@dataclass
+class BatchDownloads:
+    futures: list[tuple[FileJob, Future[int]]] = field(default_factory=list)
+
+
+class OriginalFiles:
+    """Downloads into ``<root>/original_files``; `submit` a batch, then `finish` it."""
+
+    def __init__(
+        self, root: Path, *, concurrency: int, on_error: str, downloaded: int = 0, failed: int = 0
+    ) -> None:
+        try:
+            from synapse_sdk.clients.downloads import FileDownloader
+        except ImportError as exc:  # pragma: no cover - exercised by the isolation check
+            raise ImportError(
+                'save_original_file needs synapse-clients: pip install synapse-clients (or synapse-sdk)'
+            ) from exc
+        if on_error not in FILE_ERRORS:
+            raise ValueError(f'params.file_errors: {on_error!r} is not one of {", ".join(FILE_ERRORS)}')
+        self.dir = root / FILES_DIR
+        self.dir.mkdir(exist_ok=True)
+        self.on_error = on_error
+        self.downloaded = downloaded
+        self.failed = failed
+        self._errors_path = root / ERRORS_FILE
+        self._errors_fh: Any = None
+        self._downloader = FileDownloader(concurrency=concurrency)
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix='synapse-export-files')
+
+    def submit(self, records: list[dict[str, Any]]) -> BatchDownloads:
+        batch = BatchDownloads()
+        for record in records:
+            for job in file_jobs(record):
+                future = self._pool.submit(
+                    self._downloader.download,
+                    job.url,
+                    self.dir / job.name,
+                    size=job.size,
+                    checksum=job.checksum,
+                )
+                batch.futures.append((job, future))
+        return batch
+
+    def finish(self, batch: BatchDownloads) -> None:
+        """Wait for a batch; a failure raises (``fail``) or is recorded (``report``)."""
+        for job, future in batch.futures:
+            try:
+                future.result()
+            except Exception as exc:
+                if self.on_error == 'fail':
+                    self._cancel(batch)
+                    raise
+                self._record(job, exc)
+            else:
+                self.downloaded += 1
+
+    def _cancel(self, batch: BatchDownloads) -> None:
+        for _, future in batch.futures:
+            future.cancel()
+
+    def _record(self, job: FileJob, exc: Exception) -> None:
+        self.failed += 1
+        entry = {
+            'item': job.record_id,
+            'spec': job.spec,
+            'url': getattr(exc, 'url', None) or urlsplit(job.url)._replace(query='', fragment='').geturl(),
+            'status': getattr(exc, 'status_code', None),
+            'error': getattr(exc, 'reason', None) or str(exc),
+            'attempts': getattr(exc, 'attempts', None),
+        }
+        if self._errors_fh is None:
+            self._errors_fh = self._errors_path.open('ab')
+        self._errors_fh.write(json.dumps(entry, sort_keys=True).encode() + b'\n')
+
+    def first_errors(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The first recorded failures (all of them are in ``download_errors.jsonl``)."""
+        if not self._errors_path.exists():
+            return []
+        if self._errors_fh is not None:
+            self._errors_fh.flush()
+        with self._errors_path.open('rb') as fh:
+            return [json.loads(line) for _, line in zip(range(limit), fh, strict=False)]
+
+    def sizes(self) -> dict[str, int]:
+        if self._errors_fh is None:
+            return {}
+        self._errors_fh.flush()
+        return {ERRORS_FILE: self._errors_fh.tell()}
+
+    def close(self, *, wait: bool = True) -> None:
+        self._pool.shutdown(wait=wait, cancel_futures=True)
+        self._downloader.close()
+        if self._errors_fh is not None:
+            self._errors_fh.close()
