@@ -84,7 +84,7 @@ def test_export_example(backend_env, dm, tmp_path):
         {'target': 'task', 'filter': {'project': project['id']}, 'path': str(out)},
     )
     assert result['exported'] == 3 and result['api'] == 'v2'
-    first = json.loads((out / '1.json').read_text())
+    first = json.loads((out / 'records.jsonl').read_text().splitlines()[0])
     assert first == {'id': 1, 'classes': ['c0'], 'files': ['image_1']}
 
 

@@ -321,7 +321,9 @@ def test_v1_and_v2_lines_are_the_same_bytes_apart_from_whitespace(
     params = {'target': target, 'filter': filters}
     run_action(Export, {**params, 'path': str(tmp_path / 'v2')}, make_ctx())
     export_env.setenv('SYNAPSE_FORCE_V1_EXPORT', '1')
-    run_action(Export, {**params, 'path': str(tmp_path / 'v1')}, make_ctx(env={'SYNAPSE_FORCE_V1_EXPORT': '1'}))
+    run_action(
+        Export, {**params, 'path': str(tmp_path / 'v1')}, make_ctx(env={'SYNAPSE_FORCE_V1_EXPORT': '1'})
+    )
 
     def lines(name: str) -> list[str]:
         raw = (tmp_path / name / 'records.jsonl').read_text(encoding='utf-8').splitlines()

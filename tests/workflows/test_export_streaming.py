@@ -39,7 +39,9 @@ def test_a_listing_cut_short_leaves_no_spool_file(tmp_path):
 
     with pytest.raises(ConnectionError):
         IdSpool.write(pages(), tmp_path / 'ids.bin')
-    assert not (tmp_path / 'ids.bin').exists()  # a resumed export never takes a partial listing for a whole one
+    assert not (
+        tmp_path / 'ids.bin'
+    ).exists()  # a resumed export never takes a partial listing for a whole one
 
 
 def test_prefetch_yields_in_order_and_stays_a_bounded_distance_ahead():
@@ -77,8 +79,7 @@ def test_stopping_early_stops_and_closes_the_producer():
 
     def source():
         try:
-            for i in range(10_000):
-                yield i
+            yield from range(10_000)
         finally:
             closed.set()
 
@@ -93,7 +94,11 @@ def test_raw_json_is_kept_only_when_it_is_one_line_of_an_object_or_array():
     item = {'id': 7, 'data': '{"b": 1, "a": [1, 2]}', 'files_manifest': {'image_1': {'url': 'u'}}}
     raw = normalize_record(item, raw_data=True)
     assert isinstance(raw['data'], RawJSON) and raw['data'].parse() == {'b': 1, 'a': [1, 2]}
-    assert normalize_record(item) == {'id': 7, 'data': {'b': 1, 'a': [1, 2]}, 'files': {'image_1': {'url': 'u'}}}
+    assert normalize_record(item) == {
+        'id': 7,
+        'data': {'b': 1, 'a': [1, 2]},
+        'files': {'image_1': {'url': 'u'}},
+    }
     # a multi-line document would break the one-record-per-line file: parsed (and written compact) instead
     assert normalize_record({**item, 'data': '{\n "a": 1\n}'}, raw_data=True)['data'] == {'a': 1}
     assert normalize_record({**item, 'data': 'not json'}, raw_data=True)['data'] == 'not json'

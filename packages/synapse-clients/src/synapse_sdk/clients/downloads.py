@@ -3,8 +3,8 @@
 Used by exports that save original files. Each URL is fetched with the transport every client
 uses (`HttpCore`: the same `RetryPolicy`, ``Retry-After`` handling, timeouts and error types), but
 through a session that carries **no credentials**: file URLs point at storage on other origins,
-and the backend's tokens must never reach them. A presigned URL's query (its signature) never
-appears in an error or a log line.
+and the backend's tokens must never reach them. A presigned URL's signature never appears in an
+error or a log line (`redact_url`).
 
 A download is streamed to ``<dest>.partial`` and renamed into place once verified: the byte count
 against ``Content-Length`` and the expected size, and the digest against the expected checksum
@@ -26,8 +26,9 @@ from urllib.parse import urlsplit
 
 import requests
 
-from synapse_sdk.clients._http import HttpCore, RetryPolicy, Timeout, strip_query
+from synapse_sdk.clients._http import HttpCore, RetryPolicy, Timeout
 from synapse_sdk.clients.exceptions import ClientError
+from synapse_sdk.security.redaction import redact_url
 
 __all__ = ['FileDownloadError', 'FileDownloader', 'digest_for']
 
@@ -38,7 +39,7 @@ _DIGESTS = {32: 'md5', 40: 'sha1', 64: 'sha256'}
 class FileDownloadError(ClientError):
     """A file could not be downloaded (or did not verify) within the retry budget.
 
-    ``url`` is the URL without its query; ``reason`` says what went wrong on the last attempt.
+    ``url`` is the URL with its credentials masked; ``reason`` says what went wrong on the last attempt.
     """
 
     default_message = 'download failed'
@@ -101,7 +102,7 @@ class FileDownloader:
         parts = urlsplit(url)
         if parts.scheme not in ('http', 'https') or not parts.netloc:
             raise FileDownloadError(
-                'not an http(s) URL', reason='not an http(s) URL', method='GET', url=strip_query(url)
+                'not an http(s) URL', reason='not an http(s) URL', method='GET', url=redact_url(url)
             )
         origin = f'{parts.scheme}://{parts.netloc}'
         with self._lock:
@@ -122,7 +123,7 @@ class FileDownloader:
         given. Raises `FileDownloadError` once the retry budget is spent.
         """
         core = self._core(url)
-        shown = strip_query(url)
+        shown = redact_url(url)
         target = Path(dest)
         partial = target.with_name(target.name + '.partial')
         algorithm = digest_for(checksum)
