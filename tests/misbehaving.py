@@ -1,4 +1,5 @@
-"""Small stdlib servers on 127.0.0.1 that misbehave on purpose (redirect elsewhere, drip bytes, tunnel).
+"""Small stdlib servers on 127.0.0.1 that misbehave on purpose (redirect elsewhere, drip bytes, tunnel,
+refuse bodies over a size limit).
 
 Loaded by path from the client and storage tests (registered as ``synapse_tests_misbehaving``); plain
 context managers, no pytest.
@@ -7,6 +8,7 @@ context managers, no pytest.
 from __future__ import annotations
 
 import http.server
+import json
 import select
 import socket
 import socketserver
@@ -59,16 +61,23 @@ def http_server() -> Iterator[Server]:
 
         do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_PATCH = _dispatch
 
-    httpd = http.server.ThreadingHTTPServer(('127.0.0.1', 0), RequestHandler)
-    httpd.daemon_threads = True
-    state['server'] = Server(f'http://127.0.0.1:{httpd.server_address[1]}')
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
+    with serving(http.server.ThreadingHTTPServer, RequestHandler) as url:
+        state['server'] = Server(url)
+        yield state['server']
+
+
+@contextmanager
+def serving(server_class: type[socketserver.TCPServer], handler: type) -> Iterator[str]:
+    """Run a stdlib server on a free loopback port in a thread; yields its ``http://`` URL."""
+    server = server_class(('127.0.0.1', 0), handler)
+    server.daemon_threads = True  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
     thread.start()
     try:
-        yield state['server']
+        yield f'http://127.0.0.1:{server.server_address[1]}'
     finally:
-        httpd.shutdown()
-        httpd.server_close()
+        server.shutdown()
+        server.server_close()
 
 
 def send(h: http.server.BaseHTTPRequestHandler, status: int, body: bytes = b'', **headers: str) -> None:
@@ -104,6 +113,63 @@ def drip(data: bytes, every: float = 0.2, limit: float = 20.0) -> Handler:
             time.sleep(every)
 
     return handler
+
+
+@dataclass
+class LimitedLogs:
+    """A log sink behind a body limit: ``accepted`` entries, ``bodies`` as ``(size, status)``."""
+
+    url: str
+    limit: int
+    accepted: list[dict[str, Any]] = field(default_factory=list)
+    bodies: list[tuple[int, int]] = field(default_factory=list)
+
+
+@contextmanager
+def body_limit_server(limit: int) -> Iterator[LimitedLogs]:
+    """``POST /logs/`` storing a JSON entry or list of entries, behind a reverse-proxy-like body limit.
+
+    As nginx does with ``client_max_body_size``, a request whose ``Content-Length`` is over `limit` is
+    answered 413 from its headers alone, before any of the body is read; the body is then read and
+    thrown away (a lingering close, so the client can read the answer) and the connection closed.
+    """
+    sink = LimitedLogs('', limit)
+
+    class RequestHandler(http.server.BaseHTTPRequestHandler):
+        protocol_version = 'HTTP/1.1'
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get('Content-Length') or 0)
+            if length > limit:
+                sink.bodies.append((length, 413))
+                self.close_connection = True
+                send(
+                    self,
+                    413,
+                    b'<html><body><h1>413 Request Entity Too Large</h1></body></html>',
+                    Content_Type='text/html',
+                    Connection='close',
+                )
+                with suppress(OSError):
+                    self.wfile.flush()
+                    remaining = length
+                    while remaining > 0:
+                        chunk = self.rfile.read(min(remaining, 65536))
+                        if not chunk:
+                            break
+                        remaining -= len(chunk)
+                return
+            body = json.loads(self.rfile.read(length))
+            sink.bodies.append((length, 201))
+            sink.accepted.extend(body if isinstance(body, list) else [body])
+            send(self, 201, b'{"created": true}')
+
+    with serving(http.server.ThreadingHTTPServer, RequestHandler) as url:
+        sink.url = url
+        yield sink
 
 
 @dataclass
@@ -149,16 +215,9 @@ def connect_proxy() -> Iterator[Proxy]:
             finally:
                 upstream.close()
 
-    server = socketserver.ThreadingTCPServer(('127.0.0.1', 0), TunnelHandler)
-    server.daemon_threads = True
-    proxy.url = f'http://127.0.0.1:{server.server_address[1]}'
-    thread = threading.Thread(target=server.serve_forever, kwargs={'poll_interval': 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serving(socketserver.ThreadingTCPServer, TunnelHandler) as url:
+        proxy.url = url
         yield proxy
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def self_signed_ca(directory: Path, host: str = '127.0.0.1') -> tuple[Path, Path, Path]:

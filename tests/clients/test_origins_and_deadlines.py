@@ -10,9 +10,9 @@ import json
 import ssl
 import threading
 import time
-from pathlib import Path
 
 import pytest
+import synapse_tests_misbehaving as misbehaving  # registered by tests/conftest.py
 from websockets.sync.server import serve
 
 from synapse_sdk.clients._http import RetryPolicy, Timeout
@@ -20,22 +20,6 @@ from synapse_sdk.clients.agent import AgentClient
 from synapse_sdk.clients.backend import BackendClient
 from synapse_sdk.clients.backend_v2 import BackendV2Client
 from synapse_sdk.clients.exceptions import AuthenticationError, ClientTimeoutError, WebSocketError
-
-
-def _load_misbehaving():
-    import importlib.util
-    import sys
-
-    name = 'synapse_tests_misbehaving'
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parent.parent / 'misbehaving.py'
-        spec = importlib.util.spec_from_file_location(name, path)
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-misbehaving = _load_misbehaving()
 
 SECRETS = (
     'tok-v1-0001',

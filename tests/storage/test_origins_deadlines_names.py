@@ -3,29 +3,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import time
-from pathlib import Path
 
 import pytest
+import synapse_tests_misbehaving as misbehaving  # registered by tests/conftest.py
 
 from synapse_sdk.utils.storage import get_storage
 from synapse_sdk.utils.storage.errors import StorageConnectionError, StorageError, StoragePathError
 from synapse_sdk.utils.storage.upload import download_and_upload
 
-
-def _load_misbehaving():
-    name = 'synapse_tests_misbehaving'
-    if name not in sys.modules:
-        path = Path(__file__).resolve().parent.parent / 'misbehaving.py'
-        spec = importlib.util.spec_from_file_location(name, path)
-        sys.modules[name] = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(sys.modules[name])
-    return sys.modules[name]
-
-
-misbehaving = _load_misbehaving()
 HEADERS = {'X-Api-Key': 'key-0001-secret', 'Authorization': 'Bearer bearer-0002', 'X-Custom': 'custom-0003'}
 
 

@@ -6,6 +6,14 @@ It talks to the backend only through `JobLogTransport` (``create_logs`` / ``upda
 Delivery model (each rule fixes a failure seen in production with one-request-per-event loggers):
 - Log entries are queued and sent in batches (`batch_size` entries, or every `flush_interval`
   seconds) by a background thread; the action never waits on the network.
+- No request body is larger than `max_request_bytes` (counted as the client encodes it): batches are
+  filled up to it, and an entry that alone would not fit is cut, its longest strings ending with a
+  visible marker that gives the original size (``[... truncated: this log entry was N bytes]``).
+- When the backend (or a proxy in front of it) still refuses a request as too large (HTTP 413), the
+  logger halves its byte cap, down to `min_request_bytes`, and sends the same entries again under it:
+  the batch is split, an entry too large for the new cap is cut, a file is left out of its entry. A
+  413 is not a backend failure: it costs no attempt and does not open the breaker. So one huge entry
+  never sinks the ordinary entries batched with it.
 - Progress and metrics are *coalesced*: only the newest snapshot is sent, at most once per
   `snapshot_interval` seconds, and always once more at the end so a finished job never shows 90 %.
 - The queue is bounded (`max_queue`); when full, the oldest entries are dropped and counted.
@@ -16,8 +24,8 @@ Delivery model (each rule fixes a failure seen in production with one-request-pe
 - Backend failures never propagate to the action. `stats` says what was sent and lost; losses are
   reported once through the ``synapse_sdk.loggers`` stdlib logger when the run finishes.
 - An entry's ``file`` (a local path) is sent inline as a ``data:<mime>;base64,...`` URI, the form
-  the backend stores, when the file exists and is at most `max_inline_file_bytes`; otherwise the
-  file is left out and ``data.file_not_sent`` says why. Entries with a file travel in a request of
+  the backend stores, when the file exists, is at most `max_inline_file_bytes` (when set) and its
+  entry fits in one request; otherwise the file is left out and ``data.file_not_sent`` says why. Entries with a file travel in a request of
   their own, so one large image cannot hold back a batch.
 - Before a status change (``report_status``) everything queued is flushed, so the backend sees
   the final progress and logs before the job turns SUCCEEDED or FAILED.
@@ -34,9 +42,11 @@ import threading
 import time
 import weakref
 from collections import deque
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from synapse_sdk.loggers._sizing import LIST_OVERHEAD, SEPARATOR, cut_entry, wire_size
 from synapse_sdk.loggers.base import BaseLogger
 from synapse_sdk.loggers.transport import JobLogTransport
 from synapse_sdk.plugins.models.logger import LogEntry, ProgressData
@@ -46,6 +56,27 @@ from synapse_sdk.security.redaction import redact_url
 __all__ = ['BackendJobLogger']
 
 _log = logging.getLogger('synapse_sdk.loggers')
+
+#: The default cap on a request body: nginx's default ``client_max_body_size`` (1 MiB).
+DEFAULT_MAX_REQUEST_BYTES = 1024 * 1024
+#: The smallest cap a 413 can lower it to.
+DEFAULT_MIN_REQUEST_BYTES = 16 * 1024
+_TOO_LARGE = 413  # HTTP status of a body over the server's (or its proxy's) limit
+_SENT, _REFUSED_TOO_LARGE, _FAILED = 'sent', 'too_large', 'failed'
+
+
+@dataclass(slots=True)
+class _Queued:
+    """A queued entry: what is sent, its size on the wire, its size before any cut, its failed sends."""
+
+    record: dict[str, Any]
+    size: int
+    original: int
+    attempts: int = 0
+
+    @property
+    def cut(self) -> bool:
+        return self.size < self.original and 'file' not in self.record
 
 
 def _finish_at_exit(ref: weakref.ref[BackendJobLogger]) -> None:
@@ -70,11 +101,18 @@ class BackendJobLogger(BaseLogger):
         background: bool = True,
         breaker_threshold: int = 2,
         breaker_cooldown: float = 30.0,
-        max_inline_file_bytes: int = 5 * 1024 * 1024,
+        max_inline_file_bytes: int | None = None,
+        max_request_bytes: int = DEFAULT_MAX_REQUEST_BYTES,
+        min_request_bytes: int = DEFAULT_MIN_REQUEST_BYTES,
     ):
         super().__init__()
         if not job_id:
             raise ValueError('BackendJobLogger needs a job_id')
+        if not 1024 <= min_request_bytes <= max_request_bytes:
+            raise ValueError(
+                f'BackendJobLogger needs 1024 <= min_request_bytes <= max_request_bytes, '
+                f'got {min_request_bytes} and {max_request_bytes}'
+            )
         self.transport = transport
         self.job_id = str(job_id)
         self.batch_size = batch_size
@@ -86,9 +124,14 @@ class BackendJobLogger(BaseLogger):
         self.breaker_threshold = breaker_threshold
         self.breaker_cooldown = breaker_cooldown
         self.max_inline_file_bytes = max_inline_file_bytes
+        self.max_request_bytes = max_request_bytes
+        self.min_request_bytes = min_request_bytes
+        #: The cap in force: `max_request_bytes`, lowered by each 413 the backend answers.
+        self.request_cap = max_request_bytes
         self._consecutive_failures = 0
         self._open_until = 0.0
-        self._queue: deque[tuple[dict[str, Any], int]] = deque()
+        self._queue: deque[_Queued] = deque()
+        self._queued_bytes = 0
         self._cond = threading.Condition()
         self._send_lock = threading.Lock()
         self._snapshot_dirty = False
@@ -104,13 +147,16 @@ class BackendJobLogger(BaseLogger):
             'dropped': 0,
             'failures': 0,
             'skipped_calls': 0,
+            'truncated': 0,
+            'too_large': 0,
         }
         self._warned: set[str] = set()
 
     @property
     def stats(self) -> dict[str, int]:
         """Counters: ``logs_sent``, ``batches_sent``, ``snapshots_sent``, ``dropped``, ``failures``,
-        ``skipped_calls`` (while the breaker was open) and ``queued``."""
+        ``skipped_calls`` (while the breaker was open), ``truncated`` (entries sent cut to fit a
+        request), ``too_large`` (413 answers) and ``queued``."""
         with self._cond:
             return {**self._stats, 'queued': len(self._queue)}
 
@@ -120,12 +166,17 @@ class BackendJobLogger(BaseLogger):
         record['job'] = self.job_id
         if entry.file is not None:
             self._inline_file(record)
+        queued = self._fit(_Queued(record, 0, 0))
         with self._cond:
             while len(self._queue) >= self.max_queue:
-                self._queue.popleft()
+                self._pop()
                 self._stats['dropped'] += 1
-            self._queue.append((record, 0))
-            if len(self._queue) >= self.batch_size:
+            if queued is None:
+                self._stats['dropped'] += 1
+            else:
+                self._queue.append(queued)
+                self._queued_bytes += queued.size
+            if self._batch_ready():
                 self._cond.notify()
         self._after_enqueue()
 
@@ -148,8 +199,11 @@ class BackendJobLogger(BaseLogger):
         path = Path(record.pop('file'))
         try:
             size = path.stat().st_size
-            if size > self.max_inline_file_bytes:
+            encoded_size = 4 * ((size + 2) // 3)
+            if self.max_inline_file_bytes is not None and size > self.max_inline_file_bytes:
                 reason = f'{size} bytes exceeds the {self.max_inline_file_bytes}-byte inline limit'
+            elif encoded_size + wire_size(record) + LIST_OVERHEAD > self.request_cap:
+                reason = f'{size} bytes do not fit in a request of at most {self.request_cap} bytes'
             else:
                 mime = mimetypes.guess_type(path.name)[0] or 'application/octet-stream'
                 encoded = base64.b64encode(path.read_bytes()).decode('ascii')
@@ -157,9 +211,44 @@ class BackendJobLogger(BaseLogger):
                 return
         except OSError as exc:
             reason = f'cannot read it: {type(exc).__name__}'
-        record['data'] = {**record['data'], 'file_not_sent': f'{path.name}: {reason}'}
+        _leave_file_out(record, f'{path.name}: {reason}')
+
+    def _fit(self, item: _Queued) -> _Queued | None:
+        """`item` sized, and cut (or its file left out) if it does not fit alone in a request now."""
+        room = self.request_cap - LIST_OVERHEAD
+        if not item.size:
+            item.size = item.original = wire_size(item.record)
+        if item.size <= room:
+            return item
+        if 'file' in item.record:
+            _leave_file_out(
+                item.record,
+                f'the file does not fit in a request of at most {self.request_cap} bytes '
+                '(the backend refused larger ones with HTTP 413)',
+            )
+            item.size = item.original = wire_size(item.record)
+            if item.size <= room:
+                return item
+        record = cut_entry(item.record, room, item.original)
+        if record is None:
+            return None
+        item.record, item.size = record, wire_size(record)
+        return item
 
     # -- delivery -----------------------------------------------------------------------------
+    def _batch_ready(self) -> bool:
+        """Enough is queued to fill a request (by count or by bytes). Call with ``_cond`` held."""
+        return len(self._queue) >= self.batch_size or self._queued_bytes >= self.request_cap
+
+    def _pop(self) -> _Queued:
+        item = self._queue.popleft()
+        self._queued_bytes -= item.size
+        return item
+
+    def _push_front(self, items: list[_Queued]) -> None:
+        self._queue.extendleft(reversed(items))
+        self._queued_bytes += sum(item.size for item in items)
+
     def _mark_snapshot(self) -> None:
         with self._cond:
             self._snapshot_dirty = True
@@ -196,9 +285,7 @@ class BackendJobLogger(BaseLogger):
             now = time.monotonic()
             with self._cond:
                 logs_due = bool(self._queue) and (
-                    force
-                    or len(self._queue) >= self.batch_size
-                    or now - self._last_logs_sent >= self.flush_interval
+                    force or self._batch_ready() or now - self._last_logs_sent >= self.flush_interval
                 )
                 snap_due = self._snapshot_dirty and (
                     force or now - self._last_snapshot_sent >= self.snapshot_interval
@@ -207,37 +294,76 @@ class BackendJobLogger(BaseLogger):
                 if not self._send_batch():
                     break
                 with self._cond:
-                    logs_due = bool(self._queue) and (force or len(self._queue) >= self.batch_size)
+                    logs_due = bool(self._queue) and (force or self._batch_ready())
             if snap_due:
                 self._send_snapshot()
 
     def _send_batch(self) -> bool:
         with self._cond:
-            batch = []
+            batch: list[_Queued] = []
+            size = LIST_OVERHEAD
             while self._queue and len(batch) < self.batch_size:
-                has_file = 'file' in self._queue[0][0]
+                head = self._queue[0]
+                has_file = 'file' in head.record
                 if has_file and batch:
                     break  # a file entry goes in a request of its own
-                batch.append(self._queue.popleft())
+                if head.size + LIST_OVERHEAD > self.request_cap:  # the cap fell since it was queued
+                    self._pop()
+                    refit = self._fit(head)
+                    if refit is None:
+                        self._stats['dropped'] += 1
+                        continue
+                    self._push_front([refit])
+                    head = refit
+                if batch and size + SEPARATOR + head.size > self.request_cap:
+                    break
+                size += head.size + (SEPARATOR if batch else 0)
+                batch.append(self._pop())
                 if has_file:
                     break
         if not batch:
             return False
-        ok = self._call('create_logs', [record for record, _ in batch])
+        outcome = self._call('create_logs', [item.record for item in batch])
         self._last_logs_sent = time.monotonic()
         with self._cond:
-            if ok:
+            if outcome == _SENT:
                 self._stats['logs_sent'] += len(batch)
                 self._stats['batches_sent'] += 1
+                self._stats['truncated'] += sum(item.cut for item in batch)
                 return True
-            retry = [(record, attempts + 1) for record, attempts in batch if attempts + 1 < self.max_attempts]
+            if outcome == _REFUSED_TOO_LARGE and self._lower_cap(size):
+                self._push_front(batch)  # sent again, split or cut under the new cap
+                return True
+            retry = []
+            for item in batch:
+                item.attempts += 1
+                if item.attempts < self.max_attempts:
+                    retry.append(item)
             self._stats['dropped'] += len(batch) - len(retry)
             room = self.max_queue - len(self._queue)
             if len(retry) > room:
                 self._stats['dropped'] += len(retry) - room
                 retry = retry[: max(room, 0)]
-            self._queue.extendleft(reversed(retry))
+            self._push_front(retry)
         return False
+
+    def _lower_cap(self, refused: int) -> bool:
+        """After a 413 for a body of `refused` bytes: halve the cap; False if it cannot go lower."""
+        self._stats['too_large'] += 1
+        cap = max(self.min_request_bytes, min(self.request_cap, refused // 2))
+        if cap >= refused:
+            return False
+        if 'too_large' not in self._warned:
+            self._warned.add('too_large')
+            _log.warning(
+                'The backend refused %d bytes of logs for job %s as too large (HTTP 413); '
+                'sending at most %d bytes per request from now on',
+                refused,
+                self.job_id,
+                cap,
+            )
+        self.request_cap = cap
+        return True
 
     def _send_snapshot(self) -> None:
         with self._cond:
@@ -245,7 +371,7 @@ class BackendJobLogger(BaseLogger):
         owner = self._owner
         data = {'progress_record': owner.progress_record(), 'metrics_record': owner.metrics_record()}
         self._last_snapshot_sent = time.monotonic()
-        if self._call('update_job', self.job_id, data):
+        if self._call('update_job', self.job_id, data) == _SENT:
             with self._cond:
                 self._stats['snapshots_sent'] += 1
         else:
@@ -256,14 +382,20 @@ class BackendJobLogger(BaseLogger):
     def breaker_open(self) -> bool:
         return time.monotonic() < self._open_until
 
-    def _call(self, method: str, *args: Any, probe: bool = False) -> bool:
+    def _call(self, method: str, *args: Any, probe: bool = False) -> str:
+        """``'sent'``, ``'too_large'`` (the backend answered 413) or ``'failed'``."""
         if not probe and self.breaker_open:
             with self._cond:
                 self._stats['skipped_calls'] += 1
-            return False
+            return _FAILED
         try:
             getattr(self.transport, method)(*args)
         except Exception as exc:  # a backend problem must never stop the action
+            if method == 'create_logs' and getattr(exc, 'status_code', None) == _TOO_LARGE:
+                # The backend answered: it is up, the batch was too big. Not a failure to count.
+                with self._cond:
+                    self._consecutive_failures = 0
+                return _REFUSED_TOO_LARGE
             with self._cond:
                 self._stats['failures'] += 1
                 self._consecutive_failures += 1
@@ -279,11 +411,11 @@ class BackendJobLogger(BaseLogger):
                     type(exc).__name__,
                     redact_url(str(exc)),
                 )
-            return False
+            return _FAILED
         with self._cond:
             self._consecutive_failures = 0
             self._open_until = 0.0
-        return True
+        return _SENT
 
     def flush(self) -> None:
         """Send everything queued and the latest snapshot now (one retry round for failures)."""
@@ -308,3 +440,15 @@ class BackendJobLogger(BaseLogger):
         lost = stats['dropped'] + stats['queued']
         if lost:
             _log.warning('%d log entries for job %s could not be delivered to the backend', lost, self.job_id)
+        if stats['truncated']:
+            _log.warning(
+                '%d log entries for job %s were cut to fit in a request of %d bytes (marked "truncated")',
+                stats['truncated'],
+                self.job_id,
+                self.request_cap,
+            )
+
+
+def _leave_file_out(record: dict[str, Any], reason: str) -> None:
+    record.pop('file', None)
+    record['data'] = {**record['data'], 'file_not_sent': reason}

@@ -24,7 +24,9 @@ class JobLogTransport(Protocol):
     (the backend's ``PATCH jobs/{job_id}/``).
 
     Both may raise; the job logger counts what it could not deliver and never lets a backend
-    failure stop the action.
+    failure stop the action. An exception whose ``status_code`` attribute is 413 (the backend, or a
+    proxy in front of it, refused the body as too large) makes the logger split the batch and cut
+    what does not fit, instead of counting a failure.
     """
 
     def create_logs(self, logs: Sequence[Mapping[str, Any]]) -> Any: ...

@@ -32,7 +32,10 @@ class FakeBackend(ServerCore):
 
     ``state`` holds the data (seed with ``state.add_project(...)`` etc., inspect ``state.tasks``,
     ``state.job_logs``, ``state.requests``). Requests must carry ``access_token`` (default
-    ``syn_test``) unless ``require_auth=False``.
+    ``syn_test``) unless ``require_auth=False``. With ``max_request_bytes`` set, a request body over
+    that many bytes is answered 413 (an HTML page, connection closed) without reaching a route, as
+    a reverse proxy with a body limit (nginx ``client_max_body_size``) answers; it is still recorded
+    in ``state.requests``.
     """
 
     def __init__(
@@ -43,8 +46,9 @@ class FakeBackend(ServerCore):
         require_auth: bool = True,
         host: str = '127.0.0.1',
         port: int = 0,
+        max_request_bytes: int | None = None,
     ) -> None:
-        super().__init__(state, host=host, port=port)
+        super().__init__(state, host=host, port=port, max_request_bytes=max_request_bytes)
         self.access_token = access_token
         self.state.access_tokens.add(access_token)
         self.state.require_auth = require_auth

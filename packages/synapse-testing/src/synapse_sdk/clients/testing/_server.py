@@ -209,10 +209,19 @@ class _Handler(BaseHTTPRequestHandler):
 class ServerCore:
     """Accepts connections, applies faults, checks auth, dispatches to routes, renders answers."""
 
-    def __init__(self, state: FakeState | None = None, *, host: str = '127.0.0.1', port: int = 0) -> None:
+    def __init__(
+        self,
+        state: FakeState | None = None,
+        *,
+        host: str = '127.0.0.1',
+        port: int = 0,
+        max_request_bytes: int | None = None,
+    ) -> None:
         self.state = state or FakeState()
         self.router = Router()
         self.faults: list[Fault] = []
+        #: Bodies over this many bytes are refused with 413, as a reverse proxy's body limit does.
+        self.max_request_bytes = max_request_bytes
         self._host = host
         self._port = port
         self._httpd: _Server | None = None
@@ -300,6 +309,10 @@ class ServerCore:
         )
         with self.state.lock:
             self.state.requests.append(record)
+        limit = self.max_request_bytes
+        if limit is not None and len(body) > limit:
+            self._refuse_too_large(h, len(body), limit, request_id)
+            return
         request = Request(method, path, record.query, h.headers, body, request_id, self.url)
         fault = self._take_fault(method, path)
         if fault and fault.delay:
@@ -349,6 +362,16 @@ class ServerCore:
             self._drop(h)
             return
         self._write(h, result, request_id)
+
+    def _refuse_too_large(self, h: _Handler, size: int, limit: int, request_id: str) -> None:
+        """Answer like a reverse proxy over its body limit: 413, an HTML page, connection closed."""
+        title = '413 Request Entity Too Large'
+        page = (
+            f'<html><head><title>{title}</title></head><body><h1>{title}</h1>'
+            f'<p>{size} bytes; this server accepts at most {limit}.</p></body></html>'
+        )
+        h.close_connection = True
+        self._write_raw(h, 413, page.encode(), {'Connection': 'close'}, 'text/html', request_id)
 
     def _route(self, request: Request) -> Any:
         found = self.router.match(request.method, request.path)
