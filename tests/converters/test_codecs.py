@@ -1,4 +1,4 @@
-"""Pure building blocks: image headers, PNG masks, RLE, rasterisation, contours, mini YAML, DM v1 <-> v2."""
+"""Pure building blocks: image headers, PNG masks, RLE, rasterisation, contours, DM v1 <-> v2."""
 
 from __future__ import annotations
 
@@ -19,7 +19,6 @@ from synapse_sdk.utils.converters.masks import (
     rasterize_polygon,
 )
 from synapse_sdk.utils.converters.png import decode_png_8bit, encode_png
-from synapse_sdk.utils.converters.yamlmini import dump_data_yaml, load_data_yaml
 
 
 def test_image_headers(tmp_path):
@@ -126,21 +125,6 @@ def test_contours_reproduce_components_and_report_holes():
         for x in range(4, 7):
             expected[y * w + x] = 1  # the hole is dropped
     assert bitmap_to_runs(filled) == bitmap_to_runs(expected)
-
-
-def test_data_yaml_reader_variants():
-    text = (
-        '# comment\npath: ../datasets/x  # trailing\ntrain: images/train\nval: images/val\n'
-        "names:\n  0: person\n  1: 'traffic light'\nkpt_shape: [17, 3]\n"
-    )
-    data = load_data_yaml(text)
-    assert data['names'] == {0: 'person', 1: 'traffic light'} and data['kpt_shape'] == [17, 3]
-    assert load_data_yaml('names: [a, "b c"]\n')['names'] == ['a', 'b c']
-    assert load_data_yaml('names:\n  - a\n  - b\n')['names'] == ['a', 'b']
-    assert load_data_yaml(dump_data_yaml({'names': {0: 'é'}, 'nc': 1})) == {'names': {0: 'é'}, 'nc': 1}
-    assert load_data_yaml(dump_data_yaml({'names': {}, 'nc': 0})) == {'names': {}, 'nc': 0}
-    with pytest.raises(ValueError, match='line 2'):
-        load_data_yaml('a: 1\nnot yaml\n')
 
 
 def test_worked_example_v1_to_v2_exact():

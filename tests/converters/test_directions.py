@@ -69,7 +69,7 @@ def test_worked_example_to_yolo(tmp_path, version):
         '0 0.250000 0.300000 0.300000 0.400000\n1 0.700000 0.700000 0.400000 0.400000\n'
     )
     assert (out / 'data.yaml').read_text() == (
-        f'path: "{out}"\ntrain: "images"\nval: "images"\nnc: 2\nnames:\n  0: "car"\n  1: "road"\n'
+        f'path: {out}\ntrain: images\nval: images\nnc: 2\nnames:\n  0: car\n  1: road\n'
     )
     v1_only = {'document:assignment_id': 1} if version == 'v1' else {}  # the worked v1 has an assignmentId
     assert result.report.loss_counts == {'bounding_box:attributes': 1, **v1_only}
@@ -453,7 +453,7 @@ def test_roundtrip_yolo(tmp_path, version, categorized, task):
             assert _poses(a) == _poses(b)
     data_yaml = (tmp_path / 'mid/data.yaml').read_text()
     if categorized:
-        assert 'train: "images/train"\nval: "images/val"\ntest: "images/test"\n' in data_yaml
+        assert 'train: images/train\nval: images/val\ntest: images/test\n' in data_yaml
     if task == 'pose':
         assert 'kpt_shape: [17, 3]' in data_yaml and 'flip_idx' in data_yaml
     assert fwd.report.representation_changes == {k: v * n for k, v in _CHANGES[task].items()}
@@ -530,8 +530,8 @@ def test_custom_pose_schema_roundtrip_through_yolo(tmp_path):
     )
     assert result.report.loss_counts == {}
     data_yaml = (tmp_path / 'y/data.yaml').read_text()
-    assert 'kpt_shape: [2, 3]' in data_yaml and 'keypoint_names: ["head", "tail"]' in data_yaml
-    assert 'flip_idx' not in data_yaml and '0: "fish"' in data_yaml
+    assert 'kpt_shape: [2, 3]' in data_yaml and 'keypoint_names: [head, tail]' in data_yaml
+    assert 'flip_idx' not in data_yaml and '0: fish' in data_yaml
     # joints in sorted order (head, tail); the box is the tight box of the visible joints
     assert (tmp_path / 'y/labels/f.txt').read_text() == (
         '0 0.234375 0.520833 0.156250 0.208333 0.312500 0.625000 2 0.156250 0.416667 2\n'

@@ -193,12 +193,12 @@ def test_dm_sources_exact(tmp_path, version, target, categorized):
             assert (out / rel).read_text() == content, rel
     if target == 'yolo':
         splits = (
-            'train: "images/train"\nval: "images/val"\ntest: "images/test"\n'
+            'train: images/train\nval: images/val\ntest: images/test\n'
             if categorized
-            else ('train: "images"\nval: "images"\n')
+            else ('train: images\nval: images\n')
         )
-        names = 'nc: 2\nnames:\n  0: "car"\n  1: "road"\n'
-        assert (out / 'data.yaml').read_text() == f'path: "{out}"\n{splits}{names}'
+        names = 'nc: 2\nnames:\n  0: car\n  1: road\n'
+        assert (out / 'data.yaml').read_text() == f'path: {out}\n{splits}{names}'
 
 
 # ---------------------------------------------------------------- format sources, hand-written

@@ -41,6 +41,7 @@ class ProblemKind(StrEnum):
     MALFORMED_JSON = 'malformed_json'
     MALFORMED_XML = 'malformed_xml'
     MALFORMED_LABEL = 'malformed_label'
+    MALFORMED_YAML = 'malformed_yaml'
     MALFORMED_ANNOTATION = 'malformed_annotation'
     DEGENERATE_BOX = 'degenerate_box'
     OUT_OF_IMAGE = 'out_of_image'

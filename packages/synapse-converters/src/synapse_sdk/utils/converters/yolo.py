@@ -24,6 +24,7 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
+from .data_yaml import DataYamlError, class_names, dump_data_yaml, load_data_yaml
 from .dm import stable_id
 from .engine import Reader, RefStream, WriteContext, Writer
 from .extsort import ExternalSort
@@ -34,8 +35,7 @@ from .layout import IMAGE_EXTENSIONS, attach_image, has_files, scan_files
 from .masks import bitmap_from_runs, mask_contours, runs_bbox
 from .objects import Obj, item_objects, join_rings
 from .output import create_new, ensure_dir, place_image
-from .result import ProblemKind
-from .yamlmini import dump_data_yaml, load_data_yaml
+from .result import ConversionError, ProblemKind
 
 __all__ = ['YOLOReader', 'YOLOWriter']
 
@@ -290,6 +290,13 @@ def _r(v: float, dim: int) -> float:
     return round(v * dim, max(0, 6 - len(str(dim))))
 
 
+def _id_range(names: dict[int, str]) -> str:
+    ids = sorted(names)
+    if not ids:
+        return 'none'
+    return f'0-{ids[-1]}' if ids == list(range(len(ids))) else ', '.join(map(str, ids))
+
+
 def _ext(name: str | None) -> str:
     return os.path.splitext(name or '')[1]
 
@@ -298,26 +305,28 @@ def _ext(name: str | None) -> str:
 
 
 class YOLOReader(Reader):
-    def __init__(self, root: str, categorized: bool, class_names: list[str] | None):
+    def __init__(self, root: str, categorized: bool, names: list[str] | None):
         self.root = root
         if not os.path.isdir(root):
             raise FileNotFoundError(f'dataset root {root} does not exist')
-        config = self._config()
-        names = class_names
-        if names is None:
-            raw = config.get('names')
-            if isinstance(raw, dict):
-                names = [str(raw[k]) for k in sorted(raw, key=int)]
-            elif isinstance(raw, list):
-                names = [str(n) for n in raw]
-            elif os.path.isfile(os.path.join(root, 'classes.txt')):
+        config = self._config(explicit_names=names is not None)
+        if names is not None:
+            self.names = dict(enumerate(names))
+        else:
+            found = None
+            if config:
+                try:
+                    found = class_names(self._config_path, config)
+                except DataYamlError as exc:
+                    raise ConversionError([exc.problem]) from None
+            if found is None and os.path.isfile(os.path.join(root, 'classes.txt')):
                 with open(os.path.join(root, 'classes.txt'), encoding='utf-8') as fh:
-                    names = [line.strip() for line in fh if line.strip()]
-        if names is None:
-            raise FileNotFoundError(
-                f'no class names: {root} has no data.yaml/dataset.yaml names or classes.txt'
-            )
-        self.names = names
+                    found = dict(enumerate(line.strip() for line in fh if line.strip()))
+            if found is None:
+                raise FileNotFoundError(
+                    f'no class names: {root} has no data.yaml/dataset.yaml names or classes.txt'
+                )
+            self.names = found
         shape = config.get('kpt_shape')
         self.kpt_shape = tuple(shape) if isinstance(shape, list) and len(shape) == 2 else None
         kn = config.get('keypoint_names') or config.get('kpt_names')
@@ -325,18 +334,25 @@ class YOLOReader(Reader):
             kn = next(iter(kn.values()), None)
         if kn is None and self.kpt_shape and self.kpt_shape[0] == 17:
             kn = list(PERSON17)
-        self.kpt_names = [str(n) for n in kn] if kn else []
+        self.kpt_names = [str(n) for n in kn] if isinstance(kn, list) else []
         self.dirs = self._split_dirs(config, categorized)
 
-    def _config(self) -> dict:
+    def _config(self, explicit_names: bool) -> dict:
+        """The dataset's ``data.yaml`` (or ``dataset.yaml``/``data.yml``). One that cannot be parsed is a
+        ``ConversionError`` (``malformed_yaml``, with the line), unless ``class_names=`` was given: explicit names
+        win over a broken file, which is then not used at all (split paths and ``kpt_shape`` come from the
+        layout)."""
+        self._config_path = ''
         for name in ('data.yaml', 'dataset.yaml', 'data.yml'):
             path = os.path.join(self.root, name)
             if os.path.isfile(path):
-                with open(path, encoding='utf-8') as fh:
-                    try:
-                        return load_data_yaml(fh.read())
-                    except ValueError as exc:
-                        raise ValueError(f'{path}: {exc}') from None
+                self._config_path = path
+                try:
+                    return load_data_yaml(path)
+                except DataYamlError as exc:
+                    if explicit_names:
+                        return {}
+                    raise ConversionError([exc.problem]) from None
         return {}
 
     def _split_dirs(self, config: dict, categorized: bool) -> dict[str | None, tuple[str, str]]:
@@ -427,15 +443,15 @@ class YOLOReader(Reader):
                 item.problem(ProblemKind.MALFORMED_LABEL, f'not numbers: {line!r}', line=lineno)
                 continue
             ann_id = stable_id(stem, lineno)
-            if not 0 <= cls < len(self.names):
+            name = self.names.get(cls)
+            if name is None:
                 item.problem(
                     ProblemKind.UNKNOWN_CLASS,
-                    f'class id {cls} has no name (nc={len(self.names)})',
+                    f'class id {cls} has no name (names has ids {_id_range(self.names)})',
                     line=lineno,
                     annotation_id=ann_id,
                 )
                 continue
-            name = self.names[cls]
             k = len(values)
             if self.kpt_shape:
                 nk, ndim = self.kpt_shape
