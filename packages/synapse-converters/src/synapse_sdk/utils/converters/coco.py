@@ -63,6 +63,8 @@ class COCOWriter(Writer):
     ``keypoints`` vector on the same annotation, masks compressed RLE (a mask and polygons of one object: the RLE
     of their union)."""
 
+    main_process_state = ('spools', 'pose_ids')
+
     def __init__(self, pose_class: str = 'person', keypoint_names=None, **options: Any):
         super().__init__(**options)
         self.pose_class = pose_class

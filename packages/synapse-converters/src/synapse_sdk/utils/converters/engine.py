@@ -10,7 +10,6 @@ sort when the order has to be fixed, so no per-image list is held either.
 from __future__ import annotations
 
 import os
-from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -107,9 +106,18 @@ class Writer:
     need_class = True
     keeps_other_media = False  # DM writers keep every media item; format writers use the first image only
     class_tools: tuple[str, ...] = ('bounding_box', 'polygon', 'segmentation')  # named by ``class_names``
+    #: Attributes only the main process uses (``consume``/``finish`` state: open files): not sent to workers,
+    #: which may start in the middle of a pass.
+    main_process_state: tuple[str, ...] = ()
 
     def __init__(self, **options: Any):
         self.options = options
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = self.__dict__.copy()
+        for name in self.main_process_state:
+            state[name] = None
+        return state
 
     def needs_scan(self, class_names: list[str] | None) -> bool:
         """Whether a pass over the whole dataset must precede writing (to fix class ids)."""
@@ -213,19 +221,6 @@ def _other_media_losses(item: Item) -> None:
                     )
 
 
-_WORKER_JOB: Job | None = None
-
-
-def _init_worker(job: Job) -> None:
-    global _WORKER_JOB
-    _WORKER_JOB = job
-
-
-def _run_batch(refs: list[Any]) -> list[Outcome]:
-    assert _WORKER_JOB is not None
-    return [process_ref(_WORKER_JOB, ref) for ref in refs]
-
-
 #: With ``workers=None`` (the default) a pass starts in-process and moves to a pool of one process per core once
 #: this many items went through: below it, starting the pool (spawned interpreters importing the package)
 #: costs more than the second core saves.
@@ -235,11 +230,12 @@ AUTO_POOL_AFTER = 1000
 class Pipeline:
     """Outcomes of refs submitted one at a time, handed back in submission order.
 
-    ``workers=1``: in-process, each outcome as soon as its ref is submitted. ``workers > 1``: batches go to a
-    spawn-based process pool, at most ``2 * workers`` batches in flight (bounded memory; deterministic output
-    whatever the worker count). ``workers=None``: in-process for the first ``AUTO_POOL_AFTER`` refs, then a pool of
-    one process per core (when there is more than one). Push-style so that both a converter's pass over a dataset
-    and a caller feeding records (``DatasetWriter``) use it; ``close()`` shuts the pool down.
+    ``workers=1``: in-process, each outcome as soon as its ref is submitted. ``workers > 1``: batches go to
+    worker processes (``workers.WorkerPool``: fresh interpreters that never import the caller's ``__main__``),
+    at most ``2 * workers`` batches in flight (bounded memory; deterministic output whatever the worker count).
+    ``workers=None``: in-process for the first ``AUTO_POOL_AFTER`` refs, then one process per core (when there is
+    more than one). Push-style so that both a converter's pass over a dataset and a caller feeding records
+    (``DatasetWriter``) use it; ``close()`` stops the workers.
     """
 
     def __init__(self, job: Job, workers: int | None, batch_size: int = 64):
@@ -249,7 +245,6 @@ class Pipeline:
         self.workers = cores if self.auto else max(workers or 1, 1)
         self.batch_size = batch_size
         self.batch: list[Any] = []
-        self.pending: deque = deque()
         self.pool = None
         self.submitted = 0
 
@@ -267,43 +262,33 @@ class Pipeline:
             return []
         self._send()
         out: list[Outcome] = []
-        while len(self.pending) >= 2 * self.workers:
-            out += self.pending.popleft().result()
+        while self.pool.in_flight >= 2 * self.workers:
+            out += self.pool.result()
         return out
 
     def drain(self) -> Iterator[Outcome]:
         """The outcomes of everything submitted and not handed back yet."""
-        if self.batch and self.pool is None:  # fewer refs than one batch: not worth a pool
+        if self.batch and self.pool is None:  # fewer refs than one batch: not worth starting workers
             batch, self.batch = self.batch, []
             for ref in batch:
                 yield process_ref(self.job, ref)
         elif self.batch:
             self._send()
-        while self.pending:
-            yield from self.pending.popleft().result()
+        while self.pool is not None and self.pool.in_flight:
+            yield from self.pool.result()
 
     def _send(self) -> None:
         if self.pool is None:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
+            from .workers import WorkerPool
 
-            # spawn, not fork: converters run inside Ray actors and threaded servers, where fork can deadlock.
-            self.pool = ProcessPoolExecutor(
-                self.workers,
-                mp_context=multiprocessing.get_context('spawn'),
-                initializer=_init_worker,
-                initargs=(self.job,),
-            )
+            self.pool = WorkerPool(self.job, self.workers)
         batch, self.batch = self.batch, []
-        self.pending.append(self.pool.submit(_run_batch, batch))
+        self.pool.submit(batch)
 
     def close(self) -> None:
-        for fut in self.pending:
-            fut.cancel()
-        self.pending.clear()
         self.batch = []
         if self.pool is not None:
-            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool.close()
             self.pool = None
 
 

@@ -41,6 +41,8 @@ _MAX_INDEX = 254
 
 
 class VOCWriter(Writer):
+    main_process_state = ('lists',)
+
     def __init__(self, pose_class: str = 'person', **options: Any):
         super().__init__(**options)
         self.pose_class = pose_class

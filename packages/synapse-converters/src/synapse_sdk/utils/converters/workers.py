@@ -1,0 +1,154 @@
+"""Worker processes for the per-item work: ``python -m synapse_sdk.utils.converters.workers``.
+
+Why not ``multiprocessing``: its ``spawn`` and ``forkserver`` start methods import the caller's ``__main__`` in
+every worker, so a plain script that converts at module level (as the seed documents do, without an
+``if __name__ == '__main__'`` guard) would run again in each worker and fail; ``fork`` can deadlock inside Ray
+actors and threaded servers. These workers are fresh interpreters running this module: they import the
+converters, nothing of the caller.
+
+Protocol, over the worker's stdin and stdout (its original stdout; anything the work prints goes to stderr):
+pickled messages. The parent sends the ``Job`` once, then batches of refs, then ``None``; the worker answers
+each batch with ``('ok', outcomes)`` or ``('error', exception, traceback text)``. Batches are answered in the
+order they were sent, so the parent reads outcomes in submission order. The parent sends through one thread per
+worker, so a worker writing a large answer never waits for a parent that is itself writing the next batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import queue
+import signal
+import subprocess
+import sys
+import threading
+import traceback
+from typing import Any
+
+__all__ = ['WorkerError', 'WorkerPool']
+
+
+class WorkerError(RuntimeError):
+    """A worker process died (killed, out of memory) or sent something unreadable."""
+
+
+class _Worker:
+    def __init__(self, job_bytes: bytes):
+        self.proc = subprocess.Popen(
+            [sys.executable, '-m', __name__],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            env={**os.environ, 'PYTHONUNBUFFERED': '1'},
+        )
+        self.outbox: queue.Queue = queue.Queue()
+        self.send_error: BaseException | None = None
+        self.thread = threading.Thread(target=self._send, args=(job_bytes,), daemon=True)
+        self.thread.start()
+
+    def _send(self, job_bytes: bytes) -> None:
+        stdin = self.proc.stdin
+        try:
+            stdin.write(job_bytes)
+            while True:
+                message = self.outbox.get()
+                if message is None:
+                    break
+                stdin.write(message)
+                stdin.flush()
+        except (BrokenPipeError, OSError) as exc:  # the worker is gone; the reader reports it
+            self.send_error = exc
+        finally:
+            with contextlib.suppress(OSError):
+                stdin.close()
+
+    def receive(self) -> list:
+        try:
+            kind, *rest = pickle.load(self.proc.stdout)
+        except (EOFError, pickle.UnpicklingError, OSError) as exc:
+            code = self.proc.poll()
+            raise WorkerError(f'a converter worker process exited unexpectedly (exit code {code})') from exc
+        if kind == 'ok':
+            return rest[0]
+        exc, text = rest
+        if isinstance(exc, BaseException):
+            exc.add_note(f'in a converter worker process:\n{text}')
+            raise exc
+        raise WorkerError(f'a converter worker failed:\n{text}')
+
+    def stop(self, kill: bool) -> None:
+        self.outbox.put(None)
+        if kill and self.proc.poll() is None:
+            self.proc.kill()
+        try:
+            self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.thread.join(timeout=5)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+class WorkerPool:
+    """``workers`` processes working on batches; ``submit(batch)`` queues one, ``result()`` returns the outcomes of
+    the oldest batch not returned yet (batches go round-robin, so each worker answers its own in order)."""
+
+    def __init__(self, job: Any, workers: int):
+        job_bytes = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+        self.workers = [_Worker(job_bytes) for _ in range(workers)]
+        self.order: list[_Worker] = []  # worker of each batch in flight, oldest first
+        self.next = 0
+
+    def submit(self, batch: list) -> None:
+        worker = self.workers[self.next]
+        self.next = (self.next + 1) % len(self.workers)
+        worker.outbox.put(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+        self.order.append(worker)
+
+    @property
+    def in_flight(self) -> int:
+        return len(self.order)
+
+    def result(self) -> list:
+        return self.order.pop(0).receive()
+
+    def close(self, *, kill: bool = False) -> None:
+        """Stop the workers: after their batches (``kill=False``) or at once (after an error or interrupt)."""
+        kill = kill or bool(self.order)
+        for worker in self.workers:
+            worker.stop(kill)
+        self.order.clear()
+
+
+def _serve() -> None:
+    """The worker's loop (see the module docstring)."""
+    from .engine import process_ref
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops us
+    inbox = sys.stdin.buffer
+    outbox = os.fdopen(os.dup(sys.stdout.fileno()), 'wb')
+    os.dup2(
+        sys.stderr.fileno(), sys.stdout.fileno()
+    )  # prints of the work go to stderr, not into the protocol
+    job = pickle.load(inbox)
+    while True:
+        try:
+            batch = pickle.load(inbox)
+        except EOFError:
+            return
+        try:
+            answer: tuple = ('ok', [process_ref(job, ref) for ref in batch])
+            data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException as exc:  # sent to the parent, which raises it
+            text = traceback.format_exc()
+            try:
+                data = pickle.dumps(('error', exc, text), protocol=pickle.HIGHEST_PROTOCOL)
+            except Exception:
+                data = pickle.dumps(('error', None, text), protocol=pickle.HIGHEST_PROTOCOL)
+        outbox.write(data)
+        outbox.flush()
+
+
+if __name__ == '__main__':
+    _serve()

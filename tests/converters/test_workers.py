@@ -1,0 +1,70 @@
+"""Worker processes: a plain script (no ``__main__`` guard) can use them, errors and crashes reach the caller."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from decimal import Decimal
+
+import pytest
+from converters_fixtures import tree, write_rich
+
+from synapse_sdk.utils.converters import DatasetWriter, DMRecord, get_converter
+from synapse_sdk.utils.converters.workers import WorkerError
+
+
+def test_a_script_without_a_main_guard_converts_with_workers(tmp_path):
+    """With ``multiprocessing``'s spawn, every worker would run this script again (and fail); our workers are
+    fresh interpreters that do not import the caller's ``__main__``."""
+    src = write_rich(tmp_path / 'src', 70, version='v2', categorized=False)
+    get_converter('dm_v2', 'coco', root_dir=src, workers=1).save_to_folder(tmp_path / 'one')
+    script = tmp_path / 'convert.py'
+    script.write_text(
+        textwrap.dedent(
+            f"""
+            import sys
+            import synapse_sdk.utils.converters.engine as engine
+            from synapse_sdk.utils.converters import get_converter
+
+            engine.AUTO_POOL_AFTER = 2  # the default workers=None moves to a pool early
+            print('converting', flush=True)
+            result = get_converter('dm_v2', 'coco', root_dir={str(src)!r}).save_to_folder({str(tmp_path / 'auto')!r})
+            print(result.items, 'synapse_sdk.utils.converters.workers' in sys.modules)
+            """
+        )
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ['converting', '70 True']  # printed once: the script ran once
+    for rel in tree(tmp_path / 'one'):
+        assert (tmp_path / 'one' / rel).read_bytes() == (tmp_path / 'auto' / rel).read_bytes(), rel
+
+
+def test_an_exception_in_a_worker_is_raised_in_the_caller(tmp_path):
+    doc = {
+        'images': [{'bounding_box': [{'id': 'a', 'classification': 'c', 'attrs': [], 'data': [0, 0, 2, 2]}]}]
+    }
+    box = {**doc['images'][0]['bounding_box'][0], 'attrs': [{'name': 'weight', 'value': Decimal('1.5')}]}
+    bad = {'images': [{'bounding_box': [box]}]}  # no JSON for a Decimal: TypeError
+    writer = DatasetWriter('dm_v2', tmp_path / 'out', workers=2)
+    with pytest.raises(TypeError, match='Decimal') as info:
+        for i in range(200):
+            writer.write(DMRecord(name=f'r{i}', document=bad if i == 150 else doc, width=4, height=4))
+        writer.close()
+    assert any('in a converter worker process' in note for note in info.value.__notes__)
+    assert not (tmp_path / 'out').exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_killed_worker_stops_the_conversion(tmp_path):
+    doc = {'images': [{}]}
+    writer = DatasetWriter('dm_v2', tmp_path / 'out', workers=2)
+    with pytest.raises(WorkerError, match='exited unexpectedly'):
+        for i in range(400):
+            writer.write(DMRecord(name=f'r{i}', document=doc, width=4, height=4))
+            if i == 100:
+                writer._pipe.pool.workers[1].proc.kill()
+        writer.close()
+    assert list(tmp_path.iterdir()) == []
