@@ -139,11 +139,22 @@ def test_worked_example_to_pascal(tmp_path, version):
     out = tmp_path / 'voc'
     result = get_converter(f'dm_{version}', 'pascal', root_dir=src).save_to_folder(out)
     xml = (out / 'Annotations/img_0001.xml').read_text()
+    # VOC devkit corners (1-based, inclusive): the box [20, 10, 60, 40] covers pixels 20..79 x 10..49
     assert (
         '  <object>\n    <name>car</name>\n    <pose>Unspecified</pose>\n    <truncated>0</truncated>\n'
-        '    <difficult>0</difficult>\n    <bndbox>\n      <xmin>20</xmin>\n      <ymin>10</ymin>\n'
+        '    <difficult>0</difficult>\n    <bndbox>\n      <xmin>21</xmin>\n      <ymin>11</ymin>\n'
         '      <xmax>80</xmax>\n      <ymax>50</ymax>\n    </bndbox>\n  </object>\n'
     ) in xml
+    assert '<xmin>101</xmin>\n      <ymin>51</ymin>\n      <xmax>181</xmax>\n      <ymax>91</ymax>' in xml
+    legacy = get_converter(f'dm_{version}', 'pascal', root_dir=src, voc_convention='legacy')
+    legacy.save_to_folder(tmp_path / 'legacy')
+    legacy_xml = (tmp_path / 'legacy/Annotations/img_0001.xml').read_text()
+    assert (
+        '<xmin>20</xmin>\n      <ymin>10</ymin>\n      <xmax>80</xmax>\n      <ymax>50</ymax>' in legacy_xml
+    )
+    assert (
+        '<xmin>100</xmin>\n      <ymin>50</ymin>\n      <xmax>181</xmax>\n      <ymax>91</ymax>' in legacy_xml
+    )
     root = ET.fromstring(xml)
     assert [root.findtext(f'size/{k}') for k in ('width', 'height', 'depth')] == ['200', '100', '3']
     assert root.findtext('segmented') == '1'
@@ -316,7 +327,13 @@ def test_read_hand_made_voc_with_imagesets(tmp_path):
     (root / 'ImageSets/Main/val.txt').write_text('y\n')
     get_converter('pascal', 'dm_v2', root_dir=root, is_categorized=True).save_to_folder(tmp_path / 'dm')
     box = json.loads((tmp_path / 'dm/valid/json/y.json').read_text())['images'][0]['bounding_box'][0]
-    assert box['data'] == [1, 2, 10.5, 20] and box['attrs'] == [{'name': 'difficult', 'value': 1}]
+    # devkit corners: pixels 1..11.5 x 2..22 (1-based, inclusive) are [0, 1, 11.5, 21] from the top-left corner
+    assert box['data'] == [0, 1, 11.5, 21] and box['attrs'] == [{'name': 'difficult', 'value': 1}]
+    get_converter(
+        'pascal', 'dm_v2', root_dir=root, is_categorized=True, voc_convention='legacy'
+    ).save_to_folder(tmp_path / 'legacy')
+    box = json.loads((tmp_path / 'legacy/valid/json/y.json').read_text())['images'][0]['bounding_box'][0]
+    assert box['data'] == [1, 2, 10.5, 20]
     assert tree(tmp_path / 'dm') == [
         'train/json/x.json',
         'train/original_files/x.jpg',

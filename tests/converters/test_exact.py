@@ -55,6 +55,7 @@ V1_OF_WORKED = {
     'assignmentId': None,
 }
 
+# VOC devkit corners (1-based, inclusive), the default convention
 VOC_XML = """<?xml version="1.0" encoding="utf-8"?>
 <annotation>
   <folder>JPEGImages</folder>
@@ -75,8 +76,8 @@ VOC_XML = """<?xml version="1.0" encoding="utf-8"?>
     <truncated>0</truncated>
     <difficult>0</difficult>
     <bndbox>
-      <xmin>20</xmin>
-      <ymin>10</ymin>
+      <xmin>21</xmin>
+      <ymin>11</ymin>
       <xmax>80</xmax>
       <ymax>50</ymax>
     </bndbox>
@@ -87,10 +88,10 @@ VOC_XML = """<?xml version="1.0" encoding="utf-8"?>
     <truncated>0</truncated>
     <difficult>0</difficult>
     <bndbox>
-      <xmin>100</xmin>
-      <ymin>50</ymin>
-      <xmax>180</xmax>
-      <ymax>90</ymax>
+      <xmin>101</xmin>
+      <ymin>51</ymin>
+      <xmax>181</xmax>
+      <ymax>91</ymax>
     </bndbox>
   </object>
 </annotation>
@@ -300,7 +301,7 @@ EXPECTED_V2 = {
     'pascal': {
         'bounding_box': [
             {'id': 'ID1', 'classification': 'car', 'attrs': [], 'data': [20, 10, 60, 40]},
-            {'id': 'ID2', 'classification': 'road', 'attrs': [], 'data': [100, 50, 80, 40]},
+            {'id': 'ID2', 'classification': 'road', 'attrs': [], 'data': [100, 50, 81, 41]},
         ]
     },
 }

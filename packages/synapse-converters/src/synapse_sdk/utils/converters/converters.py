@@ -40,12 +40,22 @@ WRITER_OPTIONS: dict[DatasetFormat, tuple[str, ...]] = {
     DatasetFormat.DM_V2: (),
     DatasetFormat.YOLO: ('task', 'pose_class', 'keypoint_names'),
     DatasetFormat.COCO: ('pose_class', 'keypoint_names'),
-    DatasetFormat.PASCAL: ('pose_class',),
+    DatasetFormat.PASCAL: ('pose_class', 'voc_convention'),
 }
 
+#: Format options each source's reader takes.
+READER_OPTIONS: dict[DatasetFormat, tuple[str, ...]] = {DatasetFormat.PASCAL: ('voc_convention',)}
 
-def make_reader(fmt: DatasetFormat, root: str, categorized: bool, class_names: list[str] | None) -> Reader:
-    """The reader of a dataset directory in ``fmt``. ``class_names`` names YOLO class ids (it is no filter)."""
+
+def make_reader(
+    fmt: DatasetFormat,
+    root: str,
+    categorized: bool,
+    class_names: list[str] | None,
+    options: dict[str, Any] | None = None,
+) -> Reader:
+    """The reader of a dataset directory in ``fmt`` with its format options (``READER_OPTIONS``).
+    ``class_names`` names YOLO class ids (it is no filter)."""
     if fmt.is_dm:
         return DMReader(root, categorized, fmt.value.removeprefix('dm_'))
     if fmt is DatasetFormat.YOLO:
@@ -58,7 +68,7 @@ def make_reader(fmt: DatasetFormat, root: str, categorized: bool, class_names: l
         return COCOReader(root, categorized)
     from .voc import VOCReader
 
-    return VOCReader(root, categorized)
+    return VOCReader(root, categorized, **(options or {}))
 
 
 def make_writer(fmt: DatasetFormat, options: dict[str, Any]) -> Writer:
@@ -81,7 +91,8 @@ def make_writer(fmt: DatasetFormat, options: dict[str, Any]) -> Writer:
 class Converter(BaseConverter):
     """``source`` dataset -> ``target`` dataset, for any two different formats. Format options are those of the
     target (``WRITER_OPTIONS``: YOLO ``task``, ``pose_class``, ``keypoint_names``; COCO ``pose_class``,
-    ``keypoint_names``; Pascal VOC ``pose_class``)."""
+    ``keypoint_names``; Pascal VOC ``pose_class``, ``voc_convention``) and of the source (``READER_OPTIONS``:
+    Pascal VOC ``voc_convention``)."""
 
     def __init__(
         self,
@@ -95,14 +106,21 @@ class Converter(BaseConverter):
         self.target_format = DatasetFormat.parse(target)
         if self.source_format is self.target_format:
             raise ValueError(f'source and target are both {self.source_format.value}')
-        self._option_names = WRITER_OPTIONS[self.target_format]
+        writes = WRITER_OPTIONS[self.target_format]
+        reads = READER_OPTIONS.get(self.source_format, ())
+        self._option_names = writes + tuple(name for name in reads if name not in writes)
         super().__init__(root_dir, is_categorized, **kwargs)
 
     def _reader(self) -> Reader:
-        return make_reader(self.source_format, str(self.root_dir), self.is_categorized, self.class_names)
+        reads = READER_OPTIONS.get(self.source_format, ())
+        options = {k: v for k, v in self.options.items() if k in reads}
+        return make_reader(
+            self.source_format, str(self.root_dir), self.is_categorized, self.class_names, options
+        )
 
     def _writer(self) -> Writer:
-        return make_writer(self.target_format, self.options)
+        writes = WRITER_OPTIONS[self.target_format]
+        return make_writer(self.target_format, {k: v for k, v in self.options.items() if k in writes})
 
 
 def _version(dm_version: Any) -> str:

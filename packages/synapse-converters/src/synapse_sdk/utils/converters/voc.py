@@ -11,13 +11,18 @@ Written layout::
     SegmentationObject/<stem>.png      palette PNG, value k = the k-th <object> of the XML
     labelmap.txt                       name:r,g,b:: per class (background first)
 
-Box coordinates are rounded half to even (``xmax = round(x + w)``, no +1), as the reference SDK does.
+``<bndbox>`` corners follow one rule for every object of a file (boxes, polygons, masks alike), chosen by
+``voc_convention``: ``'devkit'`` (default) is the VOC devkit's, 1-based and inclusive (``xmin`` = first pixel + 1,
+``xmax`` = last pixel + 1), as supervision, torchvision and the VOC evaluation code read it; ``'legacy'`` is the
+previous SDK's, 0-based with ``xmax = x + w`` (spec section 11), for files it wrote. A box covers the pixels of
+its rounded corners (round half to even), at least one pixel each way; a polygon or mask its pixel extent.
 Polygons are rasterised as Pillow draws them (masks.py) and come back as masks; rotation and other
 attributes, keypoints, polylines and non-image tools cannot be carried and are reported.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -38,14 +43,22 @@ __all__ = ['VOCReader', 'VOCWriter']
 
 _XML_ATTRS = ('pose', 'truncated', 'difficult', 'occluded')
 _MAX_INDEX = 254
+CONVENTIONS = ('devkit', 'legacy')
+
+
+def _convention(value: str) -> str:
+    if value not in CONVENTIONS:
+        raise ValueError(f'voc_convention must be one of {CONVENTIONS}, got {value!r}')
+    return value
 
 
 class VOCWriter(Writer):
     main_process_state = ('lists',)
 
-    def __init__(self, pose_class: str = 'person', **options: Any):
+    def __init__(self, pose_class: str = 'person', voc_convention: str = 'devkit', **options: Any):
         super().__init__(**options)
         self.pose_class = pose_class
+        self.convention = _convention(voc_convention)
         self.lists: dict[str, Any] = {}
 
     def needs_scan(self, class_names):
@@ -89,7 +102,7 @@ class VOCWriter(Writer):
                     elif tool != 'keypoint':
                         item.loss(ann['id'], tool, 'attributes', str(a.get('name')))
                 ctx.count(tool)
-            corners = _box_corners(box, w, h)
+            pixels = _box_pixels(box, w, h)
             runs = None
             if obj.shaped and not dry:
                 runs = union_runs(
@@ -101,7 +114,8 @@ class VOCWriter(Writer):
             elif obj.shaped:  # polygons thinner than the pixel lattice: the object stays, as its box
                 item.changed('polygon', 'as_box', len(obj.polygons))
             if runs:
-                corners = _mask_corners(runs, w)
+                bx, by, bw, bh, _ = runs_bbox(runs, w)
+                pixels = [bx, by, bx + bw - 1, by + bh - 1]
                 if class_plane is None:
                     class_plane, object_plane = bytearray(w * h), bytearray(w * h)
                 if index > _MAX_INDEX or (cls or 0) > _MAX_INDEX:
@@ -120,7 +134,7 @@ class VOCWriter(Writer):
                         item.loss(
                             obj.key, 'object', 'mask_overlap', 'overlaps an earlier mask, which it covers'
                         )
-            xml_objects.append(_object_xml(obj.cls, corners, extra))
+            xml_objects.append(_object_xml(obj.cls, _corners(pixels, self.convention), extra))
         if ctx.staging is None:
             return None
         image_name = item.image_name
@@ -181,23 +195,24 @@ class VOCWriter(Writer):
             fh.write('\n'.join(lines) + '\n')
 
 
-def _box_corners(box: list[float], width: int, height: int) -> list[int]:
-    """``<bndbox>`` of a box ``[x, y, w, h]``: rounded corners, at least one pixel apart (a box thinner than a pixel
-    would otherwise read back without area)."""
+def _box_pixels(box: list[float], width: int, height: int) -> list[int]:
+    """First and last pixel ``[x0, y0, x1, y1]`` (0-based, inclusive) a box ``[x, y, w, h]`` covers: its corners
+    rounded (half to even), at least one pixel each way (a box thinner than a pixel still reads back with an
+    area), inside the image."""
     x, y, bw, bh = box
-    corners = [round(x), round(y), round(x + bw), round(y + bh)]
-    for lo, hi, limit in ((0, 2, width), (1, 3, height)):
-        if corners[hi] <= corners[lo]:
-            corners[hi] = corners[lo] + 1
-            if corners[hi] > limit:
-                corners[lo], corners[hi] = limit - 1, limit
-    return corners
+    out = []
+    for start, size, limit in ((x, bw, width), (y, bh, height)):
+        first = min(max(round(start), 0), limit - 1)
+        out.append((first, min(max(round(start + size) - 1, first), limit - 1)))
+    return [out[0][0], out[1][0], out[0][1], out[1][1]]
 
 
-def _mask_corners(runs: list[list[int]], width: int) -> list[int]:
-    """``<bndbox>`` of a mask: its first and last pixel."""
-    bx, by, bw, bh, _ = runs_bbox(runs, width)
-    return [bx, by, bx + bw - 1, by + bh - 1]
+def _corners(pixels: list[int], convention: str) -> list[int]:
+    """``<bndbox>`` of the pixels ``[x0, y0, x1, y1]``: devkit ``x0 + 1 .. x1 + 1``, legacy ``x0 .. x1 + 1``."""
+    x0, y0, x1, y1 = pixels
+    if convention == 'devkit':
+        return [x0 + 1, y0 + 1, x1 + 1, y1 + 1]
+    return [x0, y0, x1 + 1, y1 + 1]
 
 
 def _object_xml(name: str, box: list[int], extra: dict) -> str:
@@ -221,8 +236,9 @@ def _first_dir(root: str, names: tuple[str, ...]) -> str | None:
 
 
 class VOCReader(Reader):
-    def __init__(self, root: str, categorized: bool):
+    def __init__(self, root: str, categorized: bool, voc_convention: str = 'devkit'):
         self.root = root
+        self.convention = _convention(voc_convention)
         self.ann_dir = _first_dir(root, ('Annotations', 'annotations'))
         self.img_dir = _first_dir(root, ('JPEGImages', 'images', 'Images'))
         if self.ann_dir is None or self.img_dir is None:
@@ -321,11 +337,36 @@ class VOCReader(Reader):
                     annotation_id=ann_id,
                 )
                 continue
-            data = [_num(xmin), _num(ymin), _num(xmax - xmin), _num(ymax - ymin)]
+            data = self._box(item, index, ann_id, (xmin, ymin, xmax, ymax))
+            if data is None:
+                continue
             item.ann.setdefault('bounding_box', []).append(
                 {'id': ann_id, 'classification': name, 'attrs': attrs, 'data': data}
             )
         return item
+
+    def _box(self, item: Item, index: int, ann_id: str, corners: tuple[float, ...]) -> list | None:
+        """DM box ``[x, y, w, h]`` of ``<bndbox>`` corners in the reader's convention; None (and a problem
+        naming the corners) when they cannot be a box in it."""
+        xmin, ymin, xmax, ymax = corners
+        where = f'<object> {index} <bndbox> {"/".join(_text(v) for v in corners)} (xmin/ymin/xmax/ymax)'
+        if not all(map(math.isfinite, corners)):
+            item.problem(ProblemKind.MALFORMED_XML, f'{where} is not finite', annotation_id=ann_id)
+            return None
+        if self.convention == 'devkit':
+            if xmin < 1 or ymin < 1:
+                item.problem(
+                    ProblemKind.OUT_OF_IMAGE,
+                    f'{where}: VOC devkit corners start at 1; a file with 0-based corners (written by the previous '
+                    f"SDK) is read with voc_convention='legacy'",
+                    annotation_id=ann_id,
+                )
+                return None
+            if xmax < xmin or ymax < ymin:
+                item.problem(ProblemKind.DEGENERATE_BOX, f'{where} has max < min', annotation_id=ann_id)
+                return None
+            return [_num(xmin - 1), _num(ymin - 1), _num(xmax - xmin + 1), _num(ymax - ymin + 1)]
+        return [_num(xmin), _num(ymin), _num(xmax - xmin), _num(ymax - ymin)]
 
     def _masks(self, item: Item) -> dict[int, list] | None:
         if self.seg_dir is None:
@@ -349,3 +390,7 @@ class VOCReader(Reader):
 
 def _num(v: float):
     return int(v) if float(v).is_integer() else v
+
+
+def _text(v: float) -> str:
+    return str(_num(v)) if math.isfinite(v) else str(v)
