@@ -242,7 +242,7 @@ class ConfirmUploadResponse(V2Model):
 
 
 class PluginExportV2EnqueueResponse(V2Model):
-    job_id: str
+    job_id: str | None  # None for a dry run (status DRY_RUN): nothing was enqueued
     status: str
     targets: list[str]
     total_count: int | None = None
@@ -259,14 +259,23 @@ class AsyncJobProgressV2(V2Model):
 
 
 class AsyncJobV2Detail(V2Model):
+    """Only ``id`` and ``status`` are required; the rest of the backend's ``AsyncJobV2`` is typed when sent."""
+
     id: str
     status: str
     category: str | None = None
     type: str | None = None
+    queue: str | None = None
+    triggered_by: str | None = None
     progress: AsyncJobProgressV2 | None = None
     data: Any = None
     file: str | None = None
     ray_job_id: str | None = None
+    created: datetime | None = None
+    started: datetime | None = None
+    finished: datetime | None = None
+    succeeded: datetime | None = None
+    failed: datetime | None = None
 
 
 class AsyncJobProgressEventV2(V2Model):

@@ -72,9 +72,6 @@ class Resource:
     def _detail(self, data: Any) -> Any:
         return self._client.validate(self.detail_model, data) if self.detail_model else data
 
-    def retrieve(self, object_id: int | str) -> Any:
-        return self._detail(self._client.request('GET', f'{self.base}{object_id}/'))
-
     def _bulk(
         self,
         suffix: str,
@@ -108,6 +105,13 @@ class Resource:
         return out
 
 
+class RetrievableResource(Resource):
+    """A collection with a detail route ``GET /v2/<base>/{id}/`` (not every one has: ``users`` has only ``me``)."""
+
+    def retrieve(self, object_id: int | str) -> Any:
+        return self._detail(self._client.request('GET', f'{self.base}{object_id}/'))
+
+
 class UsersResource(Resource):
     base = '/v2/users/'
 
@@ -115,7 +119,7 @@ class UsersResource(Resource):
         return self._client.validate(m.UserMeSerializerV2, self._client.request('GET', '/v2/users/me/'))
 
 
-class TenantsResource(Resource):
+class TenantsResource(RetrievableResource):
     base = '/v2/tenants/'
     list_model = m.TenantV2List
     detail_model = m.TenantV2Detail
@@ -124,7 +128,7 @@ class TenantsResource(Resource):
         return self._list(cursor=cursor, per_page=per_page, list_all=list_all)
 
 
-class TokensResource(Resource):
+class TokensResource(RetrievableResource):
     base = '/v2/tokens/'
     list_model = m.AccessTokenV2List
     detail_model = m.AccessTokenV2Detail
@@ -143,7 +147,7 @@ class TokensResource(Resource):
         self._client.request('DELETE', f'{self.base}{int(token_id)}/')
 
 
-class ProjectsResource(Resource):
+class ProjectsResource(RetrievableResource):
     base = '/v2/projects/'
     list_model = m.ProjectV2List
     detail_model = m.ProjectV2Detail
@@ -176,7 +180,7 @@ class ProjectsResource(Resource):
         )
 
 
-class TasksResource(Resource):
+class TasksResource(RetrievableResource):
     base = '/v2/tasks/'
     list_model = m.TaskV2List
     detail_model = m.TaskV2Detail
@@ -227,7 +231,7 @@ class TasksResource(Resource):
         )
 
 
-class AssignmentsResource(Resource):
+class AssignmentsResource(RetrievableResource):
     base = '/v2/assignments/'
     list_model = m.AssignmentV2List
     detail_model = m.AssignmentV2Detail
@@ -273,7 +277,7 @@ class AssignmentsResource(Resource):
         )
 
 
-class GroundTruthsResource(Resource):
+class GroundTruthsResource(RetrievableResource):
     base = '/v2/ground-truths/'
     list_model = m.GroundTruthV2List
     detail_model = m.GroundTruthV2Detail
@@ -302,7 +306,7 @@ class GroundTruthsResource(Resource):
         return self._bulk('bulk-data/', ids, key='ids', response_mode=response_mode, params=filters)
 
 
-class GroundTruthEventsResource(Resource):
+class GroundTruthEventsResource(RetrievableResource):
     base = '/v2/ground-truth-events/'
     list_model = m.GroundTruthEventV2List
 
@@ -338,7 +342,7 @@ class GroundTruthEventsResource(Resource):
         return self._bulk('bulk-data/', pgh_ids, key='pgh_ids', response_mode=response_mode, params={})
 
 
-class DataCollectionsResource(Resource):
+class DataCollectionsResource(RetrievableResource):
     base = '/v2/data-collections/'
     list_model = m.DataCollectionV2List
     detail_model = m.DataCollectionV2Detail
@@ -378,7 +382,7 @@ class DataCollectionsResource(Resource):
         return self._client.validate(m.ConfirmUploadResponse, data)
 
 
-class DataUnitsResource(Resource):
+class DataUnitsResource(RetrievableResource):
     base = '/v2/data-units/'
     list_model = m.DataUnitV2List
     detail_model = m.DataUnitV2Detail
@@ -460,7 +464,7 @@ class PluginExportsResource(Resource):
         return self._client.validate(m.PluginExportV2EnqueueResponse, data)
 
 
-class AsyncJobsResource(Resource):
+class AsyncJobsResource(RetrievableResource):
     base = '/v2/async_jobs/'
     detail_model = m.AsyncJobV2Detail
 
@@ -569,6 +573,7 @@ __all__ = [
     'HTTPError',
     'PluginExportsResource',
     'ProjectsResource',
+    'RetrievableResource',
     'TasksResource',
     'TenantsResource',
     'TokensResource',

@@ -18,20 +18,22 @@ from synapse_sdk.clients.testing._server import Request, Response, Router
 from synapse_sdk.clients.testing._state import FakeState
 
 
-def unit_view(u: dict[str, Any]) -> dict[str, Any]:
+def unit_list(u: dict[str, Any]) -> dict[str, Any]:
     return {
         'id': u['id'],
         'data_collection_id': u['data_collection'],
         'checksum': u['checksum'],
         'created': u['created'],
-        'group_id': None,
-        'meta': u.get('meta', {}),
     }
 
 
+def unit_detail(u: dict[str, Any]) -> dict[str, Any]:
+    return {**unit_list(u), 'group_id': None, 'meta': u.get('meta', {})}
+
+
 def register(router: Router, state: FakeState) -> None:
-    listing(router, state, '/v2/data-units/', 'data_units', unit_view)
-    detail(router, state, '/v2/data-units/{id}/', 'data_units', unit_view)
+    listing(router, state, '/v2/data-units/', 'data_units', unit_list)
+    detail(router, state, '/v2/data-units/{id}/', 'data_units', unit_detail)
 
     def bulk_create_units(r: Request) -> Response:
         body = require(r, r.json(), ('data_collection', 'units'))
