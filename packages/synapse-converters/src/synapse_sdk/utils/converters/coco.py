@@ -39,6 +39,7 @@ from .layout import attach_image, find_image
 from .masks import MaskError, bitmap_to_runs, decode_coco_rle, polygon_runs, rle_from_runs, runs_bbox
 from .objects import Obj, item_objects, union_runs
 from .output import ensure_dir, place_image
+from .paths import DatasetRoot, path_text_problem
 from .result import Problem, ProblemKind
 
 __all__ = ['COCOReader', 'COCOWriter']
@@ -266,6 +267,7 @@ class COCOReader(Reader):
         self.root = root
         if not os.path.isdir(root):
             raise FileNotFoundError(f'dataset root {root} does not exist')
+        self.dataset = DatasetRoot(root)
         self.files: dict[str | None, tuple[str, list[str]]] = {}
         if not categorized:
             for rel in _FLAT_FILES:
@@ -317,6 +319,9 @@ class COCOReader(Reader):
         def problem_ref(record: dict) -> tuple:
             return ('problem', split, Problem(file=path, whole_item=True, **record))
 
+        if not self.dataset.contains(path):
+            message = self.dataset.outside_message(os.path.basename(path), path)
+            return RefStream.of([problem_ref(_problem(ProblemKind.UNSAFE_PATH, message))])
         scan = _Scan(self.scratch)
         try:
             with open(path, encoding='utf-8-sig') as fh:
@@ -357,12 +362,18 @@ class COCOReader(Reader):
         _, split, path, dirs, file_name, anns = ref
         stem = os.path.splitext(os.path.basename(file_name))[0]
         item = Item(split=split, stem=stem, source=path)
+        unsafe = path_text_problem(file_name)
+        if unsafe is not None:
+            image_id = anns[0].get('image_id') if anns else None
+            of = f' of image {image_id}' if image_id is not None else ''
+            item.problem(ProblemKind.UNSAFE_PATH, f'file_name {file_name!r}{of} {unsafe}', whole=True)
+            return item
         image_path = next(
             (os.path.join(d, file_name) for d in dirs if os.path.isfile(os.path.join(d, file_name))), None
         )
         if image_path is None:
             image_path = find_image(dirs[0], stem)
-        if not attach_image(item, image_path, file_name):
+        if not attach_image(item, image_path, file_name, self.dataset):
             return item
         for ann in anns:
             self._annotation(item, ann)

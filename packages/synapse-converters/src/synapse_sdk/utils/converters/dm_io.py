@@ -13,6 +13,7 @@ from .formats import DM_SPLITS
 from .items import Item
 from .layout import attach_image, find_image, load_json, sorted_files
 from .output import create_new, ensure_dir, place_image
+from .paths import DatasetRoot
 from .result import ProblemKind
 
 __all__ = ['DMReader', 'DMWriter', 'dm_split_dirs', 'document_v2', 'dumps_indented', 'set_document']
@@ -49,6 +50,7 @@ class DMReader(Reader):
         self.categorized = categorized
         self.version = version
         self._dirs = dict(dm_split_dirs(root, categorized))
+        self.dataset = DatasetRoot(root)
 
     def splits(self) -> list[str | None]:
         return list(self._dirs)
@@ -65,13 +67,14 @@ class DMReader(Reader):
         stem = name[: -len('.json')]
         path = os.path.join(base, 'json', name)
         item = Item(split=split, stem=stem, source=path)
-        doc = load_json(path, item)
+        doc = load_json(path, item, self.dataset)
         if doc is None:
             return item
         v2 = document_v2(item, doc, self.version)
         if v2 is None:
             return item
-        if not attach_image(item, find_image(os.path.join(base, 'original_files'), stem), f'{stem}.*'):
+        image = find_image(os.path.join(base, 'original_files'), stem)
+        if not attach_image(item, image, f'{stem}.*', self.dataset):
             return item
         set_document(item, doc, v2, self.version)
         return item

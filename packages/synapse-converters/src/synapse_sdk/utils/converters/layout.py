@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from .extsort import ExternalSort
 from .imagesize import ImageSizeError, read_image_size
 from .items import Item
+from .paths import DatasetRoot
 from .result import ProblemKind
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     'find_image',
     'has_files',
     'load_json',
+    'outside',
     'scan_files',
     'sorted_files',
 ]
@@ -74,8 +76,18 @@ def sorted_files(directory: str, suffixes: tuple[str, ...], scratch: str | None 
     return names
 
 
-def load_json(path: str, item: Item):
+def outside(item: Item, root: DatasetRoot | None, path: str, what: str) -> bool:
+    """Record an ``unsafe_path`` problem (the whole item) when ``path`` leads outside the dataset ``root``."""
+    if root is None or root.contains(path):
+        return False
+    item.problem(ProblemKind.UNSAFE_PATH, root.outside_message(what, path), whole=True)
+    return True
+
+
+def load_json(path: str, item: Item, root: DatasetRoot | None = None):
     """Parse a JSON file; on failure record ``malformed_json`` (with the line) on ``item`` and return None."""
+    if outside(item, root, path, os.path.basename(path)):
+        return None
     try:
         with open(path, 'rb') as fh:
             return json.loads(fh.read())
@@ -86,8 +98,11 @@ def load_json(path: str, item: Item):
     return None
 
 
-def attach_image(item: Item, path: str | None, expected: str) -> bool:
-    """Set the item's image and its size from the file header; record a problem when missing or unreadable."""
+def attach_image(item: Item, path: str | None, expected: str, root: DatasetRoot | None = None) -> bool:
+    """Set the item's image and its size from the file header; record a problem when missing, unreadable or
+    (with the dataset ``root``) outside the dataset."""
+    if path is not None and outside(item, root, path, f'image {expected!r}'):
+        return False
     try:
         if path is None:
             raise FileNotFoundError(path)

@@ -52,6 +52,7 @@ class ProblemKind(StrEnum):
     MISSING_IMAGE = 'missing_image'
     UNREADABLE_IMAGE = 'unreadable_image'
     DUPLICATE_ID = 'duplicate_id'
+    UNSAFE_PATH = 'unsafe_path'
 
 
 class Problem(BaseModel):

@@ -32,12 +32,13 @@ from .dm import stable_id
 from .engine import Reader, RefStream, WriteContext, Writer
 from .formats import dm_split, format_split
 from .items import Item
-from .layout import attach_image, find_image, sorted_files
+from .layout import attach_image, find_image, outside, sorted_files
 from .masks import polygon_runs, runs_bbox, runs_by_value
 from .objects import item_objects, union_runs
 from .output import create_new, ensure_dir, place_image, write_bytes
+from .paths import DatasetRoot, path_text_problem
 from .png import PngError, decode_png_8bit, encode_png, voc_palette
-from .result import ProblemKind
+from .result import ConversionError, Problem, ProblemKind
 
 __all__ = ['VOCReader', 'VOCWriter']
 
@@ -239,6 +240,7 @@ class VOCReader(Reader):
     def __init__(self, root: str, categorized: bool, voc_convention: str = 'devkit'):
         self.root = root
         self.convention = _convention(voc_convention)
+        self.dataset = DatasetRoot(root)
         self.ann_dir = _first_dir(root, ('Annotations', 'annotations'))
         self.img_dir = _first_dir(root, ('JPEGImages', 'images', 'Images'))
         if self.ann_dir is None or self.img_dir is None:
@@ -260,6 +262,10 @@ class VOCReader(Reader):
             raise FileNotFoundError(
                 f'categorized Pascal VOC dataset needs ImageSets/Main/train.txt in {root}'
             )
+        for path in self.lists.values():
+            if path is not None and not self.dataset.contains(path):
+                message = self.dataset.outside_message(os.path.basename(path), path)
+                raise ConversionError([Problem(kind=ProblemKind.UNSAFE_PATH, file=path, message=message)])
         self.lists = {s: self.lists[s] for s in ('train', 'valid', 'test') if s in self.lists}
 
     def splits(self):
@@ -287,6 +293,13 @@ class VOCReader(Reader):
         split, stem = ref
         xml_path = os.path.join(self.ann_dir, stem + '.xml')
         item = Item(split=split, stem=stem, source=xml_path)
+        unsafe = path_text_problem(stem)
+        if unsafe is not None:
+            where = self.lists.get(split) or self.ann_dir
+            item.problem(ProblemKind.UNSAFE_PATH, f'item name {stem!r} {unsafe}', whole=True, file=where)
+            return item
+        if outside(item, self.dataset, xml_path, os.path.basename(xml_path)):
+            return item
         if not os.path.isfile(xml_path):
             item.problem(
                 ProblemKind.MALFORMED_XML, 'annotation file listed in ImageSets does not exist', whole=True
@@ -298,10 +311,14 @@ class VOCReader(Reader):
             item.problem(ProblemKind.MALFORMED_XML, str(exc), line=exc.position[0], whole=True)
             return item
         filename = (root.findtext('filename') or '').strip()
+        unsafe = path_text_problem(filename)
+        if unsafe is not None:
+            item.problem(ProblemKind.UNSAFE_PATH, f'<filename> {filename!r} {unsafe}', whole=True)
+            return item
         image = os.path.join(self.img_dir, filename) if filename else None
         if image is None or not os.path.isfile(image):
             image = find_image(self.img_dir, stem)
-        if not attach_image(item, image, filename or stem):
+        if not attach_image(item, image, filename or stem, self.dataset):
             return item
         masks = self._masks(item)
         for index, obj in enumerate(root.findall('object'), start=1):
@@ -372,7 +389,7 @@ class VOCReader(Reader):
         if self.seg_dir is None:
             return None
         path = os.path.join(self.seg_dir, item.stem + '.png')
-        if not os.path.isfile(path):
+        if outside(item, self.dataset, path, os.path.basename(path)) or not os.path.isfile(path):
             return None
         try:
             with open(path, 'rb') as fh:

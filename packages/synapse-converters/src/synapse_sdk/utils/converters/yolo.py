@@ -31,11 +31,12 @@ from .extsort import ExternalSort
 from .formats import dm_split, format_split
 from .items import Item
 from .keypoints import PERSON17, PERSON17_FLIP, group_annotations, joint_vector, keypoint_order
-from .layout import IMAGE_EXTENSIONS, attach_image, has_files, scan_files
+from .layout import IMAGE_EXTENSIONS, attach_image, has_files, outside, scan_files
 from .masks import bitmap_from_runs, mask_contours, runs_bbox
 from .objects import Obj, item_objects, join_rings
 from .output import create_new, ensure_dir, place_image
-from .result import ConversionError, ProblemKind
+from .paths import DatasetRoot, path_text_problem
+from .result import ConversionError, Problem, ProblemKind
 
 __all__ = ['YOLOReader', 'YOLOWriter']
 
@@ -309,6 +310,8 @@ class YOLOReader(Reader):
         self.root = root
         if not os.path.isdir(root):
             raise FileNotFoundError(f'dataset root {root} does not exist')
+        self.dataset = DatasetRoot(root)
+        self.config_problems: list[Problem] = []
         config = self._config(explicit_names=names is not None)
         if names is not None:
             self.names = dict(enumerate(names))
@@ -347,6 +350,9 @@ class YOLOReader(Reader):
             path = os.path.join(self.root, name)
             if os.path.isfile(path):
                 self._config_path = path
+                if not self.dataset.contains(path):
+                    message = self.dataset.outside_message(name, path)
+                    raise ConversionError([Problem(kind=ProblemKind.UNSAFE_PATH, file=path, message=message)])
                 try:
                     return load_data_yaml(path)
                 except DataYamlError as exc:
@@ -370,9 +376,7 @@ class YOLOReader(Reader):
         found: dict[str | None, tuple[str, str]] = {}
         for key in ('train', 'val', 'valid', 'validation', 'test'):
             split = dm_split(key)
-            candidates = []
-            if isinstance(config.get(key), str):
-                candidates.append(os.path.join(root, config[key]))
+            candidates = self._config_split(config, key)
             candidates += [os.path.join(root, 'images', key), os.path.join(root, key, 'images')]
             for images in candidates:
                 images = os.path.normpath(images)
@@ -388,6 +392,33 @@ class YOLOReader(Reader):
                 f'categorized YOLO dataset needs a train split (images/train or train/images) in {root}'
             )
         return {s: found[s] for s in ('train', 'valid', 'test') if s in found}
+
+    def _config_split(self, config: dict, key: str) -> list[str]:
+        """The images folder ``data.yaml`` names for split ``key`` (relative to the dataset root), when it stays
+        inside the dataset. Like Ultralytics, a ``../x`` that does not exist is tried as ``x`` (Roboflow writes
+        ``train: ../train/images``). A path leading outside is an ``unsafe_path`` problem and is not used."""
+        value = config.get(key)
+        if not isinstance(value, str) or not value.strip():
+            return []
+        tries = [value]
+        if value.startswith('../'):
+            tries.append(value[3:])
+        for text in tries:
+            path = os.path.normpath(os.path.join(self.root, text))
+            if path_text_problem(text) is None and self.dataset.contains(path) and os.path.isdir(path):
+                return [path]
+        reason = path_text_problem(value)
+        path = os.path.normpath(os.path.join(self.root, value))
+        if reason is None and not self.dataset.contains(path):
+            reason = f'leads outside the dataset root (to {os.path.realpath(path)})'
+        if reason is not None:
+            message = f'{key}: {value!r} {reason}; the split is looked for in the dataset layout instead'
+            self.config_problems.append(
+                Problem(
+                    kind=ProblemKind.UNSAFE_PATH, file=self._config_path, message=message, whole_item=True
+                )
+            )
+        return []
 
     def splits(self):
         return list(self.dirs)
@@ -412,19 +443,31 @@ class YOLOReader(Reader):
                         has_label = True
                 yield (split, images, labels, stem, image_name, has_label)
 
+        problems = [('problem', split, p) for p in self.config_problems] if split == self.splits()[0] else []
+
+        def refs():
+            yield from problems
+            yield from joined()
+
         count = sum(1 for _ in groupby(entries.sorted_keys(), key=itemgetter(0)))
-        return RefStream(count, joined, [entries.close])
+        return RefStream(len(problems) + count, refs, [entries.close])
 
     def load(self, ref) -> Item:
+        if ref[0] == 'problem':
+            _, split, problem = ref
+            item = Item(split=split, stem=os.path.basename(problem.file), source=problem.file)
+            item.problems.append(problem.model_copy(update={'item': item.key}))
+            return item
         split, images, labels, stem, image_name, has_label = ref
         label_path = os.path.join(labels, stem + '.txt')
         item = Item(split=split, stem=stem, source=label_path if has_label else os.path.join(images, stem))
-        if not attach_image(
-            item, os.path.join(images, image_name) if image_name else None, f'label {stem}.txt'
-        ):
+        image = os.path.join(images, image_name) if image_name else None
+        if not attach_image(item, image, f'label {stem}.txt', self.dataset):
             return item
         if not has_label:
             return item  # a background image
+        if outside(item, self.dataset, label_path, f'{stem}.txt'):
+            return item
         try:
             with open(label_path, encoding='utf-8') as fh:
                 lines = fh.read().splitlines()
