@@ -339,6 +339,8 @@ def world(tmp_path: Path) -> Iterator[dict[str, Any]]:
         )
         s.add('tokens', description='ci', last_used=None, _token='syn_other')
         async_job = s.add_async_job(category='plugin_export', type='plugin_export')
+        s.add('serve_applications', job=job['id'], status='RUNNING')
+        s.job_logs.append({'id': 1, 'job': job['id'], 'message': 'hello', 'level': 'info'})
         s.logins['ada@example.com'] = 'pw'
         upload_file = tmp_path / 'model.bin'
         upload_file.write_bytes(b'weights' * 100)
@@ -662,3 +664,57 @@ def test_check_finds_what_the_document_does_not_describe(
     assert any('surprise' in p for p in check([fake])), 'an undocumented answer field passed'
     fake.path, fake.method = '/v2/nowhere/', 'GET'
     assert check([fake]) == ['GET /v2/nowhere/: no such operation in the document']
+
+
+# -- documented list filters, honoured by the fake -------------------------------------------------------
+NOT_FILTERS = frozenset(
+    {'page', 'page_size', 'cursor', 'per_page', 'url_host', 'expand', 'fields', 'sort', 'ordering', 'search'}
+)
+
+
+def list_operations() -> list[Operation]:
+    return [
+        o
+        for o in operations()
+        if o.method == 'GET'
+        and '{' not in o.template
+        and any(p['name'] in ('page', 'cursor') for p in o.parameters())
+    ]
+
+
+def _count(answer: Any) -> int:
+    return len(answer['data'] if 'data' in answer else answer['results'])
+
+
+def test_the_fake_honours_every_documented_filter(world: dict[str, Any]) -> None:
+    """A documented filter the fake ignored would make tests pass that the backend would fail: asking for a
+    value no row has must leave nothing, and ``true`` plus ``false`` must split the list."""
+    session = requests.Session()
+    backend = world['backend']
+    session.headers.update({'SYNAPSE-ACCESS-TOKEN': backend.access_token})
+    ignored, checked, empty = [], 0, []
+    for operation in list_operations():
+        url = backend.url + operation.template
+        everything = _count(session.get(url, timeout=10).json())
+        if not everything:
+            empty.append(operation.template)
+            continue
+        for parameter in operation.parameters():
+            name = parameter['name']
+            if parameter['in'] != 'query' or name in NOT_FILTERS:
+                continue
+            kind = parameter['schema'].get('type')
+            if kind == 'boolean':
+                split = sum(
+                    _count(session.get(url, params={name: v}, timeout=10).json()) for v in ('true', 'false')
+                )
+                honoured = split == everything
+            else:
+                value = '999999' if kind == 'integer' else 'no-such-value'
+                honoured = _count(session.get(url, params={name: value}, timeout=10).json()) == 0
+            checked += 1
+            if not honoured:
+                ignored.append(f'GET {operation.template} ?{name}')
+    assert empty == [], f'lists the world leaves empty (nothing checked there): {empty}'
+    assert checked > 40
+    assert ignored == [], 'documented filters the fake ignores: ' + ', '.join(ignored)

@@ -39,8 +39,13 @@ def _norm(value: Any) -> str:
 
 
 def matches(row: dict[str, Any], filters: dict[str, str]) -> bool:
-    """DRF-like filter semantics: ``project=1`` (or ``project_id=1``), ``ids=1,2`` on plural names."""
+    """DRF-like filter semantics: ``project=1`` (or ``project_id=1``), ``ids=1,2`` on plural names,
+    ``pgh_obj_id__in=1,2``."""
     for key, value in filters.items():
+        if key.endswith('__in') and key[:-4] in row:
+            if _norm(row[key[:-4]]) not in {_norm(v) for v in value.split(',')}:
+                return False
+            continue
         field = key
         if field not in row and field.endswith('_id') and field[:-3] in row:
             field = field[:-3]

@@ -278,6 +278,8 @@ _DEFAULTS: dict[str, Any] = {
     },
     'data_units': lambda f: {
         'data_collection': None,
+        'is_discarded': False,
+        'is_confirmed': False,
         'files': {},
         'meta': {},
         'groups': [],
@@ -287,6 +289,7 @@ _DEFAULTS: dict[str, Any] = {
     'data_files': lambda f: {'checksum': uuid.uuid4().hex, 'size': 0, 'file': None, 'created_at': now_iso()},
     'ground_truths': lambda f: {
         'ground_truth_dataset': 1,
+        'ground_truth_dataset_version': None,
         'data_unit': None,
         'category': 'train',
         'project': None,
@@ -301,6 +304,7 @@ _DEFAULTS: dict[str, Any] = {
         'data_unit': None,
         'ground_truth_dataset': 1,
         'ground_truth_dataset_version': None,
+        'project': None,
         'category': 'train',
         'data': {},
         'files': {},
