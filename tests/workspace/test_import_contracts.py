@@ -31,11 +31,9 @@ PACKAGES = ROOT / 'packages'
 # Optional arrows: allowed inside functions only, never at module level.
 LAZY_ARROWS: dict[str, frozenset[str]] = {
     # design.md: core never imports a sibling at import time; it builds clients for a RuntimeContext, uses
-    # storage for uploads and converters for dataset steps when they are installed. The executors-ray arrow
-    # is the runner's task/job mode (#17 point 3 replaces it with entry points; then drop it here).
-    'synapse-core': frozenset(
-        {'synapse-clients', 'synapse-storage', 'synapse-converters', 'synapse-executors-ray'}
-    ),
+    # storage for uploads and converters for dataset steps when they are installed. Executors (task, job ...)
+    # are found through the `synapse_sdk.executors` entry points, so core names no executor distribution.
+    'synapse-core': frozenset({'synapse-clients', 'synapse-storage', 'synapse-converters'}),
     # The CLI's publish, convert and Ray-job commands need these and say what to install without them.
     'synapse-cli': frozenset({'synapse-storage', 'synapse-converters', 'synapse-executors-ray'}),
 }

@@ -88,6 +88,14 @@ except ParamsValidationError as exc:
     assert 'n' in str(exc)
 else:
     raise AssertionError('invalid params were accepted')
+for mode in ('task', 'job'):  # registered by synapse-executors-ray, which is not installed here
+    try:
+        run_plugin(str(plugin_dir), 'total', {'n': 1}, mode=mode)
+    except ImportError as exc:
+        assert 'needs the synapse-executors-ray distribution, which is not installed' in str(exc), exc
+        assert 'pip install synapse-executors-ray' in str(exc), exc
+    else:
+        raise AssertionError(f'mode {mode!r} ran without synapse-executors-ray')
 heavy = sorted(m for m in ('ray', 'requests', 'numpy', 'boto3', 'click') if m in sys.modules)
 assert not heavy, f'synapse-core loaded {heavy}'
 print('synapse-core smoke: ok')

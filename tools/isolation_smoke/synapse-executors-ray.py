@@ -34,6 +34,12 @@ def add(params, ctx):
     return {'sum': params.a + params.b, 'has_client': ctx.client is not None}
 """
 
+# The wheel registers the task and job modes for run_plugin (entry points, read from its metadata).
+from synapse_sdk.plugins.executors.ray import modes  # noqa: E402
+from synapse_sdk.plugins.executors.registry import load_mode_executor  # noqa: E402
+
+assert load_mode_executor('task') is modes.run_task and load_mode_executor('job') is modes.submit_job
+
 started = time.monotonic()
 with tempfile.TemporaryDirectory(prefix='smoke-ray-') as plugin:
     Path(plugin, 'smoke_actions.py').write_text(textwrap.dedent(ACTIONS))

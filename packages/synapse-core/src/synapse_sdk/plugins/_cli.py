@@ -51,7 +51,12 @@ def run_cli(argv: list[str] | None = None) -> int:
     parser.add_argument('action', help='action name')
     parser.add_argument('--params', help='params as a JSON object')
     parser.add_argument('--params-file', help='file holding the params as a JSON object')
-    parser.add_argument('--mode', default='local', choices=['local', 'task', 'job'])
+    parser.add_argument(
+        '--mode',
+        default='local',
+        help="'local' (default), 'task', 'job', or a mode an installed distribution registers "
+        '(synapse_sdk.executors entry points)',
+    )
     parser.add_argument('--lang', '-l', dest='language', help="language of messages, e.g. 'en' or 'ko'")
     parser.add_argument('--job-id', help='backend job id to report to (needs credentials)')
     parser.add_argument('--log-file', help='also write a JSON-lines log here (local mode)')

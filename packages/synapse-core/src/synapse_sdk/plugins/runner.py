@@ -1,4 +1,8 @@
-"""`run_plugin`: find an action and run it locally, on a Ray actor (task) or as a Ray job.
+"""`run_plugin`: find an action and run it locally, or in a mode another distribution registers.
+
+``local`` is built in. Every other mode (``task`` and ``job`` from synapse-executors-ray, or a mode of
+your own) is an entry point of the ``synapse_sdk.executors`` group, read only when that mode is asked
+for (see `synapse_sdk.plugins.executors.registry`).
 
 Also a command line for running a plugin without any backend or cluster::
 
@@ -20,18 +24,22 @@ from synapse_sdk.plugins.errors import InvalidModeError, PluginNotFoundError
 
 __all__ = ['ResolvedAction', 'resolve_plugin_action', 'run_plugin']
 
-RAY_INSTALL_HINT = 'pip install synapse-executors-ray  (or: pip install "synapse-sdk[ray]")'
-
 
 @dataclass
 class ResolvedAction:
-    """Where an action comes from. `target` is None until loaded (job mode never loads it locally)."""
+    """Where an action comes from. `target` is None until loaded (job mode never loads it locally).
+
+    `source` is ``'path'`` (a plugin directory or config.yaml, read with `PluginDiscovery.from_path`),
+    ``'module'`` (an importable module, scanned) or ``'object'`` (the `action_cls` given to
+    `run_plugin`; `entrypoint` is None when it is defined in ``__main__``).
+    """
 
     name: str
     entrypoint: str | None
     plugin_dir: Path | None
     target: Any = None
     discovery: Any = None
+    source: str = 'path'
 
     def load(self) -> Any:
         if self.target is None:
@@ -70,7 +78,7 @@ def resolve_plugin_action(
         entrypoint = (
             definition.entrypoint if getattr(action_cls, '__module__', '__main__') != '__main__' else None
         )
-        return ResolvedAction(action, entrypoint, None, target=action_cls)
+        return ResolvedAction(action, entrypoint, None, target=action_cls, source='object')
 
     path = _looks_like_path(str(plugin_code))
     if path is not None:
@@ -91,7 +99,12 @@ def resolve_plugin_action(
     discovery = PluginDiscovery.from_module(module)
     entrypoint = discovery.get_action_entrypoint(action)
     return ResolvedAction(
-        action, entrypoint, None, target=discovery.get_action_class(action), discovery=discovery
+        action,
+        entrypoint,
+        None,
+        target=discovery.get_action_class(action),
+        discovery=discovery,
+        source='module',
     )
 
 
@@ -113,57 +126,43 @@ def run_plugin(
             accepted kwargs: ``env``, ``language``, ``job_id``, ``log_file``, ``console``,
             ``checkpoint``, ``client``, ``v2_client``, ``agent_client``. The ``env:`` of a
             discovered config.yaml provides defaults under ``env`` (or the process environment).
-        ``'task'``: ``RayActorExecutor(**executor_kwargs).execute(target, params)`` from
-            ``synapse_sdk.plugins.executors.ray.task``; returns its result. `target` is the
-            entrypoint string (``'pkg.module:Name'``) when discovered from a path or module, else
-            the `action_cls` object. ``working_dir`` defaults to the plugin directory (path
-            discovery). ``ray_address`` and ``language`` are passed only if given.
-        ``'job'``: ``RayJobsApiExecutor(**executor_kwargs).submit(entrypoint, params, job_id=job_id)``
-            from ``synapse_sdk.plugins.executors.ray.jobs_api``; returns the job id. `entrypoint` is
-            always a string (derived from `action_cls` if given; a class defined in ``__main__``
-            cannot be submitted). ``job_id`` is popped from `executor_kwargs`; ``working_dir``
-            defaults to the plugin directory.
+        any other: the executor registered under that name in the ``synapse_sdk.executors``
+            entry-point group, called as ``executor(resolved_action, params, **executor_kwargs)``;
+            what it returns is returned. synapse-executors-ray registers:
+
+            ``'task'``: ``RayActorExecutor(**executor_kwargs).execute(target, params)``; returns its
+            result. `target` is the entrypoint string (``'pkg.module:Name'``) when discovered from
+            a path or module, else the `action_cls` object. ``working_dir`` defaults to the plugin
+            directory (path discovery). ``ray_address`` and ``language`` are passed only if given.
+            ``'job'``: ``RayJobsApiExecutor(**executor_kwargs).submit(entrypoint, params, job_id=job_id)``;
+            returns the job id. `entrypoint` is always a string (derived from `action_cls` if given;
+            a class defined in ``__main__`` cannot be submitted). ``job_id`` is popped from
+            `executor_kwargs`; ``working_dir`` defaults to the plugin directory.
 
     Raises:
-        InvalidModeError: `mode` is not local, task or job.
-        ImportError: task/job mode without synapse-executors-ray installed.
+        InvalidModeError: `mode` is neither local, a mode of this SDK (task, job), nor registered.
+        ImportError: task/job mode without synapse-executors-ray installed (says what to install).
         ActionNotFoundError, PluginNotFoundError, ConfigError: the action cannot be found.
-        ParamsValidationError, ActionExecutionError: from running it (local).
+        ParamsValidationError, ActionExecutionError: from running it.
     """
-    try:
-        exec_mode = ExecutionMode(mode.lower() if isinstance(mode, str) else mode)
-    except ValueError:
-        valid = ', '.join(repr(m.value) for m in ExecutionMode)
-        raise InvalidModeError(f'Unknown execution mode {mode!r}; expected one of: {valid}') from None
+    if not isinstance(mode, str) or mode.lower() != ExecutionMode.LOCAL:
+        from synapse_sdk.plugins.executors.registry import available_modes, load_mode_executor
 
-    if exec_mode is not ExecutionMode.LOCAL:
-        _require_ray_executors()
-    resolved = resolve_plugin_action(plugin_code, action, action_cls)
-
-    if exec_mode is ExecutionMode.LOCAL:
-        from synapse_sdk.plugins.executors.local import LocalExecutor
-
-        config_env = resolved.discovery.config.env if resolved.discovery is not None else None
-        if config_env:
-            executor_kwargs['env'] = _with_config_env(config_env, executor_kwargs.get('env'))
-        return LocalExecutor(**executor_kwargs).execute(resolved.load(), params, name=action)
-
-    if resolved.plugin_dir is not None:
-        executor_kwargs.setdefault('working_dir', str(resolved.plugin_dir))
-    if exec_mode is ExecutionMode.TASK:
-        from synapse_sdk.plugins.executors.ray.task import RayActorExecutor
-
-        target = resolved.target if action_cls is not None else resolved.entrypoint
-        return RayActorExecutor(**executor_kwargs).execute(target, params)
-
-    from synapse_sdk.plugins.executors.ray.jobs_api import RayJobsApiExecutor
-
-    if resolved.entrypoint is None:
-        raise ValueError(
-            f'Cannot submit {action_cls!r} as a Ray job: it is defined in __main__; move it to an importable module'
+        if not isinstance(mode, str):
+            valid = ', '.join(repr(m) for m in available_modes())
+            raise InvalidModeError(f'Unknown execution mode {mode!r}; expected one of: {valid}')
+        mode_executor = load_mode_executor(mode.lower())  # before discovery: a missing mode fails first
+        return mode_executor(
+            resolve_plugin_action(plugin_code, action, action_cls), params, **executor_kwargs
         )
-    job_id = executor_kwargs.pop('job_id', None)
-    return RayJobsApiExecutor(**executor_kwargs).submit(resolved.entrypoint, params, job_id=job_id)
+
+    resolved = resolve_plugin_action(plugin_code, action, action_cls)
+    from synapse_sdk.plugins.executors.local import LocalExecutor
+
+    config_env = resolved.discovery.config.env if resolved.discovery is not None else None
+    if config_env:
+        executor_kwargs['env'] = _with_config_env(config_env, executor_kwargs.get('env'))
+    return LocalExecutor(**executor_kwargs).execute(resolved.load(), params, name=action)
 
 
 def _with_config_env(config_env: dict[str, Any], env: Any) -> Any:
@@ -172,13 +171,6 @@ def _with_config_env(config_env: dict[str, Any], env: Any) -> Any:
 
     defaults = PluginEnvironment({k: v if isinstance(v, str) else str(v) for k, v in config_env.items()})
     return defaults.merge(PluginEnvironment.from_environ() if env is None else env)
-
-
-def _require_ray_executors() -> None:
-    try:
-        importlib.import_module('synapse_sdk.plugins.executors.ray')
-    except ImportError as exc:
-        raise ImportError(f'Modes "task" and "job" need the Ray executors: {RAY_INSTALL_HINT}') from exc
 
 
 def main(argv: list[str] | None = None) -> int:
