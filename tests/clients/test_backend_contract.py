@@ -718,3 +718,54 @@ def test_the_fake_honours_every_documented_filter(world: dict[str, Any]) -> None
     assert empty == [], f'lists the world leaves empty (nothing checked there): {empty}'
     assert checked > 40
     assert ignored == [], 'documented filters the fake ignores: ' + ', '.join(ignored)
+
+
+# -- v1 request models against the documented request bodies --------------------------------------------
+V1_REQUEST_MODELS = {
+    'UpdateJobRequest': 'V1JobUpdateRequest',
+    'SetTagsRequest': 'V1SetTagsRequest',
+    'TaskCreateRequest': 'V1TaskCreateRequest',
+    'DataUnitCreateRequest': 'V1DataUnitCreateRequest',
+    'ModelCreateRequest': 'V1ModelCreateRequest',
+    'PluginReleaseCreateRequest': 'V1PluginReleaseCreateRequest',
+    'PluginRunRequest': 'V1PluginRunRequest',
+    'ServeApplicationCreateRequest': 'V1ServeApplicationCreateRequest',
+}
+
+
+def test_every_v1_request_model_is_documented() -> None:
+    from pydantic import BaseModel
+
+    from synapse_sdk.clients.backend import _models
+
+    ours = {
+        name
+        for name, value in vars(_models).items()
+        if isinstance(value, type)
+        and issubclass(value, BaseModel)
+        and value.__module__ == _models.__name__
+        and not name.startswith('_')
+    }
+    assert ours == set(V1_REQUEST_MODELS)
+
+
+@pytest.mark.parametrize(('model_name', 'schema_name'), sorted(V1_REQUEST_MODELS.items()))
+def test_v1_request_model_agrees_with_the_document(model_name: str, schema_name: str) -> None:
+    """What the client validates before sending is what the document takes: same fields, same required ones,
+    and no type the document would refuse (``None`` aside: the client drops it before sending)."""
+    from synapse_sdk.clients.backend import _models
+
+    ours = getattr(_models, model_name).model_json_schema(mode='serialization')
+    documented = resolve(SPEC['components']['schemas'][schema_name])
+    definitions = ours.get('$defs', {})
+    assert set(ours['properties']) == set(documented['properties'])
+    assert set(ours.get('required', [])) == set(documented.get('required', []))
+    assert documented.get('additionalProperties') is False, (
+        'the client refuses unknown fields; so does the document'
+    )
+    for field, spec in documented['properties'].items():
+        sent = json_types(ours['properties'][field], definitions) - {'null'}
+        accepted = json_types(spec, definitions)
+        assert sent <= accepted, (
+            f'{model_name}.{field}: the client may send {sent - accepted}, the document refuses it'
+        )
