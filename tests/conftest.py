@@ -1,7 +1,9 @@
-"""Shared by every test directory: the misbehaving loopback servers (tests/misbehaving.py).
+"""Shared by every test directory: helper modules that live beside this file.
 
-The tests run with ``--import-mode=importlib``, so tests/ is not on ``sys.path``; the module is loaded
-here once, by path, and registered as ``synapse_tests_misbehaving`` for test modules to import.
+The tests run with ``--import-mode=importlib``, so tests/ is not on ``sys.path``; each helper is
+loaded here once, by path, and registered under a name test modules import:
+``synapse_tests_misbehaving`` (tests/misbehaving.py: loopback servers that misbehave on purpose) and
+``synapse_tests_planted`` (tests/planted.py: planted secrets and a plugin that tries to leak them).
 """
 
 from __future__ import annotations
@@ -10,8 +12,11 @@ import importlib.util
 import sys
 from pathlib import Path
 
-_NAME = 'synapse_tests_misbehaving'
-if _NAME not in sys.modules:
-    _spec = importlib.util.spec_from_file_location(_NAME, Path(__file__).resolve().parent / 'misbehaving.py')
-    sys.modules[_NAME] = importlib.util.module_from_spec(_spec)
-    _spec.loader.exec_module(sys.modules[_NAME])
+for _name, _file in (
+    ('synapse_tests_misbehaving', 'misbehaving.py'),
+    ('synapse_tests_planted', 'planted.py'),
+):
+    if _name not in sys.modules:
+        _spec = importlib.util.spec_from_file_location(_name, Path(__file__).resolve().parent / _file)
+        sys.modules[_name] = importlib.util.module_from_spec(_spec)
+        _spec.loader.exec_module(sys.modules[_name])

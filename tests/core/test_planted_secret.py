@@ -1,8 +1,7 @@
-"""A planted secret never shows up in anything captured from a run: local, entrypoint, CLI (with and
-without --debug, SYNAPSE_DEBUG=1), for a params error and for an action failure.
-
-The secrets sit in a secret-looking field (``password``), a field marked secret by its author
-(``json_schema_extra={'secret': True}``) and a ``SecretStr``; the test greps every byte captured.
+"""A planted secret never shows up in anything captured from a run: local (with a backend job: every
+request body the backend received), entrypoint, CLI (with and without --debug, SYNAPSE_DEBUG=1), for a
+params error and for an action failure. The Ray paths (task, job, pipeline) are in
+tests/ray/test_planted_secret_ray.py; the plugin and the secrets are shared (tests/planted.py).
 """
 
 from __future__ import annotations
@@ -11,86 +10,23 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 import traceback
 from pathlib import Path
 
 import pytest
+import synapse_tests_planted as planted  # registered by tests/conftest.py
 
 from synapse_sdk.plugins import run_plugin
 from synapse_sdk.plugins.errors import ParamsValidationError
 
-PLANTED = ('PLANTED-pw-7391', 'PLANTED-hook-5518', 'PLANTED-str-2846')
-
-PLUGIN = {
-    'config.yaml': textwrap.dedent(
-        """\
-        name: Secret Plugin
-        code: secret-plugin
-        version: 0.1.0
-        category: custom
-        actions:
-          leaky:
-            entrypoint: secretplug.actions:leaky
-            method: task
-        """
-    ),
-    'secretplug/__init__.py': '',
-    'secretplug/actions.py': textwrap.dedent(
-        """\
-        from pydantic import BaseModel, Field, SecretStr, field_validator
-
-        from synapse_sdk.plugins import action
-
-
-        class Params(BaseModel):
-            name: str
-            password: str
-            webhook: str = Field(json_schema_extra={'secret': True})
-            signing: SecretStr
-            count: int
-
-            @field_validator('webhook')
-            @classmethod
-            def check_hook(cls, value):
-                if not value.startswith('https://'):
-                    raise ValueError(f'webhook {value} must be https')  # an author echoing the value
-                return value
-
-
-        @action(name='leaky', params=Params)
-        def leaky(params, ctx):
-            ctx.log('started', {'password': params.password, 'note': 'ok'})
-            ctx.log_message(f'environment: {ctx.env!r}', 'info')
-            print('context:', ctx)
-            raise RuntimeError(f'upstream refused {params.password} and {params.webhook}')
-        """
-    ),
-}
+_params = planted.params
+_assert_clean = planted.assert_clean
+BACKEND_TOKEN = 'PLANTED-backend-tok-6650'
 
 
 @pytest.fixture
 def plugin(tmp_path: Path) -> Path:
-    for name, text in PLUGIN.items():
-        path = tmp_path / 'plugin' / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return tmp_path / 'plugin'
-
-
-def _params(bad: bool) -> dict:
-    return {
-        'name': 'n',
-        'password': PLANTED[0],
-        'webhook': PLANTED[1] if bad else f'https://{PLANTED[1]}.example',
-        'signing': PLANTED[2],
-        'count': 'not-a-number' if bad else 3,
-    }
-
-
-def _assert_clean(text: str, where: str) -> None:
-    for secret in PLANTED:
-        assert secret not in text, f'{secret} leaked in {where}:\n{text[-3000:]}'
+    return planted.write_plugin(tmp_path / 'plugin')
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -100,10 +36,23 @@ def _env(**extra: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize('bad', [True, False], ids=['params-error', 'action-error'])
-def test_local_run_never_shows_the_secret(plugin, tmp_path, capsys, bad):
+def test_local_run_never_shows_the_secret(plugin, tmp_path, capsys, monkeypatch, bad):
+    testing = pytest.importorskip('synapse_sdk.clients.testing')
     log_file = tmp_path / 'run.jsonl'
-    with pytest.raises(Exception) as caught:
-        run_plugin(str(plugin), 'leaky', _params(bad), mode='local', log_file=str(log_file))
+    backend = testing.FakeBackend(access_token=BACKEND_TOKEN).start()
+    try:
+        monkeypatch.setenv('SYNAPSE_CONFIG_PATH', str(tmp_path / 'absent.json'))
+        for name, value in backend.env().items():
+            monkeypatch.setenv(name, value)
+        job = backend.state.add_job(status='PENDING')
+        with pytest.raises(Exception) as caught:
+            run_plugin(
+                str(plugin), 'leaky', _params(bad), mode='local', log_file=str(log_file), job_id=job['id']
+            )
+        received = [r.body.decode(errors='replace') for r in backend.requests_to('.')]
+    finally:
+        backend.stop()
+    assert any('"status": "FAILED"' in body for body in received)  # the backend job was reported to
     if bad:
         assert isinstance(caught.value, ParamsValidationError)
         assert caught.value.__cause__ is None and caught.value.__context__ is None
@@ -115,9 +64,10 @@ def test_local_run_never_shows_the_secret(plugin, tmp_path, capsys, bad):
         'stdout': captured.out,
         'stderr': captured.err,
         'log file': log_file.read_text() if log_file.exists() else '',
+        'backend request bodies': '\n'.join(received),
     }
     for where, text in texts.items():
-        _assert_clean(text, where)
+        _assert_clean(text, where, extra=[BACKEND_TOKEN])
 
 
 @pytest.mark.parametrize('bad', [True, False], ids=['params-error', 'action-error'])

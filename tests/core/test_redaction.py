@@ -25,6 +25,7 @@ from synapse_sdk.security.redaction import (
     scrub,
     secret_field_names,
     secret_values,
+    withhold,
 )
 
 SECRET_NAMES = [
@@ -156,6 +157,40 @@ def test_secret_values_and_scrub():
     assert scrub({'e': [text]}, values) == {'e': ['failed with *** and ***; name n']}
     assert scrub('abc', ['abc']) == 'abc'  # shorter than 4 characters: too likely to be a word
     assert secret_values(Params(name='n', webhook='w', token_value='tok-42')) == ['tok-42']
+
+
+class Other(BaseModel):
+    signing: SecretStr
+    count: int = 0
+
+
+def test_withhold_masks_what_any_model_marks_records_where_and_keeps_urls_whole():
+    data = {
+        'name': 'n',
+        'webhook': 'https://hooks.example/T0/abc',  # secret by Params' marker only
+        'signing': 'sig-value-1',  # secret by Other's SecretStr annotation only
+        'inner': {'dsn_like': 'postgres://u:p@db/x', 'region': 'eu'},
+        'links': ['https://u:p@h/', 'https://h/'],
+        'api_key': '',  # empty: nothing to withhold
+        'count': 3,
+    }
+    before = repr(data)
+    copy, paths = withhold(data, [Params, Other])
+    assert repr(data) == before
+    assert copy == {
+        'name': 'n',
+        'webhook': MASK,
+        'signing': MASK,
+        'inner': {'dsn_like': MASK, 'region': 'eu'},
+        'links': [MASK, 'https://h/'],  # withheld whole, so the exact value can be put back
+        'api_key': '',
+        'count': 3,
+    }
+    assert sorted(paths, key=str) == sorted(
+        [['webhook'], ['signing'], ['inner', 'dsn_like'], ['links', 0]], key=str
+    )
+    assert withhold(data)[0]['webhook'] == 'https://hooks.example/T0/abc'  # no model: names only
+    assert withhold({'password': 'p'}, Params) == ({'password': MASK}, [['password']])
 
 
 def test_modules_import_only_the_standard_library():

@@ -29,6 +29,7 @@ __all__ = [
     'scrub',
     'secret_field_names',
     'secret_values',
+    'withhold',
 ]
 
 MASK = '***'
@@ -215,6 +216,53 @@ def redact(value: Any, model: Any = None, _depth: int = 0) -> Any:
     if isinstance(value, str):
         return redact_url(value)
     return value
+
+
+def withhold(value: Any, model: Any = None) -> tuple[Any, list[list[Any]]]:
+    """A copy of `value` with each secret replaced by ``***``, and the key paths of those replaced.
+
+    For state written to disk and read back later (pipeline checkpoints), where the caller must be
+    able to put the exact values back (from the paths): unlike `redact`, a string holding URL
+    credentials is withheld whole. The rules are `redact`'s: secret-looking keys, the secret fields
+    of `model` (a pydantic model class describing `value`, or a sequence of them: a key is secret
+    when any of them says so; nested models are followed), ``SecretStr``/``SecretBytes`` values.
+    Empty values (None, ``''``) are kept.
+    """
+    models = [m for m in (model if isinstance(model, list | tuple) else [model]) if m is not None]
+    return _withhold(value, models, (), 0)
+
+
+def _withhold(
+    value: Any, models: list[Any], path: tuple[Any, ...], depth: int
+) -> tuple[Any, list[list[Any]]]:
+    if depth > 20:
+        return value, []
+    if is_secret_value(value):
+        return MASK, [list(path)]
+    if isinstance(value, Mapping):
+        secret = frozenset().union(*(secret_field_names(m) for m in models))
+        nested = [_field_models(m) for m in models]
+        copy: dict[Any, Any] = {}
+        withheld: list[list[Any]] = []
+        for key, item in value.items():
+            if (key in secret or is_secret_key(key)) and item not in (None, ''):
+                copy[key] = MASK
+                withheld.append([*path, key])
+            else:
+                inner_models = [n[key] for n in nested if key in n]
+                copy[key], inner = _withhold(item, inner_models, (*path, key), depth + 1)
+                withheld += inner
+        return copy, withheld
+    if isinstance(value, list | tuple):
+        items, withheld = [], []
+        for index, item in enumerate(value):
+            clean, inner = _withhold(item, models, (*path, index), depth + 1)
+            items.append(clean)
+            withheld += inner
+        return items, withheld
+    if isinstance(value, str) and redact_url(value) != value:
+        return MASK, [list(path)]
+    return value, []
 
 
 def secret_values(value: Any, model: Any = None, _depth: int = 0) -> list[str]:

@@ -10,8 +10,10 @@ recovery), where `worker.run_pipeline_step` builds the action's `RuntimeContext`
 
 After every completed action the run's state (flowing params, results, completed actions) is written
 atomically to ``<checkpoint_dir>/<run_id>.json`` (mode 0600). Secrets are withheld from that file: the
-value of every secret-looking key (``token``, ``password``, ``api_key`` ...) and every URL carrying
-``user:password@`` is written as ``***`` and its place recorded, so a checkpoint left on disk (or in a
+value of every secret-looking key (``token``, ``password``, ``api_key`` ...), of every field an action's
+params model declares secret (``SecretStr``, ``Field(json_schema_extra={'secret': True})``) and every URL
+carrying ``user:password@`` is written as ``***`` and its place recorded
+(`synapse_sdk.security.redaction.withhold`), so a checkpoint left on disk (or in a
 backup) holds no credential. A failed or interrupted run continues from the first action not completed
 with ``run(params_with_the_secrets, run_id=..., resume=True)``; the withheld values come from those
 params, and a missing one is an error naming it.
@@ -29,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from synapse_sdk.plugins.executors.ray.task import RayActorExecutor
-from synapse_sdk.security.redaction import MASK, is_secret_key, redact_url
+from synapse_sdk.security.redaction import withhold
 
 __all__ = ['RayPipelineExecutor']
 
@@ -51,6 +53,7 @@ class RayPipelineExecutor:
         self.checkpoint_dir = Path(checkpoint_dir) if checkpoint_dir is not None else DEFAULT_CHECKPOINT_DIR
         #: The run id of the last run started by `run` (also set when it fails).
         self.last_run_id: str | None = None
+        self._params_models: list[Any] = []  # of the running pipeline: their secret fields are withheld
 
     def run(
         self,
@@ -87,6 +90,7 @@ class RayPipelineExecutor:
             pipeline = ActionPipeline(list(pipeline))
         names = pipeline.action_names
         total = len(names)
+        self._params_models = [d.params_model for d in pipeline.definitions if d.params_model is not None]
         state = self._load(run_id) if resume and run_id else None
         if state is not None:
             if state['actions'] != names:
@@ -173,8 +177,8 @@ class RayPipelineExecutor:
 
     def _save(self, state: dict[str, Any]) -> None:
         """Write `state` atomically, with its secrets withheld (see the module docstring)."""
-        params, withheld = _withhold_secrets(state['params'])
-        results, _ = _withhold_secrets(state['results'])
+        params, withheld = withhold(state['params'], self._params_models)
+        results, _ = withhold(state['results'])
         state = {**state, 'params': params, 'results': results, 'withheld': withheld}
         path = self.state_path(state['run_id'])
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -198,34 +202,6 @@ class RayPipelineExecutor:
 
 
 # -- secrets kept out of checkpoints ----------------------------------------------------------------
-def _withhold_secrets(value: Any, path: tuple[Any, ...] = ()) -> tuple[Any, list[list[Any]]]:
-    """A copy of `value` with each secret replaced by ``***``, and the key paths of those replaced.
-
-    Secrets are the non-empty values of secret-looking keys and strings holding URL credentials.
-    """
-    if isinstance(value, Mapping):
-        copy: dict[Any, Any] = {}
-        withheld: list[list[Any]] = []
-        for key, item in value.items():
-            if is_secret_key(key) and item not in (None, ''):
-                copy[key] = MASK
-                withheld.append([*path, key])
-            else:
-                copy[key], inner = _withhold_secrets(item, (*path, key))
-                withheld += inner
-        return copy, withheld
-    if isinstance(value, list | tuple):
-        items, withheld = [], []
-        for index, item in enumerate(value):
-            clean, inner = _withhold_secrets(item, (*path, index))
-            items.append(clean)
-            withheld += inner
-        return items, withheld
-    if isinstance(value, str) and redact_url(value) != value:
-        return MASK, [list(path)]
-    return value, []
-
-
 def _restore_secrets(params: Any, withheld: list[list[Any]], given: Any, run_id: str) -> Any:
     """`params` from a checkpoint with each withheld secret taken from `given` (the resume's params)."""
     if not withheld:

@@ -128,7 +128,7 @@ class HeadNode:
 def start_head_node(
     num_cpus: int = 2, object_store_memory: int = DEFAULT_OBJECT_STORE_BYTES, timeout: float = 90
 ) -> HeadNode:
-    """Start ``ray start --head --block`` on loopback; return once its Jobs API answers.
+    """Start ``ray start --head --block`` on loopback; return once its Jobs API and its agent answer.
 
     The venv's ``bin`` comes first on the head's PATH, because a job's ``python`` entrypoint is
     resolved from it, and ``TMPDIR`` points into the head's temp dir (no stray ``/tmp/pymp-*``).
@@ -169,11 +169,21 @@ def start_head_node(
             raise RuntimeError(f'the Ray head node did not start (exit code {proc.returncode}):\n{tail}')
         try:
             with urllib.request.urlopen(f'{head.dashboard_address}/api/jobs/', timeout=2) as resp:
-                if resp.status == 200:
+                # Jobs are handed to the dashboard agent, which can come up long after the dashboard
+                # on a loaded machine ("No available agent to submit job"): wait for its port too.
+                if resp.status == 200 and _accepts_connections(agent):
                     return head
         except OSError:
             pass
         time.sleep(0.5)
+
+
+def _accepts_connections(port: int) -> bool:
+    try:
+        with socket.create_connection(('127.0.0.1', port), timeout=2):
+            return True
+    except OSError:
+        return False
 
 
 @contextlib.contextmanager
