@@ -267,3 +267,10 @@ def test_a_sideways_and_a_private_import_are_caught(tmp_path) -> None:
         len(sideways) == 1
         and 'synapse-storage imports synapse_sdk.utils.converters.get_converter' in sideways[0]
     )
+
+
+def test_every_optional_arrow_is_used(scanned) -> None:
+    """An optional arrow no import takes any more is an allowance to remove, not to keep for later."""
+    used = {(i.importer, i.owner) for i in scanned[0] if i.lazy}
+    unused = sorted((a, b) for a, owners in LAZY_ARROWS.items() for b in owners if (a, b) not in used)
+    assert not unused, f'optional arrows nothing takes: {unused}'
