@@ -9,11 +9,16 @@ from __future__ import annotations
 import os
 import pty
 import select
+import shutil
+import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
+import time
+import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -187,3 +192,83 @@ def unauthorized_url():
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+# -- a Ray head node for the tests that run actions on Ray -------------------------------------------
+
+RAY_ENV = {
+    'RAY_USAGE_STATS_ENABLED': '0',
+    'RAY_AUTH_MODE': 'disabled',
+    'RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER': '0',
+    'RAY_ENABLE_UV_RUN_RUNTIME_ENV': '0',
+}
+STRICT = os.environ.get('SYNAPSE_TEST_STRICT') == '1'
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def _unavailable(reason: str):
+    if STRICT:
+        pytest.fail(f'SYNAPSE_TEST_STRICT=1 and {reason}')
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope='session')
+def ray_head():
+    """A Ray head node on free loopback ports, for the session: its GCS and dashboard addresses.
+
+    It runs in its own process group with a short temp dir and is stopped by signalling the process
+    started here (never ``ray stop``, which would stop other test runs' clusters).
+    """
+    ray_bin = Path(sys.executable).parent / 'ray'
+    if not ray_bin.exists():
+        _unavailable(f'no `ray` command next to {sys.executable}')
+    temp_dir = tempfile.mkdtemp(prefix='rc', dir='/tmp')  # AF_UNIX paths below it must stay short
+    port, dash, client, agent = (_free_port() for _ in range(4))
+    env = {**os.environ, **RAY_ENV, 'PATH': f'{ray_bin.parent}{os.pathsep}{os.environ.get("PATH", "")}',
+           'TMPDIR': temp_dir}  # fmt: skip
+    env.pop('RAY_ADDRESS', None)
+    cmd = [
+        str(ray_bin), 'start', '--head', '--block', '--node-ip-address=127.0.0.1', f'--port={port}',
+        '--dashboard-host=127.0.0.1', f'--dashboard-port={dash}', f'--ray-client-server-port={client}',
+        f'--dashboard-agent-listen-port={agent}', '--num-cpus=2', '--object-store-memory=200000000',
+        f'--temp-dir={temp_dir}', '--disable-usage-stats',
+    ]  # fmt: skip
+    log_path = Path(temp_dir) / 'ray-start.log'
+    with open(log_path, 'wb') as log:
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    dashboard = f'http://127.0.0.1:{dash}'
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            with urllib.request.urlopen(f'{dashboard}/api/jobs/', timeout=2) as resp:
+                if resp.status == 200:
+                    break
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            _stop(proc)
+            tail = log_path.read_text(errors='replace')[-2000:]
+            shutil.rmtree(temp_dir, ignore_errors=True)
+            _unavailable(f'the Ray head node did not start:\n{tail}')
+        time.sleep(0.5)
+    try:
+        yield {'gcs': f'127.0.0.1:{port}', 'dashboard': dashboard}
+    finally:
+        _stop(proc)
+        shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is not None:
+        return
+    proc.send_signal(signal.SIGTERM)
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=10)

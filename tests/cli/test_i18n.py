@@ -300,6 +300,27 @@ def test_every_command_in_korean_prints_no_english_catalogue_text(
     assert run('plugin', 'run', 'greet', '--path', str(warns)).exit_code == 0
     monkeypatch.chdir(tmp_path)
     run('plugin', 'run', 'greet')  # no config.yaml here
+    # --fake-backend: an empty one, a seeded one, a bad seed, and the options it does not go with.
+    made = created / 'made-ko'
+    assert run('plugin', 'run', 'hello', '--path', str(made), '--fake-backend').exit_code == 0
+    run('plugin', 'create', '--code', 'made-export', '-c', 'export', '--path', str(created), '--yes')
+    export = created / 'made-export'
+    params = f'@{export / "samples" / "params" / "export.json"}'
+    exported = run('plugin', 'run', 'export', '--path', str(export), '--params', params, '--fake-backend')
+    assert exported.exit_code == 0, run.shown[-1]
+    (tmp_path / 'bad-seed.json').write_text('{"projcts": []}', encoding='utf-8')
+    run(
+        'plugin',
+        'run',
+        'hello',
+        '--path',
+        str(made),
+        '--fake-backend',
+        '--seed',
+        str(tmp_path / 'bad-seed.json'),
+    )
+    run('plugin', 'run', 'hello', '--path', str(made), '--seed', str(tmp_path / 'bad-seed.json'))
+    run('plugin', 'run', 'hello', '--path', str(made), '--fake-backend', '--mode', 'task')
     with (created / 'made-ko' / 'requirements.txt').open('a', encoding='utf-8') as fh:
         fh.write('pydantic>=2\n')
     run('plugin', 'publish', '--path', str(created / 'made-ko'), '--dry-run')

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import os
 import pty
+import re
 import select
 import subprocess
-import tempfile
 
 import pytest
 import yaml
@@ -16,95 +16,96 @@ from synapse_sdk.cli.commands.plugin_create import CATEGORIES
 
 from .conftest import SYNAPSE_EXE, subprocess_env
 
-
-def _params(action: str, backend, tmp_path) -> dict:
-    """Params for each generated action, with the fake backend seeded with what it needs."""
-    state = backend.state
-    if action == 'export':
-        project = state.add_project()
-        for i in range(2):
-            state.add_task(project['id'], data={'n': i}, files={'image_1': {'url': f'https://x/{i}.png'}})
-        return {'target': 'task', 'filter': {'project': project['id']}, 'path': str(tmp_path / 'exported')}
-    if action == 'upload':
-        storage = tmp_path / 'storage'
-        storage.mkdir()
-        state.add_storage(
-            name='default',
-            category='internal',
-            provider='local',
-            configuration={'location': str(storage)},
-            is_default=True,
-        )
-        source = tmp_path / 'to-upload'
-        source.mkdir()
-        for i in range(3):
-            (source / f'img_{i}.jpg').write_bytes(b'jpeg' * (i + 1))
-        return {'data_collection': state.add_data_collection()['id'], 'path': str(source)}
-    if action == 'to_task':
-        project = state.add_project()
-        state.add_task(project['id'], meta={'expected_class': 'dog', 'width': 10, 'height': 5})
-        return {'project': project['id'], 'method': 'inference'}
-    return {}
+# Where each category's printed run command leaves proof of real work (beside exit code 0).
+REAL_WORK = {
+    'neural_net': ['Fake backend: ', 'models +1'],
+    'export': ['Fake backend: ', '"exported": 3'],
+    'upload': ['Fake backend: ', 'data_units +3', '"files_uploaded": 3'],
+    'pre_annotation': ['Fake backend: ', 'tasks ~2', '"succeeded": 2'],
+    'smart_tool': ['"label": "cat"'],
+    'post_annotation': ['"changed": 2'],
+    'data_validation': ['"valid": false'],
+    'custom': ['"message": "Hello Ada!"'],
+}
 
 
+def _printed_steps(stdout: str) -> list[str]:
+    """The commands under "Next, try:", as printed."""
+    lines = stdout.splitlines()
+    start = lines.index('Next, try:') + 1
+    return [line[2:] for line in lines[start:] if line.startswith('  ')]
+
+
+def _create_and_follow(category: str, root) -> dict:
+    """`synapse plugin create` as a user runs it, then every printed command in a shell, as printed."""
+    env = subprocess_env(PATH=f'{SYNAPSE_EXE.parent}{os.pathsep}{os.environ.get("PATH", "")}')
+    created = subprocess.run(
+        [str(SYNAPSE_EXE), 'plugin', 'create', '--name', f'Sample {category}', '--category', category, '--yes'],
+        cwd=root, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    steps = _printed_steps(created.stdout)
+    script = 'set -e\n' + ''.join(f'echo "+ {step}" >&2\n{step}\n' for step in steps)
+    followed = subprocess.run(
+        ['bash', '-c', script], cwd=root, env=env, capture_output=True, text=True,
+        stdin=subprocess.DEVNULL, timeout=300,
+    )  # fmt: skip
+    return {'steps': steps, 'proc': followed, 'created': created}
+
+
+@pytest.fixture(scope='module')
+def followed_scaffolds(tmp_path_factory):
+    """Every category created and its printed commands run, three at a time (each is several processes)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    roots = {category: tmp_path_factory.mktemp(category) for category in CATEGORIES}
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        futures = {c: pool.submit(_create_and_follow, c, roots[c]) for c in CATEGORIES}
+        return {c: {**f.result(), 'root': roots[c]} for c, f in futures.items()}
+
+
+@pytest.mark.integration
 @pytest.mark.parametrize('category', CATEGORIES)
-def test_created_plugin_validates_and_runs(invoke, tmp_path, category, synapse_backend):
-    code = f'cli-created-{category.replace("_", "-")}'
+def test_every_printed_command_succeeds_as_printed(followed_scaffolds, category):
+    """validate, each action with its sample params (on the fake backend where needed), then pytest."""
+    outcome = followed_scaffolds[category]
+    steps, proc = outcome['steps'], outcome['proc']
+    folder = outcome['root'] / f'sample-{category.replace("_", "-")}'
+    assert steps[0] == f'cd {folder}'
+    assert steps[1] == 'synapse plugin validate' and steps[-1] == 'pytest'
+    assert all(s.startswith('synapse plugin run ') and '--params @samples/params/' in s for s in steps[2:-1])
+    assert proc.returncode == 0, f'{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}'
+    output = proc.stdout + proc.stderr
+    for proof in REAL_WORK[category]:
+        assert proof in output, (proof, output[-3000:])
+    summary = proc.stdout.strip().splitlines()[-1]  # pytest's last line: every scaffold test passed
+    assert re.fullmatch(r'=* \d+ passed in [\d.]+s =*', summary), summary
+    # Each scaffold carries what a plugin project needs, and the fixture-based tests.
+    for name in ('pyproject.toml', 'README.md', 'tests/conftest.py', 'requirements.txt', '.gitignore'):
+        assert (folder / name).is_file(), name
+    tests = ''.join(p.read_text(encoding='utf-8') for p in (folder / 'tests').glob('test_*.py'))
+    assert 'backend' in tests  # the seeded `backend` fixture, built on synapse_backend
+    readme = (folder / 'README.md').read_text(encoding='utf-8')
+    assert all(step in readme for step in steps[1:]), 'the README lists the same commands'
+
+
+@pytest.mark.integration
+def test_json_output_lists_the_same_next_commands(invoke, tmp_path):
     result = invoke(
-        'plugin', 'create', '--code', code, '--category', category, '--path', str(tmp_path), '--yes'
+        'plugin', 'create', '--code', 'nxt', '-c', 'upload', '--path', str(tmp_path), '-y', '--json'
     )
-    assert result.exit_code == 0, result.stderr
-    plugin = tmp_path / code
-    config = yaml.safe_load((plugin / 'config.yaml').read_text(encoding='utf-8'))
-    assert config['code'] == code and config['category'] == category
-    for name in ('.gitignore', '.synapseignore', 'requirements.txt', 'README.md'):
-        assert (plugin / name).is_file(), name
+    payload = json.loads(result.stdout)
+    assert payload['next'] == [
+        f'cd {tmp_path / "nxt"}',
+        'synapse plugin validate',
+        'synapse plugin run upload --params @samples/params/upload.json --fake-backend',
+        'pytest',
+    ]
+    assert 'samples/upload/red.png' in payload['files']
+    from PIL import Image  # an independent reader: the sample images are real PNGs
 
-    validated = invoke('plugin', 'validate', '--path', str(plugin), '--json')
-    assert validated.exit_code == 0, validated.stdout
-    assert json.loads(validated.stdout)['problems'] == []
-
-    for action in config['actions']:
-        params = _params(action, synapse_backend, tmp_path)
-        ran = invoke('plugin', 'run', action, '--path', str(plugin), '--params', json.dumps(params), '--json')
-        assert ran.exit_code == 0, (action, ran.stdout, ran.stderr)
-        payload = json.loads(ran.stdout)
-        assert payload['ok'] is True
-        outcome = payload['result']
-        if action == 'train':
-            assert outcome['model_id'] in synapse_backend.state.models  # uploaded by model_upload
-        elif action == 'export':
-            assert outcome['exported'] == 2
-        elif action == 'upload':
-            assert outcome['data_units_created'] == 3
-        elif action == 'to_task':
-            assert outcome['succeeded'] == 1
-
-
-def test_created_neural_net_plugin_runs_without_a_backend(invoke, tmp_path, monkeypatch):
-    monkeypatch.setattr(tempfile, 'tempdir', str(tmp_path))  # where the offline run keeps its model
-    assert (
-        invoke(
-            'plugin', 'create', '--code', 'offline-nn', '-c', 'neural_net', '--path', str(tmp_path), '-y'
-        ).exit_code
-        == 0
-    )
-    trained = invoke(
-        'plugin',
-        'run',
-        'train',
-        '--path',
-        str(tmp_path / 'offline-nn'),
-        '--params',
-        '{"epochs": 2}',
-        '--json',
-    )
-    assert trained.exit_code == 0, trained.stderr
-    result = json.loads(trained.stdout)['result']
-    assert result['model_id'] is None and result['steps_executed'] == ['train']
-    assert f'No backend: model kept at {tmp_path}' in trained.stderr
-    inferred = invoke('plugin', 'run', 'inference', '--path', str(tmp_path / 'offline-nn'), '--json')
-    assert [r['label'] for r in json.loads(inferred.stdout)['result']['results']] == ['negative', 'positive']
+    with Image.open(tmp_path / 'nxt' / 'samples' / 'upload' / 'red.png') as image:
+        assert image.size == (8, 8) and image.getpixel((0, 0)) == (220, 40, 40)
 
 
 def test_name_with_spaces_and_colons_round_trips_through_yaml(invoke, tmp_path):

@@ -1,4 +1,4 @@
-"""Smoke for synapse-cli installed alone (with synapse-core and synapse-clients only).
+"""Smoke for synapse-cli installed alone (with synapse-core, synapse-clients and synapse-testing only).
 
 Runs the installed ``synapse`` console script: --version, --help, ``plugin run`` / ``validate`` of a tiny
 plugin written here, and checks that commands needing an absent distribution say what to install.
@@ -75,6 +75,21 @@ created = synapse('plugin', 'create', '--code', 'smoke-train', '-c', 'neural_net
 synapse('plugin', 'validate', cwd=work / 'smoke-train')
 trained = synapse('plugin', 'run', 'train', '--json', cwd=work / 'smoke-train')
 assert json.loads(trained.stdout)['ok'] is True
+
+# The templates ship in the wheel (sample data and images included), and an export scaffold's printed
+# commands run as printed on the fake backend (all but pytest, which this venv does not have).
+created = json.loads(
+    synapse('plugin', 'create', '--code', 'smoke-export', '-c', 'export', '--yes', '--json').stdout
+)
+assert created['next'][-1] == 'pytest' and 'samples/backend.json' in created['files'], created
+for step in created['next'][1:-1]:
+    followed = synapse(*step.split()[1:], cwd=work / 'smoke-export')
+exported = sorted(p.name for p in (work / 'smoke-export' / 'outputs' / 'export').glob('*.json'))
+assert exported == ['1.json', '2.json', '3.json'], (exported, followed.stdout, followed.stderr)
+upload = json.loads(
+    synapse('plugin', 'create', '--code', 'smoke-upload', '-c', 'upload', '--yes', '--json').stdout
+)
+assert (work / 'smoke-upload' / 'samples' / 'upload' / 'red.png').read_bytes()[:8] == b'\x89PNG\r\n\x1a\n'
 
 missing = synapse('convert', 'dm_v2', 'yolo', str(plugin), str(work / 'out'), expect=3)
 assert 'pip install synapse-converters' in missing.stderr, missing.stderr

@@ -137,7 +137,8 @@ HELP: dict[str, dict[str, str]] = {
             '예:\n'
             '  synapse plugin run train --params \'{"epochs": 10}\'\n'
             '  synapse plugin run train -l ko --params @params.json\n'
-            '  synapse plugin run greet --path examples/hello_plugin --params \'{"name": "Ada"}\' --json\n\n'
+            '  synapse plugin run greet --path examples/hello_plugin --params \'{"name": "Ada"}\' --json\n'
+            '  synapse plugin run export --params @samples/params/export.json --fake-backend\n\n'
             '로그와 진행 상황은 stderr로(터미널에서는 진행 막대, 아니면 일반 줄), 결과는 stdout으로 '
             '나갑니다. --json을 주면 stdout에는 JSON 객체 하나만 나옵니다.'
         ),
@@ -146,6 +147,13 @@ HELP: dict[str, dict[str, str]] = {
         'synapse plugin run --ray-address': (
             '--mode task용 Ray 클러스터 (예: ray://host:10001) 또는 --mode job용 Ray 대시보드 '
             '(예: http://host:8265).'
+        ),
+        'synapse plugin run --fake-backend': (
+            'SDK의 가짜 백엔드(synapse-testing)를 루프백 포트에 띄우고 플러그인의 samples/backend.json으로 '
+            '채운 뒤 그것을 상대로 실행합니다. --mode local에서만 됩니다.'
+        ),
+        'synapse plugin run --seed': (
+            '--fake-backend의 샘플 데이터: {"table": [rows]} 형식의 JSON (기본값: samples/backend.json).'
         ),
         'synapse plugin validate': (
             '플러그인을 검사합니다: config.yaml, 진입점, 파라미터 모델과 UI 스키마.\n\n'

@@ -22,6 +22,7 @@ DISTRIBUTIONS: tuple[tuple[str, str], ...] = (
     ('synapse-storage', 'storage providers and file helpers'),
     ('synapse-converters', 'dataset converters'),
     ('synapse-executors-ray', 'Ray task and job execution'),
+    ('synapse-testing', 'fake backend and its pytest fixture'),
 )
 
 

@@ -15,7 +15,7 @@ from synapse_sdk.cli.output import get_output
 OK, WARN, FAIL, SKIP = 'ok', 'warn', 'fail', 'skip'
 
 # Distributions the CLI cannot work without; what the others enable is said by `cli.doctor.why.<name>`.
-REQUIRED = ('synapse-core', 'synapse-clients', 'synapse-cli')
+REQUIRED = ('synapse-core', 'synapse-clients', 'synapse-cli', 'synapse-testing')
 
 
 @dataclass

@@ -1,13 +1,15 @@
 """``synapse plugin create``: scaffold a plugin for one category from the bundled templates.
 
-The generated plugin passes ``synapse plugin validate`` and each of its actions runs with its
-default params, so an author starts from something that works and changes it step by step.
+The generated plugin passes ``synapse plugin validate``; every action runs with the sample params in
+``samples/params/`` (against the fake backend and ``samples/backend.json`` where it needs one), and
+``pytest`` passes in its folder. An author starts from something that works and changes it step by step.
 """
 
 from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
 import tempfile
 from pathlib import Path
@@ -31,6 +33,24 @@ CATEGORIES = (
     'data_validation',
     'custom',
 )
+# Actions whose printed run command uses --fake-backend (they read from or write to the backend).
+USES_BACKEND = {
+    'neural_net': ('train',),
+    'export': ('export',),
+    'upload': ('upload',),
+    'pre_annotation': ('to_task',),
+}
+# The plugin's own pyproject dependencies: what its actions import at run time.
+_DEPENDENCIES = {
+    'neural_net': ('synapse-core', 'synapse-clients'),
+    'export': ('synapse-core', 'synapse-clients'),
+    'upload': ('synapse-core', 'synapse-clients', 'synapse-storage'),
+    'pre_annotation': ('synapse-core', 'synapse-clients'),
+    'smart_tool': ('synapse-core',),
+    'post_annotation': ('synapse-core',),
+    'data_validation': ('synapse-core',),
+    'custom': ('synapse-core',),
+}
 _CODE_RE = re.compile(r'^[a-z][a-z0-9_-]{1,62}$')
 _RENAMES = {'gitignore': '.gitignore', 'synapseignore': '.synapseignore'}
 
@@ -62,7 +82,10 @@ def create(
     yes: bool,
     language: str,
 ) -> None:
-    """Scaffold a new plugin in PATH/<code>/ (config.yaml, an actions package, ignore files).
+    """Scaffold a new plugin in PATH/<code>/ (config.yaml, an actions package, samples, tests, ignore files).
+
+    It prints the commands to try next, each of which works as printed: validate, run every action
+    with its sample params (against the fake backend where the action needs one), and pytest.
 
     \b
     Examples:
@@ -102,39 +125,92 @@ def create(
         'category': category,
         'description': description,
         'description_yaml': json.dumps(description, ensure_ascii=False),
+        'description_toml': json.dumps(description, ensure_ascii=False),
         'version': '0.1.0',
     }
-    files = render_plugin(category, values)
+    files, actions = render_plugin(category, values)
     write_atomically(target, files)
+    steps = [f'cd {shlex.quote(str(target))}', *next_commands(category, actions)]
     if out.json_mode:
         out.emit_json(
-            {'ok': True, 'path': str(target), 'code': code, 'category': category, 'files': sorted(files)}
+            {
+                'ok': True,
+                'path': str(target),
+                'code': code,
+                'category': category,
+                'files': sorted(files),
+                'next': steps,
+            }
         )
         return
     out.success(t('cli.create.done', category=category, code=repr(code), path=target))
     for relative in sorted(files):
         out.echo(f'  {relative}')
-    out.echo(t('cli.create.next', path=target, action=values['first_action']))
+    out.echo(t('cli.create.next'), bold=True)
+    for step in steps:
+        out.echo(f'  {step}')
 
 
-def render_plugin(category: str, values: dict[str, str]) -> dict[str, str]:
-    """``{relative path: content}`` of a new plugin of `category` (base templates, then the category's)."""
+def next_commands(category: str, actions: list[str]) -> list[str]:
+    """What to run in a new plugin's folder: validate, each action with its sample params, its tests.
+
+    `plugin create` prints them and the plugin's README lists them; tests/cli runs them as printed.
+    """
+    commands = ['synapse plugin validate']
+    for action in actions:
+        flags = ' --fake-backend' if action in USES_BACKEND.get(category, ()) else ''
+        commands.append(f'synapse plugin run {action} --params @samples/params/{action}.json{flags}')
+    commands.append('pytest')
+    return commands
+
+
+def render_plugin(category: str, values: dict[str, str]) -> tuple[dict[str, str | bytes], list[str]]:
+    """``({relative path: content}, action names)`` of a new plugin of `category`.
+
+    The base templates, then the category's on top; ``.b64`` files are decoded to bytes (sample images).
+    """
+    import base64
     from importlib import resources
 
     root = resources.files('synapse_sdk.cli') / 'templates'
     actions_yaml = Template((root / category / 'actions.yaml.tmpl').read_text(encoding='utf-8'))
     actions_text = actions_yaml.substitute(values)
-    values['first_action'] = re.search(r'^  (\w+):', actions_text, re.MULTILINE).group(1)
-    files: dict[str, str] = {}
+    actions = re.findall(r'^  (\w+):', actions_text, re.MULTILINE)
+    flags = ' --fake-backend' if actions[0] in USES_BACKEND.get(category, ()) else ''
+    values = {
+        **values,
+        'first_action': actions[0],
+        'first_flags': flags,
+        'next_commands': '\n'.join(next_commands(category, actions)),
+        'dependencies': _requirements(_DEPENDENCIES[category]),
+        'test_dependencies': _requirements(('pytest', 'synapse-testing')),
+    }
+    files: dict[str, str | bytes] = {}
     for layer in ('base', category):
         for relative, text in _walk(root / layer):
             if relative == 'actions.yaml.tmpl':
                 continue
-            parts = relative.removesuffix('.tmpl').split('/')
+            parts = relative.removesuffix('.tmpl').removesuffix('.b64').split('/')
             path = '/'.join(values['module'] if p == 'package' else _RENAMES.get(p, p) for p in parts)
-            files[path] = Template(text).substitute(values)
+            if relative.endswith('.b64'):
+                files[path] = base64.b64decode(text)
+            else:
+                files[path] = Template(text).substitute(values)
     files['config.yaml'] += actions_text
-    return files
+    return files, actions
+
+
+def _requirements(names: tuple[str, ...]) -> str:
+    """TOML list items, each bounded below by the version installed here (the SDK it was made with)."""
+    from synapse_sdk.cli.versions import installed_distributions
+
+    installed = installed_distributions()
+    floors = {'pytest': '8'}
+    items = []
+    for name in names:
+        floor = installed.get(name) or floors.get(name)
+        items.append(json.dumps(f'{name}>={floor}' if floor else name))
+    return ', '.join(items)
 
 
 def _walk(folder, prefix: str = ''):
@@ -142,11 +218,11 @@ def _walk(folder, prefix: str = ''):
         relative = f'{prefix}{entry.name}'
         if entry.is_dir():
             yield from _walk(entry, relative + '/')
-        elif entry.name.endswith('.tmpl'):
+        elif entry.name.endswith(('.tmpl', '.b64')):
             yield relative, entry.read_text(encoding='utf-8')
 
 
-def write_atomically(target: Path, files: dict[str, str]) -> None:
+def write_atomically(target: Path, files: dict[str, str | bytes]) -> None:
     """Write every file into a temp dir beside `target`, then rename it into place (all or nothing)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f'.{target.name}-', dir=target.parent))
@@ -154,7 +230,10 @@ def write_atomically(target: Path, files: dict[str, str]) -> None:
         for relative, content in files.items():
             path = staging / relative
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(content, encoding='utf-8')
+            if isinstance(content, bytes):
+                path.write_bytes(content)
+            else:
+                path.write_text(content, encoding='utf-8')
         staging.rename(target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)

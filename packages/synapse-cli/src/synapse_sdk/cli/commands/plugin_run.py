@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
 from pathlib import Path
@@ -43,6 +44,18 @@ from synapse_sdk.cli.output import dumps, get_output
     help='Ray cluster for --mode task (e.g. ray://host:10001) or '
     'the Ray dashboard for --mode job (e.g. http://host:8265).',
 )
+@click.option(
+    '--fake-backend',
+    is_flag=True,
+    help="Run against the SDK's fake backend (synapse-testing) on a loopback port, seeded with the "
+    "plugin's samples/backend.json; --mode local only.",
+)
+@click.option(
+    '--seed',
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    metavar='FILE',
+    help='Sample data for --fake-backend: {"table": [rows]} JSON (default: samples/backend.json).',
+)
 @lang_option
 @json_option
 @debug_option
@@ -53,6 +66,8 @@ def run(
     params_text: str | None,
     mode: str,
     ray_address: str | None,
+    fake_backend: bool,
+    seed: Path | None,
     language: str,
 ) -> None:
     """Run ACTION of the plugin in the current directory (or --path DIR / --plugin MODULE).
@@ -62,6 +77,7 @@ def run(
       synapse plugin run train --params '{"epochs": 10}'
       synapse plugin run train -l ko --params @params.json
       synapse plugin run greet --path examples/hello_plugin --params '{"name": "Ada"}' --json
+      synapse plugin run export --params @samples/params/export.json --fake-backend
 
     Logs and progress are written to stderr (a progress bar on a terminal, plain lines otherwise);
     the result to stdout. With --json, stdout holds one JSON object and nothing else.
@@ -69,6 +85,10 @@ def run(
     from synapse_sdk.cli.messages import t
 
     out = get_output()
+    if seed is not None and not fake_backend:
+        raise click.UsageError(t('cli.fake.seed_alone'))
+    if fake_backend and mode != 'local':
+        raise click.UsageError(t('cli.fake.local_only', mode=mode))
     source = resolve_plugin_source(plugin_path, plugin_module)
     params = parse_params(params_text)
     out.state.plugin_root = _plugin_root(source, plugin_module)
@@ -84,10 +104,29 @@ def run(
     from synapse_sdk.plugins.runner import run_plugin
 
     label = plugin_module or source
-    out.echo(t('cli.run.start', language, action=action, plugin=label, mode=mode), err=True)
-    started = time.monotonic()
-    outcome = _run(run_plugin, source, action, params, mode, executor_kwargs)
-    seconds = time.monotonic() - started
+    with contextlib.ExitStack() as stack:
+        fake = None
+        if fake_backend:
+            from synapse_sdk.cli.fake_backend import fake_backend as serve
+
+            fake = stack.enter_context(serve(Path(out.state.plugin_root), seed))
+            seeded = ', '.join(f'{table} {count}' for table, count in fake.seeded.items())
+            if fake.seed is None:
+                out.echo(t('cli.fake.serving_empty', url=fake.url), err=True)
+            else:
+                out.echo(
+                    t('cli.fake.serving', url=fake.url, seed=_shown(fake.seed), rows=seeded or '-'), err=True
+                )
+        out.echo(t('cli.run.start', language, action=action, plugin=label, mode=mode), err=True)
+        started = time.monotonic()
+        outcome = _run(run_plugin, source, action, params, mode, executor_kwargs)
+        seconds = time.monotonic() - started
+        fake_summary = fake.as_dict() if fake is not None else None
+    if fake_summary is not None:
+        rows = [f'{table} +{count}' for table, count in fake_summary['added'].items()]
+        rows += [f'{table} ~{count}' for table, count in fake_summary['changed'].items()]
+        changes = ', '.join(rows) or t('cli.fake.nothing_added')
+        out.echo(t('cli.fake.summary', requests=fake_summary['requests'], rows=changes), err=True)
 
     if mode == 'job':
         if out.json_mode:
@@ -97,13 +136,28 @@ def run(
         out.echo(t('cli.run.job_hint', language, job_id=outcome))
         return
     if out.json_mode:
-        out.emit_json(
-            {'ok': True, 'action': action, 'mode': mode, 'seconds': round(seconds, 3), 'result': outcome}
-        )
+        payload = {
+            'ok': True,
+            'action': action,
+            'mode': mode,
+            'seconds': round(seconds, 3),
+            'result': outcome,
+        }
+        if fake_summary is not None:
+            payload['fake_backend'] = fake_summary
+        out.emit_json(payload)
         return
     out.echo(t('cli.run.done', language, action=action, seconds=seconds), err=True, fg='green')
     out.echo(t('cli.run.result', language), bold=True)
     out.echo(dumps(outcome, indent=2))
+
+
+def _shown(path: Path) -> str:
+    """A seed file as the user would type it: relative to the current directory when below it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _plugin_root(source: str, plugin_module: str | None) -> str:
@@ -115,8 +169,6 @@ def _plugin_root(source: str, plugin_module: str | None) -> str:
 
 
 def _run(run_plugin, source: str, action: str, params: dict, mode: str, executor_kwargs: dict):
-    import contextlib
-
     from synapse_sdk.cli.errors import missing_dependency
 
     # Logs go to stderr and the result to stdout: what the action prints counts as log output, so a

@@ -7,11 +7,13 @@ Tests seed with ``state.add_*`` and inspect tables directly (``state.tasks[3]``,
 
 from __future__ import annotations
 
+import functools
 import itertools
 import json
+import os
 import threading
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -111,6 +113,48 @@ class FakeState:
             row = {**_DEFAULTS.get(table, dict)(fields), **fields}
             rows[row['id']] = row
             return row
+
+    def seed(self, data: Mapping[str, Any] | str | os.PathLike[str]) -> dict[str, int]:
+        """Insert rows from ``{table: [row, ...]}``, or from a JSON file holding that; rows per table.
+
+        The shape plugin scaffolds ship as ``samples/backend.json``: plain rows of the tables above,
+        with explicit ids where the sample params refer to them. Each row goes through the table's
+        ``add_*`` helper where there is one (a task gets its data unit as with `add_task`), else
+        `add`. A key starting with ``_`` (a comment) is skipped. A bad table or row raises
+        ``ValueError`` naming the file, the table and the row.
+        """
+        source = '<data>'
+        if not isinstance(data, Mapping):
+            source = os.fspath(data)
+            with open(source, encoding='utf-8') as fh:
+                try:
+                    data = json.load(fh)
+                except json.JSONDecodeError as exc:
+                    raise ValueError(f'{source}: not valid JSON (line {exc.lineno}: {exc.msg})') from None
+            if not isinstance(data, Mapping):
+                raise ValueError(f'{source}: expected an object of tables, got {type(data).__name__}')
+        counts: dict[str, int] = {}
+        with self.lock:
+            for table, rows in data.items():
+                if str(table).startswith('_'):
+                    continue
+                if table not in TABLES:
+                    raise ValueError(f'{source}: unknown table {table!r}; tables: {", ".join(TABLES)}')
+                if not isinstance(rows, list) or not all(isinstance(row, Mapping) for row in rows):
+                    raise ValueError(f'{source}: {table!r} must be a list of objects (rows)')
+                insert = getattr(self, f'add_{table[:-1]}', None) or functools.partial(self.add, table)
+                for index, row in enumerate(rows):
+                    try:
+                        insert(**row)
+                    except TypeError as exc:  # e.g. a task without its project
+                        raise ValueError(f'{source}: {table}[{index}]: {exc}') from None
+                counts[table] = len(rows)
+        return counts
+
+    def row_counts(self) -> dict[str, int]:
+        """How many rows each table holds (to see what a run created)."""
+        with self.lock:
+            return {table: len(self.table(table)) for table in TABLES}
 
     # -- seeding helpers -----------------------------------------------------------------------
     def add_project(self, **fields: Any) -> dict[str, Any]:
