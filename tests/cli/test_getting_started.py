@@ -63,6 +63,7 @@ def test_the_page_walks_every_step():
         assert step in commands, step
 
 
+@pytest.mark.timeout(600)  # about 60 s alone; a dozen processes, so give a loaded machine room
 def test_getting_started_runs_as_written(tmp_path, ray_head):
     env = subprocess_env(**RAY_ENV, PATH=f'{SYNAPSE_EXE.parent}{os.pathsep}{os.environ.get("PATH", "")}')
     env.pop('RAY_ADDRESS', None)

@@ -84,8 +84,8 @@ created = json.loads(
 assert created['next'][-1] == 'pytest' and 'samples/backend.json' in created['files'], created
 for step in created['next'][1:-1]:
     followed = synapse(*step.split()[1:], cwd=work / 'smoke-export')
-exported = sorted(p.name for p in (work / 'smoke-export' / 'outputs' / 'export').glob('*.json'))
-assert exported == ['1.json', '2.json', '3.json'], (exported, followed.stdout, followed.stderr)
+records = (work / 'smoke-export' / 'outputs' / 'export' / 'records.jsonl').read_text(encoding='utf-8')
+assert [json.loads(line)['id'] for line in records.splitlines()] == [1, 2, 3], records
 upload = json.loads(
     synapse('plugin', 'create', '--code', 'smoke-upload', '-c', 'upload', '--yes', '--json').stdout
 )
