@@ -22,6 +22,7 @@ memory follows one image's annotations plus the category table instead of the wh
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 from collections.abc import Iterator
@@ -347,7 +348,7 @@ class COCOReader(Reader):
                 for _, record in sorter:
                     yield problem_ref(record)
             for file_name, anns in scan.items():
-                anns = [{**ann, '_category': cats.get(ann.get('category_id'))} for ann in anns]
+                anns = [{**ann, '_category': _category(cats, ann.get('category_id'))} for ann in anns]
                 yield ('image', split, path, dirs, file_name, anns)
 
         total = len(scan.cat_problems) + len(scan.img_problems) + len(scan.ann_problems) + len(scan)
@@ -393,7 +394,15 @@ class COCOReader(Reader):
             )
             return
         name, joint_names = cat
-        attrs = [{'name': k, 'value': v} for k, v in (ann.get('attributes') or {}).items()]
+        attributes = ann.get('attributes') or {}
+        if not isinstance(attributes, dict):
+            item.problem(
+                ProblemKind.MALFORMED_ANNOTATION,
+                f'attributes must be an object, got {attributes!r}',
+                annotation_id=ann_id,
+            )
+            return
+        attrs = [{'name': str(k), 'value': v} for k, v in attributes.items()]
         if ann.get('iscrowd'):
             attrs.append({'name': 'iscrowd', 'value': 1})
         w, h = item.width, item.height
@@ -407,6 +416,15 @@ class COCOReader(Reader):
                 item.problem(
                     ProblemKind.MALFORMED_ANNOTATION,
                     'keypoints length is not a multiple of 3',
+                    annotation_id=ann_id,
+                )
+                return
+            if not all(type(v) in (int, float) and math.isfinite(v) for v in kps) or not all(
+                v in (0, 1, 2) for v in kps[2::3]
+            ):
+                item.problem(
+                    ProblemKind.INVALID_KEYPOINT,
+                    f'keypoints must be finite x, y, v triples with v 0, 1 or 2, got {kps!r}'[:300],
                     annotation_id=ann_id,
                 )
                 return
@@ -478,6 +496,15 @@ _PARSED = 4  # parsed JSON takes about four times the memory of its text: the so
 
 def _problem(kind: ProblemKind, message: str, **where: Any) -> dict:
     return {'kind': kind.value, 'message': message, **where}
+
+
+def _scalar_id(value: Any) -> bool:
+    return isinstance(value, int | str) and not isinstance(value, bool)
+
+
+def _category(cats: dict, category_id: Any):
+    """The category of an annotation's ``category_id``, None when unknown or not an id at all."""
+    return cats.get(category_id) if _scalar_id(category_id) else None
 
 
 def _id_key(value: Any) -> tuple:
@@ -571,7 +598,11 @@ class _Scan:
         position = self.position
         self.position += 1
         if key == 'categories':
-            if not isinstance(value, dict) or 'id' not in value or not isinstance(value.get('name'), str):
+            if (
+                not isinstance(value, dict)
+                or not _scalar_id(value.get('id'))
+                or not isinstance(value.get('name'), str)
+            ):
                 message = f'category without id or name: {value!r}'
                 self.cat_problems.append(_problem(ProblemKind.MALFORMED_JSON, message))
             elif value['id'] in self.cats:

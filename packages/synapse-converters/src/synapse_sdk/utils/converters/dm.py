@@ -344,10 +344,24 @@ def v2_to_v1(doc: dict, *, extras: dict[str, dict] | None = None) -> dict:
             for tool in item:
                 if tool not in V1_TOOLS:
                     continue
-                for ann in item[tool] or []:
+                anns = item[tool] or []
+                if not isinstance(anns, list):
+                    raise DMFormatError(f'{container}[{index - 1}] {tool!r} must be a list of annotations')
+                for ann in anns:
+                    if not isinstance(ann, dict) or not isinstance(ann.get('id'), str):
+                        raise DMFormatError(
+                            f'{container}[{index - 1}] has a {tool} entry without an id: {ann!r}'
+                        )
                     ann_id = ann.get('id')
+                    attrs = ann.get('attrs') or []
+                    if not isinstance(attrs, list) or not all(
+                        isinstance(a, dict) and isinstance(a.get('name'), str | None) for a in attrs
+                    ):
+                        raise DMFormatError(
+                            f'attrs must be a list of objects with a name, got {attrs!r}', ann_id
+                        )
                     cls_obj: dict[str, Any] = {'class': ann.get('classification') or ''}
-                    for attr in ann.get('attrs') or []:
+                    for attr in attrs:
                         name = attr.get('name')
                         if (
                             not name

@@ -132,10 +132,11 @@ def _classification_map(doc: dict) -> dict[str, list[str]]:
     classes: dict[str, set[str]] = {}
     for container in CONTAINERS:
         for media in doc.get(container) or []:
-            for tool, anns in media.items():
-                for ann in anns or []:
-                    if isinstance(ann, dict) and ann.get('classification') and tool != 'group':
-                        classes.setdefault(tool, set()).add(ann['classification'])
+            for tool, anns in media.items() if isinstance(media, dict) else ():
+                for ann in anns if isinstance(anns, list) else ():
+                    cls = ann.get('classification') if isinstance(ann, dict) else None
+                    if isinstance(cls, str) and cls and tool != 'group':
+                        classes.setdefault(tool, set()).add(cls)
     return {tool: sorted(names) for tool, names in sorted(classes.items())}
 
 
@@ -213,7 +214,13 @@ class DMWriter(Writer):
                     for ann in image[tool]:
                         item.loss(ann.get('id'), tool, 'no_v1_equivalent', 'DM v1 has no such tool')
             extras = {'image_1': {'width': item.width, 'height': item.height}}
-            out = v2_to_v1(doc, extras=extras)
+            try:
+                out = v2_to_v1(doc, extras=extras)
+            except DMFormatError as exc:  # other media are not validated item by item: their errors land here
+                item.problem(
+                    ProblemKind.MALFORMED_ANNOTATION, str(exc), annotation_id=exc.annotation_id, whole=True
+                )
+                return None
         else:
             out = doc
         if ctx.staging is None:

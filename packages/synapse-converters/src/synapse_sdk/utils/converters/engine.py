@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .items import Item, validate_item
+from .result import ProblemKind
 
 __all__ = [
     'Outcome',
@@ -186,7 +187,10 @@ def process_ref(job: Job, ref: Any) -> Outcome:
         )
         if item.doc is not None and not job.writer.keeps_other_media:
             _other_media_losses(item)
-        payload = job.writer.process(item, ctx)
+        try:
+            payload = job.writer.process(item, ctx)
+        except RecursionError:  # a value (an attribute, say) nested too deep to write: the item is unusable
+            item.problem(ProblemKind.MALFORMED_JSON, 'values nested too deeply to convert', whole=True)
     return Outcome(
         split=item.split,
         key=item.key,

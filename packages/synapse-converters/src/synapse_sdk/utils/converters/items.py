@@ -103,6 +103,21 @@ def _check(
         item.problem(kind, f'{tool} {message}', annotation_id=ann_id, line=ann.get('_line'))
         return False
 
+    # Fields every writer reads, whatever the tool: hostile values are problems here, not crashes later.
+    attrs = ann.get('attrs')
+    if attrs is not None and not (
+        isinstance(attrs, list) and all(isinstance(a, dict) and isinstance(a.get('name'), str) for a in attrs)
+    ):
+        return bad(
+            ProblemKind.MALFORMED_ANNOTATION,
+            f'attrs must be a list of {{"name": ..., "value": ...}}, got {attrs!r}',
+        )
+    cls = ann.get('classification')
+    if cls is not None and not isinstance(cls, str):
+        return bad(ProblemKind.MALFORMED_ANNOTATION, f'classification must be a string, got {cls!r}')
+    group_id = ann.get('group_id')
+    if group_id is not None and not isinstance(group_id, str):
+        return bad(ProblemKind.MALFORMED_ANNOTATION, f'group_id must be a string, got {group_id!r}')
     if tool == 'bounding_box':
         if not (isinstance(data, list | tuple) and len(data) == 4 and all(map(_finite, data))):
             return bad(ProblemKind.MALFORMED_ANNOTATION, f'data must be [x, y, width, height], got {data!r}')
@@ -134,7 +149,7 @@ def _check(
     elif tool == 'keypoint':
         if not (isinstance(data, list | tuple) and len(data) in (2, 3) and all(map(_finite, data[:2]))):
             return bad(ProblemKind.INVALID_KEYPOINT, f'data must be [x, y], got {data!r}')
-        if 'visibility' in ann and ann['visibility'] not in (0, 1, 2):
+        if 'visibility' in ann and not (type(ann['visibility']) is int and ann['visibility'] in (0, 1, 2)):
             return bad(ProblemKind.INVALID_KEYPOINT, f'visibility {ann["visibility"]!r} is not 0, 1 or 2')
         if _outside(data[0], data[1], w, h):
             return bad(ProblemKind.OUT_OF_IMAGE, f'[{data[0]}, {data[1]}] is outside the {w}x{h} image')

@@ -20,11 +20,30 @@ import re
 from collections.abc import Iterator
 from typing import IO, Any
 
-__all__ = ['JSONStreamError', 'iter_object']
+__all__ = ['MAX_DEPTH', 'JSONStreamError', 'iter_object', 'too_deep_at']
 
 _WS = re.compile(r'[ \t\n\r]*')
 _DECODER = json.JSONDecoder()
 CHUNK = 1 << 16  # characters read at a time; a read briefly holds ~5x this (bytes, text, window copies)
+
+
+MAX_DEPTH = 500  # the position reported for a document Python's parser refuses for its nesting
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
+
+
+def too_deep_at(text: str, limit: int = MAX_DEPTH) -> int:
+    """Offset in ``text`` where arrays and objects nest ``limit`` deep (strings skipped); 0 if they never do.
+    Only called once a parser has given up with ``RecursionError``."""
+    depth = 0
+    for match in _TOKENS.finditer(text):
+        token = match.group()
+        if token in '[{':
+            depth += 1
+            if depth >= limit:
+                return match.start()
+        elif token in ']}':
+            depth -= 1
+    return 0
 
 
 class JSONStreamError(ValueError):
@@ -86,6 +105,11 @@ class _Window:
             start = self.pos
             try:
                 obj, end = _DECODER.raw_decode(self.buf, start)
+            except RecursionError:
+                if self.more(len(self.buf)):  # read to the end of the value: the error names where it nests
+                    continue
+                depth_pos = start + too_deep_at(self.buf[start:])
+                self.fail(f'nested deeper than {MAX_DEPTH} levels', depth_pos)
             except json.JSONDecodeError as exc:
                 if self.more(len(self.buf)):  # maybe cut off by the window: widen it and parse again
                     continue

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from .extsort import ExternalSort
 from .imagesize import ImageSizeError, read_image_size
 from .items import Item
+from .jsonstream import MAX_DEPTH, too_deep_at
 from .paths import DatasetRoot
 from .result import ProblemKind
 
@@ -90,7 +91,13 @@ def load_json(path: str, item: Item, root: DatasetRoot | None = None):
         return None
     try:
         with open(path, 'rb') as fh:
-            return json.loads(fh.read())
+            data = fh.read()
+        return json.loads(data)
+    except RecursionError:
+        text = data.decode('utf-8', 'replace')
+        line = text.count('\n', 0, too_deep_at(text)) + 1
+        message = f'arrays or objects nested deeper than {MAX_DEPTH} levels'
+        item.problem(ProblemKind.MALFORMED_JSON, message, line=line, whole=True, file=path)
     except json.JSONDecodeError as exc:
         item.problem(ProblemKind.MALFORMED_JSON, exc.msg, line=exc.lineno, whole=True, file=path)
     except (UnicodeDecodeError, ValueError) as exc:

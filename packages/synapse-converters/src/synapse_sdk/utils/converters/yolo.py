@@ -19,6 +19,7 @@ Reading accepts Ultralytics (``images/<split>``), Roboflow (``<split>/images``) 
 
 from __future__ import annotations
 
+import math
 import os
 from itertools import groupby
 from operator import itemgetter
@@ -503,6 +504,20 @@ class YOLOReader(Reader):
                         ProblemKind.MALFORMED_LABEL,
                         f'pose row needs {4 + nk * ndim} values after the class, got {k}',
                         line=lineno,
+                    )
+                    continue
+                if ndim == 3 and not all(v in (0, 1, 2) for v in values[6::3]):  # NaN is in no tuple
+                    bad = next(v for v in values[6::3] if v not in (0, 1, 2))
+                    item.problem(
+                        ProblemKind.INVALID_KEYPOINT,
+                        f'keypoint visibility {bad!r} is not 0, 1 or 2',
+                        line=lineno,
+                        annotation_id=ann_id,
+                    )
+                    continue
+                if not all(map(math.isfinite, values)):
+                    item.problem(
+                        ProblemKind.MALFORMED_LABEL, f'not finite numbers: {line!r}'[:300], line=lineno
                     )
                     continue
                 cx, cy, bw, bh = values[:4]
