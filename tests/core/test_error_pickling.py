@@ -16,6 +16,7 @@ import pytest
 import synapse_sdk.plugins as plugins_pkg
 from synapse_sdk.plugins import errors as core_errors
 from synapse_sdk.plugins.actions.export.action import ExportDelegationError
+from synapse_sdk.plugins.actions.export.journal import ExportResumeError
 from synapse_sdk.plugins.errors import (
     ActionExecutionError,
     ActionNotFoundError,
@@ -97,6 +98,7 @@ def samples() -> list[PluginError]:
         PipelineExecutionError(1, 'b', 'ValueError: x', completed=['a']),
         BackendUnavailableError('listing tasks', client='v2_client'),
         StepRegistryError('duplicate step'),
+        ExportResumeError('params.path: a partial export of different params is in /tmp/.x.export-partial'),
         StepFailedError(
             'upload',
             2,
