@@ -35,6 +35,17 @@ class TrainAction(BaseAction[TrainParams]):
             self.set_progress(epoch + 1, self.params.epochs, 'train')
         self.ctx.log_message({'en': 'Ray training finished', 'ko': 'Ray 학습이 완료되었습니다'}, 'success')
         return {'epochs': self.params.epochs, 'language': self.ctx.language}
+
+
+def lookup(record):
+    return record['missing_key']
+
+
+class BoomAction(BaseAction[TrainParams]):
+    action_name = 'boom'
+
+    def execute(self):
+        return lookup({})
 """
 
 
@@ -45,7 +56,7 @@ def ray_plugin(tmp_path_factory):
     (root / 'cli_ray_actions.py').write_text(textwrap.dedent(ACTIONS), encoding='utf-8')
     (root / 'config.yaml').write_text(
         'name: Ray Plugin\ncode: rayplug\nactions:\n  train:\n    entrypoint: cli_ray_actions:TrainAction\n'
-        '    method: job\n',
+        '    method: job\n  boom:\n    entrypoint: cli_ray_actions:BoomAction\n',
         encoding='utf-8',
     )
     return root
@@ -85,3 +96,19 @@ def test_job_mode_then_follow_its_logs(ray_head, ray_plugin):
     )
     assert logs.returncode == 0, logs.stderr[-3000:]
     assert 'Ray 학습이 완료되었습니다' in logs.stdout  # the driver's Korean log line, streamed to the end
+
+
+def test_task_mode_failure_names_the_plugins_frame_once(ray_head, ray_plugin):
+    """The failure comes back from the actor as text; its frame in the plugin is still found and shown."""
+    proc = _synapse(
+        'plugin', 'run', 'boom', '--mode', 'task', '--ray-address', ray_head['gcs'], cwd=ray_plugin
+    )
+    assert proc.returncode == 1, proc.stderr[-3000:]
+    block = proc.stderr[proc.stderr.index('Error: ') :].splitlines()
+    assert block[0] == "Error: action 'boom' failed: KeyError: 'missing_key'", proc.stderr[-3000:]
+    # The worker ran a copy of the plugin (Ray's working dir); the frame is shown in the plugin here.
+    assert block[1] == '  at cli_ray_actions.py:22, in lookup', block
+    assert block[2] == "    return record['missing_key']"
+    assert proc.stderr.count("Error: action 'boom' failed") == 1, proc.stderr[-3000:]
+    # (The actor's own log line of the failure still reaches the terminal through Ray's log stream:
+    # the actor's console is built by the Ray executor, see the closing note of #16.)

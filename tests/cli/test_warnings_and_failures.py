@@ -203,3 +203,25 @@ def test_frame_from_another_process_is_read_from_its_traceback_text(tmp_path):
             'helper',
             "return {}['gone']",
         )
+
+
+def test_a_frame_of_a_shipped_copy_is_shown_in_the_plugin_here(tmp_path):
+    """Ray runs a copy of the plugin in its working dir; the frame names the author's own file."""
+    copy = (
+        tmp_path / 'session' / 'runtime_resources' / 'working_dir_files' / '_ray_pkg_1' / 'pkg' / 'actions.py'
+    )
+    copy.parent.mkdir(parents=True)
+    copy.write_text(HELPER, encoding='utf-8')
+    exc = _raise_from(copy)
+    text = ''.join(traceback.format_exception(exc))
+    exc.__traceback__ = None
+    copy.unlink()  # the worker's copy is not on this machine
+    plugin = tmp_path / 'plugin'
+    (plugin / 'pkg').mkdir(parents=True)
+    (plugin / 'pkg' / 'actions.py').write_text(HELPER, encoding='utf-8')
+    frame = plugin_frame(exc, text, str(plugin))
+    assert (frame.file, frame.line, frame.source) == (
+        str(plugin / 'pkg' / 'actions.py'),
+        2,
+        "return {}['gone']",
+    )

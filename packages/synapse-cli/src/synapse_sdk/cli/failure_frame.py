@@ -54,17 +54,45 @@ def plugin_frame(
     """The frame to show for `exc`: the last in `plugin_root`, else the last in non-library code.
 
     `traceback_text` is used when `exc` has no traceback object (it came back from another process).
+    A frame of another machine's copy of the plugin (Ray's working directory of the actor) is shown
+    as the same file in `plugin_root`, when that file exists here.
     """
     frames = _frames(exc, traceback_text)
     if not frames:
         return None
     if plugin_root:
-        root = os.path.realpath(plugin_root) + os.sep
-        inside = [f for f in frames if os.path.realpath(f.file).startswith(root)]
+        root = os.path.realpath(plugin_root)
+        if exc.__traceback__ is None:
+            frames = [_here(f, root) for f in frames]
+        inside = [f for f in frames if os.path.realpath(f.file).startswith(root + os.sep)]
         if inside:
             return inside[-1]
     own = [f for f in frames if _is_authors_code(f.file)]
     return own[-1] if own else None
+
+
+def _here(frame: Frame, root: str) -> Frame:
+    """`frame` moved into `root` when it ran in a copy of the plugin shipped elsewhere (Ray's working dir).
+
+    The copy is recognised by the longest tail of its path naming a file in `root` whose line
+    `frame.line` is the frame's source line: the same code, not a namesake.
+    """
+    if not frame.source or not _is_authors_code(frame.file):
+        return frame
+    parts = Path(frame.file).parts
+    for start in range(1, len(parts)):
+        candidate = Path(root, *parts[start:])
+        if candidate.is_file() and _line_of(candidate, frame.line) == frame.source:
+            return Frame(str(candidate), frame.line, frame.function, frame.source)
+    return frame
+
+
+def _line_of(path: Path, number: int) -> str:
+    try:
+        lines = path.read_text(encoding='utf-8', errors='replace').splitlines()
+    except OSError:
+        return ''
+    return lines[number - 1].strip() if 0 < number <= len(lines) else ''
 
 
 def _frames(exc: BaseException, text: str) -> list[Frame]:
