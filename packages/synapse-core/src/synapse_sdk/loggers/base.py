@@ -253,7 +253,8 @@ class BaseLogger:
                     value += share * (1.0 if state.total == 0 else state.current / state.total)
             overall = 100.0 * value / weight
         else:
-            state = self._progress[self._last_progress_step]  # type: ignore[index]
+            assert self._last_progress_step is not None  # progress was set (guarded by the caller)
+            state = self._progress[self._last_progress_step]
             overall = 100.0 if state.total == 0 else 100.0 * state.current / state.total
         self._overall = max(self._overall, round(overall, 2)) if self._proportions else round(overall, 2)
 
@@ -262,7 +263,7 @@ class BaseLogger:
         with self._lock:
             name = step or self._last_progress_step
             state = self._progress.get(name) if name else None
-            return None if state is None else self._snapshot(name, state)  # type: ignore[arg-type]
+            return None if name is None or state is None else self._snapshot(name, state)
 
     def progress_record(self) -> dict[str, Any]:
         """All progress in the backend's ``progress_record`` shape."""

@@ -61,8 +61,10 @@ class ProgressData:
     None until there is a rate.
     """
 
-    current: int
-    total: int
+    # Whole numbers in the usual case (items done, items total); ``set_progress`` takes floats too and
+    # they are kept as given, so the fields say ``float`` (which an ``int`` satisfies).
+    current: float
+    total: float
     step: str | None = None
     percent: float = 0.0
     time_remaining: float | None = None
