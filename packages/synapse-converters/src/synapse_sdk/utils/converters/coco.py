@@ -605,6 +605,9 @@ class _Scan:
             ):
                 message = f'category without id or name: {value!r}'
                 self.cat_problems.append(_problem(ProblemKind.MALFORMED_JSON, message))
+            elif not isinstance(value.get('keypoints') or [], list):
+                message = f'category {value["id"]} keypoints must be a list of names: {value["keypoints"]!r}'
+                self.cat_problems.append(_problem(ProblemKind.MALFORMED_JSON, message))
             elif value['id'] in self.cats:
                 message = f'category id {value["id"]} is used twice'
                 self.cat_problems.append(_problem(ProblemKind.DUPLICATE_ID, message))

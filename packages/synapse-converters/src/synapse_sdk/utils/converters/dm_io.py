@@ -105,6 +105,9 @@ def set_document(item: Item, doc: dict, v2: dict, version: str) -> None:
     if version == 'v1':
         _v1_only_losses(doc, item)
     images = v2.get('images') or [{}]
+    if not isinstance(images, list):  # another media list made the document acceptable; images is not one
+        item.problem(ProblemKind.MALFORMED_ANNOTATION, f"'images' must be a list, got {images!r}", whole=True)
+        return
     item.doc = v2
     item.ann = dict(images[0]) if isinstance(images[0], dict) else {}  # validation replaces its lists
     if not isinstance(images[0], dict):
@@ -131,7 +134,8 @@ def _v1_only_losses(doc: dict, item: Item) -> None:
 def _classification_map(doc: dict) -> dict[str, list[str]]:
     classes: dict[str, set[str]] = {}
     for container in CONTAINERS:
-        for media in doc.get(container) or []:
+        media_list = doc.get(container)
+        for media in media_list if isinstance(media_list, list) else ():
             for tool, anns in media.items() if isinstance(media, dict) else ():
                 for ann in anns if isinstance(anns, list) else ():
                     cls = ann.get('classification') if isinstance(ann, dict) else None

@@ -292,6 +292,29 @@ def _r(v: float, dim: int) -> float:
     return round(v * dim, max(0, 6 - len(str(dim))))
 
 
+#: How far past the image edge (normalised) a coordinate may land and still be the edge: files written with
+#: 3 to 5 decimals (supervision writes 5) put a box on the border up to 0.5e-3 past it.
+_EDGE = 1e-3
+
+
+def _snap(v: float) -> float:
+    """A normalised coordinate just outside ``[0, 1]`` from rounding, put on the edge; others unchanged."""
+    if -_EDGE <= v < 0:
+        return 0.0
+    if 1 < v <= 1 + _EDGE:
+        return 1.0
+    return v
+
+
+def _box(values: list[float], w: int, h: int) -> list[float]:
+    """DM ``[x, y, w, h]`` of a normalised ``cx cy w h`` row, edges within rounding of the border snapped to it."""
+    cx, cy, bw, bh = values
+    x0, y0, x1, y1 = _snap(cx - bw / 2), _snap(cy - bh / 2), _snap(cx + bw / 2), _snap(cy + bh / 2)
+    if x1 - x0 == bw and y1 - y0 == bh:  # nothing snapped: the width as written
+        return [_r(x0, w), _r(y0, h), _r(bw, w), _r(bh, h)]
+    return [_r(x0, w), _r(y0, h), _r(x1 - x0, w), _r(y1 - y0, h)]
+
+
 def _id_range(names: dict[int, str]) -> str:
     ids = sorted(names)
     if not ids:
@@ -520,12 +543,12 @@ class YOLOReader(Reader):
                         ProblemKind.MALFORMED_LABEL, f'not finite numbers: {line!r}'[:300], line=lineno
                     )
                     continue
-                cx, cy, bw, bh = values[:4]
-                box = [_r(cx - bw / 2, w), _r(cy - bh / 2, h), _r(bw, w), _r(bh, h)]
+                box = _box(values[:4], w, h)
                 joints = []
                 for j in range(nk):
                     chunk = values[4 + j * ndim : 4 + (j + 1) * ndim]
-                    joints.append((_r(chunk[0], w), _r(chunk[1], h), int(chunk[2]) if ndim == 3 else 2))
+                    x, y = _r(_snap(chunk[0]), w), _r(_snap(chunk[1]), h)
+                    joints.append((x, y, int(chunk[2]) if ndim == 3 else 2))
                 kps, group = group_annotations(stem, lineno, name, self.kpt_names, joints, box, ndim)
                 if not kps:  # an object without joints (a box written into a pose dataset)
                     item.ann.setdefault('bounding_box', []).append(
@@ -537,13 +560,12 @@ class YOLOReader(Reader):
                 item.ann.setdefault('keypoint', []).extend(kps)
                 item.ann.setdefault('group', []).append(group)
             elif k == 4:
-                cx, cy, bw, bh = values
-                data = [_r(cx - bw / 2, w), _r(cy - bh / 2, h), _r(bw, w), _r(bh, h)]
+                data = _box(values, w, h)
                 item.ann.setdefault('bounding_box', []).append(
                     {'id': ann_id, 'classification': name, 'attrs': [], 'data': data, '_line': lineno}
                 )
             elif k >= 6 and k % 2 == 0:
-                pts = [[_r(values[i], w), _r(values[i + 1], h)] for i in range(0, k, 2)]
+                pts = [[_r(_snap(values[i]), w), _r(_snap(values[i + 1]), h)] for i in range(0, k, 2)]
                 item.ann.setdefault('polygon', []).append(
                     {'id': ann_id, 'classification': name, 'attrs': [], 'data': pts, '_line': lineno}
                 )
