@@ -40,6 +40,11 @@ class BaseClient:
     def timeout(self) -> Timeout:
         return self._http.timeout
 
+    @property
+    def retry(self) -> RetryPolicy:
+        """The retry policy of this client's requests (also used for the files it leads to)."""
+        return self._http.retry
+
     def __repr__(self) -> str:
         return f'{type(self).__name__}({self.base_url!r})'
 

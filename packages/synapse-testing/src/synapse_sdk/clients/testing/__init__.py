@@ -17,11 +17,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from synapse_sdk.clients.testing._media import new_media
 from synapse_sdk.clients.testing._routes import register_routes
-from synapse_sdk.clients.testing._server import Fault, ServerCore
-from synapse_sdk.clients.testing._state import FakeState, RecordedRequest
+from synapse_sdk.clients.testing._server import Fault, IdempotencyStore, ServerCore
+from synapse_sdk.clients.testing._state import FakeState, RecordedRequest, RequestLog
 
-__all__ = ['FakeBackend', 'FakeState', 'Fault', 'RecordedRequest']
+__all__ = ['FakeBackend', 'FakeState', 'Fault', 'IdempotencyStore', 'RecordedRequest', 'RequestLog']
 
 DEFAULT_ACCESS_TOKEN = 'syn_test'
 DEFAULT_AGENT_TOKEN = 'agent_test'
@@ -67,6 +68,14 @@ class FakeBackend(ServerCore):
     @websocket_enabled.setter
     def websocket_enabled(self, value: bool) -> None:
         self._websocket_enabled[0] = value
+
+    def add_media(self, content: bytes | None = None, **spec: Any) -> dict[str, Any]:
+        """Serve a file (an "original file" of a record) and return ``{'url', 'size', 'checksum'}``.
+
+        ``content`` is served as given; without it the bytes are generated (``size``, ``name``; a
+        ``.jpg`` name gives a JPEG header with ``width`` x ``height``). See ``_media``.
+        """
+        return new_media(self.state, self.url, content=content, **spec)
 
     def env(self, **extra: str) -> dict[str, str]:
         """Environment variables that point ``create_backend_client()`` and the v2 factory here."""

@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -126,7 +127,8 @@ class Fault:
     ``status`` answers with that status (``body`` or a default error body, ``Retry-After`` when
     ``retry_after`` is set) without running the route; ``delay`` sleeps first; ``drop='before'``
     closes the connection without running the route, ``drop='after'`` runs it and then closes
-    without answering (the response is lost); ``cut_stream_after=n`` ends an SSE stream after n
+    without answering (the response is lost), ``drop='partial'`` runs it and sends the headers and half
+    the body, then closes (a download cut short); ``cut_stream_after=n`` ends an SSE stream after n
     frames. A ``str`` body is sent as ``text/plain`` unless ``content_type`` says otherwise.
     ``times`` is how many requests it applies to (``None``: all). ``hits`` counts them.
     """
@@ -206,6 +208,45 @@ class _Handler(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _dispatch
 
 
+class IdempotencyStore:
+    """The stored answers to requests that carried an ``Idempotency-Key``, for replay on a resend.
+
+    Kept forever they grew without end (a 100,000-item export's bulk fetches alone were ~120 MB). The
+    window: the last ``max_entries`` answers (default 1,000), fewer when their bodies together exceed
+    ``max_bytes`` (default 32 MiB; the newest is always kept). A client resends within seconds, far
+    inside that window; a key replayed after it was evicted runs the route again, as a real server's
+    would once its key expiry passed.
+    """
+
+    def __init__(self, max_entries: int = 1_000, max_bytes: int = 32 * 1024 * 1024) -> None:
+        self.max_entries = max_entries
+        self.max_bytes = max_bytes
+        self.evicted = 0
+        self._entries: OrderedDict[tuple[str, str, str], tuple[int, bytes, dict[str, str], str]] = (
+            OrderedDict()
+        )
+        self._bytes = 0
+
+    def get(self, key: tuple[str, str, str]) -> tuple[int, bytes, dict[str, str], str] | None:
+        return self._entries.get(key)
+
+    def put(self, key: tuple[str, str, str], answer: tuple[int, bytes, dict[str, str], str]) -> None:
+        old = self._entries.pop(key, None)
+        if old is not None:
+            self._bytes -= len(old[1])
+        self._entries[key] = answer
+        self._bytes += len(answer[1])
+        while len(self._entries) > self.max_entries or (
+            self._bytes > self.max_bytes and len(self._entries) > 1
+        ):
+            _, dropped = self._entries.popitem(last=False)
+            self._bytes -= len(dropped[1])
+            self.evicted += 1
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
 class ServerCore:
     """Accepts connections, applies faults, checks auth, dispatches to routes, renders answers."""
 
@@ -226,7 +267,7 @@ class ServerCore:
         self._port = port
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
-        self._idempotent: dict[tuple[str, str, str], tuple[int, bytes, dict[str, str], str]] = {}
+        self.idempotency = IdempotencyStore()
 
     # -- lifecycle -----------------------------------------------------------------------------
     def start(self) -> Any:
@@ -335,7 +376,7 @@ class ServerCore:
         key = h.headers.get('Idempotency-Key')
         if key:
             with self.state.lock:
-                cached = self._idempotent.get((method, path, key))
+                cached = self.idempotency.get((method, path, key))
             if cached:
                 status, raw, extra, content_type = cached
                 self._write_raw(
@@ -354,14 +395,21 @@ class ServerCore:
         if isinstance(result, StreamResponse):
             self._stream(h, result, request_id, fault)
             return
-        if isinstance(result, Response) and key and result.status < 400:
-            raw, content_type = self._encode(result)
+        raw, content_type = self._encode(result)  # once: for the answer and, keyed, for replays
+        if key and result.status < 400:
             with self.state.lock:
-                self._idempotent[(method, path, key)] = (result.status, raw, result.headers, content_type)
+                self.idempotency.put((method, path, key), (result.status, raw, result.headers, content_type))
         if fault and fault.drop == 'after':
             self._drop(h)
             return
-        self._write(h, result, request_id)
+        if fault and fault.drop == 'partial':
+            # The headers promise the whole body; half of it arrives, then the connection closes.
+            self._write_raw(
+                h, result.status, raw, result.headers, content_type, request_id, send=len(raw) // 2
+            )
+            self._drop(h)
+            return
+        self._write_raw(h, result.status, raw, result.headers, content_type, request_id)
 
     def _refuse_too_large(self, h: _Handler, size: int, limit: int, request_id: str) -> None:
         """Answer like a reverse proxy over its body limit: 413, an HTML page, connection closed."""
@@ -434,7 +482,13 @@ class ServerCore:
 
     @staticmethod
     def _write_raw(
-        h: _Handler, status: int, raw: bytes, headers: dict[str, str], content_type: str, request_id: str
+        h: _Handler,
+        status: int,
+        raw: bytes,
+        headers: dict[str, str],
+        content_type: str,
+        request_id: str,
+        send: int | None = None,
     ) -> None:
         h.send_response(status)
         h.send_header('Content-Type', content_type)
@@ -444,7 +498,7 @@ class ServerCore:
             h.send_header(name, value)
         h.end_headers()
         if h.command != 'HEAD' and status != 204:
-            h.wfile.write(raw)
+            h.wfile.write(raw if send is None else raw[:send])
 
     @staticmethod
     def _drop(h: _Handler) -> None:

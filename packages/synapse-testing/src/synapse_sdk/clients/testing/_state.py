@@ -13,7 +13,8 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Iterable, Mapping
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -68,6 +69,61 @@ class RecordedRequest:
         return next((v for k, v in self.headers.items() if k.lower() == lowered), None)
 
 
+class RequestLog:
+    """The requests the fake received, oldest first, keeping only a recent window.
+
+    A long test run or a benchmark sends hundreds of thousands of requests; keeping each with its
+    headers and body grew the fake by ~150 MB per 100,000-item export. The log keeps the last
+    ``max_requests`` requests (default 10,000) and drops the oldest while their bodies together exceed
+    ``max_body_bytes`` (default 64 MiB; the newest request is always kept). Reads look like a list:
+    iterate, ``len``, index or slice (``log[-1]``, ``log[n:]``: positions count from the oldest request
+    still kept), compare with a list; ``dropped`` counts the requests evicted so far.
+    """
+
+    def __init__(self, max_requests: int = 10_000, max_body_bytes: int = 64 * 1024 * 1024) -> None:
+        if max_requests < 1 or max_body_bytes < 0:
+            raise ValueError('max_requests must be at least 1 and max_body_bytes not negative')
+        self.max_requests = max_requests
+        self.max_body_bytes = max_body_bytes
+        self.dropped = 0
+        self._items: deque[RecordedRequest] = deque()
+        self._body_bytes = 0
+
+    def append(self, request: RecordedRequest) -> None:
+        self._items.append(request)
+        self._body_bytes += len(request.body)
+        while len(self._items) > self.max_requests or (
+            self._body_bytes > self.max_body_bytes and len(self._items) > 1
+        ):
+            self._body_bytes -= len(self._items.popleft().body)
+            self.dropped += 1
+
+    def clear(self) -> None:
+        self._items.clear()
+        self._body_bytes = 0
+
+    def __iter__(self) -> Iterator[RecordedRequest]:
+        return iter(list(self._items))
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return list(self._items)[index]
+        return self._items[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, RequestLog | list | tuple):
+            return list(self._items) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f'RequestLog(<{len(self._items)} kept, {self.dropped} dropped>)'
+
+
 @dataclass
 class FakeState:
     """All tables of the fake backend. Every mutation from a request happens under ``lock``."""
@@ -80,7 +136,8 @@ class FakeState:
     multipart_threshold: int = 100 * 1024 * 1024
     multipart_part_size: int = 16 * 1024 * 1024
     job_logs: list[dict[str, Any]] = field(default_factory=list)
-    requests: list[RecordedRequest] = field(default_factory=list)
+    requests: RequestLog = field(default_factory=RequestLog)
+    media_latency: float = 0.0
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     def __post_init__(self) -> None:
@@ -90,6 +147,7 @@ class FakeState:
             self._ids[table] = itertools.count(1)
         self.agent_job_logs: dict[str, list[str]] = {}
         self.uploads: dict[str, dict[str, Any]] = {}
+        self.media: dict[str, dict[str, Any]] = {}
         self.tenants['acme'] = {'code': 'acme', 'name': 'Acme', 'slug': 'acme', 'is_active': True}
         self.users[1] = {'id': 1, 'email': 'tester@example.com', 'name': 'Tester', 'is_synapse_admin': False}
 

@@ -14,6 +14,7 @@ is streamed from ``v2_client.async_jobs.stream_progress``.
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -24,7 +25,8 @@ from typing import Any, ClassVar, Literal, TypeVar
 from pydantic import BaseModel, Field
 
 from synapse_sdk.plugins.action import BaseAction
-from synapse_sdk.plugins.actions.export.files import ERRORS_FILE, OriginalFiles
+from synapse_sdk.plugins.actions.export.dataset import SPOOL_FILE, DatasetRecordWriter
+from synapse_sdk.plugins.actions.export.files import ERRORS_FILE, FILES_DIR, OriginalFiles
 from synapse_sdk.plugins.actions.export.journal import ExportJournal, ExportResumeError
 from synapse_sdk.plugins.actions.export.targets import (
     BULK_BATCH,
@@ -64,13 +66,26 @@ class ExportParams(BaseModel):
     storage: int | None = Field(None, description='Backend storage id the delegated export writes to')
     layout: Literal['jsonl', 'files'] = Field(
         'jsonl',
-        description='records.jsonl (one record per line), or files: <id>.json per record (before 0.x)',
+        description='records.jsonl (one record per line), or files: <id>.json per record (earlier releases)',
     )
     save_original_file: bool = Field(False, description="Also download each record's files (original_files/)")
     file_concurrency: int = Field(8, ge=1, le=64, description='Downloads of original files in parallel')
     file_errors: Literal['fail', 'report'] = Field(
         'fail',
         description='A file that cannot be downloaded: stop (resumable), or list it in download_errors.jsonl',
+    )
+    format: Literal['dm_v1', 'dm_v2', 'yolo', 'coco', 'pascal'] | None = Field(
+        None, description='Write this dataset format (one pass through the converters) instead of records'
+    )
+    record_format: Literal['dm_v1', 'dm_v2'] = Field(
+        'dm_v2', description="With format: the DM version of the records' data"
+    )
+    error_policy: Literal['fail', 'skip', 'collect'] = Field(
+        'fail', description="With format: the converters' policy for bad annotations"
+    )
+    format_options: dict[str, Any] = Field(
+        default_factory=dict,
+        description='With format: DatasetWriter options (class_names, task, keypoint_names, image_mode, ...)',
     )
     resume: bool = Field(
         True, description='Finish an interrupted export at the same path (false: start over)'
@@ -167,9 +182,9 @@ class BaseExportAction(BaseAction[P]):
         return self._fetch(filters, raw_data=self._copies_records(), **options)
 
     def _copies_records(self) -> bool:
-        return (
-            type(self).convert_item is BaseExportAction.convert_item
-            and getattr(self.params, 'layout', 'jsonl') == 'jsonl'
+        return type(self).convert_item is BaseExportAction.convert_item and (
+            getattr(self.params, 'layout', 'jsonl') == 'jsonl'
+            or getattr(self.params, 'format', None) is not None
         )
 
     def convert_item(self, record: dict[str, Any]) -> Any:
@@ -291,6 +306,10 @@ class BaseExportAction(BaseAction[P]):
             'layout': getattr(self.params, 'layout', 'jsonl'),
             'save_original_file': bool(getattr(self.params, 'save_original_file', False)),
             'file_errors': getattr(self.params, 'file_errors', 'fail'),
+            'format': getattr(self.params, 'format', None),
+            'record_format': getattr(self.params, 'record_format', 'dm_v2'),
+            'error_policy': getattr(self.params, 'error_policy', 'fail'),
+            'format_options': dict(getattr(self.params, 'format_options', None) or {}),
         }
 
     def _custom_results(self) -> bool:
@@ -319,29 +338,50 @@ class BaseExportAction(BaseAction[P]):
             return records.batches(start)
         return _chunked(records, BULK_BATCH, start)
 
+    def _open_writer(self, journal: ExportJournal, files_dir: Path | None) -> RecordWriter:
+        params = self.params
+        target_format = getattr(params, 'format', None)
+        if target_format is None:
+            return open_writer(getattr(params, 'layout', 'jsonl'), journal.root)
+        return DatasetRecordWriter(
+            journal.output,
+            target_format=target_format,
+            entity=self.get_export_target().value,
+            spool=journal.staging / SPOOL_FILE,
+            files_dir=files_dir,
+            record_format=getattr(params, 'record_format', 'dm_v2'),
+            error_policy=getattr(params, 'error_policy', 'fail'),
+            options=getattr(params, 'format_options', None),
+        )
+
     def _run_in_process(self, records: Any, journal: ExportJournal) -> dict[str, Any]:
         state = journal.state
         count = int(state.get('count') or 0)
         params = self.params
-        root = journal.root
         step = self.progress.DATASET_CONVERSION
-        sizes = dict(state.get('sizes') or {})
+        to_format = getattr(params, 'format', None) is not None
         writer: RecordWriter | None = None
         files: OriginalFiles | None = None
-        keep = False
+        keep = interrupted = False
         copies = self._copies_records()
+        errors_path = journal.staging / ERRORS_FILE
         try:
-            for name in sizes:
+            for name in dict(state.get('sizes') or {}):
                 journal.restore(name)
-            writer = open_writer(getattr(params, 'layout', 'jsonl'), root)
+            files_dir = None
             if getattr(params, 'save_original_file', False):
+                # In a dataset format the converter places the images; otherwise they are part of the output.
+                files_dir = journal.staging / 'files' if to_format else journal.root / FILES_DIR
                 files = OriginalFiles(
-                    root,
+                    files_dir,
+                    errors_path,
                     concurrency=int(getattr(params, 'file_concurrency', 8)),
                     on_error=getattr(params, 'file_errors', 'fail'),
+                    retry=getattr(self.ctx.v2_client if self.uses_v2() else self.client, 'retry', None),
                     downloaded=int(state.get('files_downloaded', 0)),
                     failed=int(state.get('files_failed', 0)),
                 )
+            writer = self._open_writer(journal, files_dir)
             if journal.resumed:
                 self.log_message(
                     f'Resuming the export at {journal.output}: {state.get("items", 0)} of {count} items were written',
@@ -363,12 +403,16 @@ class BaseExportAction(BaseAction[P]):
                 exported += len(batch)
                 # A checkpoint flushes and renames a file: per batch that is ~5% of the run on a slow disk.
                 if not more or time.monotonic() - last_checkpoint >= CHECKPOINT_SECONDS:
-                    checkpoint = {**writer.sizes(), **(files.sizes() if files is not None else {})}
+                    sizes = {**writer.sizes(), **(files.sizes() if files is not None else {})}
                     extra = (
                         {'files_downloaded': files.downloaded, 'files_failed': files.failed} if files else {}
                     )
                     journal.checkpoint(
-                        batches_done=index + 1, items=exported, sizes=checkpoint, more=more, **extra
+                        batches_done=index + 1,
+                        items=exported,
+                        sizes={journal.key(path): size for path, size in sizes.items()},
+                        more=more,
+                        **extra,
                     )
                     last_checkpoint = time.monotonic()
                 self.set_progress(min(exported, count), max(count, exported), step)
@@ -386,31 +430,48 @@ class BaseExportAction(BaseAction[P]):
                 'delegated': False,
                 'output_path': str(journal.output),
                 'api': self._api_name(),
-                'layout': getattr(params, 'layout', 'jsonl'),
                 'resumed': journal.resumed,
             }
+            if to_format:
+                result['format'] = params.format
+            else:
+                result['layout'] = getattr(params, 'layout', 'jsonl')
             if files is not None:
                 result.update(files_downloaded=files.downloaded, files_failed=files.failed)
                 if files.failed:
                     result['download_errors'] = files.first_errors()
-                    self.log_message(
-                        f'{files.failed} original file(s) could not be downloaded; they are listed in '
-                        f'{journal.output / ERRORS_FILE}',
-                        'warning',
-                    )
-            writer.close()
-            if files is not None:
                 files.close()
-            writer = files = None
-            journal.commit()
+                files = None
+            if to_format:
+                # The converter moves its dataset into place itself: from here on nothing is left to resume.
+                journal.checkpoint(complete=True, external_output=True)
+            result.update(writer.finish())
+            writer.close()
+            writer = None
+            target = journal.output if to_format else journal.root
+            if errors_path.exists():
+                # Kept in the staging directory while the run lasts (a converter's output must start empty).
+                os.replace(errors_path, target / ERRORS_FILE)
+                self.log_message(
+                    f'{result["files_failed"]} original file(s) could not be downloaded; they are listed in '
+                    f'{journal.output / ERRORS_FILE}',
+                    'warning',
+                )
+            if to_format:
+                journal.discard()
+            else:
+                journal.commit()
             return result
         except BaseException as exc:
             keep = _resumable(exc)
+            interrupted = isinstance(exc, KeyboardInterrupt | SystemExit)
             raise
         finally:
             _close(records)
             if files is not None:
-                files.close(wait=False)
+                # Downloads already running finish (their file is complete or not there at all) unless the
+                # user is interrupting: then nobody waits for them, and a resumed run fetches them again.
+                files.close(wait=not interrupted)
             if writer is not None:
                 writer.close()
             if keep:

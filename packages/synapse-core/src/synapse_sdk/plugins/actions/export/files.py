@@ -70,10 +70,18 @@ class BatchDownloads:
 
 
 class OriginalFiles:
-    """Downloads into ``<root>/original_files``; `submit` a batch, then `finish` it."""
+    """Downloads into `files_dir`, failures listed in `errors_path`; `submit` a batch, then `finish` it."""
 
     def __init__(
-        self, root: Path, *, concurrency: int, on_error: str, downloaded: int = 0, failed: int = 0
+        self,
+        files_dir: Path,
+        errors_path: Path,
+        *,
+        concurrency: int,
+        on_error: str,
+        retry: Any = None,
+        downloaded: int = 0,
+        failed: int = 0,
     ) -> None:
         try:
             from synapse_sdk.clients.downloads import FileDownloader
@@ -83,14 +91,14 @@ class OriginalFiles:
             ) from exc
         if on_error not in FILE_ERRORS:
             raise ValueError(f'params.file_errors: {on_error!r} is not one of {", ".join(FILE_ERRORS)}')
-        self.dir = root / FILES_DIR
-        self.dir.mkdir(exist_ok=True)
+        self.dir = files_dir
+        self.dir.mkdir(parents=True, exist_ok=True)
         self.on_error = on_error
         self.downloaded = downloaded
         self.failed = failed
-        self._errors_path = root / ERRORS_FILE
+        self._errors_path = errors_path
         self._errors_fh: Any = None
-        self._downloader = FileDownloader(concurrency=concurrency)
+        self._downloader = FileDownloader(concurrency=concurrency, retry=retry)
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix='synapse-export-files')
 
     def submit(self, records: list[dict[str, Any]]) -> BatchDownloads:
@@ -147,11 +155,11 @@ class OriginalFiles:
         with self._errors_path.open('rb') as fh:
             return [json.loads(line) for _, line in zip(range(limit), fh, strict=False)]
 
-    def sizes(self) -> dict[str, int]:
+    def sizes(self) -> dict[Path, int]:
         if self._errors_fh is None:
             return {}
         self._errors_fh.flush()
-        return {ERRORS_FILE: self._errors_fh.tell()}
+        return {self._errors_path: self._errors_fh.tell()}
 
     def close(self, *, wait: bool = True) -> None:
         self._pool.shutdown(wait=wait, cancel_futures=True)

@@ -87,7 +87,11 @@ class ExportJournal:
         if staging.exists():
             lock = _lock(staging)
             state = cls.find(output)
-            finished = state is not None and state.get('complete') and not (staging / 'output').exists()
+            finished = (
+                state is not None
+                and state.get('complete')
+                and (state.get('external_output') or not (staging / 'output').exists())
+            )
             if finished or state is None or not resume:
                 # A run that committed but was stopped before cleaning up, an unreadable journal (killed
                 # while creating it) or an explicit fresh start: nothing here is worth keeping.
@@ -121,10 +125,14 @@ class ExportJournal:
         partial.write_text(json.dumps(saved, sort_keys=True), encoding='utf-8')
         os.replace(partial, self.staging / 'journal.json')
 
+    def key(self, path: Path) -> str:
+        """How the journal names `path` (relative to the staging directory, which may move with its parent)."""
+        return path.relative_to(self.staging).as_posix()
+
     def restore(self, name: str) -> int:
-        """Cut the append-only file `name` back to its checkpointed size; return that size."""
+        """Cut the append-only file `name` (a `key`) back to its checkpointed size; return that size."""
         size = int(self.state.get('sizes', {}).get(name, 0))
-        path = self.root / name
+        path = self.staging / name
         if path.exists():
             if path.stat().st_size < size:
                 raise ExportResumeError(

@@ -48,12 +48,16 @@ class RecordWriter:
     def write(self, items: Iterable[tuple[Any, Any]]) -> None:
         raise NotImplementedError
 
-    def sizes(self) -> dict[str, int]:
+    def sizes(self) -> dict[Path, int]:
         """Sizes of the append-only files after the last write, flushed (for a checkpoint)."""
         return {}
 
+    def finish(self) -> dict[str, Any]:
+        """Complete the output (every record written); returns what to add to the export's result."""
+        return {}
+
     def close(self) -> None:
-        pass
+        """Release files (after `finish`, or instead of it when the export failed)."""
 
 
 class JsonLinesWriter(RecordWriter):
@@ -63,14 +67,14 @@ class JsonLinesWriter(RecordWriter):
         self._fh = self.path.open('ab', buffering=_BUFFER)
 
     def write(self, items: Iterable[tuple[Any, Any]]) -> None:
-        lines = [_line(value) for _, value in items]
+        lines = [encode_record(value) for _, value in items]
         if lines:
             lines.append('')
             self._fh.write('\n'.join(lines).encode('utf-8'))
 
-    def sizes(self) -> dict[str, int]:
+    def sizes(self) -> dict[Path, int]:
         self._fh.flush()
-        return {RECORDS_FILE: self._fh.tell()}
+        return {self.path: self._fh.tell()}
 
     def close(self) -> None:
         self._fh.close()
@@ -89,7 +93,7 @@ class PerRecordFilesWriter(RecordWriter):
             )
 
 
-def _line(value: Any) -> str:
+def encode_record(value: Any) -> str:
     """One record as compact JSON; a record whose ``data`` is `RawJSON` is spliced, not re-encoded."""
     if type(value) is dict and isinstance(value.get('data'), RawJSON):
         parts = []
