@@ -4,22 +4,30 @@ Usage::
 
     .venv/bin/python tools/bench/bench_export.py                 # N = 100,000 assignments, 3 repeats
     .venv/bin/python tools/bench/bench_export.py --items 20000 --repeat 1
-    .venv/bin/python tools/bench/bench_export.py --only bare export
+    .venv/bin/python tools/bench/bench_export.py --only bare export files_bare files
 
 A fake backend runs in a child process (its own GIL and heap) seeded with two projects: N/10 and N
-assignments, each a DM v2 document of 6 boxes and 4 polygons (~1.2 KB of JSON). Every measurement
-then runs in a fresh process, so its peak RSS (``VmHWM``) is its own:
+assignments, each a DM v2 document of 6 boxes and 4 polygons (~1 KB of JSON) and one original file (a
+generated JPEG of ``--file-size`` bytes, served by the fake with ``--file-latency`` seconds of delay; the
+record's file entry carries its url, size, SHA-1 and image size). Every measurement then runs in a fresh
+process, so its peak RSS (``VmHWM``) is its own:
 
 - ``bare``: the floor any client pays: a plain ``requests`` loop that lists the ids (``per_page``
   10,000), bulk-fetches them 200 at a time and writes every item to one JSON-lines file;
 - ``fetch``: the SDK fetch path, ``fetch_v2`` iterated to the end (records parsed, nothing written);
-- ``export``: ``BaseExportAction`` run through ``run_action`` in a real ``RuntimeContext``.
+- ``export``: ``BaseExportAction`` run through ``run_action`` in a real ``RuntimeContext``;
+- ``yolo`` / ``coco``: the export straight to YOLO (detect) / COCO, one pass (``class_names`` given), the
+  image sizes from the records (no original files);
+- ``files_bare``: the bare loop plus each batch's files downloaded by a pool of ``--concurrency`` threads
+  (one ``requests`` session each), written to disk;
+- ``files``: the export with ``save_original_file`` and ``file_concurrency=--concurrency``.
 
-Reported per measurement and size: items/s (median of ``--repeat``), the ratio to the bare loop
-(the median of per-repeat ratios: each repeat runs the bare loop next to the others, so load changes
-on a shared machine hit both alike), the spread of the repeats (``(max - min) / median``: the
-machine's noise), peak RSS at N/10 and N and the growth per item ``(RSS(N) - RSS(N/10)) / (N - N/10)``
-bytes. Targets (issue #18): export >= 0.8x bare; growth <= 16 bytes per item.
+Reported per measurement and size: items/s (median of ``--repeat``), the ratio to its bare loop (``bare``,
+or ``files_bare`` for ``files``; the median of per-repeat ratios: each repeat runs the bare loops next to
+the others, so load changes on a shared machine hit both alike), the spread of the repeats
+(``(max - min) / median``: the machine's noise), the client's CPU time per item, peak RSS at N/10 and N and
+the growth per item ``(RSS(N) - RSS(N/10)) / (N - N/10)`` bytes. Targets (issue #18): export >= 0.8x bare;
+yolo, coco >= 0.5x bare; files >= 0.8x files_bare; growth <= 16 bytes per item.
 """
 
 from __future__ import annotations
@@ -34,18 +42,22 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 TOKEN = 'syn_test'
 W, H = 640, 480
-KINDS = ('bare', 'fetch', 'export')
-TARGETS = {'export': 0.8}
+CLASSES = [f'class_{i}' for i in range(10)]
+KINDS = ('bare', 'fetch', 'export', 'yolo', 'coco', 'files_bare', 'files')
+BASELINE = {'fetch': 'bare', 'export': 'bare', 'yolo': 'bare', 'coco': 'bare', 'files': 'files_bare'}
+TARGETS = {'export': 0.8, 'yolo': 0.5, 'coco': 0.5, 'files': 0.8}
 
 
 # -- the fake backend (child process) -------------------------------------------------------------
 def document(rng: random.Random, i: int) -> dict:
-    """A DM v2 document: 6 boxes and 4 polygons on one image (~1.2 KB of JSON)."""
+    """A DM v2 document: 6 boxes and 4 polygons on one image (~1 KB of JSON)."""
     boxes = [
         {
             'id': f'b{i}x{k}',
@@ -70,7 +82,7 @@ def document(rng: random.Random, i: int) -> dict:
     return {'images': [{'bounding_box': boxes, 'polygon': polygons}]}
 
 
-def serve(sizes: list[int]) -> None:
+def serve(sizes: list[int], file_size: int, latency: float) -> None:
     """Seed one project per size, print the URL, serve until stdin closes."""
     from synapse_sdk.clients.testing import FakeBackend
 
@@ -83,6 +95,9 @@ def serve(sizes: list[int]) -> None:
                 # Direct inserts: add_assignment would also create a task and a data unit per item.
                 row = state.add('assignments', task=0, project=project)
                 row['data'] = document(rng, row['id'])
+                media = backend.add_media(size=file_size, name=f'frame_{row["id"]}.jpg', width=W, height=H)
+                row['files'] = {'image_1': {**media, 'is_primary': True, 'width': W, 'height': H}}
+        state.media_latency = latency
         print(backend.url, flush=True)
         sys.stdin.read()
 
@@ -100,11 +115,24 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bare(url: str, project: int, out: Path) -> int:
+def bare(url: str, project: int, out: Path, concurrency: int = 0) -> int:
+    """List, bulk-fetch, write JSON lines; with `concurrency`, also download each batch's files that wide."""
     import requests
 
     session = requests.Session()
     session.headers['SYNAPSE-ACCESS-TOKEN'] = TOKEN
+    local = threading.local()
+
+    def download(job: tuple[str, Path]) -> None:
+        if not hasattr(local, 'session'):
+            local.session = requests.Session()  # file URLs get no credentials
+        response = local.session.get(job[0], timeout=60)
+        response.raise_for_status()
+        job[1].write_bytes(response.content)
+
+    pool = ThreadPoolExecutor(concurrency) if concurrency else None
+    files = out / 'original_files'
+    files.mkdir()
     count = 0
     next_url: str | None = f'{url}/v2/assignments/?project={project}&per_page=10000'
     with (out / 'records.jsonl').open('w', encoding='utf-8') as fh:
@@ -123,14 +151,28 @@ def bare(url: str, project: int, out: Path) -> int:
                     timeout=60,
                 )
                 response.raise_for_status()
-                for item in response.json()['data']:
+                items = response.json()['data']
+                if pool is not None:
+                    jobs = [
+                        (entry['url'], files / f'{item["id"]}_{spec}.jpg')
+                        for item in items
+                        for spec, entry in item['files_manifest'].items()
+                    ]
+                    list(pool.map(download, jobs))
+                for item in items:
                     fh.write(json.dumps(item))
                     fh.write('\n')
                     count += 1
+    if pool is not None:
+        pool.shutdown()
     return count
 
 
-def fetch(url: str, project: int, out: Path) -> int:
+def files_bare(url: str, project: int, out: Path, concurrency: int) -> int:
+    return bare(url, project, out, concurrency)
+
+
+def fetch(url: str, project: int, out: Path, concurrency: int) -> int:
     from synapse_sdk.clients.backend_v2 import BackendV2Client
     from synapse_sdk.plugins.actions.export import ExportTarget, fetch_v2
 
@@ -142,7 +184,7 @@ def fetch(url: str, project: int, out: Path) -> int:
     return count
 
 
-def export(url: str, project: int, out: Path, **params) -> int:
+def export(url: str, project: int, out: Path, concurrency: int = 8, **params) -> int:
     from synapse_sdk.clients.backend import BackendClient
     from synapse_sdk.clients.backend_v2 import BackendV2Client
     from synapse_sdk.plugins.actions.export import BaseExportAction, ExportParams
@@ -158,21 +200,41 @@ def export(url: str, project: int, out: Path, **params) -> int:
         v2_client=BackendV2Client(url, access_token=TOKEN),
         agent_client=None,
     )
+    base = {'target': 'assignment', 'filter': {'project': project}, 'path': str(out / 'x')}
     try:
-        result = run_action(
-            Export,
-            {'target': 'assignment', 'filter': {'project': project}, 'path': str(out / 'x'), **params},
-            ctx,
-        )
+        result = run_action(Export, {**base, **params}, ctx)
     finally:
         ctx.logger.finish()
+    if result.get('files_failed'):
+        raise SystemExit(f'{result["files_failed"]} downloads failed')
     return int(result['exported'])
 
 
-RUNNERS = {'bare': bare, 'fetch': fetch, 'export': export}
+def yolo(url: str, project: int, out: Path, concurrency: int) -> int:
+    options = {'task': 'detect', 'class_names': CLASSES}
+    return export(url, project, out, format='yolo', format_options=options)
 
 
-def child(kind: str, url: str, project: int, out: str) -> None:
+def coco(url: str, project: int, out: Path, concurrency: int) -> int:
+    return export(url, project, out, format='coco', format_options={'class_names': CLASSES})
+
+
+def files(url: str, project: int, out: Path, concurrency: int) -> int:
+    return export(url, project, out, save_original_file=True, file_concurrency=concurrency)
+
+
+RUNNERS = {
+    'bare': bare,
+    'fetch': fetch,
+    'export': export,
+    'yolo': yolo,
+    'coco': coco,
+    'files_bare': files_bare,
+    'files': files,
+}
+
+
+def child(kind: str, url: str, project: int, out: str, concurrency: int) -> None:
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     # Imports are not what is measured.
@@ -180,19 +242,23 @@ def child(kind: str, url: str, project: int, out: str) -> None:
 
     import synapse_sdk.clients.backend
     import synapse_sdk.clients.backend_v2
+    import synapse_sdk.clients.downloads
     import synapse_sdk.plugins.actions.export
-    import synapse_sdk.plugins.execution  # noqa: F401
+    import synapse_sdk.plugins.execution
+    import synapse_sdk.utils.converters  # noqa: F401
 
+    cpu = time.process_time()
     started = time.perf_counter()
-    items = RUNNERS[kind](url, project, out_dir)
+    items = RUNNERS[kind](url, project, out_dir, concurrency)
     seconds = time.perf_counter() - started
-    print(json.dumps({'seconds': seconds, 'items': items, 'rss_mb': peak_rss_mb()}))
+    cpu = time.process_time() - cpu
+    print(json.dumps({'seconds': seconds, 'cpu': cpu, 'items': items, 'rss_mb': peak_rss_mb()}))
 
 
-def measure(kind: str, url: str, project: int, work: Path) -> dict:
+def measure(kind: str, url: str, project: int, work: Path, concurrency: int) -> dict:
     out = work / f'out-{kind}'
     shutil.rmtree(out, ignore_errors=True)
-    cmd = [sys.executable, __file__, '--child', kind, url, str(project), str(out)]
+    cmd = [sys.executable, __file__, '--child', kind, url, str(project), str(out), str(concurrency)]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     shutil.rmtree(out, ignore_errors=True)
     if proc.returncode:
@@ -208,15 +274,26 @@ def main() -> None:
     parser.add_argument('--items', type=int, default=100_000, help='N (default 100,000); N/10 runs too')
     parser.add_argument('--repeat', type=int, default=3)
     parser.add_argument('--only', nargs='*', choices=KINDS, default=list(KINDS))
+    parser.add_argument('--concurrency', type=int, default=8, help='parallel downloads (both file loops)')
+    parser.add_argument('--file-size', type=int, default=8_000, help='bytes per original file')
+    parser.add_argument('--file-latency', type=float, default=0.0, help='seconds the fake waits per file')
     parser.add_argument('--workdir', default=None)
     args = parser.parse_args()
-    kinds = ['bare'] + [k for k in args.only if k != 'bare']
+    kinds = [k for k in KINDS if k in args.only]
+    for kind in list(kinds):  # every measurement runs next to its baseline
+        base = BASELINE.get(kind)
+        if base and base not in kinds:
+            kinds.insert(0, base)
     sizes = [max(args.items // 10, 1), args.items]
     work = Path(args.workdir or tempfile.mkdtemp(prefix='bench-export-'))
     work.mkdir(parents=True, exist_ok=True)
-    print(f'seeding the fake backend with {sum(sizes):,} assignments in a child process ...', flush=True)
+    print(
+        f'seeding the fake backend with {sum(sizes):,} assignments and as many files of {args.file_size:,} bytes '
+        f'(latency {args.file_latency}s) in a child process ...',
+        flush=True,
+    )
     server = subprocess.Popen(
-        [sys.executable, __file__, '--serve', *map(str, sizes)],
+        [sys.executable, __file__, '--serve', str(args.file_size), str(args.file_latency), *map(str, sizes)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -225,21 +302,27 @@ def main() -> None:
         url = server.stdout.readline().strip()
         if not url.startswith('http'):
             raise SystemExit(f'fake backend did not start (got {url!r})')
-        load = os.getloadavg()
-        print(f'{os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the start')
-        measure('bare', url, 1, work)  # warm-up: the server's filter cache, page cache
+        loads = [os.getloadavg()]
+        print(
+            f'{os.cpu_count()} cores, load average {loads[0][0]:.2f} at the start; concurrency {args.concurrency}'
+        )
+        measure('bare', url, 1, work, args.concurrency)  # warm-up: the server's filter cache, page cache
         results: dict[tuple[str, int], list[dict]] = {}
         for repeat in range(args.repeat):
             for project, size in enumerate(sizes, start=1):
                 for kind in kinds:
-                    run = measure(kind, url, project, work)
+                    run = measure(kind, url, project, work, args.concurrency)
                     if run['items'] != size:
                         raise SystemExit(f'{kind} at {size}: {run["items"]} items, expected {size}')
                     results.setdefault((kind, size), []).append(run)
-            print(f'  repeat {repeat + 1}/{args.repeat} done', flush=True)
+            loads.append(os.getloadavg())
+            print(f'  repeat {repeat + 1}/{args.repeat} done (load average {loads[-1][0]:.2f})', flush=True)
         report(results, kinds, sizes, args.repeat)
-        load = os.getloadavg()
-        print(f'load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end')
+        one_minute = [load[0] for load in loads]
+        print(
+            f'\nmachine: {os.cpu_count()} cores; 1-minute load average between {min(one_minute):.2f} and '
+            f'{max(one_minute):.2f} during the run (a quiet 2-core machine would show ~2)'
+        )
     finally:
         server.stdin.close()
         server.wait(timeout=60)
@@ -249,9 +332,13 @@ def main() -> None:
 
 def report(results: dict, kinds: list[str], sizes: list[int], repeats: int) -> None:
     print(
-        f'\nmedians of {repeats}; ratio = median of per-repeat (bare seconds / seconds); spread = (max-min)/median'
+        f'\nmedians of {repeats}; x base = median of per-repeat (baseline seconds / seconds); '
+        'spread = (max - min) / median of the seconds'
     )
-    header = f'{"path":<10}{"items":>9}{"items/s":>10}{"x bare":>8}{"spread":>8}{"RSS MB":>8}  target'
+    header = (
+        f'{"path":<11}{"items":>9}{"items/s":>10}{"base":>12}{"x base":>8}{"spread":>8}{"cpu us/it":>10}'
+        f'{"RSS MB":>8}  target'
+    )
     print(header)
     print('-' * len(header))
     for size in sizes:
@@ -259,14 +346,17 @@ def report(results: dict, kinds: list[str], sizes: list[int], repeats: int) -> N
             runs = results[(kind, size)]
             seconds = [r['seconds'] for r in runs]
             median = statistics.median(seconds)
-            ratios = [b['seconds'] / r['seconds'] for b, r in zip(results[('bare', size)], runs, strict=True)]
+            base = BASELINE.get(kind, kind)
+            ratios = [b['seconds'] / r['seconds'] for b, r in zip(results[(base, size)], runs, strict=True)]
             ratio = statistics.median(ratios)
             spread = (max(seconds) - min(seconds)) / median
+            cpu = statistics.median(r['cpu'] for r in runs) / size * 1e6
             rss = statistics.median(r['rss_mb'] for r in runs)
             target = TARGETS.get(kind)
             verdict = '' if target is None else f'>= {target}x: {"met" if ratio >= target else "NOT MET"}'
             print(
-                f'{kind:<10}{size:>9,}{size / median:>10,.0f}{ratio:>8.2f}{spread:>7.0%}{rss:>8.1f}  {verdict}'
+                f'{kind:<11}{size:>9,}{size / median:>10,.0f}{base:>12}{ratio:>8.2f}{spread:>7.0%}{cpu:>10.0f}'
+                f'{rss:>8.1f}  {verdict}'
             )
     small, big = sizes
     print(f'\npeak RSS growth from {small:,} to {big:,} items (target <= 16 bytes per item)')
@@ -274,15 +364,14 @@ def report(results: dict, kinds: list[str], sizes: list[int], repeats: int) -> N
         a = statistics.median(r['rss_mb'] for r in results[(kind, small)])
         b = statistics.median(r['rss_mb'] for r in results[(kind, big)])
         per_item = (b - a) * 2**20 / (big - small)
-        print(
-            f'  {kind:<10}{a:8.1f} MB -> {b:8.1f} MB  {per_item:8.1f} B/item  {"met" if per_item <= 16 else "NOT MET"}'
-        )
+        verdict = 'met' if per_item <= 16 else 'NOT MET'
+        print(f'  {kind:<11}{a:8.1f} MB -> {b:8.1f} MB  {per_item:8.1f} B/item  {verdict}')
 
 
 if __name__ == '__main__':
     if len(sys.argv) > 1 and sys.argv[1] == '--serve':
-        serve([int(v) for v in sys.argv[2:]])
+        serve([int(v) for v in sys.argv[4:]], int(sys.argv[2]), float(sys.argv[3]))
     elif len(sys.argv) > 1 and sys.argv[1] == '--child':
-        child(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
+        child(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], int(sys.argv[6]))
     else:
         main()
