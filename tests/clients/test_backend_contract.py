@@ -41,8 +41,9 @@ SPEC_PATH = ROOT / 'specs' / 'backend.openapi.yaml'
 SPEC: dict[str, Any] = yaml.safe_load(SPEC_PATH.read_text(encoding='utf-8'))
 METHODS = ('get', 'put', 'post', 'patch', 'delete')
 
-# Routes of the fake that are not the backend's: the object store that presigned upload URLs point at.
-FAKE_ONLY = {('PUT', '/_storage/{}')}
+# Routes of the fake that are not the backend's: the object store that presigned upload URLs point at, and the
+# original files that records' file URLs point at (`FakeBackend.add_media`).
+FAKE_ONLY = {('PUT', '/_storage/{}'), ('GET', '/media/files/{}/{}')}
 # Requests the clients make that are not to the backend API: files behind URLs the backend handed out.
 NOT_API = re.compile(r'^/(?:_storage|media)/')
 
