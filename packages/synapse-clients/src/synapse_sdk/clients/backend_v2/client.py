@@ -7,7 +7,7 @@ import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from functools import cached_property, lru_cache
-from typing import Any, TypeVar
+from typing import Any, TypeVar, overload
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from pydantic import BaseModel, TypeAdapter
@@ -22,6 +22,7 @@ from synapse_sdk.clients.backend_v2.request_ids import RequestIdTracker
 from synapse_sdk.clients.exceptions import ResponseValidationError
 
 M = TypeVar('M', bound=BaseModel)
+T = TypeVar('T')
 
 ACCESS_TOKEN_HEADER = 'SYNAPSE-ACCESS-TOKEN'
 DRF_TOKEN_HEADER = 'Authorization'
@@ -168,7 +169,11 @@ class BackendV2Client(BaseClient):
         """Send a request and return the unwrapped ``data`` (list responses as a page dict)."""
         return self._unwrap(self._http.request(method, path, **kwargs))
 
-    def validate(self, model: type[M] | TypeAdapter[Any], data: Any) -> Any:
+    @overload
+    def validate(self, model: type[M], data: Any) -> M: ...
+    @overload
+    def validate(self, model: TypeAdapter[T], data: Any) -> T: ...
+    def validate(self, model: type[M] | TypeAdapter[T], data: Any) -> M | T:
         """``data`` as ``model`` (a model class or a ``TypeAdapter``); ``ResponseValidationError`` if it does not fit."""
         try:
             if isinstance(model, TypeAdapter):
@@ -186,6 +191,14 @@ class BackendV2Client(BaseClient):
                 request_id=self.last_request_id,
             ) from None
 
+    @overload
+    def page(self, path: str, params: Mapping[str, Any] | None, model: type[M]) -> CursorPage[M]: ...
+    @overload
+    def page(self, path: str, params: Mapping[str, Any] | None, model: None) -> CursorPage[Any]: ...
+    @overload
+    def page(
+        self, path: str, params: Mapping[str, Any] | None, model: type[M] | None
+    ) -> CursorPage[M] | CursorPage[Any]: ...
     def page(self, path: str, params: Mapping[str, Any] | None, model: type[M] | None) -> CursorPage[Any]:
         """Fetch one cursor page and bind it to this client so it can follow ``next``."""
         data = self.request('GET', path, params=params)

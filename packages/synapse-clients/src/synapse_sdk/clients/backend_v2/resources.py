@@ -6,7 +6,7 @@ import logging
 import random
 import uuid
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, cast, overload
 
 import requests
 
@@ -30,6 +30,13 @@ logger = logging.getLogger('synapse_sdk.clients')
 BULK_LIMIT = 200
 ResponseMode = Literal['inline', 'presigned']
 
+#: The model of a resource's list items (``TaskV2List`` for ``tasks``) ...
+ItemT = TypeVar('ItemT', bound=m.V2Model)
+#: ... and of its detail answers (``TaskV2Detail``; a plain dict where the API has no model).
+DetailT = TypeVar('DetailT')
+#: The items of a bulk answer, as the server sent them (the class bodies' ``list`` is the method).
+Rows = list[dict[str, Any]]
+
 
 def _chunks(ids: Iterable[int], size: int = BULK_LIMIT) -> Iterator[list[int]]:
     batch: list[int] = []
@@ -42,11 +49,15 @@ def _chunks(ids: Iterable[int], size: int = BULK_LIMIT) -> Iterator[list[int]]:
         yield batch
 
 
-class Resource:
-    """A collection under ``/v2/<base>/`` with cursor-paginated ``list`` and typed ``retrieve``."""
+class Resource(Generic[ItemT]):
+    """A collection under ``/v2/<base>/`` with cursor-paginated ``list`` and typed ``retrieve``.
+
+    Generic in the model of its list items, so a type checker knows that ``client.tasks.list()`` is a
+    ``CursorPage[TaskV2List]`` and ``client.tasks.list(list_all=True)`` an ``Iterator[TaskV2List]``.
+    """
 
     base: str = ''
-    list_model: type[m.V2Model] | None = None
+    list_model: type[ItemT] | None = None
     detail_model: type[m.V2Model] | None = None
 
     def __init__(self, client: BackendV2Client) -> None:
@@ -63,10 +74,10 @@ class Resource:
         list_all: bool = False,
         path: str | None = None,
         **filters: Any,
-    ) -> Any:
+    ) -> CursorPage[ItemT] | Iterator[ItemT]:
         params = {'cursor': cursor, 'per_page': per_page, **filters}
         params = {k: v for k, v in params.items() if v is not None}
-        page = self._client.page(path or self.base, params, self.list_model)
+        page: CursorPage[ItemT] = self._client.page(path or self.base, params, self.list_model)
         return page.iter_all() if list_all else page
 
     def _detail(self, data: Any) -> Any:
@@ -80,7 +91,7 @@ class Resource:
         key: str,
         response_mode: ResponseMode,
         params: Mapping[str, Any],
-    ) -> list[dict[str, Any]]:
+    ) -> Rows:
         """POST ids in batches of at most 200, concatenating results in request order."""
         if response_mode not in ('inline', 'presigned'):
             raise ValueError(f"response_mode must be 'inline' or 'presigned', got {response_mode!r}")
@@ -105,35 +116,72 @@ class Resource:
         return out
 
 
-class RetrievableResource(Resource):
-    """A collection with a detail route ``GET /v2/<base>/{id}/`` (not every one has: ``users`` has only ``me``)."""
+class RetrievableResource(Resource[ItemT], Generic[ItemT, DetailT]):
+    """A collection with a detail route ``GET /v2/<base>/{id}/`` (not every one has: ``users`` has only ``me``).
 
-    def retrieve(self, object_id: int | str) -> Any:
+    Generic in the model of its list items and of its detail answer: ``client.tasks.retrieve(1)`` is a
+    ``TaskV2Detail``.
+    """
+
+    def retrieve(self, object_id: int | str) -> DetailT:
         return self._detail(self._client.request('GET', f'{self.base}{object_id}/'))
 
+    def _detail(self, data: Any) -> DetailT:
+        # `detail_model` is the class's DetailT (or absent where DetailT is a plain dict): validating
+        # against it yields a DetailT, which the checker cannot see through the class attribute.
+        return cast(DetailT, super()._detail(data))
 
-class UsersResource(Resource):
+
+class UsersResource(Resource[m.V2Model]):
     base = '/v2/users/'
 
     def me(self) -> m.UserMeSerializerV2:
         return self._client.validate(m.UserMeSerializerV2, self._client.request('GET', '/v2/users/me/'))
 
 
-class TenantsResource(RetrievableResource):
+class TenantsResource(RetrievableResource[m.TenantV2List, m.TenantV2Detail]):
     base = '/v2/tenants/'
     list_model = m.TenantV2List
     detail_model = m.TenantV2Detail
 
-    def list(self, *, cursor: str | None = None, per_page: int | None = None, list_all: bool = False) -> Any:
+    @overload
+    def list(
+        self, *, cursor: str | None = None, per_page: int | None = None, list_all: Literal[False] = False
+    ) -> CursorPage[m.TenantV2List]: ...
+    @overload
+    def list(
+        self, *, cursor: str | None = None, per_page: int | None = None, list_all: Literal[True]
+    ) -> Iterator[m.TenantV2List]: ...
+    @overload
+    def list(
+        self, *, cursor: str | None = None, per_page: int | None = None, list_all: bool = False
+    ) -> CursorPage[m.TenantV2List] | Iterator[m.TenantV2List]: ...
+    def list(
+        self, *, cursor: str | None = None, per_page: int | None = None, list_all: bool = False
+    ) -> CursorPage[m.TenantV2List] | Iterator[m.TenantV2List]:
         return self._list(cursor=cursor, per_page=per_page, list_all=list_all)
 
 
-class TokensResource(RetrievableResource):
+class TokensResource(RetrievableResource[m.AccessTokenV2List, m.AccessTokenV2Detail]):
     base = '/v2/tokens/'
     list_model = m.AccessTokenV2List
     detail_model = m.AccessTokenV2Detail
 
-    def list(self, *, cursor: str | None = None, per_page: int | None = None, list_all: bool = False) -> Any:
+    @overload
+    def list(
+        self, *, cursor: str | None = None, per_page: int | None = None, list_all: Literal[False] = False
+    ) -> CursorPage[m.AccessTokenV2List]: ...
+    @overload
+    def list(
+        self, *, cursor: str | None = None, per_page: int | None = None, list_all: Literal[True]
+    ) -> Iterator[m.AccessTokenV2List]: ...
+    @overload
+    def list(
+        self, *, cursor: str | None = None, per_page: int | None = None, list_all: bool = False
+    ) -> CursorPage[m.AccessTokenV2List] | Iterator[m.AccessTokenV2List]: ...
+    def list(
+        self, *, cursor: str | None = None, per_page: int | None = None, list_all: bool = False
+    ) -> CursorPage[m.AccessTokenV2List] | Iterator[m.AccessTokenV2List]:
         return self._list(cursor=cursor, per_page=per_page, list_all=list_all)
 
     def create(self, description: str | None = None) -> m.AccessTokenCreateResponse:
@@ -147,11 +195,34 @@ class TokensResource(RetrievableResource):
         self._client.request('DELETE', f'{self.base}{int(token_id)}/')
 
 
-class ProjectsResource(RetrievableResource):
+class ProjectsResource(RetrievableResource[m.ProjectV2List, m.ProjectV2Detail]):
     base = '/v2/projects/'
     list_model = m.ProjectV2List
     detail_model = m.ProjectV2Detail
 
+    @overload
+    def list(
+        self,
+        *,
+        category: str | None = None,
+        data_collection: int | None = None,
+        cursor: str | None = None,
+        per_page: int | None = None,
+        list_all: Literal[False] = False,
+        **filters: Any,
+    ) -> CursorPage[m.ProjectV2List]: ...
+    @overload
+    def list(
+        self,
+        *,
+        category: str | None = None,
+        data_collection: int | None = None,
+        cursor: str | None = None,
+        per_page: int | None = None,
+        list_all: Literal[True],
+        **filters: Any,
+    ) -> Iterator[m.ProjectV2List]: ...
+    @overload
     def list(
         self,
         *,
@@ -161,7 +232,17 @@ class ProjectsResource(RetrievableResource):
         per_page: int | None = None,
         list_all: bool = False,
         **filters: Any,
-    ) -> Any:
+    ) -> CursorPage[m.ProjectV2List] | Iterator[m.ProjectV2List]: ...
+    def list(
+        self,
+        *,
+        category: str | None = None,
+        data_collection: int | None = None,
+        cursor: str | None = None,
+        per_page: int | None = None,
+        list_all: bool = False,
+        **filters: Any,
+    ) -> CursorPage[m.ProjectV2List] | Iterator[m.ProjectV2List]:
         return self._list(
             cursor=cursor,
             per_page=per_page,
@@ -180,11 +261,32 @@ class ProjectsResource(RetrievableResource):
         )
 
 
-class TasksResource(RetrievableResource):
+class TasksResource(RetrievableResource[m.TaskV2List, m.TaskV2Detail]):
     base = '/v2/tasks/'
     list_model = m.TaskV2List
     detail_model = m.TaskV2Detail
 
+    @overload
+    def list(
+        self,
+        *,
+        project: int | None = None,
+        cursor: str | None = None,
+        per_page: int | None = None,
+        list_all: Literal[False] = False,
+        **filters: Any,
+    ) -> CursorPage[m.TaskV2List]: ...
+    @overload
+    def list(
+        self,
+        *,
+        project: int | None = None,
+        cursor: str | None = None,
+        per_page: int | None = None,
+        list_all: Literal[True],
+        **filters: Any,
+    ) -> Iterator[m.TaskV2List]: ...
+    @overload
     def list(
         self,
         *,
@@ -193,7 +295,16 @@ class TasksResource(RetrievableResource):
         per_page: int | None = None,
         list_all: bool = False,
         **filters: Any,
-    ) -> Any:
+    ) -> CursorPage[m.TaskV2List] | Iterator[m.TaskV2List]: ...
+    def list(
+        self,
+        *,
+        project: int | None = None,
+        cursor: str | None = None,
+        per_page: int | None = None,
+        list_all: bool = False,
+        **filters: Any,
+    ) -> CursorPage[m.TaskV2List] | Iterator[m.TaskV2List]:
         """A ``CursorPage`` of ``TaskV2List`` (``.results``), or an iterator over all with ``list_all=True``."""
         return self._list(cursor=cursor, per_page=per_page, list_all=list_all, project=project, **filters)
 
@@ -202,7 +313,7 @@ class TasksResource(RetrievableResource):
 
     def bulk_fetch(
         self, ids: Iterable[int], *, response_mode: ResponseMode = 'inline'
-    ) -> list[dict[str, Any]]:
+    ) -> Rows:
         """Tasks with their annotation ``data`` for any number of ids (batched by 200, order kept;
         ids the server cannot see are dropped)."""
         return self._bulk('bulk-fetch/', ids, key='ids', response_mode=response_mode, params={})
@@ -231,11 +342,42 @@ class TasksResource(RetrievableResource):
         )
 
 
-class AssignmentsResource(RetrievableResource):
+class AssignmentsResource(RetrievableResource[m.AssignmentV2List, m.AssignmentV2Detail]):
     base = '/v2/assignments/'
     list_model = m.AssignmentV2List
     detail_model = m.AssignmentV2Detail
 
+    @overload
+    def list(
+        self,
+        *,
+        project: int | None = None,
+        task: int | None = None,
+        status_label: str | None = None,
+        status_review: str | None = None,
+        is_confirmed: bool | None = None,
+        is_discarded: bool | None = None,
+        cursor: str | None = None,
+        per_page: int | None = None,
+        list_all: Literal[False] = False,
+        **filters: Any,
+    ) -> CursorPage[m.AssignmentV2List]: ...
+    @overload
+    def list(
+        self,
+        *,
+        project: int | None = None,
+        task: int | None = None,
+        status_label: str | None = None,
+        status_review: str | None = None,
+        is_confirmed: bool | None = None,
+        is_discarded: bool | None = None,
+        cursor: str | None = None,
+        per_page: int | None = None,
+        list_all: Literal[True],
+        **filters: Any,
+    ) -> Iterator[m.AssignmentV2List]: ...
+    @overload
     def list(
         self,
         *,
@@ -249,7 +391,21 @@ class AssignmentsResource(RetrievableResource):
         per_page: int | None = None,
         list_all: bool = False,
         **filters: Any,
-    ) -> Any:
+    ) -> CursorPage[m.AssignmentV2List] | Iterator[m.AssignmentV2List]: ...
+    def list(
+        self,
+        *,
+        project: int | None = None,
+        task: int | None = None,
+        status_label: str | None = None,
+        status_review: str | None = None,
+        is_confirmed: bool | None = None,
+        is_discarded: bool | None = None,
+        cursor: str | None = None,
+        per_page: int | None = None,
+        list_all: bool = False,
+        **filters: Any,
+    ) -> CursorPage[m.AssignmentV2List] | Iterator[m.AssignmentV2List]:
         return self._list(
             cursor=cursor,
             per_page=per_page,
@@ -265,7 +421,7 @@ class AssignmentsResource(RetrievableResource):
 
     def bulk_fetch(
         self, ids: Iterable[int], *, response_mode: ResponseMode = 'inline'
-    ) -> list[dict[str, Any]]:
+    ) -> Rows:
         return self._bulk('bulk-fetch/', ids, key='ids', response_mode=response_mode, params={})
 
     def set_data(self, assignment_id: int, data: Any, *, dry_run: bool = False) -> m.AssignmentV2Detail:
@@ -277,11 +433,32 @@ class AssignmentsResource(RetrievableResource):
         )
 
 
-class GroundTruthsResource(RetrievableResource):
+class GroundTruthsResource(RetrievableResource[m.GroundTruthV2List, m.GroundTruthV2Detail]):
     base = '/v2/ground-truths/'
     list_model = m.GroundTruthV2List
     detail_model = m.GroundTruthV2Detail
 
+    @overload
+    def list(
+        self,
+        *,
+        ground_truth_dataset: int | None = None,
+        cursor: str | None = None,
+        per_page: int | None = None,
+        list_all: Literal[False] = False,
+        **filters: Any,
+    ) -> CursorPage[m.GroundTruthV2List]: ...
+    @overload
+    def list(
+        self,
+        *,
+        ground_truth_dataset: int | None = None,
+        cursor: str | None = None,
+        per_page: int | None = None,
+        list_all: Literal[True],
+        **filters: Any,
+    ) -> Iterator[m.GroundTruthV2List]: ...
+    @overload
     def list(
         self,
         *,
@@ -290,7 +467,16 @@ class GroundTruthsResource(RetrievableResource):
         per_page: int | None = None,
         list_all: bool = False,
         **filters: Any,
-    ) -> Any:
+    ) -> CursorPage[m.GroundTruthV2List] | Iterator[m.GroundTruthV2List]: ...
+    def list(
+        self,
+        *,
+        ground_truth_dataset: int | None = None,
+        cursor: str | None = None,
+        per_page: int | None = None,
+        list_all: bool = False,
+        **filters: Any,
+    ) -> CursorPage[m.GroundTruthV2List] | Iterator[m.GroundTruthV2List]:
         return self._list(
             cursor=cursor,
             per_page=per_page,
@@ -301,15 +487,42 @@ class GroundTruthsResource(RetrievableResource):
 
     def bulk_data(
         self, ids: Iterable[int], *, response_mode: ResponseMode = 'inline', **filters: Any
-    ) -> list[dict[str, Any]]:
+    ) -> Rows:
         """Ground truths with their data (filters such as ``project``, ``category`` go to the query)."""
         return self._bulk('bulk-data/', ids, key='ids', response_mode=response_mode, params=filters)
 
 
-class GroundTruthEventsResource(RetrievableResource):
+class GroundTruthEventsResource(RetrievableResource[m.GroundTruthEventV2List, dict[str, Any]]):
     base = '/v2/ground-truth-events/'
     list_model = m.GroundTruthEventV2List
 
+    @overload
+    def list(
+        self,
+        *,
+        ground_truth_dataset: int | None = None,
+        ground_truth_dataset_version: int | None = None,
+        project: int | None = None,
+        sort: str = '-pgh_id',
+        cursor: str | None = None,
+        per_page: int | None = None,
+        list_all: Literal[False] = False,
+        **filters: Any,
+    ) -> CursorPage[m.GroundTruthEventV2List]: ...
+    @overload
+    def list(
+        self,
+        *,
+        ground_truth_dataset: int | None = None,
+        ground_truth_dataset_version: int | None = None,
+        project: int | None = None,
+        sort: str = '-pgh_id',
+        cursor: str | None = None,
+        per_page: int | None = None,
+        list_all: Literal[True],
+        **filters: Any,
+    ) -> Iterator[m.GroundTruthEventV2List]: ...
+    @overload
     def list(
         self,
         *,
@@ -321,7 +534,19 @@ class GroundTruthEventsResource(RetrievableResource):
         per_page: int | None = None,
         list_all: bool = False,
         **filters: Any,
-    ) -> Any:
+    ) -> CursorPage[m.GroundTruthEventV2List] | Iterator[m.GroundTruthEventV2List]: ...
+    def list(
+        self,
+        *,
+        ground_truth_dataset: int | None = None,
+        ground_truth_dataset_version: int | None = None,
+        project: int | None = None,
+        sort: str = '-pgh_id',
+        cursor: str | None = None,
+        per_page: int | None = None,
+        list_all: bool = False,
+        **filters: Any,
+    ) -> CursorPage[m.GroundTruthEventV2List] | Iterator[m.GroundTruthEventV2List]:
         return self._list(
             cursor=cursor,
             per_page=per_page,
@@ -333,20 +558,41 @@ class GroundTruthEventsResource(RetrievableResource):
             **filters,
         )
 
-    def retrieve(self, pgh_id: int) -> dict[str, Any]:
+    def retrieve(self, pgh_id: int | str) -> dict[str, Any]:
         return self._client.request('GET', f'{self.base}{int(pgh_id)}/')
 
     def bulk_data(
         self, pgh_ids: Iterable[int], *, response_mode: ResponseMode = 'inline'
-    ) -> list[dict[str, Any]]:
+    ) -> Rows:
         return self._bulk('bulk-data/', pgh_ids, key='pgh_ids', response_mode=response_mode, params={})
 
 
-class DataCollectionsResource(RetrievableResource):
+class DataCollectionsResource(RetrievableResource[m.DataCollectionV2List, m.DataCollectionV2Detail]):
     base = '/v2/data-collections/'
     list_model = m.DataCollectionV2List
     detail_model = m.DataCollectionV2Detail
 
+    @overload
+    def list(
+        self,
+        *,
+        category: str | None = None,
+        cursor: str | None = None,
+        per_page: int | None = None,
+        list_all: Literal[False] = False,
+        **filters: Any,
+    ) -> CursorPage[m.DataCollectionV2List]: ...
+    @overload
+    def list(
+        self,
+        *,
+        category: str | None = None,
+        cursor: str | None = None,
+        per_page: int | None = None,
+        list_all: Literal[True],
+        **filters: Any,
+    ) -> Iterator[m.DataCollectionV2List]: ...
+    @overload
     def list(
         self,
         *,
@@ -355,7 +601,16 @@ class DataCollectionsResource(RetrievableResource):
         per_page: int | None = None,
         list_all: bool = False,
         **filters: Any,
-    ) -> Any:
+    ) -> CursorPage[m.DataCollectionV2List] | Iterator[m.DataCollectionV2List]: ...
+    def list(
+        self,
+        *,
+        category: str | None = None,
+        cursor: str | None = None,
+        per_page: int | None = None,
+        list_all: bool = False,
+        **filters: Any,
+    ) -> CursorPage[m.DataCollectionV2List] | Iterator[m.DataCollectionV2List]:
         return self._list(cursor=cursor, per_page=per_page, list_all=list_all, category=category, **filters)
 
     def create(self, payload: Mapping[str, Any]) -> m.DataCollectionV2Detail:
@@ -382,11 +637,32 @@ class DataCollectionsResource(RetrievableResource):
         return self._client.validate(m.ConfirmUploadResponse, data)
 
 
-class DataUnitsResource(RetrievableResource):
+class DataUnitsResource(RetrievableResource[m.DataUnitV2List, m.DataUnitV2Detail]):
     base = '/v2/data-units/'
     list_model = m.DataUnitV2List
     detail_model = m.DataUnitV2Detail
 
+    @overload
+    def list(
+        self,
+        *,
+        data_collection: int | None = None,
+        cursor: str | None = None,
+        per_page: int | None = None,
+        list_all: Literal[False] = False,
+        **filters: Any,
+    ) -> CursorPage[m.DataUnitV2List]: ...
+    @overload
+    def list(
+        self,
+        *,
+        data_collection: int | None = None,
+        cursor: str | None = None,
+        per_page: int | None = None,
+        list_all: Literal[True],
+        **filters: Any,
+    ) -> Iterator[m.DataUnitV2List]: ...
+    @overload
     def list(
         self,
         *,
@@ -395,7 +671,16 @@ class DataUnitsResource(RetrievableResource):
         per_page: int | None = None,
         list_all: bool = False,
         **filters: Any,
-    ) -> Any:
+    ) -> CursorPage[m.DataUnitV2List] | Iterator[m.DataUnitV2List]: ...
+    def list(
+        self,
+        *,
+        data_collection: int | None = None,
+        cursor: str | None = None,
+        per_page: int | None = None,
+        list_all: bool = False,
+        **filters: Any,
+    ) -> CursorPage[m.DataUnitV2List] | Iterator[m.DataUnitV2List]:
         return self._list(
             cursor=cursor, per_page=per_page, list_all=list_all, data_collection=data_collection, **filters
         )
@@ -415,7 +700,7 @@ class DataUnitsResource(RetrievableResource):
         )
 
 
-class PluginExportsResource(Resource):
+class PluginExportsResource(Resource[m.V2Model]):
     base = '/v2/plugin_exports/'
 
     def create(
@@ -464,7 +749,7 @@ class PluginExportsResource(Resource):
         return self._client.validate(m.PluginExportV2EnqueueResponse, data)
 
 
-class AsyncJobsResource(RetrievableResource):
+class AsyncJobsResource(RetrievableResource[m.V2Model, m.AsyncJobV2Detail]):
     base = '/v2/async_jobs/'
     detail_model = m.AsyncJobV2Detail
 
@@ -477,7 +762,8 @@ class AsyncJobsResource(RetrievableResource):
             'GET', self.base, params={k: v for k, v in params.items() if v is not None}
         )
 
-    def retrieve(self, job_id: str) -> m.AsyncJobV2Detail:
+    # Async job ids are UUID strings: narrower than the base's ``int | str`` on purpose.
+    def retrieve(self, job_id: str) -> m.AsyncJobV2Detail:  # type: ignore[override]
         return self._detail(self._client.request('GET', f'{self.base}{job_id}/'))
 
     def cancel(self, job_id: str) -> m.AsyncJobV2Detail:

@@ -15,12 +15,17 @@ See docs/clients/testing.md.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synapse_sdk.clients.testing._media import new_media
 from synapse_sdk.clients.testing._routes import register_routes
 from synapse_sdk.clients.testing._server import Fault, IdempotencyStore, ServerCore
 from synapse_sdk.clients.testing._state import FakeState, RecordedRequest, RequestLog
+
+if TYPE_CHECKING:
+    from synapse_sdk.clients.agent import AgentClient
+    from synapse_sdk.clients.backend import BackendClient
+    from synapse_sdk.clients.backend_v2 import BackendV2Client
 
 __all__ = ['FakeBackend', 'FakeState', 'Fault', 'IdempotencyStore', 'RecordedRequest', 'RequestLog']
 
@@ -81,21 +86,21 @@ class FakeBackend(ServerCore):
         """Environment variables that point ``create_backend_client()`` and the v2 factory here."""
         return {'SYNAPSE_HOST': self.url, 'SYNAPSE_ACCESS_TOKEN': self.access_token, **extra}
 
-    def client(self, **kwargs: Any) -> Any:
+    def client(self, **kwargs: Any) -> BackendClient:
         """A v1 ``BackendClient`` for this server."""
         from synapse_sdk.clients.backend import BackendClient
 
         kwargs.setdefault('access_token', self.access_token)
         return BackendClient(self.url, **kwargs)
 
-    def v2_client(self, **kwargs: Any) -> Any:
+    def v2_client(self, **kwargs: Any) -> BackendV2Client:
         """A ``BackendV2Client`` for this server."""
         from synapse_sdk.clients.backend_v2 import BackendV2Client
 
         kwargs.setdefault('access_token', self.access_token)
         return BackendV2Client(self.url, **kwargs)
 
-    def agent_client(self, **kwargs: Any) -> Any:
+    def agent_client(self, **kwargs: Any) -> AgentClient:
         """An ``AgentClient`` for the fake agent routes."""
         from synapse_sdk.clients.agent import AgentClient
 
