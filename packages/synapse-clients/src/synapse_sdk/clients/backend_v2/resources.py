@@ -311,9 +311,7 @@ class TasksResource(RetrievableResource[m.TaskV2List, m.TaskV2Detail]):
     def create(self, payload: Mapping[str, Any]) -> m.TaskV2Detail:
         return self._detail(self._client.request('POST', self.base, json=dict(payload)))
 
-    def bulk_fetch(
-        self, ids: Iterable[int], *, response_mode: ResponseMode = 'inline'
-    ) -> Rows:
+    def bulk_fetch(self, ids: Iterable[int], *, response_mode: ResponseMode = 'inline') -> Rows:
         """Tasks with their annotation ``data`` for any number of ids (batched by 200, order kept;
         ids the server cannot see are dropped)."""
         return self._bulk('bulk-fetch/', ids, key='ids', response_mode=response_mode, params={})
@@ -419,9 +417,7 @@ class AssignmentsResource(RetrievableResource[m.AssignmentV2List, m.AssignmentV2
             **filters,
         )
 
-    def bulk_fetch(
-        self, ids: Iterable[int], *, response_mode: ResponseMode = 'inline'
-    ) -> Rows:
+    def bulk_fetch(self, ids: Iterable[int], *, response_mode: ResponseMode = 'inline') -> Rows:
         return self._bulk('bulk-fetch/', ids, key='ids', response_mode=response_mode, params={})
 
     def set_data(self, assignment_id: int, data: Any, *, dry_run: bool = False) -> m.AssignmentV2Detail:
@@ -561,9 +557,7 @@ class GroundTruthEventsResource(RetrievableResource[m.GroundTruthEventV2List, di
     def retrieve(self, pgh_id: int | str) -> dict[str, Any]:
         return self._client.request('GET', f'{self.base}{int(pgh_id)}/')
 
-    def bulk_data(
-        self, pgh_ids: Iterable[int], *, response_mode: ResponseMode = 'inline'
-    ) -> Rows:
+    def bulk_data(self, pgh_ids: Iterable[int], *, response_mode: ResponseMode = 'inline') -> Rows:
         return self._bulk('bulk-data/', pgh_ids, key='pgh_ids', response_mode=response_mode, params={})
 
 
