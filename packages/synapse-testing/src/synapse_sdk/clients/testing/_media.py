@@ -31,7 +31,7 @@ MEDIA_PATH = '/media/files/'
 
 def media_bytes(spec: dict[str, Any]) -> bytes:
     """The bytes of a media spec (generated deterministically unless it holds ``content``)."""
-    content = spec.get('content')
+    content: bytes | None = spec.get('content')
     if content is not None:
         return content
     rng = random.Random(spec['seed'])
