@@ -65,3 +65,19 @@ def test_v2_list_is_a_page_of_the_list_model_and_retrieve_the_detail_model() -> 
         assert_type(either, CursorPage[m.DataUnitV2List] | Iterator[m.DataUnitV2List])
 
         assert_type(client.tasks.bulk_fetch([task_id]), list[dict[str, Any]])
+
+
+def test_v1_client_methods_are_typed_on_a_declared_transport() -> None:
+    from synapse_sdk.clients.backend import BackendClient
+    from synapse_sdk.clients.backend._transport import BackendTransport
+
+    backend, project_id, task_id = _seeded()
+    with backend:
+        client = backend.client()
+        assert_type(client, BackendClient)
+        transport: BackendTransport = client  # the checker holds the client to the mixins' contract
+        assert transport.base_url == backend.url
+        project = client.get_project(project_id)
+        assert_type(project, dict[str, Any])
+        assert project['id'] == project_id
+        assert_type(client.get_task(task_id), dict[str, Any])

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synapse_sdk.clients._http import HttpCore, RetryPolicy, Timeout, parse_body
 
+if TYPE_CHECKING:
+    # The checker holds BaseClient to the contract the v1 mixins are written against; at run time the
+    # base is plain object (a Protocol class in the MRO would only add stubs).
+    from synapse_sdk.clients.backend._transport import BackendTransport as _TransportContract
+else:
+    _TransportContract = object
 
-class BaseClient:
+
+class BaseClient(_TransportContract):
     """A client bound to one base URL; owns an ``HttpCore`` and closes it on exit."""
 
     name = 'client'

@@ -7,11 +7,12 @@ from typing import Any
 
 from synapse_sdk.clients.backend._models import SetTagsRequest, TaskCreateRequest, validate_request
 from synapse_sdk.clients.backend._pagination import list_pages
+from synapse_sdk.clients.backend._transport import MixinBase
 
 Params = Mapping[str, Any] | None
 
 
-class AnnotationMixin:
+class AnnotationMixin(MixinBase):
     def list_projects(
         self, params: Params = None, *, list_all: bool = False, page_size: int | None = None
     ) -> Any:

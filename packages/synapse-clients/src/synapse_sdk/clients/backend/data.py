@@ -11,6 +11,7 @@ from typing import Any
 
 from synapse_sdk.clients.backend._models import DataUnitCreateRequest, validate_request
 from synapse_sdk.clients.backend._pagination import list_pages
+from synapse_sdk.clients.backend._transport import MixinBase
 from synapse_sdk.clients.exceptions import ClientConnectionError, ClientError, ServerError, ValidationError
 
 logger = logging.getLogger('synapse_sdk.clients')
@@ -31,7 +32,7 @@ def _md5_of(path: Path, block: int = 1024 * 1024) -> str:
     return digest.hexdigest()
 
 
-class DataMixin:
+class DataMixin(MixinBase):
     chunk_size: int = CHUNK_SIZE
     chunked_upload_threshold: int = CHUNKED_UPLOAD_THRESHOLD
 

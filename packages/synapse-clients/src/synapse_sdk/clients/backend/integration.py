@@ -10,13 +10,14 @@ from urllib.parse import quote
 
 from synapse_sdk.clients.backend._models import PluginReleaseCreateRequest, PluginRunRequest, validate_request
 from synapse_sdk.clients.backend._pagination import list_pages
+from synapse_sdk.clients.backend._transport import MixinBase
 from synapse_sdk.clients.exceptions import NotFoundError
 
 Params = Mapping[str, Any] | None
 _AGENT_TOKEN_RE = re.compile(r'agents/([0-9a-f]{40})/node_install_script')
 
 
-class IntegrationMixin:
+class IntegrationMixin(MixinBase):
     # -- plugins ---------------------------------------------------------------------------
     def list_plugins(self, params: Params = None, *, list_all: bool = False) -> Any:
         return list_pages(self, 'plugins/', params, list_all=list_all)

@@ -18,6 +18,7 @@ from synapse_sdk.clients.backend._models import (
     validate_request,
 )
 from synapse_sdk.clients.backend._pagination import list_pages
+from synapse_sdk.clients.backend._transport import MixinBase
 from synapse_sdk.clients.exceptions import ClientError, LogDeliveryError, ValidationError
 
 Params = Mapping[str, Any] | None
@@ -34,7 +35,7 @@ def _check_log_entry(index: int, entry: Any) -> dict[str, Any]:
     return dict(entry)
 
 
-class JobsMixin:
+class JobsMixin(MixinBase):
     def get_job(self, job_id: int | str, *, params: Params = None) -> dict[str, Any]:
         return self._get(f'jobs/{job_id}/', params=params)
 

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synapse_sdk.clients.backend._models import ModelCreateRequest, validate_request
 from synapse_sdk.clients.backend._pagination import list_pages
+from synapse_sdk.clients.backend._transport import MixinBase
 
 Params = Mapping[str, Any] | None
 
 
-class MLMixin:
+class MLMixin(MixinBase):
+    if TYPE_CHECKING:
+        # DataMixin's, borrowed by create_model to send the model file first (declared for the checker).
+        def create_chunked_upload(self, file_path: str | Path) -> dict[str, Any]: ...
+
     def list_models(self, params: Params = None, *, list_all: bool = False) -> Any:
         return list_pages(self, 'models/', params, list_all=list_all)
 
