@@ -248,7 +248,7 @@ class WritableHandler(ReadOnlyHandler):
             return
         remaining = int(self.headers.get('Content-Length', '0'))
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f'.{target.name}.{uuid.uuid4().hex}.part')
+        tmp = target.with_name(f'.{uuid.uuid4().hex}.part')  # short: the target's name may be 255 bytes
         with tmp.open('wb') as out:
             while remaining:
                 chunk = self.rfile.read(min(remaining, MB))

@@ -82,6 +82,16 @@ def test_legal_long_names_upload_and_download(tmp_path, name):
     assert sorted(p.name for p in out.iterdir()) == [name]  # no temporary file left
 
 
+def test_an_archive_written_to_a_255_byte_name(tmp_path):
+    from synapse_sdk.utils.file import create_archive
+
+    (tmp_path / 'src').mkdir()
+    (tmp_path / 'src' / 'a.txt').write_text('a')
+    dest = tmp_path / 'out' / ('a' * 251 + '.zip')
+    assert create_archive(tmp_path / 'src', dest) == dest.absolute()
+    assert [p.name for p in dest.parent.iterdir()] == [dest.name]  # no temporary name left
+
+
 def test_http_download_to_a_255_character_name(two_origins, tmp_path):
     home, _ = two_origins
     home.routes['/files/x'] = lambda h: misbehaving.send(h, 200, b'xx')

@@ -274,3 +274,16 @@ def test_keys_with_spaces_and_unicode(storage: Any, tmp_path: Path) -> None:
         assert text.read() == 'ünïcode'
     storage.delete(key)
     assert not storage.exists(key)
+
+
+@pytest.mark.parametrize('name', ['n' * 255, 'é' * 127], ids=['255-ascii', '254-bytes-utf8'])
+def test_legal_long_names_round_trip(storage: Any, tmp_path: Path, name: str) -> None:
+    """A name of 255 bytes (the ext4 limit) uploads and downloads; no temporary name is left behind."""
+    source = tmp_path / 'src.bin'
+    source.write_bytes(b'long name')
+    key = f'long/{name}'
+    storage.upload(source, key)
+    assert storage.exists(key) and list(storage.list('long')) == [key]
+    out = tmp_path / 'out'
+    assert storage.download(key, out / name).read_bytes() == b'long name'
+    assert [p.name for p in out.iterdir()] == [name]

@@ -10,13 +10,13 @@ import stat
 import subprocess
 import tarfile
 import tempfile
-import uuid
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from synapse_sdk.utils.file.ignore import DEFAULT_IGNORE, IgnoreMatcher, parse_patterns, read_ignore_files
+from synapse_sdk.utils.storage.base import partial_path
 
 #: Timestamp stored for every member, so the same content always gives the same archive (and checksum).
 _FIXED_DATE = (1980, 1, 1, 0, 0, 0)
@@ -33,10 +33,10 @@ class UnsafeArchiveError(ArchiveError, ValueError):
 
 
 def _atomic_target(dest: Path) -> Path:
-    """An unused name next to ``dest`` to write before renaming (not pre-created: see ``partial_path`` in
-    ``synapse_sdk.utils.storage.base`` for why)."""
+    """An unused name next to ``dest`` to write before renaming (`partial_path`: not pre-created, and
+    fitting the name limit when ``dest``'s own name is up to it)."""
     dest.parent.mkdir(parents=True, exist_ok=True)
-    return dest.with_name(f'.{dest.name}.{uuid.uuid4().hex[:16]}.part')
+    return partial_path(dest)
 
 
 def iter_archive_files(

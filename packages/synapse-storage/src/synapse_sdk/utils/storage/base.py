@@ -34,19 +34,24 @@ CHUNK_SIZE = 1024 * 1024
 def partial_path(target: Path) -> Path:
     """An unused, unpredictable name next to ``target`` for writing it before an atomic rename.
 
-    ``.<name>.<16 hex>.part``, with ``<name>`` shortened (on a character boundary) so that the whole
-    name fits the directory's name limit: a 255-byte name is legal on ext4, and its temporary name
-    must be too. The file is *not* created here: writers create it. Pre-creating it (``mkstemp``) and
-    then reopening it with truncation, or renaming over it, makes ext4 (``auto_da_alloc``) flush the
-    data on close, which halved large-file throughput.
+    ``.<name>.<16 hex>.part`` (`partial_name`), fitting the name limit of the directory's file system.
+    The file is *not* created here: writers create it. Pre-creating it (``mkstemp``) and then reopening
+    it with truncation, or renaming over it, makes ext4 (``auto_da_alloc``) flush the data on close,
+    which halved large-file throughput.
     """
+    return target.with_name(partial_name(target.name, _name_max(target.parent)))
+
+
+def partial_name(name: str, name_max: int = 255) -> str:
+    """``.<name>.<16 hex>.part``, with ``<name>`` shortened (on a character boundary) so that the whole
+    is at most `name_max` bytes: a 255-byte name is legal on ext4, and its temporary name must be too
+    (local files, and remote ones such as an SFTP upload's)."""
     suffix = f'.{uuid.uuid4().hex[:16]}.part'
-    room = _name_max(target.parent) - len(suffix.encode()) - 1
-    name = target.name
+    room = name_max - len(suffix.encode()) - 1
     encoded = os.fsencode(name)
     if len(encoded) > room:
         name = encoded[: max(room, 0)].decode('utf-8', 'ignore') if os.name != 'nt' else name[:room]
-    return target.with_name(f'.{name}{suffix}')
+    return f'.{name}{suffix}'
 
 
 def _name_max(directory: Path) -> int:

@@ -115,8 +115,10 @@ class S3Storage(LazyClientMixin, StorageMixin):
             self.client.upload_file(str(source), self.bucket_name, key)
 
     def _download_to(self, key: str, destination: Path) -> None:
-        with self._errors(key, 'download of'):
-            self.client.download_file(self.bucket_name, key, str(destination))
+        # Into an open file, not `download_file`: boto3 would write to a temporary name of its own,
+        # cut to 255 characters, not bytes, which breaks legal names of multi-byte characters.
+        with self._errors(key, 'download of'), destination.open('wb') as out:
+            self.client.download_fileobj(self.bucket_name, key, out)
 
     def _head(self, key: str) -> dict[str, Any]:
         with self._errors(key, 'stat of'):

@@ -10,7 +10,6 @@ import os
 import posixpath
 import stat
 import threading
-import uuid
 import warnings
 from collections import deque
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from synapse_sdk.security.redaction import scrub
-from synapse_sdk.utils.storage.base import StorageMixin
+from synapse_sdk.utils.storage.base import StorageMixin, partial_name
 from synapse_sdk.utils.storage.deps import import_optional
 from synapse_sdk.utils.storage.errors import (
     StorageConfigError,
@@ -351,7 +350,7 @@ class SFTPStorage(StorageMixin):
             remote = self._confined(key)
             directory, name = posixpath.split(remote)
             self._makedirs(directory)
-            tmp = posixpath.join(directory, f'.{name}.{uuid.uuid4().hex[:8]}.part')
+            tmp = posixpath.join(directory, partial_name(name))  # fits the remote's 255-byte limit
             try:
                 self.sftp.put(str(source), tmp, confirm=True)
                 self.sftp.posix_rename(tmp, remote)
