@@ -11,6 +11,7 @@ import pytest
 from synapse_sdk.utils.storage import (
     StorageNotFoundError,
     StoragePath,
+    StoragePathError,
     StorageProtocol,
     get_path_file_count,
     get_path_total_size,
@@ -287,3 +288,13 @@ def test_legal_long_names_round_trip(storage: Any, tmp_path: Path, name: str) ->
     out = tmp_path / 'out'
     assert storage.download(key, out / name).read_bytes() == b'long name'
     assert [p.name for p in out.iterdir()] == [name]
+
+
+def test_a_local_name_too_long_is_a_typed_error_naming_the_key(
+    case: Any, storage: Any, tmp_path: Path
+) -> None:
+    case.seed('short.txt', b'x')
+    with pytest.raises(StoragePathError) as caught:
+        storage.download('short.txt', tmp_path / ('d' * 300))
+    assert 'short.txt' in str(caught.value) and 'too long' in str(caught.value)
+    assert list(tmp_path.iterdir()) == []
