@@ -17,6 +17,7 @@ import math
 import operator
 import re
 from array import array
+from collections import deque
 from collections.abc import Sequence
 
 __all__ = [
@@ -255,6 +256,9 @@ def _f32(value: float) -> float:
     return array('f', (value,))[0]
 
 
+_consume = deque(maxlen=0).extend
+
+
 def _round_half_away(v: float) -> int:
     return int(v + 0.5) if v >= 0 else -int(0.5 - v)
 
@@ -318,8 +322,8 @@ def _polygon_spans(points: Sequence[Sequence[float]], width: int, height: int) -
         if last == hi:
             ends.setdefault(hi, []).append((index, xs[-1]))
             xs = xs[:-1]
-        for offset, x in enumerate(xs, start=first - top):
-            rows[offset].append(x)
+        start = first - top  # each crossing to its row, at C speed
+        _consume(map(list.append, rows[start : start + len(xs)], xs))
     for row, meeting in ends.items():
         crossings = rows[row - top]
         for position, (index, x) in enumerate(meeting):
@@ -332,16 +336,20 @@ def _polygon_spans(points: Sequence[Sequence[float]], width: int, height: int) -
                 if widened is not None:
                     x = widened
             crossings.append(x)
-    ceil = math.ceil
+    ceil, right = math.ceil, width - 1
+    clipped = [(j, max(lo, 0), min(hi, right)) for j, lo, hi in spans]  # the horizontal edges
     for row, crossings in enumerate(rows, start=top):
         crossings.sort()
         for i in range(1, len(crossings), 2):
             a, b = crossings[i - 1], crossings[i]
             lo = int(a + 0.5) if a >= 0 else -int(0.5 - a)  # half away from zero
             hi = ceil(b - 0.5) if b >= 0 else -ceil(-b - 0.5)  # half toward zero
+            if lo < 0:
+                lo = 0
+            if hi > right:
+                hi = right
             if hi >= lo:
-                spans.append((row, lo, hi))
-    clipped = [(j, max(lo, 0), min(hi, width - 1)) for j, lo, hi in spans]
+                clipped.append((row, lo, hi))
     return [span for span in clipped if span[1] <= span[2]]
 
 
