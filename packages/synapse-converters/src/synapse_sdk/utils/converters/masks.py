@@ -3,9 +3,9 @@
 A mask is held as a ``bytearray`` bitmap of ``width * height`` bytes (row-major, 0/1) only while one annotation is
 being converted; DM documents store it as row-major runs ``[[start, length], ...]`` (``dm_rle``) or raw pixel
 indices (``raw_indices``), COCO as column-major run lengths (a list, or pycocotools' compressed string).
-Polygons are rasterised to exactly the pixels Pillow's ``ImageDraw.polygon(fill=1, outline=1)`` paints, which is how
-the platform and the reference SDK draw polygon masks (see ``_polygon_spans`` for the rules; tested pixel for pixel
-against Pillow): an axis-aligned rectangle ``x0..x1 x y0..y1`` covers ``(x1-x0+1) * (y1-y0+1)`` pixels, and slanted
+Polygons are rasterised to exactly the pixels Pillow's ``ImageDraw.polygon(fill=1, outline=1)`` paints (Pillow 12 and
+later; 11 and earlier fill differently), which is how the platform and the reference SDK draw polygon masks (see
+``_polygon_spans`` for the rules; tested pixel for pixel against Pillow): an axis-aligned rectangle ``x0..x1 x y0..y1`` covers ``(x1-x0+1) * (y1-y0+1)`` pixels, and slanted
 edges take in the pixels that lie within half a pixel of them along the row. Contours go through pixel
 coordinates (OpenCV style), so a traced contour rasterises back to the component it came from.
 """
