@@ -125,7 +125,8 @@ def test_total_timeout_cuts_off_a_server_that_drips_its_response(two_origins):
 
 def _sse_head(h):
     h.close_connection = True
-    h.wfile.write(b'HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: first\n\n')
+    # One complete frame (also JSON, for the v2 progress stream), then bytes that never end a line.
+    h.wfile.write(b'HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\n\r\ndata: {"data": "first"}\n\n')
     h.wfile.flush()
 
 
@@ -140,15 +141,19 @@ def _drip_without_newline(h):
         time.sleep(0.1)
 
 
-@pytest.mark.parametrize('tail', ['agent_http', 'v1_console'])
+@pytest.mark.parametrize('tail', ['agent_http', 'v1_console', 'v2_async_job_progress'])
 def test_log_tails_have_an_idle_deadline_even_against_dripping_bytes(two_origins, tail):
     home, _ = two_origins
     home.routes['/jobs/j1/logs/stream/'] = _drip_without_newline
     home.routes['/jobs/7/tail_console_logs/'] = _drip_without_newline
+    home.routes['/v2/async_jobs/a1/progress/'] = _drip_without_newline
     if tail == 'agent_http':
         lines = AgentClient(home.url, 'agent-0004').stream_tail_job_logs('j1', timeout=1.0)
-    else:
+    elif tail == 'v1_console':
         lines = BackendClient(home.url, 'tok').tail_job_console_logs(7, idle_timeout=1.0)
+    else:
+        events = BackendV2Client(home.url, access_token='syn').async_jobs.stream_progress('a1', timeout=1.0)
+        lines = (json.dumps(event.data) for event in events)
     seen = []
     started = time.monotonic()
     with pytest.raises(ClientTimeoutError, match='idle timeout of 1 s'):

@@ -70,6 +70,26 @@ def test_http_storage_timeout_holds_against_dripping_response_headers(two_origin
     assert list(tmp_path.iterdir()) == []  # no partial file left
 
 
+def test_http_storage_timeout_is_the_idle_deadline_of_a_download_body(two_origins, tmp_path):
+    home, _ = two_origins
+
+    def stall(h):  # headers and a few bytes, then silence
+        h.close_connection = True
+        h.wfile.write(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nfirst-bytes')
+        h.wfile.flush()
+        time.sleep(8)
+
+    home.routes['/files/stalled.bin'] = stall
+    storage = get_storage(
+        {'provider': 'http', 'configuration': {'base_url': f'{home.url}/files/', 'timeout': 1}}
+    )
+    started = time.monotonic()
+    with pytest.raises(StorageConnectionError, match=r'stalled\.bin'):
+        storage.download('stalled.bin', tmp_path / 'stalled.bin')
+    assert time.monotonic() - started < 6  # the server would have stalled for 8 s
+    assert list(tmp_path.iterdir()) == []  # no partial file left
+
+
 @pytest.mark.parametrize('name', ['n' * 255, 'n' * 233 + '.bin', 'é' * 127])  # 255, 237, 254 bytes
 def test_legal_long_names_upload_and_download(tmp_path, name):
     root, out = tmp_path / 'root', tmp_path / 'out'
