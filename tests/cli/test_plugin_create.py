@@ -8,9 +8,11 @@ import pty
 import re
 import select
 import subprocess
+import tomllib
 
 import pytest
 import yaml
+from packaging.requirements import Requirement
 
 from synapse_sdk.cli.commands.plugin_create import CATEGORIES
 
@@ -87,6 +89,11 @@ def test_every_printed_command_succeeds_as_printed(followed_scaffolds, category)
     assert 'backend' in tests  # the seeded `backend` fixture, built on synapse_backend
     readme = (folder / 'README.md').read_text(encoding='utf-8')
     assert all(step in readme for step in steps[1:]), 'the README lists the same commands'
+    # pyproject.toml read by independent parsers: TOML, and requirements as pip reads them.
+    project = tomllib.loads((folder / 'pyproject.toml').read_text(encoding='utf-8'))['project']
+    assert project['name'] == f'sample-{category.replace("_", "-")}'
+    wanted = {Requirement(r).name for r in project['dependencies'] + project['optional-dependencies']['test']}
+    assert {'synapse-core', 'pytest', 'synapse-testing'} <= wanted
 
 
 @pytest.mark.integration
