@@ -274,3 +274,45 @@ def test_round_trips_keep_every_object(items):
                             (a['classification'], json.dumps(_numbers(a['data'])))
                             for a in image.get(tool, [])
                         )
+
+
+# ---------------------------------------------------------------- the validation fast path changes nothing
+
+_VALUES = st.one_of(
+    st.integers(-5, 60),
+    st.floats(allow_nan=True, allow_infinity=True, width=64),
+    st.sampled_from([True, False, None, 'x', 1e308, -1e308, 2**70]),
+)
+_POINT = st.one_of(st.lists(_VALUES, min_size=0, max_size=3), st.tuples(_VALUES, _VALUES), _VALUES)
+
+
+@_settings(300)
+@given(
+    tool=st.sampled_from(['bounding_box', 'polygon', 'keypoint']),
+    data=st.one_of(
+        st.lists(_VALUES, min_size=0, max_size=5),
+        st.lists(_POINT, min_size=0, max_size=6),
+        st.tuples(_VALUES, _VALUES, _VALUES, _VALUES),
+        _VALUES,
+    ),
+    visibility=st.one_of(st.none(), _VALUES),
+)
+def test_validation_fast_path_agrees_with_the_slow_checks(tool, data, visibility):
+    """``items._surely_valid`` may only say yes where the full checks find no problem."""
+    from synapse_sdk.utils.converters import items
+
+    def validate(fast: bool):
+        ann = {'id': 'a', 'classification': 'c', 'attrs': [], 'data': data}
+        if visibility is not None:
+            ann['visibility'] = visibility
+        item = items.Item(split=None, stem='s', source='s.json', width=40, height=30, ann={tool: [ann]})
+        original = items._surely_valid
+        if not fast:
+            items._surely_valid = lambda *args: False
+        try:
+            items.validate_item(item, need_class=True)
+        finally:
+            items._surely_valid = original
+        return [str(p) for p in item.problems], len(item.ann[tool])
+
+    assert validate(True) == validate(False)

@@ -60,6 +60,9 @@ def _attributes(attrs: list[dict]) -> dict:
     return {a['name']: a.get('value') for a in attrs or () if a.get('name') and a['name'] != 'iscrowd'}
 
 
+_SEP = ',\n'
+
+
 class COCOWriter(Writer):
     """One COCO annotation per object (``objects``): several polygon parts are one ``segmentation`` list, joints a
     ``keypoints`` vector on the same annotation, masks compressed RLE (a mask and polygons of one object: the RLE
@@ -109,12 +112,15 @@ class COCOWriter(Writer):
                 os.path.join(ctx.staging, 'images', format_split(item.split) if item.split else '')
             )
             place_image(item.image_path, os.path.join(img_dir, item.image_name), ctx.options['image_mode'])
-        return {
-            'file_name': item.image_name,
-            'width': item.width,
-            'height': item.height,
-            'annotations': records,
-        }
+        # Serialised here (in a worker, when there are workers): the main process only numbers them.
+        image = json.dumps(
+            {'file_name': item.image_name, 'width': item.width, 'height': item.height}, ensure_ascii=False
+        )
+        annotations = [
+            (rec['category_id'] if 'keypoints' in rec else None, json.dumps(rec, ensure_ascii=False)[1:])
+            for rec in records
+        ]
+        return image[1:], annotations
 
     def _object(self, item: Item, obj: Obj, ctx: WriteContext, order: list[str] | None) -> dict | None:
         w, h = item.width, item.height
@@ -135,9 +141,10 @@ class COCOWriter(Writer):
         if obj.masks:
             item.changed('polygon', 'as_mask', len(obj.polygons))
             if not dry:
-                runs = union_runs(
-                    [obj.runs(a) for a in obj.masks] + [polygon_runs(a['data'], w, h) for a in obj.polygons]
-                )
+                parts = [obj.runs(a) for a in obj.masks] + [
+                    polygon_runs(a['data'], w, h) for a in obj.polygons
+                ]
+                runs = parts[0] if len(parts) == 1 else union_runs(parts)
                 segmentation = rle_from_runs(runs, w, h)
                 area = float(sum(n for _, n in runs))
                 if not obj.boxes:
@@ -197,24 +204,23 @@ class COCOWriter(Writer):
         return self.spools[split]
 
     def consume(self, split, stem, payload):
+        """Append the item's image and annotation records, numbered (``payload``: their JSON without the opening
+        brace, from ``process``)."""
+        image, annotations = payload
         spool = self._spool(split)
         spool['image_id'] += 1
         image_id = spool['image_id']
         sep = ',\n' if image_id > 1 else ''
-        image = {
-            'id': image_id,
-            'file_name': payload['file_name'],
-            'width': payload['width'],
-            'height': payload['height'],
-        }
-        spool['images'].write(sep + json.dumps(image, ensure_ascii=False))
-        for rec in payload['annotations']:
-            if 'keypoints' in rec:
-                self.pose_ids.add(rec['category_id'])
-            spool['ann_id'] += 1
-            rec = {'id': spool['ann_id'], 'image_id': image_id, **rec}
-            sep = ',\n' if spool['ann_id'] > 1 else ''
-            spool['annotations'].write(sep + json.dumps(rec, ensure_ascii=False))
+        spool['images'].write(f'{sep}{{"id": {image_id}, {image}')
+        parts = []
+        ann_id = spool['ann_id']
+        for pose_category, rest in annotations:
+            if pose_category is not None:
+                self.pose_ids.add(pose_category)
+            ann_id += 1
+            parts.append(f'{_SEP if ann_id > 1 else ""}{{"id": {ann_id}, "image_id": {image_id}, {rest}')
+        spool['ann_id'] = ann_id
+        spool['annotations'].write(''.join(parts))
 
     def finish(self, staging, splits):
         categories = []

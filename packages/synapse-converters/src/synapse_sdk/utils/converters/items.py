@@ -92,12 +92,75 @@ def _outside(x: float, y: float, w: int, h: int) -> bool:
     return x < -_EPS * max(w, 1) or y < -_EPS * max(h, 1) or x > w * (1 + _EPS) or y > h * (1 + _EPS)
 
 
+_SEQ = (list, tuple)
+_isfinite = math.isfinite
+
+
+def _surely_valid(tool: str, data: Any, ann: dict, w: int, h: int) -> bool:
+    """True when a box, polygon or keypoint is valid: a few C-level passes over its coordinates instead of a
+    Python call per value. False means "look closer": ``_check`` then finds the problem (or none) the slow way,
+    so problems are reported exactly as before."""
+    lo_x, lo_y, hi_x, hi_y = -_EPS * max(w, 1), -_EPS * max(h, 1), w * (1 + _EPS), h * (1 + _EPS)
+    if tool == 'bounding_box':
+        if type(data) not in _SEQ or len(data) != 4:
+            return False
+        x, y, bw, bh = data
+        if (
+            type(x) not in _NUMBER
+            or type(y) not in _NUMBER
+            or type(bw) not in _NUMBER
+            or type(bh) not in _NUMBER
+        ):
+            return False
+        return (
+            _isfinite(x + y + bw + bh)
+            and bw > 0
+            and bh > 0
+            and lo_x <= x
+            and lo_y <= y
+            and x + bw <= hi_x
+            and y + bh <= hi_y
+        )
+    if tool == 'keypoint':
+        if type(data) not in _SEQ or len(data) not in (2, 3):
+            return False
+        x, y = data[0], data[1]
+        if type(x) not in _NUMBER or type(y) not in _NUMBER or not _isfinite(x + y):
+            return False
+        if 'visibility' in ann and ann['visibility'] not in (0, 1, 2):
+            return False
+        return lo_x <= x <= hi_x and lo_y <= y <= hi_y
+    if tool == 'polygon':
+        if type(data) is not list or len(data) < 3:
+            return False
+        try:
+            if not set(map(type, data)) <= {list, tuple} or set(map(len, data)) != {2}:
+                return False
+        except TypeError:
+            return False
+        xs, ys = zip(*data, strict=True)
+        if not set(map(type, xs + ys)) <= {int, float}:
+            return False
+        try:
+            if not (_isfinite(math.fsum(xs)) and _isfinite(math.fsum(ys))):
+                return False
+        except OverflowError:
+            return False
+        x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+        return (x0 < x1 and y0 < y1 and lo_x <= x0 and x1 <= hi_x and lo_y <= y0 and y1 <= hi_y) and len(
+            set(zip(xs, ys, strict=True))
+        ) >= 3
+    return False
+
+
 def _check(
     item: Item, tool: str, ann: dict, need_class: bool, class_names: frozenset | None, class_tools
 ) -> bool:
     ann_id = ann.get('id')
     w, h = item.width, item.height
     data = ann.get('data')
+    if _surely_valid(tool, data, ann, w, h):
+        return _check_rest(item, tool, ann, need_class, class_names, class_tools)
 
     def bad(kind: ProblemKind, message: str) -> bool:
         item.problem(kind, f'{tool} {message}', annotation_id=ann_id, line=ann.get('_line'))
@@ -164,15 +227,26 @@ def _check(
         item.mask_runs[ann['id']] = (
             runs  # the writers' (annotations are never modified: they may be the caller's)
         )
+    return _check_rest(item, tool, ann, need_class, class_names, class_tools)
+
+
+def _check_rest(
+    item: Item, tool: str, ann: dict, need_class: bool, class_names: frozenset | None, class_tools
+) -> bool:
+    """The checks after the geometry: group id and class."""
     gid = ann.get('group_id')
+    problem = None
     if gid is not None and not isinstance(gid, str):  # '' and None: not grouped
-        return bad(ProblemKind.MALFORMED_ANNOTATION, f'group_id must be a string, got {gid!r}')
-    if need_class and tool in GEOMETRY_TOOLS:
+        problem = ProblemKind.MALFORMED_ANNOTATION, f'group_id must be a string, got {gid!r}'
+    elif need_class and tool in GEOMETRY_TOOLS:
         cls = ann.get('classification')
         if not isinstance(cls, str) or not cls:
-            return bad(ProblemKind.UNKNOWN_CLASS, 'has no class')
-        if class_names is not None and tool in class_tools and cls not in class_names:
-            return bad(ProblemKind.UNKNOWN_CLASS, f'class {cls!r} is not in class_names')
+            problem = ProblemKind.UNKNOWN_CLASS, 'has no class'
+        elif class_names is not None and tool in class_tools and cls not in class_names:
+            problem = ProblemKind.UNKNOWN_CLASS, f'class {cls!r} is not in class_names'
+    if problem is not None:
+        item.problem(problem[0], f'{tool} {problem[1]}', annotation_id=ann.get('id'), line=ann.get('_line'))
+        return False
     return True
 
 

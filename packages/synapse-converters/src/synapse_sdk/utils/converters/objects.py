@@ -15,9 +15,9 @@ import math
 from dataclasses import dataclass, field
 
 from .items import Item
-from .masks import normalize_dm_mask, runs_bbox
+from .masks import normalize_dm_mask
 
-__all__ = ['SHAPE_TOOLS', 'Obj', 'item_objects', 'join_rings', 'union_runs']
+__all__ = ['SHAPE_TOOLS', 'Obj', 'item_objects', 'join_rings', 'runs_extent', 'union_runs']
 
 SHAPE_TOOLS = ('bounding_box', 'polygon', 'segmentation')
 _OBJECT_TOOLS = frozenset((*SHAPE_TOOLS, 'keypoint', 'group'))
@@ -55,19 +55,23 @@ class Obj:
     keypoints: list[dict] = field(default_factory=list)
     _box: list[float] | None = None
     _box_done: bool = False
+    _members: list[tuple[str, dict]] | None = None
 
-    def members(self):
+    def members(self) -> list[tuple[str, dict]]:
         """``(tool, annotation)`` of every member (the group annotation last)."""
-        for tool, anns in (
+        if self._members is None:
+            self._members = [(tool, ann) for tool, anns in self._lists() for ann in anns]
+            if self.group is not None:
+                self._members.append(('group', self.group))
+        return self._members
+
+    def _lists(self):
+        return (
             ('bounding_box', self.boxes),
             ('polygon', self.polygons),
             ('segmentation', self.masks),
             ('keypoint', self.keypoints),
-        ):
-            for ann in anns:
-                yield tool, ann
-        if self.group is not None:
-            yield 'group', self.group
+        )
 
     def runs(self, ann: dict) -> list[list[int]]:
         """Normalised row-major runs of one of the object's masks."""
@@ -99,8 +103,8 @@ class Obj:
             ys = [p[1] for p in ann['data']]
             x0, y0, x1, y1 = min(x0, min(xs)), min(y0, min(ys)), max(x1, max(xs)), max(y1, max(ys))
         for ann in self.masks:
-            bx, by, bw, bh, _ = runs_bbox(self.runs(ann), self.width)
-            x0, y0, x1, y1 = min(x0, bx), min(y0, by), max(x1, bx + bw), max(y1, by + bh)
+            mx0, my0, mx1, my1 = runs_extent(self.runs(ann), self.width)
+            x0, y0, x1, y1 = min(x0, mx0), min(y0, my0), max(x1, mx1), max(y1, my1)
         return None if x0 == math.inf else [x0, y0, x1, y1]
 
     def box(self) -> list[float] | None:
@@ -111,6 +115,16 @@ class Obj:
             return self._box
         self._box_done = True
         corners = None
+        if self.group is None and not self.keypoints:  # one annotation: the common case, kept short
+            if self.boxes:
+                self._box = self.boxes[0]['data']  # validated: width and height > 0
+                return self._box
+            if self.polygons and len(self.polygons) == 1:
+                pts = self.polygons[0]['data']
+                xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+                x0, y0 = min(xs), min(ys)
+                self._box = [x0, y0, max(xs) - x0, max(ys) - y0]  # validated: some width and height
+                return self._box
         if self.boxes:
             corners = [math.inf, math.inf, -math.inf, -math.inf]
             for ann in self.boxes:
@@ -140,6 +154,23 @@ class Obj:
         if corners is not None and corners[2] > corners[0] and corners[3] > corners[1]:
             self._box = [corners[0], corners[1], corners[2] - corners[0], corners[3] - corners[1]]
         return self._box
+
+
+def runs_extent(runs: list[list[int]], width: int) -> tuple[int, int, int, int]:
+    """``(x0, y0, x1, y1)`` pixel edges around sorted row-major runs (what ``masks.runs_bbox`` gives as a box, in
+    one pass with no per-row split: only a run that wraps over a row end spans the full width)."""
+    x0, x1 = width, 0
+    for start, length in runs:
+        col = start % width
+        if col + length > width:
+            x0, x1 = 0, width
+            break
+        if col < x0:
+            x0 = col
+        if col + length > x1:
+            x1 = col + length
+    last = runs[-1]
+    return x0, runs[0][0] // width, x1, (last[0] + last[1] - 1) // width + 1
 
 
 def _finite(v) -> bool:

@@ -33,8 +33,8 @@ from .engine import Reader, RefStream, WriteContext, Writer
 from .formats import dm_split, format_split
 from .items import Item
 from .layout import attach_image, find_image, outside, sorted_files
-from .masks import polygon_runs, runs_bbox, runs_by_value
-from .objects import item_objects, union_runs
+from .masks import polygon_runs, runs_by_value
+from .objects import item_objects, runs_extent, union_runs
 from .output import create_new, ensure_dir, place_image, write_bytes
 from .paths import DatasetRoot, path_text_problem
 from .png import PngError, decode_png_8bit, encode_png, voc_palette
@@ -106,17 +106,18 @@ class VOCWriter(Writer):
             pixels = _box_pixels(box, w, h)
             runs = None
             if obj.shaped and not dry:
-                runs = union_runs(
-                    [obj.runs(a) for a in obj.masks] + [polygon_runs(a['data'], w, h) for a in obj.polygons]
-                )
+                parts = [obj.runs(a) for a in obj.masks] + [
+                    polygon_runs(a['data'], w, h) for a in obj.polygons
+                ]
+                runs = parts[0] if len(parts) == 1 else union_runs(parts)
             if obj.shaped and (dry or runs):
                 item.changed('polygon', 'as_mask', len(obj.polygons))
                 item.changed('bounding_box', 'as_mask', len(obj.boxes))
             elif obj.shaped:  # polygons thinner than the pixel lattice: the object stays, as its box
                 item.changed('polygon', 'as_box', len(obj.polygons))
             if runs:
-                bx, by, bw, bh, _ = runs_bbox(runs, w)
-                pixels = [bx, by, bx + bw - 1, by + bh - 1]
+                x0, y0, x1, y1 = runs_extent(runs, w)
+                pixels = [x0, y0, x1 - 1, y1 - 1]
                 if class_plane is None:
                     class_plane, object_plane = bytearray(w * h), bytearray(w * h)
                 if index > _MAX_INDEX or (cls or 0) > _MAX_INDEX:
@@ -125,12 +126,13 @@ class VOCWriter(Writer):
                     )
                 else:
                     overlapped = False
+                    fill_object, fill_class = bytes((index,)), bytes((cls or 0,))
                     for start, length in runs:
-                        seg = object_plane[start : start + length]
-                        if seg.count(0) != length:
+                        end = start + length
+                        if not overlapped and object_plane.count(0, start, end) != length:
                             overlapped = True
-                        object_plane[start : start + length] = bytes((index,)) * length
-                        class_plane[start : start + length] = bytes((cls or 0,)) * length
+                        object_plane[start:end] = fill_object * length
+                        class_plane[start:end] = fill_class * length
                     if overlapped:
                         item.loss(
                             obj.key, 'object', 'mask_overlap', 'overlaps an earlier mask, which it covers'

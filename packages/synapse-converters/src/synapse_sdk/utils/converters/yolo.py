@@ -44,27 +44,6 @@ __all__ = ['YOLOReader', 'YOLOWriter']
 TASKS = ('detect', 'segment', 'pose')
 
 
-def _f(v: float) -> str:
-    return f'{v:.6f}'
-
-
-def _attr_losses(item: Item, obj: Obj) -> None:
-    for tool, ann in obj.members():
-        if tool == 'keypoint':
-            continue
-        names = [
-            a.get('name')
-            for a in ann.get('attrs') or ()
-            if not (tool == 'bounding_box' and a.get('name') == 'rotation')
-        ]
-        if names:
-            item.loss(ann['id'], tool, 'attributes', ', '.join(map(str, names)))
-        if tool == 'bounding_box' and any(
-            a.get('name') == 'rotation' and a.get('value') for a in ann.get('attrs') or ()
-        ):
-            item.loss(ann['id'], 'bounding_box', 'rotation', 'written axis-aligned')
-
-
 def choose_task(tally: dict[str, int]) -> str:
     """``task='auto'``: the task that writes the dataset with the fewest annotations changed in a way that loses
     shape. A box is exact in every task (a 4-corner polygon, a pose row without joints), so: ``detect`` when every
@@ -111,15 +90,18 @@ class YOLOWriter(Writer):
     def process(self, item: Item, ctx: WriteContext):
         objects = item_objects(item, self.pose_class, 'YOLO')
         if ctx.table is None:  # the scan of convert(): classes, joint names, what auto chooses by
+            tally = ctx.tally
             for obj in objects:
                 ctx.class_id('classes', obj.cls)
                 for kp in obj.keypoints:
                     ctx.class_id('joints', kp['classification'])
-                ctx.tally('shaped_objects' if obj.shaped else 'pose_objects' if obj.keypoints else 'boxes')
-            if self.task == 'auto':
-                return None
-        task = self.task if ctx.table is None else next(iter(ctx.table['task']))
-        order = list(ctx.table['keypoints']) if ctx.table is not None else self.keypoint_names
+                tally('shaped_objects' if obj.shaped else 'pose_objects' if obj.keypoints else 'boxes')
+            if self.task != 'auto':  # what each object becomes is known without pixels: count it now
+                for obj in objects:
+                    scan_object(item, obj, self.task, ctx, self.keypoint_names)
+            return None
+        task = next(iter(ctx.table['task']))
+        order = list(ctx.table['keypoints'])
         rows = []
         for obj in objects:
             row = write_object(item, obj, task, ctx, order)
@@ -170,9 +152,9 @@ class YOLOWriter(Writer):
             fh.write(dump_data_yaml(data))
 
 
-def write_object(item: Item, obj: Obj, task: str, ctx: WriteContext, order: list[str] | None) -> str | None:
+def write_object(item: Item, obj: Obj, task: str, ctx: WriteContext, order: list[str]) -> str | None:
     """The label row of one object in ``task`` (None: nothing written, the reason recorded), counting what it
-    carries and how. ``order`` is the joint order (None in the scan of convert(): rows are not needed then)."""
+    carries and how (``scan_object``)."""
     w, h = item.width, item.height
     cls = ctx.class_id('classes', obj.cls)
     if cls is None:
@@ -182,47 +164,84 @@ def write_object(item: Item, obj: Obj, task: str, ctx: WriteContext, order: list
         return None
     box = obj.box()
     if box is None:  # only a group of keypoints can span no area: shapes are validated
+        return scan_object(item, obj, task, ctx, order)
+    if task == 'segment':
+        row = _segment_row(item, obj, cls, box)
+    else:
+        row = _box_row(cls, box, w, h)
+        if row is not None and task == 'pose':
+            joints, placed = joint_vector(item, obj, order)
+            row += ''.join(f' {_clamp(jx / w):.6f} {_clamp(jy / h):.6f} {v}' for jx, jy, v in joints)
+    if row is None:
+        return _too_small(item, obj)
+    scan_object(item, obj, task, ctx, None, placed if task == 'pose' else None)
+    return row
+
+
+def scan_object(
+    item: Item, obj: Obj, task: str, ctx: WriteContext, order: list[str] | None, placed: int | None = None
+) -> None:
+    """Count what the object's annotations become in ``task`` (representation changes, ``annotations_written``)
+    and report what it cannot carry, without making its row: the scan of convert() stops here. ``placed`` is the
+    number of joints ``write_object`` placed; with ``order`` (and no ``placed``) joints are checked here."""
+    if obj.keypoints and not obj.boxes and not obj.shaped and obj.box() is None:
         for kp in obj.keypoints:
             item.loss(kp['id'], 'keypoint', 'degenerate_pose_box', f'group {obj.key} spans no area')
         return None
-    dry = ctx.staging is None
-    row = None
+    n_boxes, n_polygons, n_masks, n_keypoints = (
+        len(obj.boxes),
+        len(obj.polygons),
+        len(obj.masks),
+        len(obj.keypoints),
+    )
+    changed = item.changed
     if task == 'segment':
-        if dry:  # convert(): masks are traced when saving; what is known without pixels is counted
-            if len(obj.polygons) + len(obj.masks) > 1:
-                item.changed('polygon', 'parts_joined', len(obj.polygons))
-                item.changed('segmentation', 'parts_joined', len(obj.masks))
-        else:
-            row = _segment_row(item, obj, cls, box)
-            if row is None:
-                return _too_small(item, obj)
-        item.changed('bounding_box', 'as_polygon', len(obj.boxes))
-        item.changed('segmentation', 'as_polygon', len(obj.masks))
-        item.changed('keypoint', 'as_polygon', len(obj.keypoints))
+        # Joined parts: counted by _segment_row when saving (a mask's contours are known then); the scan counts
+        # the objects known to have several parts.
+        changed('bounding_box', 'as_polygon', n_boxes)
+        changed('segmentation', 'as_polygon', n_masks)
+        changed('keypoint', 'as_polygon', n_keypoints)
+        if ctx.staging is None and n_polygons + n_masks > 1:
+            changed('polygon', 'parts_joined', n_polygons)
+            changed('segmentation', 'parts_joined', n_masks)
     else:
-        fields = _box_fields(box, w, h)
-        if fields is None:
-            return _too_small(item, obj)
-        if not dry:
-            row = f'{cls} ' + ' '.join(fields)
-        item.changed('polygon', 'as_box', len(obj.polygons))
-        item.changed('segmentation', 'as_box', len(obj.masks))
+        changed('polygon', 'as_box', n_polygons)
+        changed('segmentation', 'as_box', n_masks)
         if task == 'detect':
-            item.changed('keypoint', 'as_box', len(obj.keypoints))
-        elif order is not None:
-            joints, placed = joint_vector(item, obj, order)
-            if not dry:
-                row += ''.join(f' {_f(_clamp(jx / w))} {_f(_clamp(jy / h))} {v}' for jx, jy, v in joints)
-            ctx.count('keypoint', placed)
-        else:  # convert() without keypoint_names: the joint order is fixed by the scan
-            ctx.count('keypoint', len(obj.keypoints))
-    _attr_losses(item, obj)
-    for tool, _ in obj.members():
-        if tool != 'keypoint' or task != 'pose':
-            ctx.count(tool)
-    if task == 'pose':
-        ctx.count('pose_object')
-    return row
+            changed('keypoint', 'as_box', n_keypoints)
+        else:
+            ctx.count('pose_object')
+            if placed is not None:
+                n_keypoints = placed
+            elif order is not None and n_keypoints:
+                n_keypoints = joint_vector(item, obj, order)[1]
+    counts = ctx.counts
+    for tool, n in (
+        ('bounding_box', n_boxes),
+        ('polygon', n_polygons),
+        ('segmentation', n_masks),
+        ('keypoint', n_keypoints),
+        ('group', obj.group is not None),
+    ):
+        if n:
+            counts[tool] = counts.get(tool, 0) + n
+    for tool, ann in obj.members():
+        if ann.get('attrs') and tool != 'keypoint':
+            _attr_loss(item, tool, ann)
+    return None
+
+
+def _attr_loss(item: Item, tool: str, ann: dict) -> None:
+    names = []
+    for a in ann['attrs']:
+        name = a.get('name')
+        if tool == 'bounding_box' and name == 'rotation':
+            if a.get('value'):
+                item.loss(ann['id'], 'bounding_box', 'rotation', 'written axis-aligned')
+        else:
+            names.append(str(name))
+    if names:
+        item.loss(ann['id'], tool, 'attributes', ', '.join(names))
 
 
 def _too_small(item: Item, obj: Obj) -> None:
@@ -235,15 +254,18 @@ def _clamp(v: float) -> float:
     return 0.0 if v < 0 else 1.0 if v > 1 else v
 
 
-def _box_fields(box: list[float], w: int, h: int) -> list[str] | None:
-    """``cx cy w h`` normalised, clipped to the image (validation lets coordinates pass its edge by a rounding
+def _box_row(cls: int, box: list[float], w: int, h: int) -> str | None:
+    """``cls cx cy w h`` normalised, clipped to the image (validation lets coordinates pass its edge by a rounding
     error), or None when the box would read back without area."""
-    x0, y0 = max(box[0], 0), max(box[1], 0)
-    x1, y1 = min(box[0] + box[2], w), min(box[1] + box[3], h)
-    bw, bh = _f((x1 - x0) / w), _f((y1 - y0) / h)
-    if _r(float(bw), w) <= 0 or _r(float(bh), h) <= 0:
+    x, y, bw, bh = box
+    x0, y0 = (x if x > 0 else 0), (y if y > 0 else 0)
+    x1, y1 = x + bw, y + bh
+    x1, y1 = (x1 if x1 < w else w), (y1 if y1 < h else h)
+    nw, nh = (x1 - x0) / w, (y1 - y0) / h
+    # At 1e-5 and more a size survives 6 decimals and the reader's rounding (see _r) for any image size.
+    if (nw < 1e-5 or nh < 1e-5) and (_r(float(f'{nw:.6f}'), w) <= 0 or _r(float(f'{nh:.6f}'), h) <= 0):
         return None
-    return [_f((x0 + x1) / 2 / w), _f((y0 + y1) / 2 / h), bw, bh]
+    return f'{cls} {(x0 + x1) / 2 / w:.6f} {(y0 + y1) / 2 / h:.6f} {nw:.6f} {nh:.6f}'
 
 
 def _segment_row(item: Item, obj: Obj, cls: int, box: list[float]) -> str | None:
@@ -268,18 +290,15 @@ def _segment_row(item: Item, obj: Obj, cls: int, box: list[float]) -> str | None
         if row is not None:
             return f'{cls} {row}'
     x, y, bw, bh = box
-    return (
-        None
-        if (row := _polygon_fields([[x, y], [x + bw, y], [x + bw, y + bh], [x, y + bh]], w, h)) is None
-        else f'{cls} {row}'
-    )
+    row = _polygon_fields([[x, y], [x + bw, y], [x + bw, y + bh], [x, y + bh]], w, h)
+    return None if row is None else f'{cls} {row}'
 
 
 def _polygon_fields(ring: list, w: int, h: int) -> str | None:
     """``x1 y1 x2 y2 ...`` normalised and clipped, or None when the polygon would read back with fewer than 3
     distinct points or no area (a polygon smaller than the 6 decimals can tell apart)."""
-    xs = [_f(_clamp(p[0] / w)) for p in ring]
-    ys = [_f(_clamp(p[1] / h)) for p in ring]
+    xs = [f'{_clamp(p[0] / w):.6f}' for p in ring]
+    ys = [f'{_clamp(p[1] / h):.6f}' for p in ring]
     back = {(_r(float(x), w), _r(float(y), h)) for x, y in zip(xs, ys, strict=True)}
     if len(back) < 3 or len({p[0] for p in back}) < 2 or len({p[1] for p in back}) < 2:
         return None
