@@ -296,13 +296,27 @@ _POINT = st.one_of(st.lists(_VALUES, min_size=0, max_size=3), st.tuples(_VALUES,
         _VALUES,
     ),
     visibility=st.one_of(st.none(), _VALUES),
+    extra=st.fixed_dictionaries(
+        {},
+        optional={
+            'attrs': st.one_of(
+                st.just([]),
+                st.lists(
+                    st.fixed_dictionaries({'name': st.one_of(st.text(max_size=3), _VALUES)}), max_size=2
+                ),
+                _VALUES,
+            ),
+            'classification': st.one_of(st.just('c'), _VALUES),
+            'group_id': st.one_of(st.just('g'), _VALUES),
+        },
+    ),
 )
-def test_validation_fast_path_agrees_with_the_slow_checks(tool, data, visibility):
+def test_validation_fast_path_agrees_with_the_slow_checks(tool, data, visibility, extra):
     """``items._surely_valid`` may only say yes where the full checks find no problem."""
     from synapse_sdk.utils.converters import items
 
     def validate(fast: bool):
-        ann = {'id': 'a', 'classification': 'c', 'attrs': [], 'data': data}
+        ann = {'id': 'a', 'classification': 'c', 'attrs': [], 'data': data, **extra}
         if visibility is not None:
             ann['visibility'] = visibility
         item = items.Item(split=None, stem='s', source='s.json', width=40, height=30, ann={tool: [ann]})

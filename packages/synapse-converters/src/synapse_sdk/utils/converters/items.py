@@ -100,6 +100,15 @@ def _surely_valid(tool: str, data: Any, ann: dict, w: int, h: int) -> bool:
     """True when a box, polygon or keypoint is valid: a few C-level passes over its coordinates instead of a
     Python call per value. False means "look closer": ``_check`` then finds the problem (or none) the slow way,
     so problems are reported exactly as before."""
+    attrs = ann.get('attrs')
+    if attrs is not None and (
+        type(attrs) is not list
+        or (attrs and not all(type(a) is dict and type(a.get('name')) is str for a in attrs))
+    ):
+        return False
+    cls, gid = ann.get('classification'), ann.get('group_id')
+    if (cls is not None and type(cls) is not str) or (gid is not None and type(gid) is not str):
+        return False
     lo_x, lo_y, hi_x, hi_y = -_EPS * max(w, 1), -_EPS * max(h, 1), w * (1 + _EPS), h * (1 + _EPS)
     if tool == 'bounding_box':
         if type(data) not in _SEQ or len(data) != 4:
@@ -127,7 +136,7 @@ def _surely_valid(tool: str, data: Any, ann: dict, w: int, h: int) -> bool:
         x, y = data[0], data[1]
         if type(x) not in _NUMBER or type(y) not in _NUMBER or not _isfinite(x + y):
             return False
-        if 'visibility' in ann and ann['visibility'] not in (0, 1, 2):
+        if 'visibility' in ann and not (type(ann['visibility']) is int and ann['visibility'] in (0, 1, 2)):
             return False
         return lo_x <= x <= hi_x and lo_y <= y <= hi_y
     if tool == 'polygon':
