@@ -294,3 +294,39 @@ def test_random_hostile_values_never_crash_a_reader_or_writer(tmp_path):
                 get_converter(source, target, root_dir=root, error_policy='skip').save_to_folder(
                     tmp_path / f'out{n}-{source}-{target}'
                 )
+
+
+def _png(width: int, height: int, raw: bytes) -> bytes:
+    """A palette PNG whose IDAT inflates to ``raw`` (whatever the header says)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        return struct.pack('>I', len(body)) + kind + body + struct.pack('>I', zlib.crc32(kind + body))
+
+    header = struct.pack('>IIBBBBB', width, height, 8, 3, 0, 0, 0)
+    palette = bytes(range(256)) * 3
+    return (
+        b'\x89PNG\r\n\x1a\n'
+        + chunk(b'IHDR', header)
+        + chunk(b'PLTE', palette)
+        + chunk(b'IDAT', zlib.compress(raw, 9))
+        + chunk(b'IEND', b'')
+    )
+
+
+@pytest.mark.parametrize('case', ['bomb', 'huge_header'])
+def test_voc_mask_decompression_bomb_is_an_invalid_mask(tmp_path, case):
+    root = tmp_path / 'voc'
+    for d in ('Annotations', 'JPEGImages', 'SegmentationObject'):
+        (root / d).mkdir(parents=True)
+    (root / 'JPEGImages/a.png').write_bytes(png_bytes(8, 6))
+    (root / 'Annotations/a.xml').write_text(
+        '<annotation><filename>a.png</filename><object><name>x</name><bndbox><xmin>1</xmin><ymin>1</ymin>'
+        '<xmax>3</xmax><ymax>3</ymax></bndbox></object></annotation>'
+    )
+    # bomb: the header says 8x6 and the data inflates to 30 MB; huge_header: it claims 100000 x 100000 (10 GB)
+    data = _png(8, 6, bytes(30_000_000)) if case == 'bomb' else _png(100_000, 100_000, bytes(1000))
+    assert len(data) < 100_000
+    (root / 'SegmentationObject/a.png').write_bytes(data)
+    check_policies(tmp_path, 'pascal', 'dm_v2', root, ProblemKind.INVALID_MASK, 'a.png')

@@ -66,8 +66,12 @@ def encode_png(
     return b''.join(parts)
 
 
-def decode_png_8bit(data: bytes) -> tuple[int, int, bytearray]:
-    """Decode an 8-bit grey or palette PNG to ``(width, height, one byte per pixel)`` (palette indices kept)."""
+def decode_png_8bit(data: bytes, size: tuple[int, int] | None = None) -> tuple[int, int, bytearray]:
+    """Decode an 8-bit grey or palette PNG to ``(width, height, one byte per pixel)`` (palette indices kept).
+
+    ``size`` (width, height), when given, is checked against the header before anything is inflated, and the
+    image data is never inflated past the size the header declares: a small file that inflates to gigabytes (a
+    decompression bomb) is an error, not an allocation."""
     if not data.startswith(_SIGNATURE):
         raise PngError('not a PNG file')
     pos = len(_SIGNATURE)
@@ -93,11 +97,17 @@ def decode_png_8bit(data: bytes) -> tuple[int, int, bytearray]:
             f'only 8-bit non-interlaced grey or palette PNG masks are supported '
             f'(got bit depth {depth}, colour type {color_type}, interlace {interlace})'
         )
+    if size is not None and (width, height) != tuple(size):
+        raise PngError(f'mask is {width}x{height}, image is {size[0]}x{size[1]}')
+    expected = (width + 1) * height
     try:
-        raw = zlib.decompress(bytes(idat))
+        inflater = zlib.decompressobj()
+        raw = inflater.decompress(bytes(idat), expected)
+        if inflater.unconsumed_tail or (not inflater.eof and inflater.decompress(b'', 1)):
+            raise PngError(f'PNG image data inflates past the {width}x{height} its header declares')
     except zlib.error as exc:
         raise PngError(f'corrupt PNG image data: {exc}') from exc
-    if len(raw) != (width + 1) * height:
+    if len(raw) != expected:
         raise PngError('PNG image data has the wrong size')
     if not raw[:: width + 1].strip(
         b'\x00'

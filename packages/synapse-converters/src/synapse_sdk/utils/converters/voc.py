@@ -395,14 +395,9 @@ class VOCReader(Reader):
             return None
         try:
             with open(path, 'rb') as fh:
-                w, h, pixels = decode_png_8bit(fh.read())
+                _, _, pixels = decode_png_8bit(fh.read(), (item.width, item.height))
         except PngError as exc:
             item.problem(ProblemKind.INVALID_MASK, f'{exc}', file=path)
-            return None
-        if (w, h) != (item.width, item.height):
-            item.problem(
-                ProblemKind.INVALID_MASK, f'mask is {w}x{h}, image is {item.width}x{item.height}', file=path
-            )
             return None
         return runs_by_value(pixels)  # 0 is background, 255 the VOC "void" outline
 
