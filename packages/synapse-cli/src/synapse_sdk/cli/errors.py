@@ -146,7 +146,7 @@ def _usage_message(exc: click.UsageError, language: str | None) -> str:
     if isinstance(exc, click.BadParameter):
         hint = exc.param_hint
         if hint is None and exc.param is not None:
-            hint = exc.param.get_error_hint(ctx)  # type: ignore[arg-type]
+            hint = exc.param.get_error_hint(ctx)  # type: ignore[arg-type]  # ctx may be None here; click's annotation says Context, its code accepts None
         if isinstance(hint, tuple | list):
             hint = ' / '.join(repr(h) for h in hint)
         if isinstance(exc, click.MissingParameter):

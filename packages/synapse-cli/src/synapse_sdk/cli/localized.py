@@ -78,35 +78,35 @@ class _Localized:
             language = i18n.normalize_language(value)
             if language in i18n.supported_languages():
                 get_state(ctx).language = language  # invalid values are left to the option to reject
-        return super().parse_args(ctx, args)  # type: ignore[misc]
+        return super().parse_args(ctx, args)  # type: ignore[misc]  # super() is the click.Command this mixin is mixed into
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         language = _help_language(ctx)
         if language == 'en':
-            super().format_help(ctx, formatter)  # type: ignore[misc]
+            super().format_help(ctx, formatter)  # type: ignore[misc]  # super() is the click.Command this mixin is mixed into
             return
-        with _translated(self, ctx, language):  # type: ignore[arg-type]
-            super().format_help(ctx, formatter)  # type: ignore[misc]
+        with _translated(self, ctx, language):  # type: ignore[arg-type]  # self is a click.Command once mixed in
+            super().format_help(ctx, formatter)  # type: ignore[misc]  # super() is the click.Command this mixin is mixed into
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         language = _help_language(ctx)
         if language == 'en':
-            super().format_usage(ctx, formatter)  # type: ignore[misc]
+            super().format_usage(ctx, formatter)  # type: ignore[misc]  # super() is the click.Command this mixin is mixed into
             return
         from synapse_sdk.cli.messages import t
 
-        pieces = self.collect_usage_pieces(ctx)  # type: ignore[attr-defined]
+        pieces = self.collect_usage_pieces(ctx)  # type: ignore[attr-defined]  # click.Command's, from the class this mixin is mixed into
         formatter.write_usage(ctx.command_path, ' '.join(pieces), prefix=t('cli.help.usage', language) + ' ')
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         language = _help_language(ctx)
         if language == 'en':
-            super().format_options(ctx, formatter)  # type: ignore[misc]
+            super().format_options(ctx, formatter)  # type: ignore[misc]  # super() is the click.Command this mixin is mixed into
             return
         from synapse_sdk.cli.messages import t
 
         rows = []
-        for param in self.get_params(ctx):  # type: ignore[attr-defined]
+        for param in self.get_params(ctx):  # type: ignore[attr-defined]  # click.Command's, from the class this mixin is mixed into
             record = param.get_help_record(ctx)
             if record is not None and not isinstance(param, click.Argument):
                 rows.append((record[0], _translate_extras(record[1], language)))

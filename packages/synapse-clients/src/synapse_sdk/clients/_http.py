@@ -380,7 +380,7 @@ class HttpCore:
                     self.sleep(wait)
                     continue
                 if idle is not None:
-                    response.idle_deadline = idle  # type: ignore[attr-defined]
+                    response.idle_deadline = idle  # type: ignore[attr-defined]  # an attribute this module adds to the requests Response for the stream reader
                 status = response.status_code
                 if status < 400 or not raise_for_status:
                     return response

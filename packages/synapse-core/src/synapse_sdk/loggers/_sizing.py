@@ -13,6 +13,7 @@ reader of the job log sees that something is missing and how much.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 #: Appended to every string shortened to make an entry fit; ``{size}`` is the entry's original size.
@@ -110,7 +111,7 @@ def _copy(value: Any) -> Any:
     return value
 
 
-def _string_leaves(record: dict[str, Any]):
+def _string_leaves(record: dict[str, Any]) -> Iterator[tuple[Any, Any, str]]:
     """``(container, key, text)`` for every string an entry may lose characters from."""
     stack: list[Any] = [(record, k) for k in record if k not in _FIXED]
     while stack:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import warnings
+from types import FrameType
 
 # The synapse_sdk namespace spans several directories (one per distribution); any frame whose file
 # lives under a `synapse_sdk` directory is SDK code.
@@ -15,7 +16,7 @@ def warn_user(message: str | Warning, category: type[Warning]) -> None:
     """Issue `message` (a text, or a warning instance carrying data), pointing at the first stack
     frame outside the SDK."""
     level = 2  # stacklevel 2 = the caller of warn_user
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None and _MARKER in frame.f_code.co_filename:
         frame = frame.f_back
         level += 1

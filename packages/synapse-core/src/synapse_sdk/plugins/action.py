@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from synapse_sdk.loggers.base import BaseLogger
     from synapse_sdk.plugins.context import RuntimeContext
     from synapse_sdk.plugins.enums import PluginCategory, RunMethod
+    from synapse_sdk.plugins.protocols import BackendClientProtocol, BackendV2ClientProtocol
     from synapse_sdk.plugins.types import DataType
 
 __all__ = ['BaseAction', 'NoResult', 'default_action_name']
@@ -99,7 +100,7 @@ class BaseAction(ABC, Generic[P]):
             and getattr(getattr(cls, 'execute', None), '__isabstractmethod__', False)
             and 'execute' not in getattr(getattr(run, '__code__', None), 'co_names', ())
         ):
-            cls.execute = run  # type: ignore[method-assign]
+            cls.execute = run  # type: ignore[method-assign]  # a class without execute() gets run() as its execute (see __init_subclass__)
 
     def __init__(self, params: P, ctx: RuntimeContext) -> None:
         self.params = params
@@ -119,12 +120,12 @@ class BaseAction(ABC, Generic[P]):
         return self.ctx.logger
 
     @property
-    def client(self) -> Any | None:
+    def client(self) -> BackendClientProtocol | None:
         """The v1 backend client, or None without credentials."""
         return self.ctx.client
 
     @property
-    def v2_client(self) -> Any | None:
+    def v2_client(self) -> BackendV2ClientProtocol | None:
         """The v2 backend client, or None without credentials."""
         return self.ctx.v2_client
 

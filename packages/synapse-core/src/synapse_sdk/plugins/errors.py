@@ -153,14 +153,14 @@ class ActionNotFoundError(PluginError, LookupError):
         super().__init__(f'Unknown action {action!r}{place}. Available actions: {listing}')
 
     def __str__(self) -> str:  # LookupError would otherwise quote the message like a KeyError
-        return self.args[0]
+        return str(self.args[0])
 
 
 class PluginNotFoundError(PluginError, LookupError):
     """`run_plugin` could not resolve its first argument to a config path or an importable module."""
 
     def __str__(self) -> str:
-        return self.args[0]
+        return str(self.args[0])
 
 
 class ConfigError(PluginError, ValueError):

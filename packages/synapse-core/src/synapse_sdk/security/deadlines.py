@@ -165,7 +165,7 @@ _WATCHDOG = _Watchdog()
 
 @functools.cache
 def _watched_connection(base: type) -> type:
-    class Watched(base):  # type: ignore[misc, valid-type]
+    class Watched(base):  # type: ignore[misc]  # a base class chosen at run time (urllib3's, whichever it is)
         def connect(self) -> None:
             super().connect()
             watch_socket(getattr(self, 'sock', None))
@@ -179,7 +179,7 @@ def _watched_connection(base: type) -> type:
 
 
 @functools.cache
-def _watched_pool(base: type) -> type:
+def _watched_pool(base: Any) -> type:
     if getattr(base, '_synapse_watched', False):
         return base
     return type(

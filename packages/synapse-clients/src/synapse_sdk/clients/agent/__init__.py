@@ -277,7 +277,7 @@ class AsyncAgentClient:
                 item = await asyncio.to_thread(next, iterator, done)
                 if item is done:
                     return
-                yield item  # type: ignore[misc]
+                yield item  # type: ignore[misc]  # next() with a sentinel default: the checker cannot tell the sentinel apart from items
         finally:
             close = getattr(iterator, 'close', None)
             if close is not None:

@@ -93,7 +93,7 @@ def network_settings(url: str) -> tuple[str | None, ssl.SSLContext | None]:
 
 if _LibraryConnector is not None:
 
-    class _OriginBoundConnector(_LibraryConnector):  # type: ignore[misc, valid-type]
+    class _OriginBoundConnector(_LibraryConnector):  # type: ignore[misc, valid-type]  # the base is the websockets library's class, chosen at run time
         """The library's connector, with every configured credential header dropped when a redirect
         leaves the origin (the library itself drops only ``Authorization`` and ``Cookie``)."""
 
@@ -119,7 +119,7 @@ def _open(url: str, credential_names: Iterable[str], **kwargs: Any) -> tuple[Cli
     try:
         connection = connector.connect()
     except InvalidStatus as exc:
-        exc.final_uri = connector.uri  # type: ignore[attr-defined]
+        exc.final_uri = connector.uri  # type: ignore[attr-defined]  # an attribute this module adds to the exception for its callers
         raise
     if hasattr(connection, 'pending_legacy_warning'):
         connection.pending_legacy_warning = False  # we own the connection and close it ourselves

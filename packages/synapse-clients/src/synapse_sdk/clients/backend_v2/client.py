@@ -42,7 +42,7 @@ def _is_loopback(url: str) -> bool:
 @lru_cache(maxsize=64)
 def _list_adapter(model: type[BaseModel]) -> TypeAdapter[Any]:
     """One validator per model for whole pages: much cheaper than validating item by item."""
-    return TypeAdapter(list[model])  # type: ignore[valid-type]
+    return TypeAdapter(list[model])  # type: ignore[valid-type]  # a list type built from a model known only at run time
 
 
 def build_v2_headers(

@@ -756,8 +756,7 @@ class AsyncJobsResource(RetrievableResource[m.V2Model, m.AsyncJobV2Detail]):
             'GET', self.base, params={k: v for k, v in params.items() if v is not None}
         )
 
-    # Async job ids are UUID strings: narrower than the base's ``int | str`` on purpose.
-    def retrieve(self, job_id: str) -> m.AsyncJobV2Detail:  # type: ignore[override]
+    def retrieve(self, job_id: str) -> m.AsyncJobV2Detail:  # type: ignore[override]  # job ids are UUID strings
         return self._detail(self._client.request('GET', f'{self.base}{job_id}/'))
 
     def cancel(self, job_id: str) -> m.AsyncJobV2Detail:

@@ -15,6 +15,7 @@ from synapse_sdk.loggers.base import BaseLogger
 from synapse_sdk.plugins._warnings import warn_user
 from synapse_sdk.plugins.context.env import PluginEnvironment
 from synapse_sdk.plugins.models.logger import LogLevel
+from synapse_sdk.plugins.protocols import BackendClientProtocol, BackendV2ClientProtocol
 
 if TYPE_CHECKING:
     from synapse_sdk.i18n import LocalizedMessage
@@ -30,7 +31,9 @@ class RuntimeContext:
     """Dependencies of one action run.
 
     `client` (v1 `BackendClient`), `v2_client` (`BackendV2Client`) and `agent_client` are None
-    when no credentials are configured (a plain local run); guard with ``if ctx.client:``.
+    when no credentials are configured (a plain local run); guard with ``if ctx.client:``. The first two
+    are typed with the Protocols of what core calls (`synapse_sdk.plugins.protocols`); narrow with
+    ``isinstance(ctx.client, BackendClient)`` to use the rest of a client with a type checker.
     `checkpoint` describes pretrained weights (``{'category': 'base' | <model name>, 'path': ...}``).
     `language` is the run's language for user-facing messages (None: ``SYNAPSE_LANGUAGE``, then en).
     """
@@ -38,9 +41,10 @@ class RuntimeContext:
     logger: BaseLogger
     env: PluginEnvironment = field(default_factory=PluginEnvironment)
     job_id: str | None = None
-    client: Any | None = None  # BackendClient (synapse-clients), v1
-    v2_client: Any | None = None  # BackendV2Client (synapse-clients), v2
-    agent_client: Any | None = None  # AgentClient (synapse-clients)
+    # Typed with what core calls (synapse_sdk.plugins.protocols); the values are the real clients.
+    client: BackendClientProtocol | None = None  # BackendClient (synapse-clients), v1
+    v2_client: BackendV2ClientProtocol | None = None  # BackendV2Client (synapse-clients), v2
+    agent_client: Any | None = None  # AgentClient (synapse-clients); core calls nothing on it
     checkpoint: dict[str, Any] | None = None
     language: str | None = None
     _ended: bool = field(default=False, init=False, repr=False, compare=False)

@@ -109,7 +109,7 @@ class PluginEnvironment(Mapping[str, Any]):
             return self._data == other._data
         return NotImplemented
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # mutable mapping: unhashable on purpose, as dict is
 
     def __repr__(self) -> str:
         shown = {k: (MASK if is_secret_key(k) else v) for k, v in self._data.items()}

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Any
 
+from synapse_sdk.plugins.protocols import ConverterFactory
 from synapse_sdk.plugins.steps.base import BaseStep, StepResult
 from synapse_sdk.plugins.steps.context import BaseStepContext
 
@@ -16,7 +16,7 @@ _CONVERTERS_HINT = 'pip install synapse-converters (or synapse-sdk)'
 _SPLIT_DIRS = ('train', 'valid', 'validation', 'val', 'test')
 
 
-def _load_get_converter() -> Any:
+def _load_get_converter() -> ConverterFactory:
     try:
         from synapse_sdk.utils.converters import get_converter
     except ImportError as exc:

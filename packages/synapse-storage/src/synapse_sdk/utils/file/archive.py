@@ -274,7 +274,7 @@ def extract_archive(
                 members = _tar_members(path, tf)
                 _validate(path, members, max_size)
                 by_name = {_normalise(path, info.name): info for info in tf.getmembers()}
-                _write(staging, members, lambda m: tf.extractfile(by_name[m.link or m.name]))  # type: ignore[arg-type,return-value]
+                _write(staging, members, lambda m: tf.extractfile(by_name[m.link or m.name]))  # type: ignore[arg-type,return-value]  # extractfile is Optional in the stubs; regular members (the only ones written) always have a file
         else:
             raise ArchiveError(f'{path.name} is neither a zip nor a tar archive')
         _check_merge(path, staging, root)
@@ -356,7 +356,7 @@ def _write(root: Path, members: list[_Member], opener: object) -> None:
                 raise UnsafeArchiveError(
                     f'Refusing to write {member.name!r}: its directory leads outside the destination'
                 )
-            with opener(member) as src, target.open('wb') as out:  # type: ignore[operator]
+            with opener(member) as src, target.open('wb') as out:  # type: ignore[operator]  # opener is a zipfile/tarfile open function picked at run time
                 shutil.copyfileobj(src, out, 1024 * 1024)
     links = [member for member in members if member.kind == 'symlink']
     created: list[Path] = []

@@ -118,7 +118,7 @@ class RequestLog:
             return list(self._items) == list(other)
         return NotImplemented
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None  # type: ignore[assignment]  # mutable record: unhashable on purpose
 
     def __repr__(self) -> str:
         return f'RequestLog(<{len(self._items)} kept, {self.dropped} dropped>)'

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 try:
     import pytest
 except ImportError:  # imported outside a pytest run (e.g. an import sweep of the wheel)
-    pytest = None  # type: ignore[assignment]
+    pytest = None  # type: ignore[assignment]  # pytest is optional here: None when it is not installed
 
 if TYPE_CHECKING:
     from synapse_sdk.clients.testing import FakeBackend

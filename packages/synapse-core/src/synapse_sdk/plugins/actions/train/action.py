@@ -22,6 +22,7 @@ from pydantic import BaseModel
 from synapse_sdk.plugins.action import BaseAction
 from synapse_sdk.plugins.actions.train.dataset import write_dm_dataset
 from synapse_sdk.plugins.enums import PluginCategory
+from synapse_sdk.plugins.protocols import BackendClientProtocol
 from synapse_sdk.plugins.steps import (
     BackendUnavailableError,
     BaseStep,
@@ -152,7 +153,7 @@ class BaseTrainAction(BaseAction[P]):
     dataset_format: ClassVar[str] = 'dm_v1'
 
     # -- helpers --------------------------------------------------------------------------------
-    def _require_client(self, what: str) -> Any:
+    def _require_client(self, what: str) -> BackendClientProtocol:
         if self.client is None:
             raise BackendUnavailableError(what)
         return self.client
@@ -208,7 +209,7 @@ class BaseTrainAction(BaseAction[P]):
         """Fields of the model record created by the ``model_upload`` step."""
         name = (
             getattr(self.params, 'name', None) or f'{self.action_name or "model"}-{context.model_path.stem}'
-        )  # type: ignore[union-attr]
+        )
         return {'name': name}
 
     def setup_steps(self, registry: StepRegistry[TrainContext]) -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from synapse_sdk.plugins.protocols import BackendClientProtocol, UploadStorageProtocol
 from synapse_sdk.plugins.steps import BaseStepContext
 
 __all__ = ['OrganizedUnit', 'UploadContext', 'UploadedFile']
@@ -50,7 +51,7 @@ class UploadContext(BaseStepContext):
     allowed_extensions: list[str] | None = None
     collection: dict[str, Any] | None = None
     source_dir: Path | None = None
-    storage: Any = None
+    storage: UploadStorageProtocol | None = None
     storage_prefix: str = ''
     files: list[Path] = field(default_factory=list)
     organized_files: list[OrganizedUnit] = field(default_factory=list)
@@ -58,5 +59,5 @@ class UploadContext(BaseStepContext):
     data_units: list[dict[str, Any]] = field(default_factory=list)
 
     @property
-    def client(self) -> Any:
+    def client(self) -> BackendClientProtocol | None:
         return getattr(self.runtime_ctx, 'client', None)

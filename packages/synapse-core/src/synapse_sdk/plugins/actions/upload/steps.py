@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from synapse_sdk.plugins.actions.upload.context import OrganizedUnit, UploadContext, UploadedFile
+from synapse_sdk.plugins.context import RuntimeContext
+from synapse_sdk.plugins.protocols import UploadStorageProtocol
 from synapse_sdk.plugins.steps import BackendUnavailableError, BaseStep, StepResult
 
 __all__ = [
@@ -46,15 +48,18 @@ def file_checksum(path: Path, block: int = 1024 * 1024) -> str:
     return digest.hexdigest()
 
 
-def _open_storage(record: dict[str, Any]) -> Any:
+def _open_storage(record: dict[str, Any]) -> UploadStorageProtocol:
     try:
         from synapse_sdk.utils.storage import get_storage
     except ImportError as exc:
         raise ImportError(f'Uploading files needs synapse_sdk.utils.storage: {_STORAGE_HINT}') from exc
-    return get_storage({'provider': record['provider'], 'configuration': record.get('configuration') or {}})
+    storage: UploadStorageProtocol = get_storage(
+        {'provider': record['provider'], 'configuration': record.get('configuration') or {}}
+    )
+    return storage
 
 
-def delete_data_unit(runtime_ctx: Any, unit_id: int) -> None:
+def delete_data_unit(runtime_ctx: RuntimeContext | Any, unit_id: int) -> None:
     """Delete a data unit through whichever backend client can (v1 ``delete_data_unit`` or v2
     ``data_units.destroy``); `NotImplementedError` if neither client offers it."""
     client = getattr(runtime_ctx, 'client', None)
@@ -225,6 +230,7 @@ class UploadFilesStep(BaseStep[UploadContext]):
     @staticmethod
     def _upload_one(context: UploadContext, path: Path, lock: threading.Lock) -> None:
         assert context.source_dir is not None
+        assert context.storage is not None  # set by InitializeStep
         key = f'{context.storage_prefix}/{path.relative_to(context.source_dir).as_posix()}'
         if context.storage.exists(key):
             # Never overwrite: the rollback deletes what this run wrote, which must not be someone's data.
@@ -240,6 +246,7 @@ class UploadFilesStep(BaseStep[UploadContext]):
         errors: list[str] = []
         for record in list(context.uploaded_files.values()):
             try:
+                assert context.storage is not None  # a file was uploaded, so InitializeStep set it
                 context.storage.delete(record.key, missing_ok=True)
             except Exception as exc:
                 errors.append(f'{record.key}: {type(exc).__name__}: {exc}')
@@ -289,6 +296,7 @@ class CreateDataUnitsStep(BaseStep[UploadContext]):
                 if unit.groups:
                     item['groups'] = list(unit.groups)
                 payload.append(item)
+            assert client is not None  # InitializeStep refused to start without one
             response = client.create_data_units(payload)
             created = (
                 response.get('results', [response]) if isinstance(response, dict) else list(response or [])

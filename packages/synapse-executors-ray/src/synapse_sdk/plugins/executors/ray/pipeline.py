@@ -196,7 +196,7 @@ class RayPipelineExecutor:
         """Record the failure in the run state and tell the user how to resume."""
         state['status'] = 'failed'
         self._save(state)
-        err.run_id = state['run_id']  # type: ignore[attr-defined]
+        err.run_id = state['run_id']  # type: ignore[attr-defined]  # the run id is attached to the exception for the caller to resume with
         err.add_note(f'Resume with RayPipelineExecutor.run(..., run_id={state["run_id"]!r}, resume=True)')
         return err
 

@@ -365,7 +365,7 @@ class SFTPStorage(StorageMixin):
         buffer = bytearray(1024 * 1024)
         view = memoryview(buffer)
         with self._open(key) as stream, destination.open('wb') as out:
-            raw = stream.raw  # type: ignore[attr-defined]
+            raw = stream.raw  # type: ignore[attr-defined]  # paramiko's buffered file exposes its raw file as .raw
             while filled := raw.readinto(buffer):
                 out.write(view[:filled])
 
