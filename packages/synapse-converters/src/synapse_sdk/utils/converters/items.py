@@ -138,7 +138,7 @@ def _surely_valid(tool: str, data: Any, ann: dict, w: int, h: int) -> bool:
             return False
         if 'visibility' in ann and not (type(ann['visibility']) is int and ann['visibility'] in (0, 1, 2)):
             return False
-        return lo_x <= x <= hi_x and lo_y <= y <= hi_y
+        return bool(lo_x <= x <= hi_x and lo_y <= y <= hi_y)
     if tool == 'polygon':
         if type(data) is not list or len(data) < 3:
             return False

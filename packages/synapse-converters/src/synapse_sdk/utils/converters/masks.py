@@ -18,7 +18,8 @@ import operator
 import re
 from array import array
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 __all__ = [
     'MaskError',
@@ -256,7 +257,7 @@ def _f32(value: float) -> float:
     return array('f', (value,))[0]
 
 
-_consume = deque(maxlen=0).extend
+_consume: Callable[[Iterable[Any]], None] = deque(maxlen=0).extend
 
 
 def _round_half_away(v: float) -> int:
