@@ -172,7 +172,7 @@ class BaseConverter:
             progress = Progress(self.progress, self.ctx, step, sum(len(r) for r in refs_by_split))
             progress.update(0)
             # closed on an error or interrupt too: the pool is shut down before the caller removes staging
-            pipe = Pipeline(job, self.workers)
+            pipe = Pipeline(job, self.workers, expected=progress.total)
             stack.callback(pipe.close)
             for split_refs in refs_by_split:
                 for ref in split_refs:

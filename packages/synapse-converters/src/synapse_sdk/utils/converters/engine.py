@@ -238,11 +238,11 @@ class Pipeline:
     worker processes (``workers.WorkerPool``: fresh interpreters that never import the caller's ``__main__``),
     at most ``2 * workers`` batches in flight (bounded memory; deterministic output whatever the worker count).
     ``workers=None``: in-process for the first ``AUTO_POOL_AFTER`` refs, then one process per core (when there is
-    more than one). Push-style so that both a converter's pass over a dataset and a caller feeding records
+    more than one); at once when the pass is known (``expected``) to have more refs than that. Push-style so that both a converter's pass over a dataset and a caller feeding records
     (``DatasetWriter``) use it; ``close()`` stops the workers.
     """
 
-    def __init__(self, job: Job, workers: int | None, batch_size: int = 64):
+    def __init__(self, job: Job, workers: int | None, batch_size: int = 64, expected: int | None = None):
         self.job = job
         self.auto = workers is None
         cores = os.cpu_count() or 1
@@ -250,7 +250,8 @@ class Pipeline:
         self.batch_size = batch_size
         self.batch: list[Any] = []
         self.pool = None
-        self.submitted = 0
+        # A pass known to be long (``expected`` items) starts its workers at once.
+        self.submitted = AUTO_POOL_AFTER if expected is not None and expected > AUTO_POOL_AFTER else 0
 
     def _in_process(self) -> bool:
         if self.workers <= 1:

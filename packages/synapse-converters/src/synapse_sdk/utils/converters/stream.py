@@ -226,7 +226,10 @@ class DatasetWriter:
                     self._session.collected, self._session.counts, self.class_names, self._session.tallies
                 )
                 self.writer.begin(str(self.staging), self._table, str(self.target))
-                self._session, self._pipe = self._pass(staging=str(self.staging), table=self._table)
+                count = self._session.accepted
+                self._session, self._pipe = self._pass(
+                    staging=str(self.staging), table=self._table, expected=count
+                )
                 for record in self._replay():
                     self._accept(self._pipe.submit(record))
                 self._accept(self._pipe.drain())
@@ -266,7 +269,7 @@ class DatasetWriter:
             self.abort()
 
     # -- internals -----------------------------------------------------------------------------------------
-    def _pass(self, *, staging: str | None, table) -> tuple[Session, Pipeline]:
+    def _pass(self, *, staging: str | None, table, expected: int | None = None) -> tuple[Session, Pipeline]:
         job = Job(
             reader=RecordReader(self.source_format.value.removeprefix('dm_')),
             writer=self.writer,
@@ -283,7 +286,7 @@ class DatasetWriter:
             max_entries=self.max_report_entries,
             staging=staging,
         )
-        return session, Pipeline(job, self.workers)
+        return session, Pipeline(job, self.workers, expected=expected)
 
     def _accept(self, outcomes: list[Outcome] | Iterator[Outcome]) -> None:
         for outcome in outcomes:
