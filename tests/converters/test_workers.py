@@ -68,3 +68,27 @@ def test_a_killed_worker_stops_the_conversion(tmp_path):
                 writer._pipe.pool.workers[1].proc.kill()
         writer.close()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_convert_and_save_share_their_workers(tmp_path, monkeypatch):
+    from synapse_sdk.utils.converters import workers
+
+    started = []
+    original = workers.WorkerPool.__init__
+
+    def counting(self, job, count):
+        started.append(count)
+        original(self, job, count)
+
+    monkeypatch.setattr(workers.WorkerPool, '__init__', counting)
+    src = write_rich(tmp_path / 'src', 140, version='v2', categorized=False)
+    conv = get_converter('dm_v2', 'coco', root_dir=src, workers=2)
+    conv.convert()
+    pool = conv._workers.pool
+    assert pool is not None and started == [2]  # kept for save_to_folder
+    conv.save_to_folder(tmp_path / 'out')
+    assert started == [2] and conv._workers.pool is None  # the same processes, stopped after saving
+    assert all(w.proc.poll() is not None for w in pool.workers)
+    get_converter('dm_v2', 'coco', root_dir=src, workers=1).save_to_folder(tmp_path / 'one')
+    for rel in tree(tmp_path / 'one'):
+        assert (tmp_path / 'one' / rel).read_bytes() == (tmp_path / 'out' / rel).read_bytes(), rel

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import weakref
 from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
@@ -78,6 +79,12 @@ class BaseConverter:
         self.options = self._check_options(options)
         self._table: dict[str, dict[str, int]] | None = None
         self._result: ConversionResult | None = None
+        # Worker processes started by convert() serve save_to_folder() too; stopped when it ends (or when this
+        # converter is collected, after a convert() alone).
+        from .workers import PoolHolder  # not at import: the workers run that module as __main__
+
+        self._workers = PoolHolder()
+        weakref.finalize(self, self._workers.close)
 
     # -- hooks for subclasses ------------------------------------------------------------------------------
     _option_names: tuple[str, ...] = ()
@@ -137,8 +144,10 @@ class BaseConverter:
             result.class_names = _names(self._table)
             result.output_dir = target
             result.written = True
+            self._workers.close()
             commit_staging(staging, target, overwrite=self.overwrite)
         except BaseException:
+            self._workers.close()
             shutil.rmtree(staging, ignore_errors=True)
             raise
         self._result = result
@@ -172,7 +181,7 @@ class BaseConverter:
             progress = Progress(self.progress, self.ctx, step, sum(len(r) for r in refs_by_split))
             progress.update(0)
             # closed on an error or interrupt too: the pool is shut down before the caller removes staging
-            pipe = Pipeline(job, self.workers, expected=progress.total)
+            pipe = Pipeline(job, self.workers, expected=progress.total, holder=self._workers)
             stack.callback(pipe.close)
             for split_refs in refs_by_split:
                 for ref in split_refs:

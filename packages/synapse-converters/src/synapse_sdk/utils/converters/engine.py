@@ -242,8 +242,16 @@ class Pipeline:
     (``DatasetWriter``) use it; ``close()`` stops the workers.
     """
 
-    def __init__(self, job: Job, workers: int | None, batch_size: int = 64, expected: int | None = None):
+    def __init__(
+        self,
+        job: Job,
+        workers: int | None,
+        batch_size: int = 64,
+        expected: int | None = None,
+        holder: Any = None,
+    ):
         self.job = job
+        self.holder = holder  # a workers.PoolHolder keeps the workers for the owner's next pass
         self.auto = workers is None
         cores = os.cpu_count() or 1
         self.workers = cores if self.auto else max(workers or 1, 1)
@@ -284,17 +292,25 @@ class Pipeline:
 
     def _send(self) -> None:
         if self.pool is None:
-            from .workers import WorkerPool
+            from .workers import PoolHolder
 
-            self.pool = WorkerPool(self.job, self.workers)
+            if self.holder is None:
+                self.holder = PoolHolder()
+                self.own_holder = True
+            self.pool = self.holder.acquire(self.job, self.workers)
         batch, self.batch = self.batch, []
         self.pool.submit(batch)
 
     def close(self) -> None:
+        """After the pass (every outcome handed back: the workers are kept for the holder's next pass) or after
+        an error or interrupt (batches still in flight: the workers are killed)."""
+        clean = not self.batch
         self.batch = []
         if self.pool is not None:
-            self.pool.close()
-            self.pool = None
+            pool, self.pool = self.pool, None
+            self.holder.release(pool, clean=clean and not pool.in_flight)
+            if getattr(self, 'own_holder', False):
+                self.holder.close()
 
 
 def iter_outcomes(job: Job, refs: Iterable[Any], workers: int | None) -> Iterator[Outcome]:

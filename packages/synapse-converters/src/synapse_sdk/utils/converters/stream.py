@@ -182,6 +182,9 @@ class DatasetWriter:
         self._flat: bool | None = None
         self._spool: IO[bytes] | None = None
         self.result: ConversionResult | None = None
+        from .workers import PoolHolder  # not at import: the workers run that module as __main__
+
+        self._workers = PoolHolder()  # the workers of the first pass serve the second (spooled)
         if self.spooled:
             self._spool = open(self.staging / _SPOOL, 'wb')  # noqa: SIM115
             self._session, self._pipe = self._pass(staging=None, table=None)
@@ -236,6 +239,7 @@ class DatasetWriter:
                 self._pipe.close()
                 self._session.end()
                 os.remove(self.staging / _SPOOL)
+            self._workers.close()
             self.writer.finish(str(self.staging), splits)
             result = self._session.result
             result.class_names = _names(self._table)
@@ -252,6 +256,7 @@ class DatasetWriter:
     def abort(self) -> None:
         """Discard everything written so far (``output_dir`` stays as it was)."""
         self._pipe.close()
+        self._workers.close()
         self._session.close()
         if self._spool is not None:
             self._spool.close()
@@ -286,7 +291,7 @@ class DatasetWriter:
             max_entries=self.max_report_entries,
             staging=staging,
         )
-        return session, Pipeline(job, self.workers, expected=expected)
+        return session, Pipeline(job, self.workers, expected=expected, holder=self._workers)
 
     def _accept(self, outcomes: list[Outcome] | Iterator[Outcome]) -> None:
         for outcome in outcomes:

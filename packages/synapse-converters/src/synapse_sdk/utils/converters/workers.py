@@ -7,10 +7,12 @@ actors and threaded servers. These workers are fresh interpreters running this m
 converters, nothing of the caller.
 
 Protocol, over the worker's stdin and stdout (its original stdout; anything the work prints goes to stderr):
-pickled messages. The parent sends the ``Job`` once, then batches of refs, then ``None``; the worker answers
-each batch with ``('ok', outcomes)`` or ``('error', exception, traceback text)``. Batches are answered in the
-order they were sent, so the parent reads outcomes in submission order. The parent sends through one thread per
-worker, so a worker writing a large answer never waits for a parent that is itself writing the next batch.
+pickled messages. The parent sends ``('job', job)`` (again at each pass: a converter's ``convert()`` and
+``save_to_folder()`` use the same workers, see ``PoolHolder``), ``('batch', refs)``, and closes the pipe at the
+end; the worker answers each batch with ``('ok', outcomes)`` or ``('error', exception, traceback text)``.
+Batches are answered in the order they were sent, so the parent reads outcomes in submission order. The parent
+sends through one thread per worker, so a worker writing a large answer never waits for a parent that is itself
+writing the next batch.
 """
 
 from __future__ import annotations
@@ -26,11 +28,15 @@ import threading
 import traceback
 from typing import Any
 
-__all__ = ['WorkerError', 'WorkerPool']
+__all__ = ['PoolHolder', 'WorkerError', 'WorkerPool']
 
 
 class WorkerError(RuntimeError):
     """A worker process died (killed, out of memory) or sent something unreadable."""
+
+
+def _message(kind: str, value: Any) -> bytes:
+    return pickle.dumps((kind, value), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 class _Worker:
@@ -95,15 +101,25 @@ class WorkerPool:
     the oldest batch not returned yet (batches go round-robin, so each worker answers its own in order)."""
 
     def __init__(self, job: Any, workers: int):
-        job_bytes = pickle.dumps(job, protocol=pickle.HIGHEST_PROTOCOL)
+        job_bytes = _message('job', job)
         self.workers = [_Worker(job_bytes) for _ in range(workers)]
         self.order: list[_Worker] = []  # worker of each batch in flight, oldest first
         self.next = 0
 
+    @property
+    def size(self) -> int:
+        return len(self.workers)
+
+    def set_job(self, job: Any) -> None:
+        """The job of the next pass (no batch may be in flight)."""
+        job_bytes = _message('job', job)
+        for worker in self.workers:
+            worker.outbox.put(job_bytes)
+
     def submit(self, batch: list) -> None:
         worker = self.workers[self.next]
         self.next = (self.next + 1) % len(self.workers)
-        worker.outbox.put(pickle.dumps(batch, protocol=pickle.HIGHEST_PROTOCOL))
+        worker.outbox.put(_message('batch', batch))
         self.order.append(worker)
 
     @property
@@ -121,6 +137,36 @@ class WorkerPool:
         self.order.clear()
 
 
+class PoolHolder:
+    """Keeps one ``WorkerPool`` between passes (``convert()`` then ``save_to_folder()``, or the two passes of a
+    spooled ``DatasetWriter``), so its processes start once. A pass ``acquire``s it and ``release``s it clean
+    (every batch answered: kept) or not (an error or interrupt: killed). ``close()`` stops it; the owner calls
+    it when done, and ``weakref.finalize`` when the owner is collected."""
+
+    def __init__(self) -> None:
+        self.pool: WorkerPool | None = None
+
+    def acquire(self, job: Any, workers: int) -> WorkerPool:
+        pool, self.pool = self.pool, None
+        if pool is not None and pool.size == workers:
+            pool.set_job(job)
+            return pool
+        if pool is not None:
+            pool.close()
+        return WorkerPool(job, workers)
+
+    def release(self, pool: WorkerPool, *, clean: bool) -> None:
+        if clean and not pool.in_flight and self.pool is None:
+            self.pool = pool
+        else:
+            pool.close(kill=not clean)
+
+    def close(self) -> None:
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.close()
+
+
 def _serve() -> None:
     """The worker's loop (see the module docstring)."""
     from .engine import process_ref
@@ -131,12 +177,16 @@ def _serve() -> None:
     os.dup2(
         sys.stderr.fileno(), sys.stdout.fileno()
     )  # prints of the work go to stderr, not into the protocol
-    job = pickle.load(inbox)
+    job = None
     while True:
         try:
-            batch = pickle.load(inbox)
+            kind, value = pickle.load(inbox)
         except EOFError:
             return
+        if kind == 'job':
+            job = value
+            continue
+        batch = value
         try:
             answer: tuple = ('ok', [process_ref(job, ref) for ref in batch])
             data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
