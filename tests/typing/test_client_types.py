@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, assert_type
 
+from synapse_sdk.clients.backend import DRFPage
 from synapse_sdk.clients.backend_v2 import BackendV2Client
 from synapse_sdk.clients.backend_v2 import models as m
 from synapse_sdk.clients.backend_v2.pagination import CursorPage
@@ -81,3 +82,21 @@ def test_v1_client_methods_are_typed_on_a_declared_transport() -> None:
         assert_type(project, dict[str, Any])
         assert project['id'] == project_id
         assert_type(client.get_task(task_id), dict[str, Any])
+
+        # v1 lists: one DRF page, or (every row, lazily, and the count) with list_all=True.
+        page = client.list_tasks({'project': project_id}, page_size=2)
+        assert_type(page, DRFPage)
+        assert set(page) >= {'count', 'next', 'previous', 'results'}
+        assert page['count'] == 3 and len(page['results']) == 2
+        assert isinstance(page['next'], str) and page['previous'] is None
+        assert_type(page['results'][0], dict[str, Any])
+
+        rows, count = client.list_tasks({'project': project_id}, list_all=True, page_size=2)
+        assert_type(rows, Iterator[dict[str, Any]])
+        assert_type(count, int)
+        one_page = client.list_tasks({'project': project_id}, page_size=10)['results']
+        assert count == 3 and [r['id'] for r in rows] == [r['id'] for r in one_page]
+        assert_type(client.get_assignments({'project': project_id}), tuple[Iterator[dict[str, Any]], int])
+
+        list_all: bool = count > 3
+        assert_type(client.list_projects(list_all=list_all), DRFPage | tuple[Iterator[dict[str, Any]], int])

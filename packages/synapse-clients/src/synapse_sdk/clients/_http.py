@@ -17,7 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 import requests
@@ -74,7 +74,10 @@ class Timeout:
         )
 
 
-def _env_float(name: str, default: float | None) -> float | None:
+_Default = TypeVar('_Default', bound=float | None)
+
+
+def _env_float(name: str, default: _Default) -> float | _Default:
     raw = os.environ.get(name)
     if raw is None or raw == '':
         return default
@@ -108,7 +111,7 @@ class RetryPolicy:
     total_timeout: float | None = 300.0
 
     def backoff(self, attempt: int) -> float:
-        ceiling = min(self.backoff_cap, self.backoff_base * (2**attempt))
+        ceiling: float = min(self.backoff_cap, self.backoff_base * (2**attempt))
         return ceiling / 2 + random.uniform(0, ceiling / 2)
 
     def wait_for(self, attempt: int, retry_after: float | None) -> float:
@@ -198,7 +201,7 @@ class OriginBoundSession(requests.Session):
                 describe_origin(prepared_request.url),
                 len(removed),
             )
-        super().rebuild_auth(prepared_request, response)
+        super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]  # types-requests leaves Session.rebuild_auth unannotated
 
 
 class DeadlineAdapter(HTTPAdapter):
@@ -444,15 +447,16 @@ class HttpCore:
     def _transport_error(
         self, exc: requests.RequestException, method: str, shown: str, *, sent: bool, resendable: bool
     ) -> ClientConnectionError:
-        common = {'method': method, 'url': shown, 'request_sent': sent}
         if isinstance(exc, requests.exceptions.ConnectTimeout):
-            return ClientTimeoutError('timed out connecting', **common)
+            return ClientTimeoutError('timed out connecting', method=method, url=shown, request_sent=sent)
         if isinstance(exc, requests.exceptions.ReadTimeout):
-            return ClientTimeoutError('timed out waiting for the response', **common)
+            return ClientTimeoutError(
+                'timed out waiting for the response', method=method, url=shown, request_sent=sent
+            )
         if sent and not resendable:
-            return ResponseLostError(**{k: v for k, v in common.items() if k != 'request_sent'})
+            return ResponseLostError(method=method, url=shown)
         reason = 'connection refused or host unreachable' if not sent else 'connection broken'
-        return ClientConnectionError(reason, **common)
+        return ClientConnectionError(reason, method=method, url=shown, request_sent=sent)
 
     def redact(self, value: Any) -> Any:
         """Replace any configured secret inside an error body with ``***``."""

@@ -257,10 +257,10 @@ def _detail_message(detail: Any) -> str | None:
         error = detail.get('error')
         if isinstance(error, dict) and error.get('message'):
             return str(error['message'])
-        if isinstance(detail.get('detail'), str):
-            return detail['detail']
-        if isinstance(detail.get('message'), str):
-            return detail['message']
+        for key in ('detail', 'message'):
+            text = detail.get(key)
+            if isinstance(text, str):
+                return text
     if isinstance(detail, str) and detail.strip() and len(detail) <= 300:
         return detail.strip()
     return None
@@ -283,9 +283,12 @@ def _detail_text(detail: Any) -> str:
                     loc = '.'.join(str(p) for p in item.get('loc', []))
                     out.append(f'{loc}: {item.get("msg")}' if loc else str(item.get('msg')))
             return '; '.join(out)
-        fields = {k: v for k, v in detail.items() if k not in {'detail', 'message', 'meta', 'error_type'}}
-        if fields:
+        field_errors = {
+            k: v for k, v in detail.items() if k not in {'detail', 'message', 'meta', 'error_type'}
+        }
+        if field_errors:
             return '; '.join(
-                f'{k}: {", ".join(map(str, v)) if isinstance(v, list) else v}' for k, v in fields.items()
+                f'{k}: {", ".join(map(str, v)) if isinstance(v, list) else v}'
+                for k, v in field_errors.items()
             )[:500]
     return ''

@@ -26,13 +26,7 @@ from websockets.exceptions import (
     InvalidStatus,
     InvalidURI,
 )
-from websockets.sync.client import ClientConnection
-from websockets.sync.client import connect as _library_connect
-
-try:  # websockets >= 17.1: the threading client follows redirects, through this class
-    from websockets.sync.client import reconnect as _LibraryConnector
-except ImportError:  # older: redirects are not followed at all (a 3xx is a refused upgrade)
-    _LibraryConnector = None
+from websockets.sync.client import ClientConnection, reconnect
 
 from synapse_sdk.clients.exceptions import ClientTimeoutError, WebSocketError
 from synapse_sdk.security.origins import describe_origin, same_origin, strip_credentials
@@ -85,36 +79,33 @@ def network_settings(url: str) -> tuple[str | None, ssl.SSLContext | None]:
                 else ssl.create_default_context(cafile=verify)
             )
         else:
-            from requests.certs import where
+            from requests.utils import DEFAULT_CA_BUNDLE_PATH  # certifi's bundle, as requests uses it
 
-            context = ssl.create_default_context(cafile=where())
+            context = ssl.create_default_context(cafile=DEFAULT_CA_BUNDLE_PATH)
     return proxy, context
 
 
-if _LibraryConnector is not None:
+class _OriginBoundConnector(reconnect):
+    """The library's connector (websockets >= 17.1: the threading client follows redirects through it),
+    with every configured credential header dropped when a redirect leaves the origin (the library
+    itself drops only ``Authorization`` and ``Cookie``)."""
 
-    class _OriginBoundConnector(_LibraryConnector):  # type: ignore[misc, valid-type]  # the base is the websockets library's class, chosen at run time
-        """The library's connector, with every configured credential header dropped when a redirect
-        leaves the origin (the library itself drops only ``Authorization`` and ``Cookie``)."""
+    def __init__(self, *args: Any, credential_names: Iterable[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._credential_names = frozenset(name.lower() for name in credential_names)
 
-        def __init__(self, *args: Any, credential_names: Iterable[str] = (), **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._credential_names = frozenset(name.lower() for name in credential_names)
-
-        def process_redirect(self, exc: Exception) -> Exception | str:
-            before = self.uri
-            result = super().process_redirect(exc)
-            if isinstance(result, str) and not same_origin(before, result) and self.additional_headers:
-                kept = dict(Headers(self.additional_headers).raw_items())
-                strip_credentials(kept, self._credential_names)
-                self.additional_headers = kept
-            return result
+    def process_redirect(self, exc: Exception) -> Exception | str:
+        before = self.uri
+        result = super().process_redirect(exc)
+        if isinstance(result, str) and not same_origin(before, result) and self.additional_headers:
+            kept = dict(Headers(self.additional_headers).raw_items())
+            strip_credentials(kept, self._credential_names)
+            self.additional_headers = kept
+        return result
 
 
 def _open(url: str, credential_names: Iterable[str], **kwargs: Any) -> tuple[ClientConnection, str]:
     """The open connection and the URL it ended up at (after same- or cross-origin redirects)."""
-    if _LibraryConnector is None:
-        return _library_connect(url, **kwargs), url
     connector = _OriginBoundConnector(url, credential_names=credential_names, **kwargs)
     try:
         connection = connector.connect()

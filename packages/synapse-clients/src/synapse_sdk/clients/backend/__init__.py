@@ -2,19 +2,21 @@
 
 >>> client = BackendClient('https://api.synapse.sh', access_token='...')  # doctest: +SKIP
 >>> tasks, count = client.list_tasks({'project': 1}, list_all=True)  # doctest: +SKIP
+>>> page = client.list_tasks({'project': 1})  # one DRFPage: count, next, previous, results  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
 from synapse_sdk.clients._base import BaseClient
 from synapse_sdk.clients._http import RetryPolicy, Timeout
+from synapse_sdk.clients.backend._pagination import DRFPage
 from synapse_sdk.clients.backend.annotation import AnnotationMixin
 from synapse_sdk.clients.backend.data import DataMixin
 from synapse_sdk.clients.backend.integration import IntegrationMixin
 from synapse_sdk.clients.backend.jobs import JobsMixin
 from synapse_sdk.clients.backend.ml import MLMixin
 
-__all__ = ['BackendClient']
+__all__ = ['BackendClient', 'DRFPage']
 
 
 class BackendClient(AnnotationMixin, DataMixin, MLMixin, JobsMixin, IntegrationMixin, BaseClient):

@@ -3,15 +3,53 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol, TypedDict, overload
 
 DEFAULT_PAGE_SIZE = 100
+
+
+class DRFPage(TypedDict):
+    """One page of a v1 list, as the backend sends it (``DRFPage`` in specs/backend.openapi.yaml).
+
+    The rows are the server's JSON objects; their fields are the backend contract's, held to the
+    document by the contract tests, not by the checker.
+    """
+
+    count: int
+    next: str | None
+    previous: str | None
+    results: list[dict[str, Any]]
+
+
+#: What a v1 ``list_*(..., list_all=True)`` returns: every row, fetched lazily, and the total count.
+AllRows = tuple[Iterator[dict[str, Any]], int]
 
 
 class _Getter(Protocol):
     def _get(self, path: str, params: Mapping[str, Any] | None = None, **kwargs: Any) -> Any: ...
 
 
+@overload
+def list_pages(
+    client: _Getter,
+    path: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    list_all: Literal[False] = False,
+    page_size: int | None = None,
+    **kwargs: Any,
+) -> DRFPage: ...
+@overload
+def list_pages(
+    client: _Getter,
+    path: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    list_all: Literal[True],
+    page_size: int | None = None,
+    **kwargs: Any,
+) -> AllRows: ...
+@overload
 def list_pages(
     client: _Getter,
     path: str,
@@ -20,7 +58,16 @@ def list_pages(
     list_all: bool = False,
     page_size: int | None = None,
     **kwargs: Any,
-) -> Any:
+) -> DRFPage | AllRows: ...
+def list_pages(
+    client: _Getter,
+    path: str,
+    params: Mapping[str, Any] | None = None,
+    *,
+    list_all: bool = False,
+    page_size: int | None = None,
+    **kwargs: Any,
+) -> DRFPage | AllRows:
     """One page (the raw dict) or, with ``list_all=True``, ``(iterator over every item, count)``.
 
     The first page is fetched eagerly so ``count`` is known; later pages are fetched lazily by
@@ -43,7 +90,7 @@ def list_pages(
     return _follow(client, first, kwargs), (count if isinstance(count, int) else len(first['results']))
 
 
-def _follow(client: _Getter, page: dict[str, Any], kwargs: dict[str, Any]) -> Iterator[Any]:
+def _follow(client: _Getter, page: dict[str, Any], kwargs: dict[str, Any]) -> Iterator[dict[str, Any]]:
     seen: set[str] = set()
     while True:
         yield from page.get('results') or []

@@ -7,10 +7,10 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 from synapse_sdk.clients.backend._models import DataUnitCreateRequest, validate_request
-from synapse_sdk.clients.backend._pagination import list_pages
+from synapse_sdk.clients.backend._pagination import AllRows, DRFPage, list_pages
 from synapse_sdk.clients.backend._transport import MixinBase
 from synapse_sdk.clients.exceptions import ClientConnectionError, ClientError, ServerError, ValidationError
 
@@ -37,7 +37,17 @@ class DataMixin(MixinBase):
     chunked_upload_threshold: int = CHUNKED_UPLOAD_THRESHOLD
 
     # -- data collections ------------------------------------------------------------------
-    def list_data_collections(self, params: Params = None, *, list_all: bool = False) -> Any:
+    @overload
+    def list_data_collections(
+        self, params: Params = None, *, list_all: Literal[False] = False
+    ) -> DRFPage: ...
+    @overload
+    def list_data_collections(self, params: Params = None, *, list_all: Literal[True]) -> AllRows: ...
+    @overload
+    def list_data_collections(
+        self, params: Params = None, *, list_all: bool = False
+    ) -> DRFPage | AllRows: ...
+    def list_data_collections(self, params: Params = None, *, list_all: bool = False) -> DRFPage | AllRows:
         return list_pages(self, 'data_collections/', params, list_all=list_all)
 
     def get_data_collection(self, collection_id: int) -> dict[str, Any]:
@@ -155,9 +165,21 @@ class DataMixin(MixinBase):
     def get_data_unit(self, unit_id: int, *, params: Params = None) -> dict[str, Any]:
         return self._get(f'data_units/{int(unit_id)}/', params=params)
 
+    @overload
+    def list_data_units(
+        self, params: Params = None, *, list_all: Literal[False] = False, page_size: int | None = None
+    ) -> DRFPage: ...
+    @overload
+    def list_data_units(
+        self, params: Params = None, *, list_all: Literal[True], page_size: int | None = None
+    ) -> AllRows: ...
+    @overload
     def list_data_units(
         self, params: Params = None, *, list_all: bool = False, page_size: int | None = None
-    ) -> Any:
+    ) -> DRFPage | AllRows: ...
+    def list_data_units(
+        self, params: Params = None, *, list_all: bool = False, page_size: int | None = None
+    ) -> DRFPage | AllRows:
         return list_pages(self, 'data_units/', params, list_all=list_all, page_size=page_size)
 
     def delete_data_unit(self, unit_id: int) -> None:

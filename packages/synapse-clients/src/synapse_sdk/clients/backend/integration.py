@@ -5,11 +5,11 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 from urllib.parse import quote
 
 from synapse_sdk.clients.backend._models import PluginReleaseCreateRequest, PluginRunRequest, validate_request
-from synapse_sdk.clients.backend._pagination import list_pages
+from synapse_sdk.clients.backend._pagination import AllRows, DRFPage, list_pages
 from synapse_sdk.clients.backend._transport import MixinBase
 from synapse_sdk.clients.exceptions import NotFoundError
 
@@ -19,7 +19,13 @@ _AGENT_TOKEN_RE = re.compile(r'agents/([0-9a-f]{40})/node_install_script')
 
 class IntegrationMixin(MixinBase):
     # -- plugins ---------------------------------------------------------------------------
-    def list_plugins(self, params: Params = None, *, list_all: bool = False) -> Any:
+    @overload
+    def list_plugins(self, params: Params = None, *, list_all: Literal[False] = False) -> DRFPage: ...
+    @overload
+    def list_plugins(self, params: Params = None, *, list_all: Literal[True]) -> AllRows: ...
+    @overload
+    def list_plugins(self, params: Params = None, *, list_all: bool = False) -> DRFPage | AllRows: ...
+    def list_plugins(self, params: Params = None, *, list_all: bool = False) -> DRFPage | AllRows:
         return list_pages(self, 'plugins/', params, list_all=list_all)
 
     def get_plugin(self, plugin_id: int | str) -> dict[str, Any]:

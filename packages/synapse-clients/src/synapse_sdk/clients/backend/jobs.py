@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal, overload
 
 from synapse_sdk.clients._http import Timeout
 from synapse_sdk.clients._sse import iter_response_lines
@@ -17,7 +17,7 @@ from synapse_sdk.clients.backend._models import (
     UpdateJobRequest,
     validate_request,
 )
-from synapse_sdk.clients.backend._pagination import list_pages
+from synapse_sdk.clients.backend._pagination import AllRows, DRFPage, list_pages
 from synapse_sdk.clients.backend._transport import MixinBase
 from synapse_sdk.clients.exceptions import ClientError, LogDeliveryError, ValidationError
 
@@ -39,7 +39,13 @@ class JobsMixin(MixinBase):
     def get_job(self, job_id: int | str, *, params: Params = None) -> dict[str, Any]:
         return self._get(f'jobs/{job_id}/', params=params)
 
-    def list_jobs(self, params: Params = None, *, list_all: bool = False) -> Any:
+    @overload
+    def list_jobs(self, params: Params = None, *, list_all: Literal[False] = False) -> DRFPage: ...
+    @overload
+    def list_jobs(self, params: Params = None, *, list_all: Literal[True]) -> AllRows: ...
+    @overload
+    def list_jobs(self, params: Params = None, *, list_all: bool = False) -> DRFPage | AllRows: ...
+    def list_jobs(self, params: Params = None, *, list_all: bool = False) -> DRFPage | AllRows:
         return list_pages(self, 'jobs/', params, list_all=list_all)
 
     def update_job(self, job_id: int | str, data: Mapping[str, Any]) -> Any:
@@ -71,7 +77,21 @@ class JobsMixin(MixinBase):
                 if line:
                     yield line
 
-    def list_job_logs(self, job_id: int | str, params: Params = None, *, list_all: bool = False) -> Any:
+    @overload
+    def list_job_logs(
+        self, job_id: int | str, params: Params = None, *, list_all: Literal[False] = False
+    ) -> DRFPage: ...
+    @overload
+    def list_job_logs(
+        self, job_id: int | str, params: Params = None, *, list_all: Literal[True]
+    ) -> AllRows: ...
+    @overload
+    def list_job_logs(
+        self, job_id: int | str, params: Params = None, *, list_all: bool = False
+    ) -> DRFPage | AllRows: ...
+    def list_job_logs(
+        self, job_id: int | str, params: Params = None, *, list_all: bool = False
+    ) -> DRFPage | AllRows:
         """Job log entries (``GET logs/?job=<id>``)."""
         query = {'job': job_id, **(params or {})}
         return list_pages(self, 'logs/', query, list_all=list_all)
@@ -108,5 +128,15 @@ class JobsMixin(MixinBase):
             validate_request(ServeApplicationCreateRequest, data, what='serve application'),
         )
 
-    def list_serve_applications(self, params: Params = None, *, list_all: bool = False) -> Any:
+    @overload
+    def list_serve_applications(
+        self, params: Params = None, *, list_all: Literal[False] = False
+    ) -> DRFPage: ...
+    @overload
+    def list_serve_applications(self, params: Params = None, *, list_all: Literal[True]) -> AllRows: ...
+    @overload
+    def list_serve_applications(
+        self, params: Params = None, *, list_all: bool = False
+    ) -> DRFPage | AllRows: ...
+    def list_serve_applications(self, params: Params = None, *, list_all: bool = False) -> DRFPage | AllRows:
         return list_pages(self, 'serve_applications/', params, list_all=list_all)
