@@ -98,3 +98,27 @@ def test_missing_bucket_is_reported_as_such(s3_server: Any, gcs_server: Any, tmp
         storage = get_storage(config)
         with pytest.raises(StorageNotFoundError, match="bucket 'no-such-bucket' does not exist"):
             storage.upload(source, 'a.txt')
+
+
+def test_storage_path_over_a_custom_provider_without_is_dir(tmp_path: Path) -> None:
+    """`StoragePath` needs only `StorageProtocol`: directories come from listings, text from binary reads."""
+    storage = MemoryStorage('m')
+    storage.files = {'data/a.txt': 'é'.encode('latin-1'), 'data/sub/b.txt': b'b', 'database.txt': b'x'}
+    assert not hasattr(storage, 'is_dir')
+    root = storage.get_pathlib('')
+    assert root.is_dir() and root.exists()
+    data = root / 'data'
+    assert data.is_dir() and data.exists() and not data.is_file()
+    assert (data / 'sub').is_dir()
+    assert not (root / 'nothing').exists() and not (root / 'nothing').is_dir()
+    assert not (root / 'dat').is_dir()  # a key prefix is not a directory
+    text = data / 'a.txt'
+    assert text.is_file() and text.exists() and not text.is_dir()
+    assert text.stat().st_size == 1
+    import stat
+
+    assert stat.S_ISDIR(data.stat().st_mode)
+    with pytest.raises(StorageNotFoundError):
+        (root / 'nothing').stat()
+    with text.open('r', encoding='latin-1') as fh:
+        assert fh.read() == 'é'

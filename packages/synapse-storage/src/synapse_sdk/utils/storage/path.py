@@ -7,12 +7,20 @@ storage root: joining ``..`` raises :class:`StoragePathError`.
 
 from __future__ import annotations
 
+import io
 import os
 import re
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, Any, Protocol, runtime_checkable
 
-from synapse_sdk.utils.storage.keys import join_key, normalize_key
+from synapse_sdk.utils.storage.keys import dir_prefix, join_key, normalize_key
+
+
+@runtime_checkable
+class _KnowsDirectories(Protocol):
+    """A storage that answers ``is_dir`` itself (every built-in one; `StorageProtocol` does not ask for it)."""
+
+    def is_dir(self, key: str) -> bool: ...
 
 
 class StoragePath:
@@ -93,7 +101,11 @@ class StoragePath:
         return bool(self._key) and self._storage.exists(self._key)
 
     def is_dir(self) -> bool:
-        return self._storage.is_dir(self._key)
+        if isinstance(self._storage, _KnowsDirectories):
+            return self._storage.is_dir(self._key)
+        # Any other `StorageProtocol` storage: a directory is the root, or a key some file lives below.
+        prefix = dir_prefix(self._key)
+        return not self._key or any(key.startswith(prefix) for key in self._storage.list(self._key))
 
     def exists(self) -> bool:
         return self.is_file() or self.is_dir()
@@ -132,11 +144,11 @@ class StoragePath:
         return found
 
     def open(self, mode: str = 'rb', encoding: str | None = None) -> IO[Any]:
-        return (
-            self._storage.open(self._key, mode, encoding=encoding)
-            if mode == 'r'
-            else self._storage.open(self._key, mode)
-        )
+        """The storage's read-only stream; ``mode='r'`` with an ``encoding`` decodes its binary stream
+        (`StorageProtocol.open` takes no encoding)."""
+        if mode == 'r' and encoding is not None:
+            return io.TextIOWrapper(self._storage.open(self._key, 'rb'), encoding=encoding)
+        return self._storage.open(self._key, mode)
 
     def read_bytes(self) -> bytes:
         with self._storage.open(self._key, 'rb') as stream:
