@@ -190,6 +190,13 @@ MALICIOUS = {
         p / 'a.tar', [_info('ok.txt'), _info('hard', tarfile.LNKTYPE, '/etc/passwd')]
     ),
     'tar-block-device': lambda p: _tar(p / 'a.tar', [_info('ok.txt'), _info('blk', tarfile.BLKTYPE)]),
+    # hard links inside the archive to something that is not a file of it (tarfile has no stream for them)
+    'tar-hardlink-to-dir': lambda p: _tar(
+        p / 'a.tar', [_info('ok.txt'), _info('d', tarfile.DIRTYPE), _info('hard', tarfile.LNKTYPE, 'd')]
+    ),
+    'tar-hardlink-missing': lambda p: _tar(
+        p / 'a.tar', [_info('ok.txt'), _info('hard', tarfile.LNKTYPE, 'not-there.txt')]
+    ),
 }
 
 

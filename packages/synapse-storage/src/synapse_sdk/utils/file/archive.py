@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from synapse_sdk.utils.file.ignore import DEFAULT_IGNORE, IgnoreMatcher, parse_patterns, read_ignore_files
 from synapse_sdk.utils.storage.base import partial_path
@@ -242,6 +243,22 @@ def _tar_members(archive: Path, tf: tarfile.TarFile) -> list[_Member]:
     return members
 
 
+def _tar_file(
+    archive: Path, tf: tarfile.TarFile, by_name: dict[str, tarfile.TarInfo], member: _Member
+) -> IO[bytes]:
+    """The contents of a file member; a hard link's are its target's, which must be a file of the archive."""
+    try:
+        stream = tf.extractfile(by_name[member.link or member.name])
+    except KeyError:  # a link to a name the archive does not have
+        stream = None
+    if stream is None:  # tarfile has no stream for a directory or other non-file
+        raise UnsafeArchiveError(
+            f'Refusing to extract {archive.name}: hard link {member.name!r} points at {member.link!r}, '
+            'which is not a file in the archive'
+        )
+    return stream
+
+
 def extract_archive(
     archive: str | os.PathLike[str], dest: str | os.PathLike[str], *, max_size: int | None = None
 ) -> Path:
@@ -274,7 +291,7 @@ def extract_archive(
                 members = _tar_members(path, tf)
                 _validate(path, members, max_size)
                 by_name = {_normalise(path, info.name): info for info in tf.getmembers()}
-                _write(staging, members, lambda m: tf.extractfile(by_name[m.link or m.name]))  # type: ignore[arg-type,return-value]  # extractfile is Optional in the stubs; regular members (the only ones written) always have a file
+                _write(staging, members, lambda m: _tar_file(path, tf, by_name, m))
         else:
             raise ArchiveError(f'{path.name} is neither a zip nor a tar archive')
         _check_merge(path, staging, root)
