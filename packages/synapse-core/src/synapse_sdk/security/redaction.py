@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, overload
 
 __all__ = [
     'MASK',
@@ -296,7 +296,11 @@ def secret_values(value: Any, model: Any = None, _depth: int = 0) -> list[str]:
     return sorted(found, key=len, reverse=True)
 
 
-def scrub(value: Any, secrets: Iterable[str | None]) -> Any:
+@overload
+def scrub(value: str, secrets: Iterable[str | None]) -> str: ...
+@overload
+def scrub(value: object, secrets: Iterable[str | None]) -> Any: ...
+def scrub(value: object, secrets: Iterable[str | None]) -> Any:
     """`value` with every occurrence of each known secret (4 characters or more) replaced by ``***``.
 
     Strings are scrubbed; mappings, lists and tuples are walked (keys too); other values pass.

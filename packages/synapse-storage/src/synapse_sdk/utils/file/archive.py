@@ -11,7 +11,7 @@ import subprocess
 import tarfile
 import tempfile
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -362,7 +362,7 @@ def _inside(root: Path, path: Path) -> bool:
     return real == root or root in real.parents
 
 
-def _write(root: Path, members: list[_Member], opener: object) -> None:
+def _write(root: Path, members: list[_Member], opener: Callable[[_Member], IO[bytes]]) -> None:
     for member in members:
         target = root / member.name
         if member.kind == 'dir':
@@ -373,7 +373,7 @@ def _write(root: Path, members: list[_Member], opener: object) -> None:
                 raise UnsafeArchiveError(
                     f'Refusing to write {member.name!r}: its directory leads outside the destination'
                 )
-            with opener(member) as src, target.open('wb') as out:  # type: ignore[operator]  # opener is a zipfile/tarfile open function picked at run time
+            with opener(member) as src, target.open('wb') as out:
                 shutil.copyfileobj(src, out, 1024 * 1024)
     links = [member for member in members if member.kind == 'symlink']
     created: list[Path] = []

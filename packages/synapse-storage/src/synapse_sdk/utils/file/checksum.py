@@ -5,7 +5,10 @@ from __future__ import annotations
 import hashlib
 import os
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from _hashlib import HASH
 
 #: Read size for streaming checksums.
 CHUNK_SIZE = 1024 * 1024
@@ -14,7 +17,7 @@ CHUNK_SIZE = 1024 * 1024
 ALGORITHMS = ('md5', 'sha1', 'sha224', 'sha256', 'sha384', 'sha512', 'blake2b', 'blake2s')
 
 
-def _hasher(algorithm: str) -> Any:
+def _hasher(algorithm: str) -> HASH:
     name = algorithm.lower().replace('-', '')
     if name not in ALGORITHMS:
         raise ValueError(f'Unsupported checksum algorithm {algorithm!r}; use one of {", ".join(ALGORITHMS)}')

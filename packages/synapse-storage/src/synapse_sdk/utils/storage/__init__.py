@@ -86,12 +86,14 @@ def get_pathlib(config: Any, path_root: str = '') -> Any:
 
 def get_path_file_count(config: Any, path_root: str = '') -> int:
     """Number of files below ``path_root`` (1 for a file, 0 if it does not exist)."""
-    return get_storage(config).get_path_file_count(path_root)
+    storage: StorageProtocol = get_storage(config)
+    return storage.get_path_file_count(path_root)
 
 
 def get_path_total_size(config: Any, path_root: str = '') -> int:
     """Total size in bytes of the files below ``path_root``."""
-    return get_storage(config).get_path_total_size(path_root)
+    storage: StorageProtocol = get_storage(config)
+    return storage.get_path_total_size(path_root)
 
 
 __all__ = [

@@ -294,7 +294,7 @@ class ChunkedReader(io.RawIOBase):
 
 def buffered(body: Any, close: Any = None) -> IO[bytes]:
     """Wrap a raw streaming body as a buffered binary file."""
-    return io.BufferedReader(ChunkedReader(body, close), buffer_size=1024 * 1024)  # type: ignore[return-value]  # BufferedReader is an IO[bytes] at run time; typeshed types it as BufferedReader only
+    return io.BufferedReader(ChunkedReader(body, close), buffer_size=1024 * 1024)
 
 
 __all__ = ['CHUNK_SIZE', 'ChunkedReader', 'StorageMixin', 'buffered']

@@ -11,9 +11,11 @@ import io
 import os
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import IO, Any, Protocol, runtime_checkable
 
 from synapse_sdk.utils.storage.keys import dir_prefix, join_key, normalize_key
+from synapse_sdk.utils.storage.protocol import StorageProtocol
 
 
 @runtime_checkable
@@ -28,7 +30,7 @@ class StoragePath:
 
     __slots__ = ('_key', '_storage')
 
-    def __init__(self, storage: Any, key: str = '') -> None:
+    def __init__(self, storage: StorageProtocol, key: str = '') -> None:
         self._storage = storage
         self._key = normalize_key(key)
 
@@ -39,7 +41,7 @@ class StoragePath:
         return self._key
 
     @property
-    def storage(self) -> Any:
+    def storage(self) -> StorageProtocol:
         return self._storage
 
     def __truediv__(self, other: str | os.PathLike[str]) -> StoragePath:
@@ -152,7 +154,8 @@ class StoragePath:
 
     def read_bytes(self) -> bytes:
         with self._storage.open(self._key, 'rb') as stream:
-            return stream.read()
+            data: bytes = stream.read()
+        return data
 
     def read_text(self, encoding: str = 'utf-8') -> str:
         return self.read_bytes().decode(encoding)
@@ -171,9 +174,9 @@ class StoragePath:
 
         raise StorageNotFoundError(f'{self.as_uri()} does not exist')
 
-    def download(self, destination: str | os.PathLike[str]) -> Any:
-        """Copy this file to a local ``destination``."""
-        return self._storage.download(self._key, destination)
+    def download(self, destination: str | os.PathLike[str]) -> Path:
+        """Copy this file to a local ``destination``; returns the path written."""
+        return self._storage.download(self._key, os.fspath(destination))
 
 
 def _segment(pattern: str) -> str:

@@ -60,7 +60,8 @@ def resolve_provider(name: str) -> Callable[..., Any]:
             f'Unknown storage provider {name!r}; known providers: {", ".join(get_registered_providers())}'
         )
     module_name, _, attr = _BUILTIN[canonical].partition(':')
-    return getattr(importlib.import_module(module_name), attr)
+    provider: Callable[..., Any] = getattr(importlib.import_module(module_name), attr)
+    return provider
 
 
 def _check_configuration(

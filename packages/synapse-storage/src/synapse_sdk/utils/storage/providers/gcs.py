@@ -60,7 +60,7 @@ class GCSStorage(LazyClientMixin, StorageMixin):
             if self.endpoint_url:
                 from google.auth.credentials import AnonymousCredentials
 
-                return AnonymousCredentials()
+                return AnonymousCredentials()  # type: ignore[no-untyped-call]  # google-auth leaves its __init__ unannotated
             return None
         from google.oauth2 import service_account
 
@@ -83,7 +83,7 @@ class GCSStorage(LazyClientMixin, StorageMixin):
                     f"gcs storage: 'credentials' file {str(path)!r} is not JSON"
                 ) from None
         try:
-            return service_account.Credentials.from_service_account_info(info)
+            return service_account.Credentials.from_service_account_info(info)  # type: ignore[no-untyped-call]  # unannotated in google-auth
         except (ValueError, KeyError):
             raise StorageConfigError(
                 "gcs storage: 'credentials' is not a valid service-account key (details withheld)"
@@ -161,7 +161,8 @@ class GCSStorage(LazyClientMixin, StorageMixin):
             blob = self._bucket().get_blob(key)
             if blob is None:
                 raise StorageNotFoundError(f'gs://{self.bucket_name}/{key} does not exist')
-            return blob.open('rb')
+            stream: IO[bytes] = blob.open('rb')  # google-cloud-storage is untyped (its BlobReader)
+            return stream
 
     def _size(self, key: str) -> int:
         with self._errors(key, 'stat of'):

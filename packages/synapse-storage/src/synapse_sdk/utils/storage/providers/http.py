@@ -65,7 +65,7 @@ class OriginBoundSession(requests.Session):
         strip_if_leaving(
             prepared_request.headers, response.request.url, prepared_request.url, self.credential_names
         )
-        super().rebuild_auth(prepared_request, response)
+        super().rebuild_auth(prepared_request, response)  # type: ignore[no-untyped-call]  # types-requests leaves Session.rebuild_auth unannotated
 
     def send_within(self, seconds: float | None, method: str, url: str, **kwargs: Any) -> requests.Response:
         """``request`` whose response headers (and, unless streamed, its body) must arrive within
@@ -130,9 +130,9 @@ class HTTPStorage(StorageMixin):
         return f'base_url={redact_url(self.base_url)!r}'
 
     @property
-    def session(self) -> requests.Session:
+    def session(self) -> OriginBoundSession:
         """A ``requests.Session`` per thread (sessions are not thread-safe)."""
-        session = getattr(self._local, 'session', None)
+        session: OriginBoundSession | None = getattr(self._local, 'session', None)
         if session is None:
             session = OriginBoundSession(self.__headers, verify=self.verify_ssl)
             self._local.session = session

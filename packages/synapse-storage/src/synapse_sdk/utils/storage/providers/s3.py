@@ -122,7 +122,8 @@ class S3Storage(LazyClientMixin, StorageMixin):
 
     def _head(self, key: str) -> dict[str, Any]:
         with self._errors(key, 'stat of'):
-            return self.client.head_object(Bucket=self.bucket_name, Key=key)
+            head: dict[str, Any] = self.client.head_object(Bucket=self.bucket_name, Key=key)
+        return head
 
     def _exists(self, key: str) -> bool:
         try:
@@ -168,9 +169,10 @@ class S3Storage(LazyClientMixin, StorageMixin):
         """A time-limited HTTP URL for ``key`` (``method='put_object'`` for an upload URL)."""
         key = normalize_key(key, allow_root=False)
         with self._errors(key, 'presigning'):
-            return self.client.generate_presigned_url(
+            url: str = self.client.generate_presigned_url(
                 method, Params={'Bucket': self.bucket_name, 'Key': key}, ExpiresIn=expires_in
             )
+        return url
 
 
 __all__ = ['S3Storage']
