@@ -78,7 +78,9 @@ def select(
     rows = state.table(table)
     with state.lock:
         if len(rows) > CACHE_THRESHOLD:
-            cache = state.__dict__.setdefault('_select_cache', {})
+            cache: dict[tuple[Any, ...], list[dict[str, Any]]] = state.__dict__.setdefault(
+                '_select_cache', {}
+            )
             key = (table, tuple(sorted(filters.items())), len(rows), state.__dict__.get('_touched', 0))
             hit = cache.get(key)
             if hit is None:

@@ -6,6 +6,7 @@ import base64
 import contextlib
 import email.parser
 import email.policy
+import email.utils
 import hashlib
 import json
 import re
@@ -16,6 +17,7 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -63,13 +65,16 @@ class Request:
                 raw = f'Content-Type: {content_type}\r\n\r\n'.encode() + self.body
                 message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(raw)
                 for part in message.iter_parts():
-                    name = part.get_param('name', header='content-disposition')
-                    filename = part.get_param('filename', header='content-disposition')
-                    payload = part.get_payload(decode=True) or b''
+                    name = _disposition_param(part, 'name')
+                    if name is None:  # not a form field
+                        continue
+                    filename = _disposition_param(part, 'filename')
+                    payload = part.get_payload(decode=True)  # None for a nested multipart
+                    content = payload if isinstance(payload, bytes) else b''
                     if filename is not None:
-                        files[name] = (filename, payload)
+                        files[name] = (filename, content)
                     else:
-                        fields[name] = payload.decode()
+                        fields[name] = content.decode()
             self._form = (fields, files)
         return self._form
 
@@ -305,6 +310,8 @@ class ServerCore:
         if self._httpd is None:
             raise RuntimeError('the fake backend is not running; call start() or use it as a context manager')
         host, port = self._httpd.server_address[:2]
+        if not isinstance(host, str):  # bytes only for AF_UNIX addresses; this server is TCP
+            host = bytes(host).decode()
         return f'http://{host}:{port}'
 
     # -- faults --------------------------------------------------------------------------------
@@ -552,10 +559,18 @@ class ServerCore:
             pass
 
 
+def _disposition_param(part: Message, key: str) -> str | None:
+    """A ``Content-Disposition`` parameter of a multipart part (an RFC 2231 encoded one decoded)."""
+    value = part.get_param(key, header='content-disposition')
+    if isinstance(value, tuple):
+        return email.utils.collapse_rfc2231_value(value)
+    return value
+
+
 def _read_body(h: BaseHTTPRequestHandler) -> bytes:
     """The request body, by ``Content-Length`` or ``Transfer-Encoding: chunked``."""
     if 'chunked' in (h.headers.get('Transfer-Encoding') or '').lower():
-        parts = []
+        parts: list[bytes] = []
         while True:
             size = int(h.rfile.readline().split(b';', 1)[0].strip() or b'0', 16)
             if size == 0:

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from synapse_sdk.clients.testing._routes.v2._common import bulk, envelope, get_row, listing
-from synapse_sdk.clients.testing._server import Router
+from synapse_sdk.clients.testing._server import Request, Router
 from synapse_sdk.clients.testing._state import FakeState
 
 
@@ -41,17 +41,11 @@ def register(router: Router, state: FakeState) -> None:
         bulk(state, 'ground_truth_events', 'pgh_ids', bulk_gt_event),
     )
     listing(router, state, '/v2/ground-truth-events/', 'ground_truth_events', gt_event_list)
-    router.add(
-        'GET',
-        '/v2/ground-truth-events/{id}/',
-        lambda r: envelope(
-            r,
-            bulk_gt_event(
-                next(
-                    (e for e in state.ground_truth_events.values() if str(e['pgh_id']) == r.params['id']),
-                    None,
-                )
-                or get_row(state, 'ground_truth_events', -1, r)
-            ),
-        ),
-    )
+
+    def detail(r: Request) -> Any:
+        """One event by its ``pgh_id`` (the fake's 404 when none has it)."""
+        events = state.ground_truth_events.values()
+        event = next((e for e in events if str(e['pgh_id']) == r.params['id']), None)
+        return envelope(r, bulk_gt_event(event or get_row(state, 'ground_truth_events', -1, r)))
+
+    router.add('GET', '/v2/ground-truth-events/{id}/', detail)

@@ -124,7 +124,7 @@ def register(router: Router, state: FakeState) -> None:
                 result['error'] = 'file was not uploaded'
             else:
                 content = upload['content']
-            if content is not None:
+            if content is not None and upload is not None:  # (content is only set for a known upload)
                 actual = hashlib.sha1(content, usedforsecurity=False).hexdigest()
                 if actual != checksum:
                     result['error'] = f'checksum mismatch (server computed {actual})'
