@@ -106,7 +106,9 @@ def document(rng: random.Random, i: int) -> dict:
     return {'images': [{'bounding_box': boxes, 'polygon': polys, 'segmentation': masks, 'keypoint': kps}]}
 
 
-def generate(root: Path, n: int, seed: int = 7) -> None:
+def generate(root: Path, n: int, sources: set[str] | None = None, seed: int = 7) -> None:
+    """A DM v2 dataset of ``n`` images, its DM v1 twin, and the YOLO/COCO/VOC datasets read by directions from
+    those formats (``sources``: only these; default all)."""
     sys.path.insert(0, str(ROOT / PACKAGE))
     from synapse_sdk.utils.converters import v2_to_v1
 
@@ -125,6 +127,8 @@ def generate(root: Path, n: int, seed: int = 7) -> None:
         os.link(root / 'dm_v2/original_files' / f'{stem}.jpg', root / 'dm_v1/original_files' / f'{stem}.jpg')
     # The non-DM sources: written once by this tree (not timed), read by both trees.
     for fmt, options in SOURCE_OPTIONS.items():
+        if sources is not None and fmt not in sources:
+            continue
         run_child('dm_v2', fmt, root / 'dm_v2', root / fmt, 'default', options, None, keep=True)
 
 
@@ -262,6 +266,12 @@ def main() -> None:
     parser.add_argument('--quick', action='store_true', help='1,000 images')
     parser.add_argument('--images', type=int, default=10_000)
     parser.add_argument('--memory-images', type=int, default=None, help='second size for the memory check')
+    parser.add_argument(
+        '--memory-directions',
+        nargs='*',
+        default=None,
+        help='direction names run at --memory-images (default: every direction that ran)',
+    )
     parser.add_argument('--repeat', type=int, default=3, help='runs per direction and tree (medians)')
     parser.add_argument('--workers', nargs='*', default=['default'], help="'default' and/or numbers")
     parser.add_argument('--baseline-src', type=Path, default=None, help='root of the baseline checkout')
@@ -361,7 +371,10 @@ def main() -> None:
                     row += f'{"-":>8}{"-":>8}{"-":>7}{"new" if base else "-":>8}'
                 print(row, flush=True)
                 if workers == args.workers[0]:
-                    rss_at_n[name] = statistics.median(m['rss_mb'] for m in mine)
+                    rss_at_n[name] = (
+                        statistics.median(m['rss_mb'] for m in mine),
+                        statistics.median(m['worker_rss_mb'] for m in mine),
+                    )
         print()
         print(
             f'I/O floor: median {statistics.median(floors):.2f}s over {len(floors)} measurements, '
@@ -372,13 +385,17 @@ def main() -> None:
             worst = max(ratios, key=ratios.get)
             print(f'slowest against the baseline: {worst} {ratios[worst]:.2f}x (target: at most 1.10x)')
         print()
-        generate(work / 'small', small_n)
+        memory_steps = [s for s in steps if args.memory_directions is None or s[0] in args.memory_directions]
+        generate(work / 'small', small_n, sources={s[1] for s in memory_steps})
         workers = args.workers[0]
-        print(f'memory: peak RSS at {small_n} and {args.images} images, workers={workers}')
-        header = f'{"direction":<26}{"RSS@" + str(small_n):>13}{"RSS@" + str(args.images):>13}{"B/image":>9}  verdict'
+        print(
+            f'memory: peak RSS at {small_n} and {args.images} images, workers={workers} (main process; in '
+            'brackets the largest worker process, 0 without workers)'
+        )
+        header = f'{"direction":<26}{"RSS@" + str(small_n):>19}{"RSS@" + str(args.images):>19}{"B/image":>9}  verdict'
         print(header)
         print('-' * len(header))
-        for name, source, target, options, _ in steps:
+        for name, source, target, options, _ in memory_steps:
             a = run_child(
                 source,
                 target,
@@ -388,12 +405,18 @@ def main() -> None:
                 options,
                 None,
             )
-            b = rss_at_n[name]
+            b, bw = rss_at_n[name]
             growth = (b - a['rss_mb']) * 2**20 / (args.images - small_n or 1)
             flat = abs(b - a['rss_mb']) <= args.flat_mb or (b - a['rss_mb']) * (args.images - small_n) < 0
+            wflat = (
+                abs(bw - a['worker_rss_mb']) <= args.flat_mb
+                or (bw - a['worker_rss_mb']) * (args.images - small_n) < 0
+            )
             print(
-                f'{name:<26}{a["rss_mb"]:>11.1f}MB{b:>11.1f}MB{growth:>9.0f}  {"flat" if flat else "GROWS"}'
-                f' ({b - a["rss_mb"]:+.1f} MB; flat = within {args.flat_mb} MB or less at the larger size)',
+                f'{name:<26}{a["rss_mb"]:>8.1f}MB [{a["worker_rss_mb"]:>5.1f}]{b:>8.1f}MB [{bw:>5.1f}]'
+                f'{growth:>9.0f}  {"flat" if flat and wflat else "GROWS"}'
+                f' ({b - a["rss_mb"]:+.1f} MB, workers {bw - a["worker_rss_mb"]:+.1f} MB; flat = within '
+                f'{args.flat_mb} MB or less at the larger size)',
                 flush=True,
             )
     finally:

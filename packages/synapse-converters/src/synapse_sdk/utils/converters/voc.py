@@ -103,14 +103,20 @@ class VOCWriter(Writer):
                     elif tool != 'keypoint':
                         item.loss(ann['id'], tool, 'attributes', str(a.get('name')))
                 ctx.count(tool)
+            if dry:  # convert(): no pixels, no XML; what the object becomes is counted
+                xml_objects.append('')
+                if obj.shaped:
+                    item.changed('polygon', 'as_mask', len(obj.polygons))
+                    item.changed('bounding_box', 'as_mask', len(obj.boxes))
+                continue
             pixels = _box_pixels(box, w, h)
             runs = None
-            if obj.shaped and not dry:
+            if obj.shaped:
                 parts = [obj.runs(a) for a in obj.masks] + [
                     polygon_runs(a['data'], w, h) for a in obj.polygons
                 ]
                 runs = parts[0] if len(parts) == 1 else union_runs(parts)
-            if obj.shaped and (dry or runs):
+            if obj.shaped and runs:
                 item.changed('polygon', 'as_mask', len(obj.polygons))
                 item.changed('bounding_box', 'as_mask', len(obj.boxes))
             elif obj.shaped:  # polygons thinner than the pixel lattice: the object stays, as its box
