@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+import textwrap
 import threading
 import time
 
@@ -119,3 +122,61 @@ def test_a_raw_record_line_is_the_parsed_record_with_the_backends_bytes(tmp_path
     raw_line, parsed_line = (tmp_path / 'records.jsonl').read_text(encoding='utf-8').splitlines()
     assert raw_line == '{"id":1,"data":' + text + ',"files":{}}'  # the data bytes as the backend sent them
     assert json.loads(raw_line)['data'] == json.loads(parsed_line)['data']
+
+
+TRACED_EXPORT = textwrap.dedent(
+    """
+    import json, sys, tracemalloc
+    from synapse_sdk.clients.backend_v2 import BackendV2Client
+    from synapse_sdk.plugins.actions.export import BaseExportAction, ExportParams
+    from synapse_sdk.plugins.actions.export import targets
+    from synapse_sdk.plugins.execution import build_runtime_context, run_action
+
+    targets.V2_LIST_PAGE = 200  # many list pages even for a few thousand items
+    url, project, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+
+    class Export(BaseExportAction[ExportParams]):
+        action_name = 'export'
+
+    ctx = build_runtime_context(
+        env={}, console=False, client=None, v2_client=BackendV2Client(url, access_token='syn_test'), agent_client=None
+    )
+    params = {'target': 'assignment', 'filter': {'project': project}, 'path': path}
+    run_action(Export, {**params, 'path': path + '-warm'}, ctx)  # imports, caches, first-use allocations
+    tracemalloc.start()
+    result = run_action(Export, params, ctx)
+    print(json.dumps({'peak': tracemalloc.get_traced_memory()[1], 'exported': result['exported']}))
+    """
+)
+
+
+def test_export_memory_does_not_grow_with_the_item_count(fake_backend, tmp_path):
+    """Peak Python memory of a whole export (listing, fetching, writing) at 600 and at 4,200 items.
+
+    Kept per item for the whole run (the ids in a list, say), 3,600 more items would cost ~130 KB more.
+    The fake backend runs in this process, the export in a child, so the child's memory is the export's alone.
+    """
+    state = fake_backend.state
+    script = tmp_path / 'traced.py'
+    script.write_text(TRACED_EXPORT)
+    peaks = {}
+    for count in (600, 4_200):
+        project = state.add_project()
+        for i in range(count):
+            state.add('assignments', task=0, project=project['id'], data={'labels': [i, i + 1], 'n': i})
+        out = subprocess.run(
+            [
+                sys.executable,
+                str(script),
+                fake_backend.url,
+                str(project['id']),
+                str(tmp_path / f'out{count}'),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        figures = json.loads(out.stdout.strip().splitlines()[-1])
+        assert figures['exported'] == count
+        peaks[count] = figures['peak']
+    assert peaks[4_200] - peaks[600] < 48_000, peaks

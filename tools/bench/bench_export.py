@@ -115,7 +115,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bare(url: str, project: int, out: Path, concurrency: int = 0) -> int:
+def bare_loop(url: str, project: int, out: Path, concurrency: int = 0) -> int:
     """List, bulk-fetch, write JSON lines; with `concurrency`, also download each batch's files that wide."""
     import requests
 
@@ -168,8 +168,12 @@ def bare(url: str, project: int, out: Path, concurrency: int = 0) -> int:
     return count
 
 
+def bare(url: str, project: int, out: Path, concurrency: int) -> int:
+    return bare_loop(url, project, out)
+
+
 def files_bare(url: str, project: int, out: Path, concurrency: int) -> int:
-    return bare(url, project, out, concurrency)
+    return bare_loop(url, project, out, concurrency)
 
 
 def fetch(url: str, project: int, out: Path, concurrency: int) -> int:

@@ -12,6 +12,7 @@ memory holds at most two batches of futures.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,7 +25,7 @@ __all__ = ['ERRORS_FILE', 'FILES_DIR', 'FILE_ERRORS', 'FileJob', 'OriginalFiles'
 FILES_DIR = 'original_files'
 ERRORS_FILE = 'download_errors.jsonl'
 FILE_ERRORS = ('fail', 'report')
-_SAFE = frozenset('abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-')
+_UNSAFE = re.compile(r'[^A-Za-z0-9._-]')
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,8 @@ class FileJob:
 
 
 def _safe(text: str) -> str:
-    return ''.join(c if c in _SAFE else '_' for c in text)[:100] or '_'
+    """`text` usable in a file name: anything but letters, digits, ``.``, ``_``, ``-`` becomes ``_``."""
+    return _UNSAFE.sub('_', text[:100]) or '_'
 
 
 def file_jobs(record: Mapping[str, Any]) -> list[FileJob]:
