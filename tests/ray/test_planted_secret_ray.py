@@ -3,8 +3,8 @@
 Same plugin and secrets as tests/core/test_planted_secret.py (tests/planted.py), plus a planted backend
 access token. Each run reports to a fake backend job. Everything captured is grepped: the exception
 (str, repr, traceback with the worker's traceback notes), this process's output, every file under the
-cluster's session directory (worker and driver logs, runtime-env logs), the Ray job's record (entrypoint,
-runtime env, metadata, message) and logs, the pipeline's checkpoint files, and every request body the
+cluster's session directory (worker and driver logs, runtime-env logs), the task actor's runtime env, the
+Ray job's record (entrypoint, runtime env, metadata, message) and logs, the pipeline's checkpoint files, and every request body the
 backend received (job log batches, job updates).
 """
 
@@ -79,6 +79,7 @@ def test_task_mode_never_shows_the_secret(ray_cluster, plugin_dir, backend, capf
                 ex.execute(LEAKY, planted.params(bad))
             texts.update(_error_texts(caught.value, f'task {"params" if bad else "action"} error'))
         texts['repr(executor)'] = repr(ex)
+        texts['the actor runtime env'] = json.dumps(ex._runtime_env(), default=str)
     texts['backend request bodies'] = _received(backend)
     out, err = capfd.readouterr()
     texts['driver output'] = out + err
