@@ -190,7 +190,8 @@ class SFTPStorage(StorageMixin):
         if not path.is_file():
             raise StorageConfigError(f"sftp storage: 'private_key' file {str(path)!r} does not exist")
         try:
-            return paramiko.PKey.from_path(path, password=passphrase)
+            # Positional: paramiko 3.x/4.x name this argument `passphrase`, 5.x `password`.
+            return paramiko.PKey.from_path(path, passphrase)
         except (paramiko.SSHException, ValueError):
             raise StorageConfigError(
                 f"sftp storage: cannot load 'private_key' {str(path)!r} (wrong passphrase or unsupported type)"
