@@ -246,16 +246,23 @@ def test_from_module_duplicate_names(make_plugin):
 def test_get_action_class_errors(make_plugin):
     root, pkg = make_plugin(
         'name: x\ncode: y\nactions:\n  a:\n    entrypoint: PKG.missing:f\n  b:\n    entrypoint: PKG.mod:nothing\n'
-        '  c:\n    entrypoint: PKG.mod:plain\n',
-        {'PKG/__init__.py': '', 'PKG/mod.py': 'def plain(params, ctx):\n    return 1\n'},
+        '  c:\n    entrypoint: PKG.mod:VALUE\n  d:\n    entrypoint: PKG.mod:one_arg\n',
+        {'PKG/__init__.py': '', 'PKG/mod.py': 'VALUE = 3\n\ndef one_arg(params):\n    return 1\n'},
     )
     d = PluginDiscovery.from_path(root)
     with pytest.raises(EntrypointError, match=f"Cannot import module '{pkg}.missing'"):
         d.get_action_class('a')
     with pytest.raises(EntrypointError, match="has no attribute 'nothing'"):
         d.get_action_class('b')
-    with pytest.raises(PluginError, match='is not an action'):
+    with pytest.raises(
+        PluginError, match=r"PKG\.mod:VALUE' of action 'c'.*3 is not an action".replace('PKG', pkg)
+    ):
         d.get_action_class('c')
+    # a plain function runs (seed 002), but only one that takes (params, ctx)
+    with pytest.raises(
+        PluginError, match=r"action 'd'.*one_arg is not an action: .* must take \(params, ctx\)"
+    ):
+        d.get_action_class('d')
 
 
 def test_seed_002_utils(make_plugin, tmp_path):

@@ -2,9 +2,11 @@
 local mode. Fragments are wrapped in the smallest action that makes them runnable; helpers the
 seeds leave undefined (train_epoch, get_memory_usage ...) are defined here."""
 
+import importlib
 import io
 import sys
 import textwrap
+import warnings
 
 import pytest
 from pydantic import BaseModel, Field
@@ -357,24 +359,31 @@ def test_seed_002_config_yaml_option_and_discovery(plugin_root):
                 return {'predictions': []}
         """,
     )
+    # The seed names `plugin.export.export_model` and shows no `@action` for it: a plain (params, ctx) function.
     _write(
         root,
         'plugin/export.py',
         """\
-        from synapse_sdk.plugins.decorators import action
-
-        @action
         def export_model(params, ctx):
-            return {'exported': True}
+            '''Export the trained model.'''
+            ctx.log_message('exporting')
+            return {'exported': True, 'format': params.get('format', 'onnx')}
         """,
     )
     _write(root, 'requirements.txt', 'numpy>=1.20\ntorch>=2.0\n')
     assert run_plugin(str(root), 'train', {'epochs': 20}, **QUIET) == {'accuracy': 0.95}
     assert run_plugin(str(root), 'infer', {}, **QUIET) == {'predictions': []}
-    assert run_plugin(str(root), 'export', {}, **QUIET) == {'exported': True}
+    assert run_plugin(str(root), 'export', {}, **QUIET) == {'exported': True, 'format': 'onnx'}
+    assert run_plugin(str(root), 'export', {'format': 'tflite'}, **QUIET)['format'] == 'tflite'
 
     discovery = PluginDiscovery.from_path(root)
     assert discovery.list_actions() == ['train', 'infer', 'export']
+    # name and method from config.yaml; the description too when it gives one (the export has none)
+    export = discovery.get_action_definition('export')
+    assert (export.name, export.method, export.kind) == ('export', RunMethod.TASK, 'function')
+    assert export.description == 'Export the trained model.'
+    train = discovery.get_action_definition('train')
+    assert (train.method, train.description) == (RunMethod.JOB, 'Train YOLOv8 model')
     assert discovery.has_action('train') is True
     assert discovery.get_action_method('train') == RunMethod.JOB
     assert discovery.get_action_config('train').entrypoint == 'plugin.train.TrainAction'
@@ -389,6 +398,135 @@ def test_seed_002_config_yaml_option_and_discovery(plugin_root):
     assert get_plugin_actions(str(root)) == ['train', 'infer', 'export']
     assert get_action_config(config, 'train')['entrypoint'] == 'plugin.train.TrainAction'
     assert read_requirements(root / 'requirements.txt') == ['numpy>=1.20', 'torch>=2.0']
+
+
+def test_seed_002_plain_function_entrypoints(plugin_root):
+    """A plain function named as an entrypoint runs in every entry point of core: run_plugin, LocalExecutor
+    with the entrypoint string, and the subprocess entrypoint (what Ray jobs run); its name, method and
+    description come from config.yaml. A pydantic annotation on its params is its params model."""
+    from synapse_sdk.plugins.discovery import PluginDiscovery
+    from synapse_sdk.plugins.enums import RunMethod
+    from synapse_sdk.plugins.errors import ParamsValidationError
+    from synapse_sdk.plugins.runner import run_plugin
+
+    root = plugin_root / 'plain'
+    _write(
+        root,
+        'config.yaml',
+        """\
+        name: Plain
+        code: plain
+        actions:
+          export:
+            entrypoint: plugin.export.export_model
+            method: job
+            description: Export the dataset
+          convert:
+            entrypoint: plugin.export:convert
+        """,
+    )
+    _write(root, 'plugin/__init__.py', '')
+    _write(
+        root,
+        'plugin/export.py',
+        """\
+        from pydantic import BaseModel
+
+        class ConvertParams(BaseModel):
+            target: str = 'yolo'
+
+        def export_model(params, ctx):
+            return {'params': dict(params), 'job': ctx.job_id}
+
+        def convert(params: ConvertParams, ctx):
+            return {'target': params.target}
+        """,
+    )
+    discovery = PluginDiscovery.from_path(root)
+    export = discovery.get_action_definition('export')
+    assert (export.name, export.method, export.description) == ('export', RunMethod.JOB, 'Export the dataset')
+    assert discovery.get_action_params_model('convert').__name__ == 'ConvertParams'
+
+    assert run_plugin(str(root), 'export', {'a': 1}, **QUIET) == {'params': {'a': 1}, 'job': None}
+    assert run_plugin(str(root), 'convert', {'target': 'coco'}, **QUIET) == {'target': 'coco'}
+    with pytest.raises(ParamsValidationError, match='target'):
+        run_plugin(str(root), 'convert', {'target': 3}, **QUIET)
+    assert LocalExecutor(**QUIET).execute('plugin.export:export_model', {'b': 2}) == {
+        'params': {'b': 2},
+        'job': None,
+    }
+
+    import json
+    import subprocess
+
+    from synapse_sdk.plugins.entrypoint import parse_result_output
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            '-m',
+            'synapse_sdk.plugins.entrypoint',
+            '--entrypoint',
+            'plugin.export.export_model',
+            '--plugin-dir',
+            str(root),
+            '--params',
+            json.dumps({'c': 3}),
+            '--job-id',
+            '',
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**_clean_env(), 'SYNAPSE_ACTION_NAME': 'export'},
+    )
+    assert done.returncode == 0, done.stderr
+    assert parse_result_output(done.stdout) == {
+        'status': 'succeeded',
+        'result': {'params': {'c': 3}, 'job': None},
+    }
+
+
+def _clean_env() -> dict:
+    import os
+
+    return {k: v for k, v in os.environ.items() if not k.startswith('SYNAPSE_')}
+
+
+def test_seed_002_serve_application_is_run_method_serve(plugin_root):
+    """Seed 002 calls the serve method `serve_application` (get_action_method's docstring, the platform's
+    name): config.yaml accepts it and it reads back as `RunMethod.SERVE` from every helper."""
+    from synapse_sdk.plugins.config import PluginConfig
+    from synapse_sdk.plugins.discovery import PluginDiscovery
+    from synapse_sdk.plugins.enums import RunMethod
+    from synapse_sdk.plugins.utils import get_action_method
+
+    raw = {
+        'name': 'YOLO',
+        'code': 'yolo',
+        'actions': {'deploy': {'entrypoint': 'plugin.serve:App', 'method': 'serve_application'}},
+    }
+    assert RunMethod('serve_application') is RunMethod.SERVE
+    assert get_action_method(raw, 'deploy') == RunMethod.SERVE
+    assert get_action_method(PluginConfig.from_dict(raw), 'deploy') == RunMethod.SERVE
+    root = plugin_root / 'served'
+    _write(
+        root,
+        'config.yaml',
+        'name: YOLO\ncode: yolo\nactions:\n  deploy:\n    entrypoint: plugin.serve:App\n    method: serve_application\n',
+    )
+    assert PluginDiscovery.from_path(root).get_action_method('deploy') is RunMethod.SERVE
+    assert get_action_method(str(root), 'deploy') == RunMethod.SERVE
+
+    # the seed's dispatch example, as written
+    method = get_action_method(raw, 'deploy')
+    if method == RunMethod.JOB:
+        branch = 'job'
+    elif method == RunMethod.TASK:
+        branch = 'task'
+    else:
+        branch = method.value
+    assert branch == 'serve'
 
 
 def test_seed_002_i18n_with_executors_and_custom_messages():
@@ -677,3 +815,148 @@ def test_seed_004_config_and_run_plugin_by_plugin_code(plugin_root, monkeypatch)
     for name in list(sys.modules):
         if name == 'my_plugin' or name.startswith('my_plugin.'):
             del sys.modules[name]
+
+
+def test_seed_004_action_name_is_injected_from_the_config_key(plugin_root, monkeypatch):
+    """Seed 004: `action_name` is "injected from config.yaml during discovery if not set". Inside `execute`,
+    `self.action_name` is the config key the action was loaded under; the class is not changed."""
+    from synapse_sdk.plugins.discovery import PluginDiscovery
+    from synapse_sdk.plugins.runner import run_plugin
+
+    root = plugin_root / 'named'
+    _write(
+        root,
+        'config.yaml',
+        """\
+        name: Named
+        code: named
+        actions:
+          fit:
+            entrypoint: plugin.train:TrainAction
+          fit_again:
+            entrypoint: plugin.train:TrainAction
+          fixed:
+            entrypoint: plugin.train:FixedAction
+        """,
+    )
+    _write(root, 'plugin/__init__.py', '')
+    _write(
+        root,
+        'plugin/train.py',
+        """\
+        from synapse_sdk.plugins.action import BaseAction
+
+        class TrainAction(BaseAction):
+            def __init__(self, params, ctx):
+                super().__init__(params, ctx)
+                self.seen_in_init = self.action_name
+
+            def execute(self):
+                return {'action_name': self.action_name, 'in_init': self.seen_in_init}
+
+        class FixedAction(BaseAction):
+            action_name = 'fixed_by_class'
+
+            def execute(self):
+                return {'action_name': self.action_name}
+        """,
+    )
+    assert run_plugin(str(root), 'fit', {}, **QUIET) == {'action_name': 'fit', 'in_init': 'fit'}
+    assert run_plugin(str(root), 'fit_again', {}, **QUIET) == {
+        'action_name': 'fit_again',
+        'in_init': 'fit_again',
+    }
+    assert run_plugin(str(root), 'fixed', {}, **QUIET) == {'action_name': 'fixed_by_class'}  # "if not set"
+    cls = PluginDiscovery.from_path(root).get_action_class('fit')
+    assert cls.action_name is None and 'action_name' not in vars(cls)
+    # without a config.yaml: the name derived from the class, as discovery lists it
+    assert LocalExecutor(**QUIET).execute(cls, {}) == {'action_name': 'train', 'in_init': 'train'}
+
+    # the subprocess entrypoint (what a Ray job runs) gets the key as SYNAPSE_ACTION_NAME
+    import subprocess
+
+    from synapse_sdk.plugins.entrypoint import parse_result_output
+
+    done = subprocess.run(
+        [
+            sys.executable,
+            '-m',
+            'synapse_sdk.plugins.entrypoint',
+            '--entrypoint',
+            'plugin.train:TrainAction',
+            '--plugin-dir',
+            str(root),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**_clean_env(), 'SYNAPSE_ACTION_NAME': 'fit'},
+    )
+    assert parse_result_output(done.stdout)['result'] == {'action_name': 'fit', 'in_init': 'fit'}, done.stderr
+
+
+def test_seed_004_data_types_without_a_name(plugin_root):
+    """Seed 004 declares types as `class Dataset(DataType): ...`, without a name: a subclass written that way
+    is named after its class and works where names are used (config.yaml, compatibility); names stay unique."""
+    from synapse_sdk.plugins import types
+    from synapse_sdk.plugins.config import PluginConfig
+    from synapse_sdk.plugins.types import Dataset, DataType, Model, get_data_type
+
+    # the SDK's own hierarchy is the seed's
+    seed = {
+        'Dataset': 'DataType',
+        'DMDataset': 'Dataset',
+        'DMv1Dataset': 'DMDataset',
+        'DMv2Dataset': 'DMDataset',
+        'YOLODataset': 'Dataset',
+        'COCODataset': 'Dataset',
+        'PascalVOCDataset': 'Dataset',
+        'Model': 'DataType',
+        'ModelWeights': 'Model',
+        'ONNXModel': 'Model',
+        'TensorRTModel': 'Model',
+        'Result': 'DataType',
+        'TestResults': 'Result',
+        'InferenceResults': 'Result',
+    }
+    assert {name: getattr(types, name).__bases__[0].__name__ for name in seed} == seed
+
+    _write(
+        plugin_root,
+        'plugin/types.py',
+        """\
+        from synapse_sdk.plugins.types import Dataset, Model
+
+        class PointCloudDataset(Dataset): ...   # the seed's form: no name
+        class KITTIPointCloudDataset(PointCloudDataset): ...
+        class TorchScriptModel(Model): ...
+        """,
+    )
+    import plugin.types as mine
+
+    assert [c.name for c in (mine.PointCloudDataset, mine.KITTIPointCloudDataset, mine.TorchScriptModel)] == [
+        'point_cloud_dataset',
+        'kitti_point_cloud_dataset',
+        'torch_script_model',
+    ]
+    assert get_data_type('kitti_point_cloud_dataset') is mine.KITTIPointCloudDataset
+    assert mine.KITTIPointCloudDataset.is_compatible_with(Dataset)
+    assert not mine.TorchScriptModel.is_compatible_with(mine.PointCloudDataset)
+    assert issubclass(mine.TorchScriptModel, Model)
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')  # an unknown type name would be a ConfigWarning
+        PluginConfig.from_dict(
+            {
+                'name': 'p',
+                'code': 'p',
+                'actions': {'a': {'entrypoint': 'm:f', 'input_type': 'point_cloud_dataset'}},
+            }
+        )
+    # a module imported again may redefine its own types; another class may not take a name in use
+    importlib.reload(mine)
+    assert get_data_type('point_cloud_dataset') is mine.PointCloudDataset
+    with pytest.raises(
+        TypeError, match=r"'point_cloud_dataset' of .*\.PointCloudDataset is already used by plugin\.types"
+    ):
+
+        class PointCloudDataset(DataType): ...

@@ -37,10 +37,18 @@ def test_custom_type_registers_and_duplicate_names_fail():
         class Other(t.Dataset):
             name = 'yolo_dataset'
 
-    with pytest.raises(TypeError, match='must define'):
+    # seed 004 writes `class Dataset(DataType): ...`: a subclass without a name is named after its class
+    class NamelessScanDataset(t.Dataset): ...
 
-        class Nameless(t.Dataset):
-            pass
+    assert NamelessScanDataset.name == 'nameless_scan_dataset'
+    assert t.get_data_type('nameless_scan_dataset') is NamelessScanDataset
+    assert 'nameless_scan_dataset' in t.data_type_names()
+    # ... and the uniqueness check stays: a derived name taken by another module's class is refused
+    with pytest.raises(
+        TypeError, match=r"'dataset' of .*\.Dataset is already used by synapse_sdk\.plugins\.types\.Dataset"
+    ):
+
+        class Dataset(t.DataType): ...
 
 
 def test_enums():

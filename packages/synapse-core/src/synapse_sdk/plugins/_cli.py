@@ -62,6 +62,12 @@ def run_cli(argv: list[str] | None = None) -> int:
     parser.add_argument('--log-file', help='also write a JSON-lines log here (local mode)')
     parser.add_argument('--ray-address', help='Ray cluster address (task and job modes)')
     parser.add_argument('--quiet', '-q', action='store_true', help='no console logs (local mode)')
+    parser.add_argument(
+        '--strict-params',
+        action='store_true',
+        default=None,
+        help='unknown params keys are an error, not a warning (also: SYNAPSE_STRICT_PARAMS=1)',
+    )
     args = parser.parse_args(argv)
 
     from synapse_sdk.plugins.runner import run_plugin
@@ -84,7 +90,9 @@ def run_cli(argv: list[str] | None = None) -> int:
     elif args.ray_address:
         kwargs['ray_address'] = args.ray_address
     try:
-        result = run_plugin(args.plugin, args.action, params, mode=args.mode, **kwargs)
+        result = run_plugin(
+            args.plugin, args.action, params, mode=args.mode, strict_params=args.strict_params, **kwargs
+        )
     except ActionExecutionError as exc:
         print(f'error: {exc}', file=sys.stderr)
         return 1

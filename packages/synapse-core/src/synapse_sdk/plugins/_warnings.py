@@ -12,9 +12,9 @@ from types import FrameType
 _MARKER = os.sep + 'synapse_sdk' + os.sep
 
 
-def warn_user(message: str | Warning, category: type[Warning]) -> None:
-    """Issue `message` (a text, or a warning instance carrying data), pointing at the first stack
-    frame outside the SDK."""
+def warn_user(message: str | Warning, category: type[Warning] | None = None) -> None:
+    """Issue `message` (a text of `category`, or a warning instance carrying data), pointing at the first
+    stack frame outside the SDK."""
     level = 2  # stacklevel 2 = the caller of warn_user
     frame: FrameType | None = sys._getframe(1)
     while frame is not None and _MARKER in frame.f_code.co_filename:

@@ -20,7 +20,6 @@ A class that defines `run(self)` and no `execute` is accepted too: `run` then *i
 
 from __future__ import annotations
 
-import re
 import sys
 import types
 import typing
@@ -28,6 +27,8 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 from pydantic import BaseModel
+
+from synapse_sdk.plugins._naming import snake_case
 
 if TYPE_CHECKING:
     from synapse_sdk.loggers.base import BaseLogger
@@ -52,7 +53,7 @@ def default_action_name(class_name: str) -> str:
         if class_name.endswith('Action') and class_name != 'Action'
         else class_name
     )
-    return re.sub(r'(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])', '_', base).lower()
+    return snake_case(base)
 
 
 def _params_model_from_generic(cls: type) -> type[BaseModel] | None:

@@ -59,6 +59,12 @@ class ActionConfig(BaseModel):
     result_schema: dict[str, Any] | None = None
     serve_options: dict[str, Any] | None = None
 
+    @field_validator('method', mode='before')
+    @classmethod
+    def _method_alias(cls, value: Any) -> Any:
+        """Accept `RunMethod`'s alias ``serve_application`` (seed 002) on every supported pydantic."""
+        return RunMethod.SERVE if value == 'serve_application' else value
+
     @field_validator('entrypoint')
     @classmethod
     def _check_entrypoint(cls, value: str) -> str:

@@ -7,6 +7,7 @@ are treated the same everywhere.
 from __future__ import annotations
 
 import inspect
+import typing
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -61,7 +62,8 @@ def is_base_class(cls: type) -> bool:
 
 
 def resolve_action(target: Any, name: str | None = None) -> ActionDefinition:
-    """Describe `target` (a `BaseAction` subclass or an `@action` function).
+    """Describe `target`: a `BaseAction` subclass, an `@action` function, or a plain ``(params, ctx)``
+    function (as config.yaml may name one; discovery from a module lists only the first two).
 
     `name` overrides the action's own name (e.g. the config.yaml key it was found under).
     """
@@ -99,6 +101,45 @@ def resolve_action(target: Any, name: str | None = None) -> ActionDefinition:
             output_type=target.output_type,
             retry_safe=bool(target.retry_safe),
         )
+    if inspect.isfunction(target) or inspect.ismethod(target):
+        return _plain_function(target, name)
     raise TypeError(
-        f'{target!r} is not an action: expected a BaseAction subclass or a function decorated with @action'
+        f'{target!r} is not an action: expected a BaseAction subclass, a function decorated with @action, '
+        'or a function taking (params, ctx)'
     )
+
+
+def _plain_function(func: Any, name: str | None) -> ActionDefinition:
+    """A function without `@action` named as an entrypoint (seed 002's ``plugin.export.export_model``).
+
+    It runs like an `@action` function; its name, method and description come from config.yaml (see
+    `PluginDiscovery.get_action_definition`), else from the function. A `BaseModel` annotation on its first
+    parameter (``def export_model(params: ExportParams, ctx)``) is its params model.
+    """
+    try:
+        inspect.signature(func).bind(None, None)
+    except TypeError:
+        raise TypeError(
+            f'{func.__qualname__} is not an action: a function named as an entrypoint must take (params, ctx)'
+        ) from None
+    except ValueError:  # no signature to inspect (some builtins): let the call decide
+        pass
+    doc = (func.__doc__ or '').strip().splitlines()
+    return ActionDefinition(
+        name=name or func.__name__,
+        target=func,
+        kind='function',
+        description=doc[0] if doc else '',
+        params_model=_annotated_params_model(func),
+    )
+
+
+def _annotated_params_model(func: Any) -> type[BaseModel] | None:
+    from pydantic import BaseModel
+
+    try:
+        first = next(iter(inspect.signature(func).parameters))
+        hint = typing.get_type_hints(func).get(first)
+    except Exception:  # unresolvable annotations are the plugin's business, not a reason to refuse it
+        return None
+    return hint if isinstance(hint, type) and issubclass(hint, BaseModel) else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import os
 from pathlib import Path
@@ -155,8 +156,13 @@ class PluginDiscovery:
         return self._loaded[name]
 
     def get_action_definition(self, name: str) -> ActionDefinition:
-        """The loaded action described as an `ActionDefinition`, named by its config key."""
-        return resolve_action(self.get_action_class(name), name=name)
+        """The loaded action described as an `ActionDefinition`: named by its config key, with config.yaml's
+        method, and its description when config.yaml gives one (else the action's own)."""
+        config = self.get_action_config(name)
+        definition = resolve_action(self.get_action_class(name), name=name)
+        return dataclasses.replace(
+            definition, method=config.method, description=config.description or definition.description
+        )
 
     def get_action_params_model(self, name: str) -> Any:
         return self.get_action_definition(name).params_model

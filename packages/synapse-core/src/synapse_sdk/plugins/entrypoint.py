@@ -12,6 +12,7 @@ Each option falls back to an environment variable:
 ``--job-id``           ``SYNAPSE_JOB_ID`` (no fallback to Ray's own job id)
 ``--language``         ``SYNAPSE_LANGUAGE``
 ``--plugin-dir``       ``SYNAPSE_PLUGIN_DIR`` (default: the working directory), put on sys.path
+``--action-name``      ``SYNAPSE_ACTION_NAME``: the name the action runs under (its config.yaml key)
 =====================  ==================================================================
 
 The outcome is printed on stdout between two marker lines, as one JSON object::
@@ -120,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument('--job-id')
     parser.add_argument('--language')
     parser.add_argument('--plugin-dir')
+    parser.add_argument('--action-name')
     args = parser.parse_args(argv)
     environ = dict(os.environ)
     # The params (secrets included) leave the process environment before the action runs: ctx.env,
@@ -141,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         result = execute_action(
             target,
             params,
+            name=args.action_name or environ.get('SYNAPSE_ACTION_NAME') or None,
             job_id=args.job_id or environ.get('SYNAPSE_JOB_ID') or None,
             language=args.language or environ.get('SYNAPSE_LANGUAGE') or None,
         )

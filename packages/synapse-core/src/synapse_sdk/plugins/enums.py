@@ -33,6 +33,11 @@ class RunMethod(StrEnum):
     SERVE = 'serve'
     RESTAPI = 'restapi'
 
+    @classmethod
+    def _missing_(cls, value: object) -> RunMethod | None:
+        """``serve_application`` (the name seed 002 and the platform use) is `SERVE`."""
+        return cls.SERVE if value == 'serve_application' else None
+
 
 class ExecutionMode(StrEnum):
     """Where `run_plugin` runs an action: this process, a Ray actor, or a Ray job."""

@@ -114,20 +114,28 @@ class ParamsValidationError(PluginError, ValueError):
         super().__init__('\n'.join(lines))
 
     @classmethod
-    def from_pydantic(cls, action: str, exc: Any, secrets: Iterable[str] = ()) -> ParamsValidationError:
+    def from_pydantic(
+        cls, action: str, exc: Any, secrets: Iterable[str] = (), model: Any = None
+    ) -> ParamsValidationError:
         """Build from a `pydantic.ValidationError`, `secrets` scrubbed from the messages (the caller
-        raises it without chaining `exc`)."""
+        raises it without chaining `exc`).
+
+        With the params `model`, a key the model forbids says so with a did-you-mean (``unknown param (did you
+        mean 'steps'?)``) instead of pydantic's "Extra inputs are not permitted".
+        """
         from synapse_sdk.security.redaction import scrub
 
         known = list(secrets)
-        errors = [
-            {
-                'loc': format_loc(err.get('loc', ())),
-                'msg': scrub(str(err.get('msg', '')), known),
-                'type': err.get('type', ''),
-            }
-            for err in exc.errors(include_url=False, include_input=False, include_context=False)
-        ]
+        errors = []
+        for err in exc.errors(include_url=False, include_input=False, include_context=False):
+            loc, msg = tuple(err.get('loc', ())), scrub(str(err.get('msg', '')), known)
+            if err.get('type') == 'extra_forbidden' and model is not None and loc:
+                from synapse_sdk.plugins.params_check import UnknownParam, did_you_mean, known_keys, model_at
+
+                parent = model_at(model, loc[:-1])
+                suggestion = did_you_mean(str(loc[-1]), known_keys(parent)) if parent is not None else None
+                msg = UnknownParam(format_loc(loc), suggestion).describe()
+            errors.append({'loc': format_loc(loc), 'msg': msg, 'type': err.get('type', '')})
         return cls(action, errors)
 
 

@@ -24,6 +24,7 @@ from synapse_sdk.plugins.context.env import PluginEnvironment
 from synapse_sdk.plugins.definition import ActionDefinition, resolve_action
 from synapse_sdk.plugins.errors import ActionExecutionError, ExecutionError, ParamsValidationError
 from synapse_sdk.plugins.models.status import RunStatus
+from synapse_sdk.plugins.params_check import UnknownParam
 from synapse_sdk.security.redaction import redact_url, scrub, secret_values
 
 __all__ = [
@@ -32,6 +33,8 @@ __all__ = [
     'build_runtime_context',
     'create_backend_clients',
     'execute_action',
+    'instantiate',
+    'report_unknown_params',
     'run_action',
     'to_jsonable',
     'validate_params',
@@ -177,18 +180,33 @@ def _assemble_logger(
     return loggers[0] if len(loggers) == 1 else CompositeLogger(*loggers)
 
 
-def validate_params(definition: ActionDefinition, params: Any, ctx: RuntimeContext | None = None) -> Any:
+def validate_params(
+    definition: ActionDefinition,
+    params: Any,
+    ctx: RuntimeContext | None = None,
+    *,
+    strict: bool = False,
+    check_unknown: bool = True,
+) -> Any:
     """Validate `params` against the action's `params_model`; `ParamsValidationError` lists each bad field.
 
-    With no `params_model` the params are passed through (a dict; None becomes ``{}``).
+    Unknown keys are handled as `synapse_sdk.plugins.params_check` describes: with a params model they are
+    reported here (an `UnknownParamsWarning` each, or part of the error when `strict` or when the model forbids
+    extras); without one the params come back as a `TrackedParams` dict so `run_action` can report the keys
+    the action never read. `check_unknown=False` skips all that (pipelines pass every action the params
+    flowing through the whole chain). None becomes ``{}``.
     Validators receive ``info.context`` = ``{'action', 'ctx', 'client', 'v2_client'}``.
     """
     from pydantic import BaseModel, ValidationError
+
+    from synapse_sdk.plugins.params_check import TrackedParams, find_unknown_params
 
     model = definition.params_model
     if params is None:
         params = {}
     if model is None:
+        if check_unknown and type(params) is dict:
+            return TrackedParams(params)
         return params
     if isinstance(params, model):
         return params
@@ -206,15 +224,66 @@ def validate_params(definition: ActionDefinition, params: Any, ctx: RuntimeConte
         'v2_client': getattr(ctx, 'v2_client', None),
     }
     try:
-        return model.model_validate(dict(params), context=context)
+        validated = model.model_validate(dict(params), context=context)
     except ValidationError as exc:
         error = ParamsValidationError.from_pydantic(
-            definition.name, exc, secrets=secret_values(params, model)
+            definition.name, exc, secrets=secret_values(params, model), model=model
         )
+    else:
+        error = None
     # Raised outside the except block and without a cause: pydantic's error renders every rejected
     # ``input_value`` (passwords included), and a chained or implicit context would print it in any
     # traceback (``--debug``, ``SYNAPSE_DEBUG=1``, an uncaught error from ``run_plugin``).
-    raise error
+    if error is not None:
+        raise error
+    if check_unknown:
+        report_unknown_params(definition.name, find_unknown_params(validated, params), strict=strict, ctx=ctx)
+    return validated
+
+
+def report_unknown_params(
+    action: str,
+    unknown: list[UnknownParam],
+    *,
+    strict: bool,
+    ctx: RuntimeContext | None = None,
+    read: bool = False,
+) -> None:
+    """Warn about each `UnknownParam` (an `UnknownParamsWarning` and a dev event), or refuse them all with one
+    `ParamsValidationError` when `strict`. `read=True`: the keys were given but the action never read them."""
+    from synapse_sdk.plugins.params_check import UnknownParamsWarning
+
+    if not unknown:
+        return
+    what = 'never read by the action' if read else 'unknown param'
+    if strict:
+        raise ParamsValidationError(
+            action, [{'loc': u.path, 'msg': what + u.hint(), 'type': 'unknown_param'} for u in unknown]
+        )
+    for u in unknown:
+        text = (
+            f'Action {action!r}: {u.path!r} was never read'
+            if read
+            else f'Action {action!r}: unknown param {u.path!r} ignored'
+        )
+        warn_user(UnknownParamsWarning(text + u.hint(), action=action, param=u.path, suggestion=u.suggestion))
+    if ctx is not None:
+        ctx.log_dev_event(
+            'unknown_params', {'action': action, 'params': [u.path for u in unknown], 'never_read': read}
+        )
+
+
+def instantiate(definition: ActionDefinition, params: Any, ctx: RuntimeContext) -> Any:
+    """Build a class action's instance. One without its own `action_name` gets the name it runs under (the
+    config.yaml key it was found under, or the derived name) as ``self.action_name``, set on the instance
+    before ``__init__`` runs; the class itself is left alone."""
+    cls = definition.target
+    if getattr(cls, 'action_name', None) is not None:
+        return cls(params, ctx)
+    instance = cls.__new__(cls)
+    instance.action_name = definition.name
+    instance.__init__(params, ctx)
+    return instance
 
 
 def check_result(definition: ActionDefinition, result: Any, ctx: RuntimeContext | None = None) -> list[str]:
@@ -284,29 +353,42 @@ def run_action(
     *,
     name: str | None = None,
     report_status: bool = True,
+    strict_params: bool | None = None,
+    check_unknown_params: bool = True,
 ) -> Any:
     """Run one action in an existing context and return its JSON-compatible result.
 
     Args:
-        action: A `BaseAction` subclass, an `@action` function, or an `ActionDefinition`.
+        action: A `BaseAction` subclass, an `@action` function, a plain ``(params, ctx)`` function,
+            or an `ActionDefinition`.
         params: A mapping (validated against the params model), a params-model instance, or None.
         ctx: The context (from `build_runtime_context`).
-        name: Override of the action name (e.g. the config.yaml key); used in messages.
+        name: Override of the action name (e.g. the config.yaml key); used in messages, and given to
+            a class action without its own `action_name` as ``self.action_name``.
         report_status: Report RUNNING / SUCCEEDED / FAILED to the logger (the backend job, when
             there is one), and log the completion message. Pipelines running several actions in
             one job pass False and report themselves.
+        strict_params: Unknown params keys are an error instead of a warning (see
+            `synapse_sdk.plugins.params_check`); None reads ``SYNAPSE_STRICT_PARAMS``.
+        check_unknown_params: False skips the unknown-keys check (pipelines: every action gets the
+            params flowing through the whole chain).
 
     Raises:
-        ParamsValidationError: invalid params (nothing ran).
+        ParamsValidationError: invalid params (nothing ran), or unknown keys in strict mode (for an
+            action without a params model, known only after it ran).
         ActionExecutionError: the action raised; the original exception is ``__cause__``.
     """
     from synapse_sdk.plugins.log_messages import LogMessageCode
+    from synapse_sdk.plugins.params_check import TrackedParams, strict_params_from_env
 
     definition = action if isinstance(action, ActionDefinition) else resolve_action(action, name)
     if name and definition.name != name:
         definition = resolve_action(definition.target, name)
+    strict = strict_params_from_env() if strict_params is None else bool(strict_params)
     try:
-        validated = validate_params(definition, params, ctx)
+        validated = validate_params(
+            definition, params, ctx, strict=strict, check_unknown=check_unknown_params
+        )
     except ParamsValidationError as exc:
         if report_status:
             summary = '; '.join(f'{e["loc"] or "<root>"}: {e["msg"]}' for e in exc.errors)
@@ -318,7 +400,7 @@ def run_action(
         ctx.logger.report_status(RunStatus.RUNNING)
     try:
         if definition.kind == 'class':
-            result = definition.target(validated, ctx).run()
+            result = instantiate(definition, validated, ctx).run()
         else:
             result = definition.target(validated, ctx)
     except Exception as exc:
@@ -334,6 +416,13 @@ def run_action(
             ctx.logger.report_status(RunStatus.CANCELLED, error='interrupted')
         raise
 
+    if isinstance(validated, TrackedParams):
+        try:
+            report_unknown_params(definition.name, validated.unread(), strict=strict, ctx=ctx, read=True)
+        except ParamsValidationError as exc:
+            if report_status:
+                ctx.logger.report_status(RunStatus.FAILED, error=str(exc))
+            raise
     try:
         check_result(definition, result, ctx)
     except Exception as exc:  # a result_model validator that crashes is still only a warning
@@ -383,6 +472,7 @@ def execute_action(
     params: Any,
     *,
     name: str | None = None,
+    strict_params: bool | None = None,
     **context_kwargs: Any,
 ) -> Any:
     """Build a context (``**context_kwargs`` go to `build_runtime_context`), run, close the logger.
@@ -392,6 +482,6 @@ def execute_action(
     """
     ctx = build_runtime_context(**context_kwargs)
     try:
-        return run_action(action, params, ctx, name=name)
+        return run_action(action, params, ctx, name=name, strict_params=strict_params)
     finally:
         ctx.logger.finish()

@@ -40,6 +40,9 @@ class ResolvedAction:
     target: Any = None
     discovery: Any = None
     source: str = 'path'
+    #: ``run_plugin(strict_params=...)``: unknown params keys are an error (True), a warning (False), or as
+    #: ``SYNAPSE_STRICT_PARAMS`` says where the action runs (None). A mode executor hands it to that process.
+    strict_params: bool | None = None
 
     def load(self) -> Any:
         if self.target is None:
@@ -114,9 +117,17 @@ def run_plugin(
     params: dict[str, Any] | None = None,
     mode: ExecutionMode | str = ExecutionMode.LOCAL,
     action_cls: Any = None,
+    *,
+    strict_params: bool | None = None,
     **executor_kwargs: Any,
 ) -> Any:
     """Run `action` of a plugin and return its result (local, task) or a job id (job).
+
+    Params keys the action does not know are reported with a did-you-mean: an `UnknownParamsWarning` by
+    default, a `ParamsValidationError` with ``strict_params=True`` (None: ``SYNAPSE_STRICT_PARAMS``; see
+    `synapse_sdk.plugins.params_check`). The action runs under the name `action`: a class action without its
+    own `action_name` sees it as ``self.action_name``. Both travel to other modes on the `ResolvedAction`
+    (``name``, ``strict_params``); the Ray modes pass them to the worker.
 
     `plugin_code` is a plugin directory / config.yaml path or an importable module path; see
     `resolve_plugin_action`. `action_cls` skips discovery.
@@ -152,9 +163,9 @@ def run_plugin(
             valid = ', '.join(repr(m) for m in available_modes())
             raise InvalidModeError(f'Unknown execution mode {mode!r}; expected one of: {valid}')
         mode_executor = load_mode_executor(mode.lower())  # before discovery: a missing mode fails first
-        return mode_executor(
-            resolve_plugin_action(plugin_code, action, action_cls), params, **executor_kwargs
-        )
+        resolved = resolve_plugin_action(plugin_code, action, action_cls)
+        resolved.strict_params = strict_params
+        return mode_executor(resolved, params, **executor_kwargs)
 
     resolved = resolve_plugin_action(plugin_code, action, action_cls)
     from synapse_sdk.plugins.executors.local import LocalExecutor
@@ -162,7 +173,8 @@ def run_plugin(
     config_env = resolved.discovery.config.env if resolved.discovery is not None else None
     if config_env:
         executor_kwargs['env'] = _with_config_env(config_env, executor_kwargs.get('env'))
-    return LocalExecutor(**executor_kwargs).execute(resolved.load(), params, name=action)
+    executor = LocalExecutor(**executor_kwargs, strict_params=strict_params)
+    return executor.execute(resolved.load(), params, name=action)
 
 
 def _with_config_env(config_env: dict[str, Any], env: Any) -> Any:

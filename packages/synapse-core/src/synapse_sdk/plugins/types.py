@@ -4,12 +4,15 @@ Actions declare ``input_type`` / ``output_type`` with these classes so a pipelin
 one action's output fits the next one's input before anything runs. Each type has a `name`, the
 string used for ``input_type`` / ``output_type`` in config.yaml (``yolo_dataset``,
 ``model_weights`` ...). Subclass `DataType` (or a more specific type) to add your own; the name is
-registered automatically and must be unique.
+registered automatically and must be unique. A subclass that sets no `name` is named after its class in
+snake case (``class LidarDataset(Dataset): ...`` is ``lidar_dataset``).
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
+
+from synapse_sdk.plugins._naming import snake_case
 
 __all__ = [
     'COCODataset',
@@ -56,11 +59,16 @@ class DataType(metaclass=_DataTypeMeta):
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         name = cls.__dict__.get('name')
-        if name is None:
-            raise TypeError(f'DataType subclass {cls.__qualname__} must define a unique `name`')
+        if name is None:  # ``class LidarDataset(Dataset): ...`` is named 'lidar_dataset'
+            name = cls.name = snake_case(cls.__name__)
         existing = _REGISTRY.get(name)
-        if existing is not None and existing.__qualname__ != cls.__qualname__:
-            raise TypeError(f'DataType name {name!r} is already used by {existing.__qualname__}')
+        if existing is not None and _where(existing) != _where(
+            cls
+        ):  # a module run again may redefine its own
+            raise TypeError(
+                f'DataType name {name!r} of {_where(cls)} is already used by {_where(existing)}: '
+                f"give one of them another name (name = '...')"
+            )
         _REGISTRY[name] = cls
 
     @classmethod
@@ -69,6 +77,10 @@ class DataType(metaclass=_DataTypeMeta):
 
 
 _REGISTRY[DataType.name] = DataType
+
+
+def _where(cls: type) -> str:
+    return f'{cls.__module__}.{cls.__qualname__}'
 
 
 class Dataset(DataType):

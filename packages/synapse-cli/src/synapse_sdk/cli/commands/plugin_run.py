@@ -56,6 +56,12 @@ from synapse_sdk.cli.output import dumps, get_output
     metavar='FILE',
     help='Sample data for --fake-backend: {"table": [rows]} JSON (default: samples/backend.json).',
 )
+@click.option(
+    '--strict-params',
+    is_flag=True,
+    default=None,
+    help='Unknown params keys are an error, not a warning (also: SYNAPSE_STRICT_PARAMS=1).',
+)
 @lang_option
 @json_option
 @debug_option
@@ -68,6 +74,7 @@ def run(
     ray_address: str | None,
     fake_backend: bool,
     seed: Path | None,
+    strict_params: bool | None,
     language: str,
 ) -> None:
     """Run ACTION of the plugin in the current directory (or --path DIR / --plugin MODULE).
@@ -100,6 +107,8 @@ def run(
         executor_kwargs['console'] = CliConsoleLogger(sys.stderr)
     if ray_address:
         executor_kwargs['ray_address'] = ray_address
+    if strict_params:
+        executor_kwargs['strict_params'] = True
 
     from synapse_sdk.plugins.runner import run_plugin
 

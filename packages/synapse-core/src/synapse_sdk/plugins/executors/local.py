@@ -30,6 +30,8 @@ class LocalExecutor:
         console: False to silence the console; or a stream to write to, or a logger to use as the console.
         checkpoint: Pretrained-weights info for ``ctx.checkpoint``.
         client, v2_client, agent_client: Override the clients (default: from ``synapse_sdk.utils.auth``).
+        strict_params: Unknown params keys are an error, not a warning (None: ``SYNAPSE_STRICT_PARAMS``;
+            see `synapse_sdk.plugins.params_check`).
     """
 
     def __init__(
@@ -44,7 +46,9 @@ class LocalExecutor:
         client: Any = AUTO,
         v2_client: Any = AUTO,
         agent_client: Any = AUTO,
+        strict_params: bool | None = None,
     ):
+        self.strict_params = strict_params
         self.env = env
         self.language = language
         self.job_id = job_id
@@ -68,6 +72,7 @@ class LocalExecutor:
             action,
             params,
             name=name,
+            strict_params=self.strict_params,
             env=self.env,
             job_id=self.job_id,
             language=self.language,

@@ -303,7 +303,13 @@ class ActionPipeline:
 
             try:
                 with enclosing_progress(within_action):
-                    result = run_action(definition, params_for(definition, flowing), ctx, report_status=False)
+                    result = run_action(
+                        definition,
+                        params_for(definition, flowing),
+                        ctx,
+                        report_status=False,
+                        check_unknown_params=False,  # the params flowing through the chain are for every action
+                    )
             except ParamsValidationError as exc:
                 raise PipelineExecutionError(index, definition.name, str(exc), completed) from exc
             except ActionExecutionError as exc:

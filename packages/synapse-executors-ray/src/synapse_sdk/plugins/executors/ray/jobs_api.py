@@ -147,8 +147,11 @@ class RayJobsApiExecutor:
         *,
         job_id: str | None = None,
         submission_id: str | None = None,
+        name: str | None = None,
     ) -> str:
         """Submit `action` (``'module:Name'``, or an importable class/function) with `params`.
+
+        `name` is the name the action runs under (its config.yaml key; ``SYNAPSE_ACTION_NAME`` in the job).
 
         Returns the Ray submission id. The working dir is checked first (`WorkingDirTooLargeError`
         lists its largest paths when it is over the limit).
@@ -158,6 +161,8 @@ class RayJobsApiExecutor:
         backend_job = job_id if job_id is not None else self.job_id
         env_vars = dict(plan.runtime_env.get('env_vars') or {})
         env_vars['SYNAPSE_ACTION_ENTRYPOINT'] = entrypoint
+        if name:
+            env_vars['SYNAPSE_ACTION_NAME'] = name
         if backend_job:
             env_vars['SYNAPSE_JOB_ID'] = str(backend_job)
         if self.language:

@@ -114,7 +114,9 @@ def run_pipeline_step(action: Any, params: Any, *, step: Mapping[str, Any], **co
         ctx.set_progress(index, total, step=PIPELINE_PROGRESS_STEP)
         ctx.log('pipeline_action_started', {'index': index, 'action': name, 'total': total})
         try:
-            result = run_action(action, params, ctx, name=name, report_status=False)
+            result = run_action(
+                action, params, ctx, name=name, report_status=False, check_unknown_params=False
+            )
         except (ParamsValidationError, ActionExecutionError) as exc:
             ctx.logger.report_status(
                 RunStatus.FAILED, error=f'pipeline action {index} ({name}) failed: {exc}'
