@@ -20,7 +20,7 @@ What it does:
 4. checks that every installed `synapse*` distribution is one we built (name and version), that the files of
    each are the bytes of our wheel (sha256 against the wheel's RECORD), that nothing else installed files
    under `synapse_sdk/` or a `synapse` command, and that the expected set arrived (synapse-core alone: only
-   synapse-core; synapse-sdk[all]: all seven);
+   synapse-core; synapse-sdk[all]: every distribution);
 5. runs the installed code: synapse-core runs the hello example through ``python -m
    synapse_sdk.plugins.runner``; with synapse-sdk[all], ``synapse --version``, ``synapse plugin --help`` and
    ``synapse plugin run`` must be ours.
