@@ -155,6 +155,9 @@ HELP: dict[str, dict[str, str]] = {
         'synapse plugin run --seed': (
             '--fake-backend의 샘플 데이터: {"table": [rows]} 형식의 JSON (기본값: samples/backend.json).'
         ),
+        'synapse plugin run --strict-params': (
+            '알 수 없는 파라미터 키를 경고가 아닌 오류로 처리합니다 (SYNAPSE_STRICT_PARAMS=1 과 같음).'
+        ),
         'synapse plugin validate': (
             '플러그인을 검사합니다: config.yaml, 진입점, 파라미터 모델과 UI 스키마.\n\n'
             '\b\n'
