@@ -14,7 +14,7 @@ import pytest
 from synapse_sdk.plugins.errors import ParamsValidationError
 from synapse_sdk.plugins.executors.ray.errors import JobFailedError
 from synapse_sdk.plugins.executors.ray.jobs_api import RayJobsApiExecutor
-from synapse_sdk.plugins.executors.ray.task import RayActorExecutor
+from synapse_sdk.plugins.executors.ray.task import _POOL, _POOL_LOCK
 from synapse_sdk.plugins.runner import run_plugin
 
 pytestmark = pytest.mark.integration
@@ -67,17 +67,22 @@ def seed_plugin(tmp_path_factory):
     return root
 
 
-def test_task_mode(ray_cluster, seed_plugin):
-    try:
-        assert run_plugin(str(seed_plugin), 'fit', {'steps': 2}, mode='task') == {
-            'action_name': 'fit',
-            'steps': 2,
-        }
-        assert run_plugin(str(seed_plugin), 'export', {'format': 'coco'}, mode='task') == {'format': 'coco'}
-        with pytest.raises(ParamsValidationError, match=r"stepz: unknown param \(did you mean 'steps'\?\)"):
-            run_plugin(str(seed_plugin), 'fit', {'stepz': 2}, mode='task', strict_params=True)
-    finally:
-        RayActorExecutor(working_dir=seed_plugin).shutdown()
+@pytest.fixture
+def own_actors(ray_cluster):
+    """Kill the warm actors `run_plugin` starts here, so they do not hold the test cluster's CPUs."""
+    before = set(_POOL)
+    yield
+    with _POOL_LOCK:
+        for key in set(_POOL) - before:
+            ray_cluster.kill(_POOL.pop(key), no_restart=True)
+
+
+def test_task_mode(own_actors, seed_plugin):
+    task = {'mode': 'task', 'num_cpus': 0.25}
+    assert run_plugin(str(seed_plugin), 'fit', {'steps': 2}, **task) == {'action_name': 'fit', 'steps': 2}
+    assert run_plugin(str(seed_plugin), 'export', {'format': 'coco'}, **task) == {'format': 'coco'}
+    with pytest.raises(ParamsValidationError, match=r"stepz: unknown param \(did you mean 'steps'\?\)"):
+        run_plugin(str(seed_plugin), 'fit', {'stepz': 2}, strict_params=True, **task)
 
 
 def test_job_mode(ray_head, seed_plugin):
