@@ -223,14 +223,13 @@ def validate_params(
         'client': getattr(ctx, 'client', None),
         'v2_client': getattr(ctx, 'v2_client', None),
     }
+    error: ParamsValidationError | None = None
     try:
         validated = model.model_validate(dict(params), context=context)
     except ValidationError as exc:
         error = ParamsValidationError.from_pydantic(
             definition.name, exc, secrets=secret_values(params, model), model=model
         )
-    else:
-        error = None
     # Raised outside the except block and without a cause: pydantic's error renders every rejected
     # ``input_value`` (passwords included), and a chained or implicit context would print it in any
     # traceback (``--debug``, ``SYNAPSE_DEBUG=1``, an uncaught error from ``run_plugin``).

@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from _collections_abc import dict_items, dict_keys, dict_values  # what dict's own methods return
+
     from pydantic import BaseModel
 
 __all__ = [
@@ -132,9 +134,9 @@ def find_unknown_params(
                     walk(item, raw[key], f'{path}.{key}')
 
     for name, info in model.model_fields.items():
-        for key in (info.alias, info.validation_alias, name):
-            if isinstance(key, str) and key in data:
-                walk(getattr(validated, name, None), data[key], f'{prefix}{key}')
+        for alias in (info.alias, info.validation_alias, name):
+            if isinstance(alias, str) and alias in data:
+                walk(getattr(validated, name, None), data[alias], f'{prefix}{alias}')
                 break
     return found
 
@@ -176,7 +178,7 @@ def strict_params_from_env(environ: Mapping[str, str] | None = None) -> bool:
     return value.strip().lower() in ('1', 'true', 'yes', 'on')
 
 
-class TrackedParams(dict):
+class TrackedParams(dict[Any, Any]):
     """The params dict of an action without a params model, noting which keys the action reads.
 
     Reading a key (``[k]``, ``get``, ``in``, ``pop``, ``setdefault``) notes it, also when it is missing (it is
@@ -212,19 +214,21 @@ class TrackedParams(dict):
     def _all(self) -> None:
         self.read_all = True
 
-    def __iter__(self):  # also what dict(params), {**params} and f(**params) use on a subclass
+    def __iter__(
+        self,
+    ) -> Iterator[Any]:  # also what dict(params), {**params} and f(**params) use on a subclass
         self._all()
         return super().__iter__()
 
-    def keys(self):  # type: ignore[override]
+    def keys(self) -> dict_keys[Any, Any]:
         self._all()
         return super().keys()
 
-    def items(self):  # type: ignore[override]
+    def items(self) -> dict_items[Any, Any]:
         self._all()
         return super().items()
 
-    def values(self):  # type: ignore[override]
+    def values(self) -> dict_values[Any, Any]:
         self._all()
         return super().values()
 
@@ -236,7 +240,7 @@ class TrackedParams(dict):
         self._all()
         return super().__eq__(other)
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     def __reduce__(self) -> tuple[Any, ...]:  # copied or pickled as the plain dict it stands for
         self._all()
