@@ -6,12 +6,14 @@ so ``synapse plugin --help`` loads click, this package and the plugin command mo
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from synapse_sdk.cli.catalog import DEBUG_HELP, HELP_OPTION_NAMES, ROOT_HELP, SUBCOMMANDS, VERSION_HELP
 from synapse_sdk.cli.localized import LocalizedGroup
 from synapse_sdk.cli.options import lang_option
-from synapse_sdk.cli.output import get_state
+from synapse_sdk.cli.output import CliState, get_state
 
 __all__ = ['cli']
 
@@ -20,7 +22,9 @@ class RootGroup(LocalizedGroup):
     """Renders any exception escaping a subcommand as one paragraph (traceback only with --debug),
     usage errors in the invocation's language, and warnings as one line each (`warning_lines`)."""
 
-    def make_context(self, info_name, args, parent=None, **extra):
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
         try:
             return super().make_context(info_name, args, parent, **extra)
         except click.UsageError as exc:  # a bad root option: synapse --nope
@@ -28,14 +32,14 @@ class RootGroup(LocalizedGroup):
 
             raise from_usage_error(exc, get_state(exc.ctx).language if exc.ctx else None) from None
 
-    def invoke(self, ctx: click.Context):
+    def invoke(self, ctx: click.Context) -> Any:
         from synapse_sdk.cli.warning_lines import capture_warnings
 
         state = get_state(ctx)
         with capture_warnings(state):
             return self._invoke(ctx, state)
 
-    def _invoke(self, ctx: click.Context, state):
+    def _invoke(self, ctx: click.Context, state: CliState) -> Any:
         # The error machinery is imported only when something fails, to keep start-up light.
         try:
             return super().invoke(ctx)

@@ -45,7 +45,7 @@ class CliError(click.ClickException):
         super().__init__(message)
         self.details = list(details or [])
         self.hint = hint
-        self.exit_code = exit_code
+        self.exit_code = exit_code  # type: ignore[misc]  # click declares exit_code a ClassVar; a CliError carries its own, which click reads from the instance
         self.kind = kind
         self.data = dict(data or {})
         self.location: list[str] = []  # lines saying where it failed (file, line, source)
@@ -133,7 +133,7 @@ def _usage_message(exc: click.UsageError, language: str | None) -> str:
 
         text = t('cli.usage.no_such_command', language, name=exc.command_name)
         group = ctx.command if ctx is not None else None
-        names = group.list_commands(ctx) if isinstance(group, click.Group) else []
+        names = group.list_commands(ctx) if isinstance(group, click.Group) and ctx is not None else []
         close = get_close_matches(exc.command_name, names)
         if close:
             text += ' ' + t('cli.usage.did_you_mean', language, names=', '.join(close))
@@ -146,7 +146,7 @@ def _usage_message(exc: click.UsageError, language: str | None) -> str:
     if isinstance(exc, click.BadParameter):
         hint = exc.param_hint
         if hint is None and exc.param is not None:
-            hint = exc.param.get_error_hint(ctx)  # type: ignore[arg-type]  # ctx may be None here; click's annotation says Context, its code accepts None
+            hint = exc.param.get_error_hint(ctx)
         if isinstance(hint, tuple | list):
             hint = ' / '.join(repr(h) for h in hint)
         if isinstance(exc, click.MissingParameter):
@@ -194,14 +194,11 @@ def from_exception(
 
 
 def _translate(exc: BaseException, language: str | None, plugin_root: str | None = None) -> CliError:
-    try:
-        from synapse_sdk.plugins import errors as plugin_errors
-    except ImportError:  # pragma: no cover - synapse-core is a declared dependency
-        plugin_errors = None
-    if plugin_errors is not None:
-        error = _translate_plugin_error(exc, plugin_errors, language, plugin_root)
-        if error is not None:
-            return error
+    from synapse_sdk.plugins import errors as plugin_errors  # synapse-core: a declared dependency
+
+    error = _translate_plugin_error(exc, plugin_errors, language, plugin_root)
+    if error is not None:
+        return error
     if isinstance(exc, ModuleNotFoundError):
         from synapse_sdk.cli.messages import t
 

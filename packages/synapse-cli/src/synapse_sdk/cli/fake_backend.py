@@ -15,7 +15,10 @@ import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from synapse_sdk.clients.testing import FakeBackend
 
 __all__ = ['DEFAULT_SEED', 'FakeRun', 'fake_backend']
 
@@ -26,7 +29,7 @@ DEFAULT_SEED = Path('samples') / 'backend.json'
 class FakeRun:
     """What a run did to the fake backend: its URL, the seeded rows, requests, rows added and changed."""
 
-    def __init__(self, backend: Any, seed: Path | None, seeded: dict[str, int]):
+    def __init__(self, backend: FakeBackend, seed: Path | None, seeded: dict[str, int]) -> None:
         self.backend = backend
         self.seed = seed
         self.seeded = seeded
@@ -86,7 +89,7 @@ def fake_backend(plugin_dir: Path, seed: Path | None) -> Iterator[FakeRun]:
         except (OSError, ValueError, TypeError) as exc:
             raise CliError(t('cli.fake.bad_seed', seed=seed, reason=exc), exit_code=EXIT_INPUT) from None
         with tempfile.TemporaryDirectory(prefix='synapse-fake-') as home:
-            env = {name: None for name in CREDENTIAL_ENV_VARS}
+            env: dict[str, str | None] = {name: None for name in CREDENTIAL_ENV_VARS}
             env['SYNAPSE_CONFIG_PATH'] = str(Path(home) / 'config.json')  # the user's login stays out
             env.update(backend.env())
             with _environment(env):

@@ -8,6 +8,7 @@ one-line help, so listing the commands imports none of them.
 from __future__ import annotations
 
 import importlib
+from typing import Any
 
 import click
 
@@ -15,7 +16,9 @@ import click
 class LazyGroup(click.Group):
     """`click.Group` that resolves ``lazy_subcommands`` (``name -> (import path, short help)``) on demand."""
 
-    def __init__(self, *args, lazy_subcommands: dict[str, tuple[str, str]] | None = None, **kwargs):
+    def __init__(
+        self, *args: Any, lazy_subcommands: dict[str, tuple[str, str]] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.lazy_subcommands = dict(lazy_subcommands or {})
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import click
 
@@ -67,7 +68,13 @@ def _scan_language(args: list[str]) -> str | None:
     return None
 
 
-class _Localized:
+if TYPE_CHECKING:
+    _CommandBase = click.Command  # what the mixin is mixed into, for the checker
+else:
+    _CommandBase = object  # at run time the mixin adds nothing to the method resolution order
+
+
+class _Localized(_CommandBase):
     """Mixin for `click.Command` subclasses: help rendered in the invocation's language."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
@@ -78,35 +85,35 @@ class _Localized:
             language = i18n.normalize_language(value)
             if language in i18n.supported_languages():
                 get_state(ctx).language = language  # invalid values are left to the option to reject
-        return super().parse_args(ctx, args)  # type: ignore[misc]  # super() is the click.Command this mixin is mixed into
+        return super().parse_args(ctx, args)
 
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         language = _help_language(ctx)
         if language == 'en':
-            super().format_help(ctx, formatter)  # type: ignore[misc]  # super() is the click.Command this mixin is mixed into
+            super().format_help(ctx, formatter)
             return
-        with _translated(self, ctx, language):  # type: ignore[arg-type]  # self is a click.Command once mixed in
-            super().format_help(ctx, formatter)  # type: ignore[misc]  # super() is the click.Command this mixin is mixed into
+        with _translated(self, ctx, language):
+            super().format_help(ctx, formatter)
 
     def format_usage(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         language = _help_language(ctx)
         if language == 'en':
-            super().format_usage(ctx, formatter)  # type: ignore[misc]  # super() is the click.Command this mixin is mixed into
+            super().format_usage(ctx, formatter)
             return
         from synapse_sdk.cli.messages import t
 
-        pieces = self.collect_usage_pieces(ctx)  # type: ignore[attr-defined]  # click.Command's, from the class this mixin is mixed into
+        pieces = self.collect_usage_pieces(ctx)
         formatter.write_usage(ctx.command_path, ' '.join(pieces), prefix=t('cli.help.usage', language) + ' ')
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         language = _help_language(ctx)
         if language == 'en':
-            super().format_options(ctx, formatter)  # type: ignore[misc]  # super() is the click.Command this mixin is mixed into
+            super().format_options(ctx, formatter)
             return
         from synapse_sdk.cli.messages import t
 
         rows = []
-        for param in self.get_params(ctx):  # type: ignore[attr-defined]  # click.Command's, from the class this mixin is mixed into
+        for param in self.get_params(ctx):
             record = param.get_help_record(ctx)
             if record is not None and not isinstance(param, click.Argument):
                 rows.append((record[0], _translate_extras(record[1], language)))

@@ -36,8 +36,9 @@ def terminal_width(max_width: int = 100) -> int:
     try:
         columns = int(os.environ['COLUMNS'])
     except (KeyError, ValueError):
+        stdout = sys.__stdout__  # None without a console (pythonw)
         try:
-            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+            columns = os.get_terminal_size(stdout.fileno()).columns if stdout is not None else 80
         except (AttributeError, ValueError, OSError):
             columns = 80
     return max(min(columns, max_width) - 2, 50)

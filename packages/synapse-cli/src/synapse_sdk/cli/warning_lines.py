@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TextIO
 
 __all__ = ['capture_warnings', 'warning_data']
 
@@ -29,7 +29,14 @@ def capture_warnings(state: Any) -> Iterator[None]:
     """
     seen: set[tuple[str, str]] = set()
 
-    def show(message, category, filename, lineno, file=None, line=None) -> None:
+    def show(
+        message: Warning | str,
+        category: type[Warning],
+        filename: str,
+        lineno: int,
+        file: TextIO | None = None,
+        line: str | None = None,
+    ) -> None:
         data = warning_data(message, category, filename, lineno)
         key = (data['category'], data['message'])
         if key in seen:
@@ -43,7 +50,9 @@ def capture_warnings(state: Any) -> Iterator[None]:
         yield
 
 
-def warning_data(message: Warning | str, category: type[Warning], filename: str, lineno: int) -> dict:
+def warning_data(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int
+) -> dict[str, Any]:
     """``{'category', 'message', 'file', 'line'}``: where the warning points (the config file and line
     when the warning carries them, else the code that issued it for warnings from outside the SDK)."""
     data: dict[str, Any] = {'category': category.__name__, 'message': str(message)}
@@ -57,7 +66,7 @@ def warning_data(message: Warning | str, category: type[Warning], filename: str,
     return data
 
 
-def _line(data: dict, category: type[Warning], language: str | None) -> str:
+def _line(data: dict[str, Any], category: type[Warning], language: str | None) -> str:
     from synapse_sdk.cli.messages import t
 
     if category.__module__.startswith(_SDK_PREFIX):  # the SDK's own text already says where

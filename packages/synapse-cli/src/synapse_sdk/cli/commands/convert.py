@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -16,6 +17,9 @@ from synapse_sdk.cli.localized import LocalizedCommand
 from synapse_sdk.cli.messages import t
 from synapse_sdk.cli.options import debug_option, json_option, lang_option
 from synapse_sdk.cli.output import get_output
+
+if TYPE_CHECKING:
+    from synapse_sdk.utils.converters.result import ConversionResult
 
 FORMATS = ('dm_v1', 'dm_v2', 'yolo', 'coco', 'pascal', 'voc')
 
@@ -89,7 +93,7 @@ def convert(
 
     output = get_output()
     names = [n.strip() for n in class_names.split(',') if n.strip()] if class_names else None
-    options: dict = {}
+    options: dict[str, Any] = {}
     if task is not None:
         options['task'] = task
     if keypoint_names:
@@ -158,14 +162,14 @@ def convert(
         output.table([t(f'cli.convert.column.{c}') for c in ('report', 'kind', 'count')], rows)
         if result.report.problems:
             output.echo()
-            for problem in result.report.problems[:10]:
-                output.echo(f'  - {problem}')
+            for item in result.report.problems[:10]:
+                output.echo(f'  - {item}')
             if len(result.report.problems) > 10:
                 output.echo(t('cli.convert.more_in_json', count=len(result.report.problems) - 10))
 
 
-def _summary_rows(result) -> list[list]:
-    rows: list[list] = [
+def _summary_rows(result: ConversionResult) -> list[list[Any]]:
+    rows: list[list[Any]] = [
         [t('cli.convert.row.items_converted'), result.items],
         [t('cli.convert.row.items_skipped'), result.items_skipped],
     ]

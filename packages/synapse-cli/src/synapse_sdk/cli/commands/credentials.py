@@ -8,7 +8,10 @@ through the same functions so the two can never disagree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from synapse_sdk.clients import RetryPolicy
 
 SECRET_KEYS = ('access_token', 'user_token')
 
@@ -105,7 +108,7 @@ def _network_reason(exc: BaseException) -> str:
     return 'other'
 
 
-def _quick_retry(timeout: float):
+def _quick_retry(timeout: float) -> RetryPolicy:
     """One retry at most, bounded by `timeout`: a person is waiting for ``login`` or ``doctor``."""
     from synapse_sdk.clients import RetryPolicy
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,6 +12,9 @@ from synapse_sdk.cli.localized import LocalizedCommand
 from synapse_sdk.cli.messages import t
 from synapse_sdk.cli.options import debug_option, json_option, lang_option
 from synapse_sdk.cli.output import get_output
+
+if TYPE_CHECKING:
+    from synapse_sdk.utils.auth import Credentials
 
 OK, WARN, FAIL, SKIP = 'ok', 'warn', 'fail', 'skip'
 
@@ -102,11 +106,11 @@ def _distribution_checks(language: str) -> list[Check]:
     return checks
 
 
-def _credential_checks(language: str):
+def _credential_checks(language: str) -> tuple[list[Check], Credentials]:
     from synapse_sdk.utils.auth import ConfigFileError, config_path, load_config, resolve_credentials
 
     path = config_path()
-    checks = []
+    checks: list[Check] = []
     try:
         load_config(path, strict=True)
     except ConfigFileError as exc:
@@ -146,7 +150,7 @@ def _credential_checks(language: str):
     return checks, creds
 
 
-def _backend_check(creds, offline: bool, timeout: float, language: str) -> Check:
+def _backend_check(creds: Credentials, offline: bool, timeout: float, language: str) -> Check:
     if offline:
         return Check('backend', SKIP, t('cli.doctor.offline', language))
     if not (creds.has_v1_token or creds.has_v2_token):

@@ -12,8 +12,10 @@ import re
 import shlex
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from string import Template
+from typing import TYPE_CHECKING
 
 import click
 
@@ -22,6 +24,9 @@ from synapse_sdk.cli.localized import LocalizedCommand
 from synapse_sdk.cli.messages import t
 from synapse_sdk.cli.options import debug_option, json_option, lang_option
 from synapse_sdk.cli.output import get_output, is_interactive
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
 
 CATEGORIES = (
     'neural_net',
@@ -196,7 +201,10 @@ def render_plugin(category: str, values: dict[str, str]) -> tuple[dict[str, str 
                 files[path] = base64.b64decode(text)
             else:
                 files[path] = Template(text).substitute(values)
-    files['config.yaml'] += actions_text
+    config = files['config.yaml']
+    if not isinstance(config, str):  # pragma: no cover - base/config.yaml.tmpl is a text template
+        raise TypeError('the config.yaml template must be text')
+    files['config.yaml'] = config + actions_text
     return files, actions
 
 
@@ -213,7 +221,7 @@ def _requirements(names: tuple[str, ...]) -> str:
     return ', '.join(items)
 
 
-def _walk(folder, prefix: str = ''):
+def _walk(folder: Traversable, prefix: str = '') -> Iterator[tuple[str, str]]:
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         relative = f'{prefix}{entry.name}'
         if entry.is_dir():

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
+from types import TracebackType
+from typing import Any, Literal, Protocol
 
 import click
 
@@ -11,6 +14,14 @@ from synapse_sdk.cli.localized import LocalizedCommand, LocalizedGroup
 from synapse_sdk.cli.messages import t
 from synapse_sdk.cli.options import debug_option, lang_option
 from synapse_sdk.cli.output import get_output
+
+
+class _LogLines(Protocol):
+    """A source of log lines: the backend, an agent or Ray."""
+
+    def __call__(
+        self, job_id: str, follow: bool, *, ray_address: str | None, timeout: float
+    ) -> Iterator[str]: ...
 
 
 @click.group(cls=LocalizedGroup)
@@ -49,7 +60,8 @@ def logs(
     out = get_output()
     if source == 'auto':
         source = 'ray' if ray_address else ('agent' if _agent_configured() else 'backend')
-    lines = {'ray': _ray_lines, 'agent': _agent_lines, 'backend': _backend_lines}[source]
+    sources: dict[str, _LogLines] = {'ray': _ray_lines, 'agent': _agent_lines, 'backend': _backend_lines}
+    lines = sources[source]
     for line in lines(job_id, follow, ray_address=ray_address, timeout=timeout):
         out.echo(line)
 
@@ -60,7 +72,7 @@ def _agent_configured() -> bool:
     return bool(os.environ.get('SYNAPSE_AGENT_URL') and os.environ.get('SYNAPSE_AGENT_TOKEN'))
 
 
-def _backend_lines(job_id: str, follow: bool, **_):
+def _backend_lines(job_id: str, follow: bool, **_: Any) -> Iterator[str]:
     from synapse_sdk.utils.auth import create_backend_client, resolve_credentials
 
     creds = resolve_credentials()
@@ -81,7 +93,7 @@ def _backend_lines(job_id: str, follow: bool, **_):
         yield from _sse_log_lines(client.tail_job_console_logs(job_id), job_id)
 
 
-def _sse_log_lines(raw_lines, job_id: str):
+def _sse_log_lines(raw_lines: Iterable[str], job_id: str) -> Iterator[str]:
     """Log text from the backend's ``tail_console_logs`` frames; stops at ``complete``."""
     for raw in raw_lines:
         if raw.startswith(':'):
@@ -105,7 +117,7 @@ def _sse_log_lines(raw_lines, job_id: str):
             return
 
 
-def _agent_lines(job_id: str, follow: bool, *, timeout: float, **_):
+def _agent_lines(job_id: str, follow: bool, *, timeout: float, **_: Any) -> Iterator[str]:
     from synapse_sdk.utils.auth import create_agent_client
 
     client = create_agent_client()
@@ -118,7 +130,7 @@ def _agent_lines(job_id: str, follow: bool, *, timeout: float, **_):
             yield from client.get_job_logs(job_id).splitlines()
 
 
-def _ray_lines(job_id: str, follow: bool, *, ray_address: str | None, **_):
+def _ray_lines(job_id: str, follow: bool, *, ray_address: str | None, **_: Any) -> Iterator[str]:
     try:
         from synapse_sdk.plugins.executors.ray.jobs_api import RayJobsApiExecutor
     except ImportError as exc:
@@ -134,13 +146,15 @@ def _ray_lines(job_id: str, follow: bool, *, ray_address: str | None, **_):
 class _not_found_is_input_error:
     """A 404 for the job becomes 'no job JOB_ID' (exit 2) instead of a generic HTTP error."""
 
-    def __init__(self, job_id: str):
+    def __init__(self, job_id: str) -> None:
         self.job_id = job_id
 
-    def __enter__(self):
+    def __enter__(self) -> _not_found_is_input_error:
         return self
 
-    def __exit__(self, exc_type, exc, tb):
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> Literal[False]:
         from synapse_sdk.clients.exceptions import NotFoundError
 
         if exc is not None and isinstance(exc, NotFoundError):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -17,7 +18,11 @@ from synapse_sdk.cli.errors import EXIT_INPUT, CliError, missing_dependency
 from synapse_sdk.cli.localized import LocalizedCommand
 from synapse_sdk.cli.messages import t
 from synapse_sdk.cli.options import debug_option, json_option, lang_option
-from synapse_sdk.cli.output import get_output, is_interactive
+from synapse_sdk.cli.output import Output, get_output, is_interactive
+
+if TYPE_CHECKING:
+    from synapse_sdk.clients.backend import BackendClient
+    from synapse_sdk.plugins.config import PluginConfig
 
 
 @click.command(cls=LocalizedCommand)
@@ -78,7 +83,7 @@ def _publish(plugin_path: Path, dry_run: bool, debug_release: bool, yes: bool) -
 
     with tempfile.TemporaryDirectory(prefix='synapse-publish-') as tmp:
         archive = create_archive(plugin_dir, Path(tmp) / f'{config.code}-{config.version}.zip')
-        summary = {
+        summary: dict[str, Any] = {
             'plugin': config.code,
             'version': config.version,
             'category': config.category.value,
@@ -113,7 +118,7 @@ def _publish(plugin_path: Path, dry_run: bool, debug_release: bool, yes: bool) -
     )
 
 
-def _client():
+def _client() -> tuple[BackendClient, str]:
     from synapse_sdk.utils.auth import create_backend_client, resolve_credentials
 
     creds = resolve_credentials()
@@ -128,7 +133,9 @@ def _client():
     return client, creds.host
 
 
-def _upload(client, config, requirements: list[str], debug_release: bool, archive: Path) -> dict:
+def _upload(
+    client: BackendClient, config: PluginConfig, requirements: list[str], debug_release: bool, archive: Path
+) -> dict[str, Any]:
     from synapse_sdk.clients import exceptions as client_errors
 
     data = {
@@ -150,7 +157,7 @@ def _upload(client, config, requirements: list[str], debug_release: bool, archiv
         raise CliError(t('cli.backend.token_rejected'), hint=t('cli.backend.token_rejected_hint')) from None
 
 
-def _show(out, summary: dict, *, dry_run: bool) -> None:
+def _show(out: Output, summary: dict[str, Any], *, dry_run: bool) -> None:
     if out.json_mode:
         out.emit_json({'ok': True, 'dry_run': True, **summary})
         return

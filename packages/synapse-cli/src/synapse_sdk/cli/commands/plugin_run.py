@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -100,7 +102,7 @@ def run(
     params = parse_params(params_text)
     out.state.plugin_root = _plugin_root(source, plugin_module)
 
-    executor_kwargs: dict = {'language': language}
+    executor_kwargs: dict[str, Any] = {'language': language}
     if mode == 'local':
         from synapse_sdk.cli.console import CliConsoleLogger
 
@@ -177,7 +179,14 @@ def _plugin_root(source: str, plugin_module: str | None) -> str:
     return str(path.parent if path.is_file() else path)
 
 
-def _run(run_plugin, source: str, action: str, params: dict, mode: str, executor_kwargs: dict):
+def _run(
+    run_plugin: Callable[..., Any],
+    source: str,
+    action: str,
+    params: dict[str, Any],
+    mode: str,
+    executor_kwargs: dict[str, Any],
+) -> Any:
     from synapse_sdk.cli.errors import missing_dependency
 
     # Logs go to stderr and the result to stdout: what the action prints counts as log output, so a
