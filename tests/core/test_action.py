@@ -137,6 +137,17 @@ def test_class_definition_metadata():
     assert resolve_action(Train, 'renamed').name == 'renamed'
 
 
+def test_no_result_model_whether_left_default_or_set_to_none():
+    class Default(BaseAction[P]):
+        def execute(self):
+            return {}
+
+    class Unset(Default):
+        result_model = None  # not the declared type, but accepted as ever: the result is not validated
+
+    assert resolve_action(Default).result_model is None and resolve_action(Unset).result_model is None
+
+
 def test_decorator_forms_and_function_stays_callable():
     @action(name='convert', description='Convert', params=P, result=Q, category=PluginCategory.EXPORT)
     def convert(params, ctx):

@@ -48,7 +48,7 @@ def cut_entry(record: dict[str, Any], limit: int, original: int) -> dict[str, An
     ``data`` becomes ``{'truncated': <marker>, 'preview': <its JSON, cut>}``.
     """
     marker = TRUNCATION_MARKER.format(size=original)
-    out = _copy(record)
+    out: dict[str, Any] = _copy(record)
     for _ in range(_MAX_ROUNDS):
         size = wire_size(out)
         if size <= limit:

@@ -94,7 +94,8 @@ def resolve_action(target: Any, name: str | None = None) -> ActionDefinition:
             kind='class',
             description=target.description or doc,
             params_model=target.params_model,
-            result_model=None if result is NoResult else result,
+            # `NoResult` (the default) or None (also accepted) mean: the result is not validated.
+            result_model=None if result is None or issubclass(result, NoResult) else result,
             category=target.category,
             method=target.method,
             input_type=target.input_type,

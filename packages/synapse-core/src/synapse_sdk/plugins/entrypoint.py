@@ -65,7 +65,10 @@ def parse_result_output(text: str) -> dict[str, Any]:
     start = text.rfind(RESULT_START, 0, end if end != -1 else None)
     if start == -1 or end == -1:
         raise ValueError('No result markers found in the output')
-    return json.loads(text[start + len(RESULT_START) : end].strip())
+    payload = json.loads(text[start + len(RESULT_START) : end].strip())
+    if not isinstance(payload, dict):
+        raise ValueError(f'The result block holds a JSON {type(payload).__name__}, not an object')
+    return payload
 
 
 def _params(args: argparse.Namespace, environ: dict[str, str]) -> dict[str, Any]:

@@ -203,7 +203,8 @@ def _watched_connection(base: type) -> type:
 @functools.cache
 def _watched_pool(base: Any) -> type:
     if getattr(base, '_synapse_watched', False):
-        return base
+        pool: type = base  # a urllib3 pool class (urllib3 is no dependency of core, so untyped here)
+        return pool
     return type(
         f'Watched{base.__name__}',
         (base,),

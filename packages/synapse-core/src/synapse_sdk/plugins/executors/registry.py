@@ -134,7 +134,7 @@ def load_mode_executor(mode: str) -> ModeExecutor:
         raise InvalidModeError(f'Unknown execution mode {mode!r}; expected one of: {valid}')
     (ep,) = found.values()
     try:
-        executor = ep.load()
+        executor: ModeExecutor = ep.load()  # checked to be callable below; its signature is the contract
     except ImportError as exc:
         install = KNOWN_MODES.get(mode, (None, f'reinstall {_provider(ep).split()[0]}'))[1]
         raise ImportError(
