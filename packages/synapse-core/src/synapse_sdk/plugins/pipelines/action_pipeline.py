@@ -283,7 +283,7 @@ class ActionPipeline:
                 action's own step workflow rolls itself back).
         """
         from synapse_sdk.plugins.execution import run_action
-        from synapse_sdk.plugins.steps.orchestrator import enclosing_progress
+        from synapse_sdk.plugins.steps.orchestrator import StepProportions, enclosing_progress
 
         self.validate(params)
         flowing = initial_params(params)
@@ -291,7 +291,7 @@ class ActionPipeline:
         outcome = PipelineResult(params=flowing)
         completed: list[str] = []
         logger = getattr(ctx, 'logger', None)
-        if hasattr(logger, 'set_step_proportions'):
+        if isinstance(logger, StepProportions):
             # The run's overall progress is the pipeline's; step workflows inside the actions feed it.
             logger.set_step_proportions({PIPELINE_PROGRESS_STEP: 1.0})
         for index, definition in enumerate(self.definitions):

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
 __all__ = ['BaseStep', 'C', 'StepResult', 'default_step_name']
 
 C = TypeVar('C', bound='BaseStepContext')
+# A step only takes its context (never returns one), so a step for a base context serves any subclass of
+# it: `registry: StepRegistry[TrainContext]` accepts a `BaseStep[BaseStepContext]`.
+_C_contra = TypeVar('_C_contra', bound='BaseStepContext', contravariant=True)
 
 
 @dataclass
@@ -55,7 +58,7 @@ def default_step_name(cls: type) -> str:
     return _CAMEL_BOUNDARY.sub('_', base).lower()
 
 
-class BaseStep(ABC, Generic[C]):
+class BaseStep(ABC, Generic[_C_contra]):
     """One unit of work in a step workflow, typed by the context it runs with.
 
     Subclasses implement `execute`. They may set:
@@ -84,21 +87,21 @@ class BaseStep(ABC, Generic[C]):
             cls.name = default_step_name(cls)
 
     @abstractmethod
-    def execute(self, context: C) -> StepResult:
+    def execute(self, context: _C_contra) -> StepResult:
         """Do the work. Raise (or return ``StepResult(success=False)``) to fail the workflow."""
 
-    def can_skip(self, context: C) -> bool:
+    def can_skip(self, context: _C_contra) -> bool:
         """Return True to skip this step; a skipped step counts as done and is never rolled back."""
         return False
 
-    def rollback(self, context: C, result: StepResult) -> None:
+    def rollback(self, context: _C_contra, result: StepResult) -> None:
         """Undo this step after a later step failed. `result` is what `execute` returned.
 
         Called at most once, and only for a step that completed. Raising here does not stop the
         other rollbacks; the error is reported in the `StepFailedError`.
         """
 
-    def abort(self, context: C, error: BaseException | None) -> None:
+    def abort(self, context: _C_contra, error: BaseException | None) -> None:
         """Clean up the partial work of this step when its own `execute` failed.
 
         `rollback` is only for completed steps; a step that can fail halfway (after uploading

@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import Any, Generic, NoReturn
+from typing import Any, Generic, NoReturn, Protocol, runtime_checkable
 
 from synapse_sdk.plugins.steps.base import BaseStep, C, StepResult
 from synapse_sdk.plugins.steps.errors import RollbackFailure, StepFailedError
@@ -34,6 +34,20 @@ ProgressCallback = Callable[[float], None]
 """Receives the overall progress of the workflow as a percentage (0-100, non-decreasing)."""
 
 _ENCLOSING: ContextVar[ProgressCallback | None] = ContextVar('synapse_enclosing_progress', default=None)
+
+
+@runtime_checkable
+class StepProportions(Protocol):
+    """A logger that weighs its steps' progress (`BaseLogger` does); others are left alone."""
+
+    def set_step_proportions(self, proportions: Mapping[str, float]) -> None: ...
+
+
+@runtime_checkable
+class CurrentStep(Protocol):
+    """A logger that knows its current step (`BaseLogger` does)."""
+
+    def get_step(self) -> str | None: ...
 
 
 @contextlib.contextmanager
@@ -177,9 +191,9 @@ class Orchestrator(Generic[C]):
         callbacks = [cb for cb in (self.progress_callback, enclosing) if cb is not None]
         progress = _Progress(steps, _fan_out(callbacks))
         logger = getattr(context.runtime_ctx, 'logger', None)
-        if self.configure_logger and enclosing is None and steps and hasattr(logger, 'set_step_proportions'):
+        if self.configure_logger and enclosing is None and steps and isinstance(logger, StepProportions):
             logger.set_step_proportions({s.name: float(s.progress_weight) for s in steps})
-        outer_step = logger.get_step() if hasattr(logger, 'get_step') else None
+        outer_step = logger.get_step() if isinstance(logger, CurrentStep) else None
 
         outcome = WorkflowResult(steps_total=len(steps))
         completed: list[tuple[BaseStep[C], StepResult]] = []
@@ -189,8 +203,13 @@ class Orchestrator(Generic[C]):
             for index, step in enumerate(steps):
                 self._enter(step, index, logger)
                 progress.start(step.name)
+
                 # A workflow nested in this step (or a pipeline in it) feeds this step's fraction.
-                token = _ENCLOSING.set(lambda pct, name=step.name: progress.update(name, pct, 100.0))
+                def feed(pct: float, name: str = step.name) -> None:
+                    progress.update(name, pct, 100.0)
+
+                token = _ENCLOSING.set(feed)
+                restored = False
                 try:
                     if step.can_skip(context):
                         result = StepResult(skipped=True)
@@ -207,10 +226,10 @@ class Orchestrator(Generic[C]):
                         )
                 except BaseException as exc:
                     _ENCLOSING.reset(token)
-                    token = None
+                    restored = True
                     self._fail(step, index, exc, StepResult(success=False, error=_describe(exc)), completed)
                 finally:
-                    if token is not None:
+                    if not restored:
                         _ENCLOSING.reset(token)
                 if not result.success:
                     self._fail(step, index, None, result, completed)
