@@ -156,6 +156,18 @@ def test_helpers_need_a_backend(make_ctx, tmp_path):
         run_action(Train, {'dataset': 1}, make_ctx(client=None))
 
 
+def test_dataset_helpers_name_the_missing_dataset_param(fake_backend, make_ctx, tmp_path):
+    from synapse_sdk.plugins.actions.train import BaseTrainAction
+
+    class Train(BaseTrainAction[WorkflowParams]):
+        def execute(self):
+            return self.download_dataset(tmp_path / 'dataset')
+
+    with pytest.raises(ActionExecutionError, match=r'Train\.download_dataset\(\) needs a `dataset` param'):
+        run_action(Train, {}, make_ctx())
+    assert not fake_backend.requests_to(r'ground_truth')
+
+
 def test_dataset_writer_keeps_items_that_share_a_file_name(tmp_path, dm):
     from synapse_sdk.plugins.actions.train import write_dm_dataset
 

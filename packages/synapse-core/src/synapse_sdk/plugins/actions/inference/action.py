@@ -106,7 +106,9 @@ class BaseInferenceAction(BaseAction[P]):
 
     category = PluginCategory.NEURAL_NET
     output_type = InferenceResults
-    params_model = InferenceParams  # BaseInferenceAction[MyParams] replaces it
+    # Declared as BaseAction declares it, so a subclass may set its own model (as
+    # BaseInferenceAction[MyParams] does).
+    params_model: ClassVar[type[BaseModel] | None] = InferenceParams
     progress: ClassVar[type[InferenceProgressCategories]] = InferenceProgressCategories
 
     # -- model helpers --------------------------------------------------------------------------

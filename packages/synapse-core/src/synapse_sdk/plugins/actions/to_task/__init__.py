@@ -3,6 +3,7 @@
 from synapse_sdk.plugins.actions.to_task.action import (
     ToTaskAction,
     ToTaskFailure,
+    ToTaskFields,
     ToTaskMethod,
     ToTaskParams,
     ToTaskProgressCategories,
@@ -12,6 +13,7 @@ from synapse_sdk.plugins.actions.to_task.action import (
 __all__ = [
     'ToTaskAction',
     'ToTaskFailure',
+    'ToTaskFields',
     'ToTaskMethod',
     'ToTaskParams',
     'ToTaskProgressCategories',

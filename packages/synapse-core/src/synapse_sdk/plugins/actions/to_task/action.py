@@ -25,18 +25,22 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, Field
 
-from synapse_sdk.plugins.action import BaseAction
+from synapse_sdk.plugins.action import BaseAction, NoResult
 from synapse_sdk.plugins.enums import PluginCategory
 from synapse_sdk.plugins.errors import ExecutionError
 from synapse_sdk.plugins.steps import BackendUnavailableError
 
+if TYPE_CHECKING:
+    from synapse_sdk.plugins.protocols import BackendV2ClientProtocol
+
 __all__ = [
     'ToTaskAction',
     'ToTaskFailure',
+    'ToTaskFields',
     'ToTaskMethod',
     'ToTaskParams',
     'ToTaskProgressCategories',
@@ -77,7 +81,27 @@ class ToTaskProgressCategories:
     ANNOTATE_TASKS = 'annotate_task_data'
 
 
-P = TypeVar('P', bound=BaseModel)
+class ToTaskFields(Protocol):
+    """The params fields `ToTaskAction` reads: what a params model given as ``ToTaskAction[MyParams]`` needs.
+
+    `ToTaskParams` has them; a model of your own has them too when its fields carry these names and
+    types (the checker matches it structurally, no subclassing needed). Read-only properties, so a
+    narrower field type (``task_filters: dict[str, str]``, ``method: ToTaskMethod``) fits as well.
+    """
+
+    @property
+    def project(self) -> int: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def task_filters(self) -> Mapping[str, Any] | None: ...
+    @property
+    def target_specification_name(self) -> str | None: ...
+    @property
+    def annotation_schema(self) -> str | None: ...
+
+
+P = TypeVar('P', bound=ToTaskFields)
 
 #: Failures kept in the result (counts stay exact beyond it).
 MAX_REPORTED_FAILURES = 1000
@@ -94,13 +118,23 @@ def _original_name(entry: Mapping[str, Any]) -> str:
     return Path(urllib.parse.urlparse(str(entry.get('url') or '')).path).name
 
 
-class ToTaskAction(BaseAction[P]):
-    """Pre-annotation base (see the module docstring)."""
+class ToTaskAction(BaseAction[Any], Generic[P]):
+    """Pre-annotation base (see the module docstring).
+
+    Generic in its params model like every category base, but bound by the fields it reads
+    (`ToTaskFields`) rather than by `BaseModel`: `BaseAction`'s parameter must be a `BaseModel` and the
+    checker has no "a `BaseModel` with these fields", so the base passes `Any` up and declares
+    ``params: P`` itself. At run time nothing differs (``params_model`` still comes from the type
+    argument, see `BaseAction`).
+    """
 
     category = PluginCategory.PRE_ANNOTATION
-    params_model = ToTaskParams  # ToTaskAction[MyParams] replaces it
-    result_model = ToTaskResult
+    # Declared as BaseAction declares them, so a subclass may set its own models (the checker would
+    # otherwise take `type[ToTaskParams]` as the attribute's type and refuse any other).
+    params_model: ClassVar[type[BaseModel] | None] = ToTaskParams  # ToTaskAction[MyParams] replaces it
+    result_model: ClassVar[type[BaseModel] | type[NoResult]] = ToTaskResult
     progress: ClassVar[type[ToTaskProgressCategories]] = ToTaskProgressCategories
+    params: P
 
     # -- hooks ----------------------------------------------------------------------------------
     def convert_data_from_file(
@@ -138,7 +172,8 @@ class ToTaskAction(BaseAction[P]):
         if parsed.scheme not in ('http', 'https'):
             raise ValueError(f'cannot read {url!r}: only http(s) and file URLs are supported')
         with urllib.request.urlopen(url, timeout=60) as response:
-            return response.read()
+            content: bytes = response.read()
+        return content
 
     def read_json_url(self, url: str) -> Any:
         return json.loads(self.read_url(url))
@@ -151,8 +186,8 @@ class ToTaskAction(BaseAction[P]):
     def fetch_tasks(self) -> tuple[Iterator[dict[str, Any]], int]:
         """The project's tasks matching ``params.task_filters``, with their files: ``(iterator, count)``."""
         filters = {**dict(self.params.task_filters or {}), 'project': self.params.project}
-        if self.uses_v2():
-            v2 = self.ctx.v2_client
+        v2 = self._v2_client()
+        if v2 is not None:
             ids = [int(t.id) for t in v2.tasks.list(list_all=True, **filters)]
 
             def stream() -> Iterator[dict[str, Any]]:
@@ -168,10 +203,17 @@ class ToTaskAction(BaseAction[P]):
 
     def save_task_data(self, task_id: int, data: dict[str, Any]) -> None:
         schema = self.params.annotation_schema
-        if self.uses_v2():
-            self.ctx.v2_client.tasks.annotate_task_data(task_id, data=data, schema=schema)
-        else:
-            self.client.annotate_task_data(task_id, data, schema=schema)
+        v2 = self._v2_client()
+        if v2 is not None:
+            v2.tasks.annotate_task_data(task_id, data=data, schema=schema)
+            return
+        if self.client is None:
+            raise BackendUnavailableError('Saving task data')
+        self.client.annotate_task_data(task_id, data, schema=schema)
+
+    def _v2_client(self) -> BackendV2ClientProtocol | None:
+        """The v2 client when this action uses v2 (`uses_v2`), else None."""
+        return self.ctx.v2_client if self.uses_v2() else None
 
     def build_task_data(self, task: dict[str, Any]) -> dict[str, Any]:
         """The annotation for one task, through the hook of ``params.method``."""

@@ -158,19 +158,29 @@ class BaseTrainAction(BaseAction[P]):
             raise BackendUnavailableError(what)
         return self.client
 
-    def get_dataset(self) -> dict[str, Any]:
-        """The ground-truth dataset version named by ``params.dataset`` (its backend record)."""
+    def _dataset_id(self, caller: str) -> int:
+        """``params.dataset`` as an id; a `ValueError` naming `caller` when the params have none.
+
+        ``dataset`` is optional in a train params model (without it the workflow skips the dataset
+        step), and no type states "a `BaseModel` that may have this field", hence `getattr` with a
+        default (as `DatasetStep.can_skip` and `setup_steps` read it).
+        """
         dataset_id = getattr(self.params, 'dataset', None)
         if dataset_id is None:
             raise ValueError(
-                f'{type(self).__name__}.get_dataset() needs a `dataset` param (a dataset version id)'
+                f'{type(self).__name__}.{caller}() needs a `dataset` param (a dataset version id)'
             )
-        return self._require_client('Fetching the dataset').get_ground_truth_version(int(dataset_id))
+        return int(dataset_id)
+
+    def get_dataset(self) -> dict[str, Any]:
+        """The ground-truth dataset version named by ``params.dataset`` (its backend record)."""
+        dataset_id = self._dataset_id('get_dataset')
+        return self._require_client('Fetching the dataset').get_ground_truth_version(dataset_id)
 
     def download_dataset(self, destination: str | Path, *, progress: Any = None) -> dict[str, int]:
         """Write every item of ``params.dataset`` into `destination` as a DM dataset; counts per split."""
         client = self._require_client('Downloading the dataset')
-        dataset_id = int(self.params.dataset)
+        dataset_id = self._dataset_id('download_dataset')
         items, count = client.list_ground_truth_events_data(
             {'ground_truth_dataset_versions': dataset_id}, list_all=True
         )
@@ -207,9 +217,10 @@ class BaseTrainAction(BaseAction[P]):
 
     def get_model_fields(self, context: TrainContext) -> dict[str, Any]:
         """Fields of the model record created by the ``model_upload`` step."""
-        name = (
-            getattr(self.params, 'name', None) or f'{self.action_name or "model"}-{context.model_path.stem}'
-        )
+        name = getattr(self.params, 'name', None)
+        if not name:
+            assert context.model_path is not None, 'the train step sets model_path before the upload step'
+            name = f'{self.action_name or "model"}-{context.model_path.stem}'
         return {'name': name}
 
     def setup_steps(self, registry: StepRegistry[TrainContext]) -> None:

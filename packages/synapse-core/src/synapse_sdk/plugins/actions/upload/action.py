@@ -6,7 +6,7 @@ from typing import Any, ClassVar, TypeVar
 
 from pydantic import BaseModel, Field
 
-from synapse_sdk.plugins.action import BaseAction
+from synapse_sdk.plugins.action import BaseAction, NoResult
 from synapse_sdk.plugins.actions.upload.context import OrganizedUnit, UploadContext
 from synapse_sdk.plugins.actions.upload.steps import (
     CreateDataUnitsStep,
@@ -83,8 +83,9 @@ class BaseUploadAction(BaseAction[P]):
     """
 
     category = PluginCategory.UPLOAD
-    params_model = UploadParams  # a subclass's BaseUploadAction[MyParams] replaces it
-    result_model = UploadResult
+    # Declared as BaseAction declares them, so a subclass may set its own models.
+    params_model: ClassVar[type[BaseModel] | None] = UploadParams  # BaseUploadAction[MyParams] replaces it
+    result_model: ClassVar[type[BaseModel] | type[NoResult]] = UploadResult
     progress: ClassVar[type[UploadProgressCategories]] = UploadProgressCategories
 
     # -- hooks ----------------------------------------------------------------------------------
