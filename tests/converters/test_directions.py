@@ -503,14 +503,29 @@ def test_yolo_auto_task(tmp_path):
     assert 'kpt_shape' in (tmp_path / 'p/data.yaml').read_text()  # 1 pose, 0 shaped objects: pose
 
 
-def test_workers_give_identical_output(tmp_path):
-    src = write_rich(tmp_path / 'src', 25, version='v2', categorized=True)
-    one = get_converter('dm_v2', 'coco', root_dir=src, is_categorized=True, workers=1)
-    two = get_converter('dm_v2', 'coco', root_dir=src, is_categorized=True, workers=2)
-    r1, r2 = one.save_to_folder(tmp_path / 'a'), two.save_to_folder(tmp_path / 'b')
-    assert r1.model_dump(exclude={'output_dir'}) == r2.model_dump(exclude={'output_dir'})
-    for rel in tree(tmp_path / 'a'):
-        assert (tmp_path / 'a' / rel).read_bytes() == (tmp_path / 'b' / rel).read_bytes(), rel
+@pytest.mark.parametrize('target', ['coco', 'yolo', 'pascal_voc'])
+def test_workers_give_identical_output(tmp_path, target, monkeypatch):
+    """Same files, same result whatever the worker count: 130 items (64-item batches round-robin, a partial last
+    one) in-process and in 3 worker processes."""
+    from synapse_sdk.utils.converters import workers
+
+    started = []
+    original = workers.WorkerPool.__init__
+    monkeypatch.setattr(
+        workers.WorkerPool, '__init__', lambda pool, job, n: started.append(n) or original(pool, job, n)
+    )
+    src = write_rich(tmp_path / 'src', 130, version='v2', categorized=False)
+    results = {}
+    for n in (1, 3):
+        conv = get_converter('dm_v2', target, root_dir=src, workers=n)
+        results[n] = conv.save_to_folder(tmp_path / str(n)).model_dump(exclude={'output_dir'})
+    assert started == [3]  # convert() and save_to_folder() share the processes of a converter
+    assert results[1] == results[3] and results[1]['items'] == 130
+    files = tree(tmp_path / '1')
+    assert len(files) > 130 and tree(tmp_path / '3') == files
+    for rel in files:
+        if rel != 'data.yaml':  # holds the output's own path
+            assert (tmp_path / '1' / rel).read_bytes() == (tmp_path / '3' / rel).read_bytes(), rel
 
 
 def test_coco_masks_are_valid_rle(tmp_path):

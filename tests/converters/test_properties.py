@@ -171,6 +171,28 @@ def write_dataset(root: Path, items: dict) -> Path:
 # ---------------------------------------------------------------- every output reads back
 
 
+def _crowd_as_coco_writes_it(path: Path) -> None:
+    """COCO's own crowd annotations carry uncompressed RLE (``counts`` a list of column-major run lengths): turn
+    ours (compressed strings) into that, computed here from the decoded pixels."""
+    from synapse_sdk.utils.converters.masks import decode_coco_rle
+
+    data = json.loads(path.read_text(encoding='utf-8'))
+    for ann in data['annotations']:
+        if ann['iscrowd'] and isinstance(ann['segmentation'], dict):
+            h, w = ann['segmentation']['size']
+            bitmap = decode_coco_rle(ann['segmentation'], w, h)
+            column_major = [bitmap[y * w + x] for x in range(w) for y in range(h)]
+            counts, value, run = [], 0, 0
+            for pixel in column_major:
+                if pixel != value:
+                    counts.append(run)
+                    value, run = pixel, 0
+                run += 1
+            counts.append(run)
+            ann['segmentation'] = {'size': [h, w], 'counts': counts}
+    path.write_text(json.dumps(data), encoding='utf-8')
+
+
 SOURCES = {  # how each source format's dataset is made from the generated DM v2 one (by our own writers)
     'dm_v1': ('dm_v1', {}),
     'yolo detect': ('yolo', {'task': 'detect'}),
@@ -201,6 +223,44 @@ def _boxes(w, h, *boxes):
 # found by this test: a one-pixel box (a 4-corner polygon in YOLO segment) whose pixels a later object covers in
 # Pascal VOC's instance mask was read back as a box without area (fixed by the devkit convention)
 @example(items=_boxes(8, 8, (7, 0, 1.0, 1.0), (0, 0, 7.0, 1.0)))
+@example(  # a crowd mask (uncompressed RLE in the COCO source) and a two-part polygon, on an image with a space
+    items={
+        'a b c': (
+            12,
+            10,
+            {
+                'segmentation': [
+                    {
+                        'id': 'm',
+                        'classification': 'café',
+                        'attrs': [{'name': 'iscrowd', 'value': 1}],
+                        'data': [[13, 3], [25, 3]],
+                        'encoding': 'dm_rle',
+                        'isCompressed': True,
+                        'compressionFormat': 'rle',
+                    }
+                ],
+                'polygon': [
+                    {
+                        'id': 'p0',
+                        'classification': '자동차',
+                        'attrs': [],
+                        'data': [[6, 5], [9, 5], [9, 8]],
+                        'group_id': 'g',
+                    },
+                    {
+                        'id': 'p1',
+                        'classification': '자동차',
+                        'attrs': [],
+                        'data': [[0, 6], [3, 9], [0, 9]],
+                        'group_id': 'g',
+                    },
+                ],
+                'group': [{'id': 'g', 'classification': '자동차', 'attrs': [], 'data': ['p0', 'p1']}],
+            },
+        )
+    }
+)
 def test_every_output_reads_back(items):
     """For every direction S -> T, on every generated dataset: the conversion succeeds under the default policy
     (``fail``), and what it wrote is read by the converter again (T -> a DM version) without a problem."""
@@ -210,6 +270,8 @@ def test_every_output_reads_back(items):
         for name, (fmt, options) in SOURCES.items():
             out = tmp / name.replace(' ', '_')
             get_converter('dm_v2', fmt, root_dir=sources['dm_v2'][1], **options).save_to_folder(out)
+            if fmt == 'coco':
+                _crowd_as_coco_writes_it(out / 'annotations/instances.json')
             sources[name] = (fmt, out)
         for name, (source, root) in sources.items():
             for target in FORMATS:

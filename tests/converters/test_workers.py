@@ -23,14 +23,18 @@ def test_a_script_without_a_main_guard_converts_with_workers(tmp_path):
     script.write_text(
         textwrap.dedent(
             f"""
-            import sys
             import synapse_sdk.utils.converters.engine as engine
+            import synapse_sdk.utils.converters.workers as workers
             from synapse_sdk.utils.converters import get_converter
 
-            engine.AUTO_POOL_AFTER = 2  # the default workers=None moves to a pool early
+            engine.AUTO_POOL_AFTER = 2  # the default workers=None moves to a pool early,
+            engine.idle_cores = lambda: 2  # even on a busy machine
+            started = []
+            start = workers.WorkerPool.__init__
+            workers.WorkerPool.__init__ = lambda pool, *args: started.append(args[1]) or start(pool, *args)
             print('converting', flush=True)
             result = get_converter('dm_v2', 'coco', root_dir={str(src)!r}).save_to_folder({str(tmp_path / 'auto')!r})
-            print(result.items, 'synapse_sdk.utils.converters.workers' in sys.modules)
+            print(result.items, started)
             """
         )
     )
@@ -38,7 +42,7 @@ def test_a_script_without_a_main_guard_converts_with_workers(tmp_path):
         [sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == ['converting', '70 True']  # printed once: the script ran once
+    assert proc.stdout.splitlines() == ['converting', '70 [2]']  # printed once: the script ran once
     for rel in tree(tmp_path / 'one'):
         assert (tmp_path / 'one' / rel).read_bytes() == (tmp_path / 'auto' / rel).read_bytes(), rel
 
@@ -92,3 +96,30 @@ def test_convert_and_save_share_their_workers(tmp_path, monkeypatch):
     get_converter('dm_v2', 'coco', root_dir=src, workers=1).save_to_folder(tmp_path / 'one')
     for rel in tree(tmp_path / 'one'):
         assert (tmp_path / 'one' / rel).read_bytes() == (tmp_path / 'out' / rel).read_bytes(), rel
+
+
+def test_automatic_workers_use_idle_cores_only(monkeypatch):
+    from synapse_sdk.utils.converters import engine
+
+    monkeypatch.setattr(engine, 'usable_cores', lambda: 2)
+    for load, idle in ((0.2, 2), (1.0, 2), (1.6, 1), (9.0, 1)):  # the caller's own process counts as one
+        monkeypatch.setattr(engine.os, 'getloadavg', lambda load=load: (load, load, load))
+        assert engine.idle_cores() == idle
+    monkeypatch.setattr(engine, 'usable_cores', lambda: 16)
+    monkeypatch.setattr(engine.os, 'getloadavg', lambda: (5.2, 0, 0))
+    assert engine.idle_cores() == 12
+
+
+def test_usable_cores_follow_the_affinity():
+    """A process restricted to one core (``taskset``, a container's cpuset) starts no workers by default."""
+    import os
+
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip('needs a process allowed on two cores (else nothing to restrict)')
+    code = (
+        'import os; os.sched_setaffinity(0, {0}); '
+        'from synapse_sdk.utils.converters import engine; '
+        'print(engine.usable_cores(), engine.idle_cores(), engine.default_workers(0))'
+    )
+    out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ['1', '1', '1']

@@ -225,6 +225,10 @@ def _other_media_losses(item: Item) -> None:
                     )
 
 
+#: Batches in flight per worker: enough that a worker always has the next batch when the parent is slow to be
+#: scheduled (a busy machine), few enough that memory stays bounded (outcomes of 4 x 64 items per worker).
+IN_FLIGHT = 4
+
 #: With ``workers=None`` (the default) a pass starts in-process and moves to a pool of one process per core once
 #: this many items went through: below it, starting the pool (spawned interpreters importing the package)
 #: costs more than the second core saves.
@@ -236,9 +240,10 @@ class Pipeline:
 
     ``workers=1``: in-process, each outcome as soon as its ref is submitted. ``workers > 1``: batches go to
     worker processes (``workers.WorkerPool``: fresh interpreters that never import the caller's ``__main__``),
-    at most ``2 * workers`` batches in flight (bounded memory; deterministic output whatever the worker count).
-    ``workers=None``: in-process for the first ``AUTO_POOL_AFTER`` refs, then one process per core (when there is
-    more than one); at once when the pass is known (``expected``) to have more refs than that. Push-style so that both a converter's pass over a dataset and a caller feeding records
+    at most ``IN_FLIGHT * workers`` batches in flight (bounded memory; deterministic output whatever the worker
+    count). ``workers=None``: in-process for the first ``AUTO_POOL_AFTER`` refs (at once when the pass is known,
+    ``expected``, to have more), then one process per idle core (``idle_cores``) when that is two or more, else
+    in-process. Push-style so that both a converter's pass over a dataset and a caller feeding records
     (``DatasetWriter``) use it; ``close()`` stops the workers.
     """
 
@@ -253,8 +258,7 @@ class Pipeline:
         self.job = job
         self.holder = holder  # a workers.PoolHolder keeps the workers for the owner's next pass
         self.auto = workers is None
-        cores = os.cpu_count() or 1
-        self.workers = cores if self.auto else max(workers or 1, 1)
+        self.workers = usable_cores() if self.auto else max(workers or 1, 1)
         self.batch_size = batch_size
         self.batch: list[Any] = []
         self.pool = None
@@ -264,7 +268,14 @@ class Pipeline:
     def _in_process(self) -> bool:
         if self.workers <= 1:
             return True
-        return self.auto and self.pool is None and self.submitted <= AUTO_POOL_AFTER
+        if self.auto and self.pool is None:
+            if self.submitted <= AUTO_POOL_AFTER:
+                return True
+            held = self.holder.pool if self.holder is not None else None
+            self.workers = held.size if held is not None else idle_cores()
+            if self.workers < 2:  # a busy machine: more processes get no more CPU, only the cost of starting
+                return True
+        return False
 
     def submit(self, ref: Any) -> list[Outcome]:
         self.submitted += 1
@@ -275,7 +286,7 @@ class Pipeline:
             return []
         self._send()
         out: list[Outcome] = []
-        while self.pool.in_flight >= 2 * self.workers:
+        while self.pool.in_flight >= IN_FLIGHT * self.workers:
             out += self.pool.result()
         return out
 
@@ -311,6 +322,30 @@ class Pipeline:
             self.holder.release(pool, clean=clean and not pool.in_flight)
             if getattr(self, 'own_holder', False):
                 self.holder.close()
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (its CPU affinity: a container or ``taskset`` may allow fewer than the
+    machine has), else the machine's core count."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def idle_cores() -> int:
+    """Usable cores the machine leaves idle: their count less the 1-minute load average, not counting the
+    caller's own process (which is running). All usable cores where the load average is unknown.
+
+    A rough, lagging measure (the load of the last minute, machine-wide), used only to decide whether worker
+    processes are worth starting: on a busy machine they get no more CPU time, they add the cost of starting
+    interpreters and passing outcomes. The output does not depend on it."""
+    cores = usable_cores()
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return cores
+    return max(1, min(cores, cores - round(load - 1)))
 
 
 def iter_outcomes(job: Job, refs: Iterable[Any], workers: int | None) -> Iterator[Outcome]:
@@ -352,5 +387,5 @@ def default_workers(workers: int | None) -> int | None:
     if workers is None:
         return None
     if workers <= 0:
-        return os.cpu_count() or 1
+        return usable_cores()
     return workers

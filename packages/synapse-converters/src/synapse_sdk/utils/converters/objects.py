@@ -48,6 +48,7 @@ class Obj:
     width: int
     height: int
     cache: dict[str, list]  # the item's normalised mask runs by annotation id (filled by validation)
+    tool: str = 'group'  # the tool of a standalone annotation; 'group' for a group
     group: dict | None = None
     boxes: list[dict] = field(default_factory=list)
     polygons: list[dict] = field(default_factory=list)
@@ -206,8 +207,16 @@ def item_objects(item: Item, pose_class: str, fmt: str) -> list[Obj]:
             if gid:
                 getattr(group_of(gid, ann['classification']), attr).append(ann)
             else:
-                obj = Obj(cls=ann['classification'], key=ann['id'], width=w, height=h, cache=item.mask_runs)
+                obj = Obj(
+                    cls=ann['classification'],
+                    key=ann['id'],
+                    width=w,
+                    height=h,
+                    cache=item.mask_runs,
+                    tool=tool,
+                )
                 getattr(obj, attr).append(ann)
+                obj._members = [(tool, ann)]
                 objects.append(obj)
     for kp in item.ann.get('keypoint') or ():
         gid = kp.get('group_id')

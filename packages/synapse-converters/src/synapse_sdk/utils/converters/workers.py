@@ -11,8 +11,8 @@ pickled messages. The parent sends ``('job', job)`` (again at each pass: a conve
 ``save_to_folder()`` use the same workers, see ``PoolHolder``), ``('batch', refs)``, and closes the pipe at the
 end; the worker answers each batch with ``('ok', outcomes)`` or ``('error', exception, traceback text)``.
 Batches are answered in the order they were sent, so the parent reads outcomes in submission order. The parent
-sends through one thread per worker, so a worker writing a large answer never waits for a parent that is itself
-writing the next batch.
+sends through one thread per worker and reads through another, so a worker writing a large answer never waits for
+a parent that is itself writing the next batch or is not scheduled.
 """
 
 from __future__ import annotations
@@ -40,6 +40,10 @@ def _message(kind: str, value: Any) -> bytes:
 
 
 class _Worker:
+    """One worker process, with a thread feeding its stdin and a thread draining its stdout: the worker never
+    waits for the parent to be scheduled (on a busy machine that wait, at every batch, cost more than the work),
+    only for the parent's bound on batches in flight."""
+
     def __init__(self, job_bytes: bytes):
         self.proc = subprocess.Popen(
             [sys.executable, '-m', __name__],
@@ -48,32 +52,48 @@ class _Worker:
             env={**os.environ, 'PYTHONUNBUFFERED': '1'},
         )
         self.outbox: queue.Queue = queue.Queue()
-        self.send_error: BaseException | None = None
-        self.thread = threading.Thread(target=self._send, args=(job_bytes,), daemon=True)
-        self.thread.start()
+        self.inbox: queue.Queue = queue.Queue()
+        self.sender = threading.Thread(target=self._send, args=(job_bytes,), daemon=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.sender.start()
+        self.reader.start()
 
     def _send(self, job_bytes: bytes) -> None:
         stdin = self.proc.stdin
         try:
             stdin.write(job_bytes)
+            stdin.flush()
             while True:
                 message = self.outbox.get()
                 if message is None:
                     break
                 stdin.write(message)
                 stdin.flush()
-        except (BrokenPipeError, OSError) as exc:  # the worker is gone; the reader reports it
-            self.send_error = exc
+        except (BrokenPipeError, OSError):  # the worker is gone; the reader reports it
+            pass
         finally:
             with contextlib.suppress(OSError):
                 stdin.close()
 
+    def _read(self) -> None:
+        stdout = self.proc.stdout
+        while True:
+            try:
+                answer = pickle.load(stdout)
+            except (EOFError, pickle.UnpicklingError, OSError, ValueError):
+                self.inbox.put(None)
+                return
+            self.inbox.put(answer)
+
     def receive(self) -> list:
-        try:
-            kind, *rest = pickle.load(self.proc.stdout)
-        except (EOFError, pickle.UnpicklingError, OSError) as exc:
-            code = self.proc.poll()
-            raise WorkerError(f'a converter worker process exited unexpectedly (exit code {code})') from exc
+        answer = self.inbox.get()
+        if answer is None:
+            self.inbox.put(None)  # every later receive() fails the same way
+            if self.proc.poll() is None:  # alive but unreadable (it wrote something that is not a pickle)
+                self.proc.kill()
+            code = self.proc.wait()
+            raise WorkerError(f'a converter worker process exited unexpectedly (exit code {code})')
+        kind, *rest = answer
         if kind == 'ok':
             return rest[0]
         exc, text = rest
@@ -91,7 +111,8 @@ class _Worker:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        self.thread.join(timeout=5)
+        self.sender.join(timeout=5)
+        self.reader.join(timeout=5)
         if self.proc.stdout is not None:
             self.proc.stdout.close()
 

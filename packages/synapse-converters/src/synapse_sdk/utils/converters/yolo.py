@@ -184,6 +184,18 @@ def scan_object(
     """Count what the object's annotations become in ``task`` (representation changes, ``annotations_written``)
     and report what it cannot carry, without making its row: the scan of convert() stops here. ``placed`` is the
     number of joints ``write_object`` placed; with ``order`` (and no ``placed``) joints are checked here."""
+    if obj.tool != 'group':  # one annotation: most objects, counted the short way
+        counts = ctx.counts
+        counts[obj.tool] = counts.get(obj.tool, 0) + 1
+        change = _CHANGE[task].get(obj.tool)
+        if change is not None:
+            item.changes[change] = item.changes.get(change, 0) + 1
+        if task == 'pose':
+            counts['pose_object'] = counts.get('pose_object', 0) + 1
+        tool, ann = obj.members()[0]
+        if ann.get('attrs'):
+            _attr_loss(item, tool, ann)
+        return None
     if obj.keypoints and not obj.boxes and not obj.shaped and obj.box() is None:
         for kp in obj.keypoints:
             item.loss(kp['id'], 'keypoint', 'degenerate_pose_box', f'group {obj.key} spans no area')
@@ -229,6 +241,13 @@ def scan_object(
         if ann.get('attrs') and tool != 'keypoint':
             _attr_loss(item, tool, ann)
     return None
+
+
+_CHANGE = {  # what a standalone annotation becomes in each task (``Item.changed`` keys)
+    'detect': {'polygon': 'polygon:as_box', 'segmentation': 'segmentation:as_box'},
+    'segment': {'bounding_box': 'bounding_box:as_polygon', 'segmentation': 'segmentation:as_polygon'},
+    'pose': {'polygon': 'polygon:as_box', 'segmentation': 'segmentation:as_box'},
+}
 
 
 def _attr_loss(item: Item, tool: str, ann: dict) -> None:
