@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import xml.etree.ElementTree as ET
 
 import pytest
 
@@ -126,6 +127,35 @@ def test_between_two_formats_with_task(invoke, tmp_path):
     assert len(rows) == 9 and rows[0] == '0'  # a box as its 4 corners
     bad = invoke('convert', 'coco', 'pascal', str(tmp_path / 'coco'), str(tmp_path / 'v'), '--task', 'detect')
     assert bad.exit_code == 2 and '--task' in bad.stderr
+
+
+def test_voc_convention_option(invoke, tmp_path):
+    """--voc-convention picks the corner rule of a Pascal VOC target and of a Pascal VOC source."""
+    src = write_dm_dataset(tmp_path / 'dm', count=2)
+    doc_path = src / 'json/item_000.json'
+    doc = json.loads(doc_path.read_text(encoding='utf-8'))
+    doc['images'][0]['bounding_box'][0]['data'] = [0, 0, 10, 8]  # from the first pixel: x 0..9, y 0..7
+    doc_path.write_text(json.dumps(doc), encoding='utf-8')
+    for convention, corners in ((None, ['1', '1', '10', '8']), ('legacy', ['0', '0', '10', '8'])):
+        args = ['--voc-convention', convention] if convention else []
+        out = tmp_path / f'voc_{convention}'
+        result = invoke('convert', 'dm_v2', 'voc', str(src), str(out), *args)
+        assert result.exit_code == 0, result.stderr
+        box = ET.parse(out / 'Annotations/item_000.xml').find('object/bndbox')
+        assert [box.findtext(k) for k in ('xmin', 'ymin', 'xmax', 'ymax')] == corners
+    legacy = str(tmp_path / 'voc_legacy')
+    refused = invoke('convert', 'pascal', 'dm_v2', legacy, str(tmp_path / 'refused'))
+    assert refused.exit_code == 2 and '--voc-convention legacy' in refused.stderr  # the hint names the option
+    back = invoke('convert', 'pascal', 'dm_v2', legacy, str(tmp_path / 'back'), '--voc-convention', 'legacy')
+    assert back.exit_code == 0, back.stderr
+    read = json.loads((tmp_path / 'back/json/item_000.json').read_text(encoding='utf-8'))
+    assert read['images'][0]['bounding_box'][0]['data'] == [0, 0, 10, 8]
+    bad = invoke('convert', 'dm_v2', 'yolo', str(src), str(tmp_path / 'y'), '--voc-convention', 'legacy')
+    assert bad.exit_code == 2 and '--voc-convention' in bad.stderr and not (tmp_path / 'y').exists()
+    wrong = invoke('convert', 'dm_v2', 'voc', str(src), str(tmp_path / 'w'), '--voc-convention', 'zero')
+    assert wrong.exit_code == 2 and "'zero' is not one of 'devkit', 'legacy'" in wrong.stderr
+    ko = invoke('convert', '--help', '-l', 'ko')
+    assert '--voc-convention' in ko.stdout and '0부터 세고 xmax = x + w' in ko.stdout
 
 
 @pytest.mark.integration

@@ -45,14 +45,19 @@ HELP: dict[str, dict[str, str]] = {
             '형식: dm_v1, dm_v2, yolo, coco, pascal (별칭 voc). 어느 둘 사이든 됩니다.\n'
             '예:\n'
             '  synapse convert dm_v2 yolo ./dm_dataset ./yolo_out --categorized --on-error skip\n'
-            '  synapse convert coco yolo ./coco ./yolo_out --task segment'
+            '  synapse convert coco yolo ./coco ./yolo_out --task segment\n'
+            '  synapse convert pascal coco ./old_voc ./coco_out --voc-convention legacy'
         ),
         'synapse convert --task': (
             'YOLO 대상: 쓸 작업 (기본값 auto). 모든 객체가 들어가며, 변환 보고서를 보세요.'
         ),
         'synapse convert --keypoint-names': 'YOLO/COCO 대상: 포즈의 관절 순서.',
+        'synapse convert --voc-convention': (
+            'Pascal VOC 원본 또는 대상: 상자 모서리 규칙. devkit(기본값)은 VOC devkit처럼 1부터 세고 마지막 픽셀을 '
+            '포함하며, legacy는 이전 SDK가 쓴 대로 0부터 세고 xmax = x + w입니다.'
+        ),
         'synapse convert --workers': (
-            '항목별 작업에 쓸 프로세스 수 (기본값: 큰 데이터셋이면 코어마다 하나; 1: 풀 없음).'
+            '항목별 작업에 쓸 프로세스 수 (기본값: 큰 데이터셋이면 쉬는 코어마다 하나; 1: 풀 없음).'
         ),
         'synapse convert --categorized': 'ROOT에 train/valid[/test] 분할 폴더가 있습니다.',
         'synapse convert --on-error': (

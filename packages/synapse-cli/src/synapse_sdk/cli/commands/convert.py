@@ -53,9 +53,15 @@ FORMATS = ('dm_v1', 'dm_v2', 'yolo', 'coco', 'pascal', 'voc')
 )
 @click.option('--keypoint-names', metavar='A,B,...', help='YOLO/COCO target: the joint order of poses.')
 @click.option(
+    '--voc-convention',
+    type=click.Choice(['devkit', 'legacy']),
+    help='Pascal VOC source or target: box corners as the VOC devkit has them (devkit, the default: 1-based, '
+    'last pixel included) or as the previous SDK wrote them (legacy: 0-based, xmax = x + w).',
+)
+@click.option(
     '--workers',
     type=int,
-    help='Processes for the per-item work (default: one per core for large datasets; 1: no pool).',
+    help='Processes for the per-item work (default: one per idle core for large datasets; 1: no pool).',
 )
 @click.option('--overwrite', is_flag=True, help='Replace OUT if it exists and is not empty.')
 @lang_option
@@ -72,6 +78,7 @@ def convert(
     image_mode: str,
     task: str | None,
     keypoint_names: str | None,
+    voc_convention: str | None,
     workers: int | None,
     overwrite: bool,
     language: str,
@@ -83,6 +90,7 @@ def convert(
     Examples:
       synapse convert dm_v2 yolo ./dm_dataset ./yolo_out --categorized --on-error skip
       synapse convert coco yolo ./coco ./yolo_out --task segment
+      synapse convert pascal coco ./old_voc ./coco_out --voc-convention legacy
     """
     try:
         from synapse_sdk.utils.converters import get_converter
@@ -98,6 +106,8 @@ def convert(
         options['task'] = task
     if keypoint_names:
         options['keypoint_names'] = [n.strip() for n in keypoint_names.split(',') if n.strip()]
+    if voc_convention is not None:
+        options['voc_convention'] = voc_convention
     if workers is not None:
         options['workers'] = workers
     progress = ConsoleLogger(stream=sys.stderr)
@@ -116,7 +126,7 @@ def convert(
         )
         result = converter.save_to_folder(out)
     except ConversionError as exc:
-        details = [str(p) for p in exc.problems[:20]]
+        details = [_cli_names(str(p)) for p in exc.problems[:20]]
         if exc.total > len(details):
             details.append(t('cli.convert.more_problems', count=exc.total - len(details)))
         raise CliError(
@@ -130,7 +140,9 @@ def convert(
     except FileExistsError as exc:
         raise CliError(str(exc).replace('overwrite=True', '--overwrite'), exit_code=EXIT_INPUT) from None
     except TypeError as exc:  # a format option the target does not take
-        message = str(exc).replace('keypoint_names', '--keypoint-names').replace("'task'", '--task')
+        message = _cli_names(
+            str(exc).replace('keypoint_names', '--keypoint-names').replace("'task'", '--task')
+        )
         raise CliError(message, exit_code=EXIT_INPUT, kind='bad_conversion_request') from None
     except ValueError as exc:
         raise CliError(str(exc), exit_code=EXIT_INPUT, kind='bad_conversion_request') from None
@@ -166,6 +178,13 @@ def convert(
                 output.echo(f'  - {item}')
             if len(result.report.problems) > 10:
                 output.echo(t('cli.convert.more_in_json', count=len(result.report.problems) - 10))
+
+
+def _cli_names(text: str) -> str:
+    """A converter message with the API's option names as this command's options."""
+    return text.replace("voc_convention='legacy'", '--voc-convention legacy').replace(
+        'voc_convention', '--voc-convention'
+    )
 
 
 def _summary_rows(result: ConversionResult) -> list[list[Any]]:
