@@ -158,6 +158,22 @@ def test_voc_convention_option(invoke, tmp_path):
     assert '--voc-convention' in ko.stdout and '0부터 세고 xmax = x + w' in ko.stdout
 
 
+def test_a_symlink_output_reads_back_with_link_root(invoke, tmp_path):
+    src = write_dm_dataset(tmp_path / 'dm', count=3)
+    out = tmp_path / 'yolo'
+    assert invoke('convert', 'dm_v2', 'yolo', str(src), str(out), '--image-mode', 'symlink').exit_code == 0
+    assert all(p.is_symlink() for p in (out / 'images').iterdir())
+    refused = invoke('convert', 'yolo', 'coco', str(out), str(tmp_path / 'c1'))
+    assert refused.exit_code == 2 and 'unsafe_path' in refused.stderr
+    assert '--link-root' in refused.stderr and '--image-mode symlink' in refused.stderr  # how to opt in
+    result = invoke(
+        'convert', 'yolo', 'coco', str(out), str(tmp_path / 'c2'), '--link-root', str(src), '--json'
+    )
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)['items'] == 3
+    assert not any(p.is_symlink() for p in (tmp_path / 'c2/images').iterdir())  # copied this time
+
+
 @pytest.mark.integration
 def test_progress_bar_on_a_terminal(tmp_path):
     src = write_dm_dataset(tmp_path / 'dm', count=20)

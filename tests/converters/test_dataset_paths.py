@@ -281,3 +281,84 @@ def test_roboflow_style_parent_split_paths_are_read_inside_the_dataset(tmp_path)
         tmp_path / 'out'
     )
     assert result.ok and result.splits == {'train': 1, 'valid': 1}
+
+
+_TEXT_CASES = {
+    _coco_dotdot,
+    _coco_absolute,
+    _coco_nested_dotdot,
+    _voc_filename_dotdot,
+    _voc_filename_absolute,
+}
+
+
+@pytest.mark.parametrize('case', CASES, ids=lambda c: c.__name__.lstrip('_'))
+def test_link_roots_widen_nothing_but_links_into_them(tmp_path, case):
+    """``link_roots`` naming some other directory changes nothing; a path text with ``..`` or an absolute one is
+    refused even when ``link_roots`` contains where it leads (only links may lead into a link root)."""
+    source, root, named, extra = case(tmp_path)
+    (tmp_path / 'unrelated').mkdir()
+    roots = [tmp_path] if case in _TEXT_CASES else [tmp_path / 'unrelated']
+    conv = get_converter(
+        source,
+        _target(source),
+        root_dir=root,
+        is_categorized=extra.get('categorized', False),
+        link_roots=roots,
+    )
+    with pytest.raises(ConversionError) as err:
+        conv.save_to_folder(tmp_path / 'out')
+    unsafe = [p for p in err.value.problems if p.kind is ProblemKind.UNSAFE_PATH]
+    assert unsafe and named in str(unsafe[0]), err.value.problems
+    assert not (tmp_path / 'out').exists()
+
+
+def test_a_link_into_a_named_root_is_read(tmp_path):
+    (tmp_path / 'store').mkdir()
+    (tmp_path / 'store/shared.png').write_bytes(png_bytes(8, 6))
+    root = coco(tmp_path / 'ds', ['shared.png', 'other.png'])
+    link(root / 'images/shared.png', tmp_path / 'store/shared.png')
+    link(root / 'images/other.png', outside_file(tmp_path))  # outside the named root: still refused
+    result = get_converter(
+        'coco', 'dm_v2', root_dir=root, link_roots=tmp_path / 'store', error_policy='skip'
+    ).save_to_folder(tmp_path / 'out')
+    assert result.items == 2 and result.report.problem_counts == {'unsafe_path': 1}
+    assert (tmp_path / 'out/original_files/shared.png').read_bytes() == png_bytes(8, 6)
+    assert b'secret bytes outside the dataset' not in _everything_written(tmp_path / 'out')
+    for bad in (tmp_path / 'missing', tmp_path / 'store/shared.png', 42):
+        with pytest.raises(ValueError, match='link_roots'):
+            get_converter('coco', 'dm_v2', root_dir=root, link_roots=bad)
+
+
+@pytest.mark.parametrize('target', ['yolo', 'coco', 'pascal', 'dm_v1'])
+def test_every_image_mode_reads_back(tmp_path, target):
+    """DM v2 -> target -> DM v2 with each image_mode: copy and hardlink outputs read back as they are; a symlink
+    output links to the source's images, so reading it back is refused (the message says how to opt in) until
+    the source's root is named in link_roots, and then gives what the copy gives."""
+    from converters_fixtures import read_dm_v2, write_rich
+
+    src = write_rich(tmp_path / 'src', 3, version='v2', categorized=False)
+    back = {}
+    for mode in ('copy', 'hardlink', 'symlink'):
+        out = tmp_path / f'{target}-{mode}'
+        get_converter('dm_v2', target, root_dir=src, image_mode=mode).save_to_folder(out)
+        images = sorted(p for p in out.rglob('*.png') if not p.parent.name.startswith('Segmentation'))
+        assert len(images) == 3
+        for image in images:
+            source_image = src / 'original_files' / image.name
+            assert image.read_bytes() == source_image.read_bytes()
+            assert image.is_symlink() == (mode == 'symlink')
+            assert os.path.samefile(image, source_image) == (mode != 'copy')
+        options = {}
+        if mode == 'symlink':
+            with pytest.raises(ConversionError) as err:
+                get_converter(target, 'dm_v2', root_dir=out).convert()
+            assert {p.kind for p in err.value.problems} == {ProblemKind.UNSAFE_PATH}
+            assert 'link_roots=' in str(err.value.problems[0])
+            options['link_roots'] = [src]
+        result = get_converter(target, 'dm_v2', root_dir=out, **options).save_to_folder(
+            tmp_path / f'back-{mode}'
+        )
+        assert result.ok and result.items == 3
+        back[mode] = read_dm_v2(tmp_path / f'back-{mode}')
+    assert back['copy'] == back['hardlink'] == back['symlink']

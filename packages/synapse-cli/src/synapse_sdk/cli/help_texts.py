@@ -65,7 +65,14 @@ HELP: dict[str, dict[str, str]] = {
             '아무것도 쓰지 않음.'
         ),
         'synapse convert --class-names': '클래스 순서를 고정합니다 (id가 이 목록을 따름).',
-        'synapse convert --image-mode': '이미지를 OUT에 두는 방법.',
+        'synapse convert --image-mode': (
+            '이미지를 OUT에 두는 방법 (symlink: OUT이 ROOT의 이미지를 가리키는 링크가 되며, 다시 읽을 때는 '
+            '--link-root ROOT가 필요합니다).'
+        ),
+        'synapse convert --link-root': (
+            'ROOT 안의 심볼릭 링크가 가리켜도 되는 ROOT 밖의 디렉터리 (여러 번 줄 수 있음; 기본값: 없음, '
+            'ROOT 밖으로 나가는 링크는 거부).'
+        ),
         'synapse convert --overwrite': 'OUT이 있고 비어 있지 않으면 바꿉니다.',
         # synapse doctor
         'synapse doctor': (

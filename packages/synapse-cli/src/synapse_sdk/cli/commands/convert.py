@@ -44,7 +44,16 @@ FORMATS = ('dm_v1', 'dm_v2', 'yolo', 'coco', 'pascal', 'voc')
     type=click.Choice(['copy', 'hardlink', 'symlink']),
     default='copy',
     show_default=True,
-    help='How images reach OUT.',
+    help='How images reach OUT (symlink: OUT links to the images in ROOT and is read again with --link-root ROOT).',
+)
+@click.option(
+    '--link-root',
+    'link_roots',
+    multiple=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    metavar='DIR',
+    help='A directory outside ROOT that symbolic links in ROOT may lead into (repeatable; default: none, '
+    'links out of ROOT are refused).',
 )
 @click.option(
     '--task',
@@ -76,6 +85,7 @@ def convert(
     on_error: str,
     class_names: str | None,
     image_mode: str,
+    link_roots: tuple[Path, ...],
     task: str | None,
     keypoint_names: str | None,
     voc_convention: str | None,
@@ -106,6 +116,8 @@ def convert(
         options['task'] = task
     if keypoint_names:
         options['keypoint_names'] = [n.strip() for n in keypoint_names.split(',') if n.strip()]
+    if link_roots:
+        options['link_roots'] = list(link_roots)
     if voc_convention is not None:
         options['voc_convention'] = voc_convention
     if workers is not None:
@@ -182,9 +194,10 @@ def convert(
 
 def _cli_names(text: str) -> str:
     """A converter message with the API's option names as this command's options."""
-    return text.replace("voc_convention='legacy'", '--voc-convention legacy').replace(
+    text = text.replace("voc_convention='legacy'", '--voc-convention legacy').replace(
         'voc_convention', '--voc-convention'
     )
+    return text.replace('link_roots=', '--link-root').replace("image_mode='symlink'", '--image-mode symlink')
 
 
 def _summary_rows(result: ConversionResult) -> list[list[Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 from .engine import Job, Pipeline, Progress, Reader, Writer, default_workers
 from .formats import DatasetFormat
 from .output import IMAGE_MODES, commit_staging, make_staging
+from .paths import link_roots as link_roots_of
 from .result import ConversionResult, ErrorPolicy
 from .session import REPORT_FILE, Session
 
@@ -31,9 +32,12 @@ class BaseConverter:
     - ``root_dir`` (Path or str) and ``is_categorized`` (train/valid[/test] splits) describe the source.
     - ``error_policy``: ``'fail'`` (default), ``'skip'`` or ``'collect'`` (see ``ErrorPolicy``).
     - ``class_names``: fixes class order (YOLO ids from 0, COCO/VOC from 1); classes outside it are problems.
-    - ``image_mode``: ``'copy'`` (default), ``'hardlink'`` or ``'symlink'``.
+    - ``image_mode``: ``'copy'`` (default), ``'hardlink'`` or ``'symlink'`` (the output then links to the
+      source's images: reading it again needs ``link_roots=[source root]``).
+    - ``link_roots``: directories outside the dataset that symbolic links in it may lead into (default none:
+      every path from the dataset stays inside ``root_dir``; see ``paths``).
     - ``workers``: processes for per-item work: ``None`` (default) in-process for small datasets, one process
-      per core from ``engine.AUTO_POOL_AFTER`` items on; 1 = in-process; 0 = one per core; N = N processes.
+      per idle core from ``engine.AUTO_POOL_AFTER`` items on; 1 = in-process; 0 = one per core; N = N processes.
     - ``progress``: ``callable(current, total)``; ``ctx``: anything with ``set_progress(current, total, step=)``
       (a ``RuntimeContext``).
     - ``overwrite``: replace a non-empty output directory (default: refuse).
@@ -51,6 +55,7 @@ class BaseConverter:
         error_policy: ErrorPolicy | str = ErrorPolicy.FAIL,
         class_names: list[str] | None = None,
         image_mode: str = 'copy',
+        link_roots: str | Path | Iterable[str | Path] | None = None,
         workers: int | None = None,
         progress: Callable[[int, int], Any] | None = None,
         ctx: Any = None,
@@ -71,6 +76,7 @@ class BaseConverter:
         if image_mode not in IMAGE_MODES:
             raise ValueError(f'image_mode must be one of {IMAGE_MODES}, got {image_mode!r}')
         self.image_mode = image_mode
+        self.link_roots = link_roots_of(link_roots)
         self.workers = default_workers(workers)
         self.progress = progress
         self.ctx = ctx

@@ -270,11 +270,11 @@ class COCOReader(Reader):
     ``annotations.json`` or ``_annotations.coco.json`` (Roboflow); flat ``annotations/instances.json``,
     ``annotations.json`` and friends with images in ``images/`` or beside the file."""
 
-    def __init__(self, root: str, categorized: bool):
+    def __init__(self, root: str, categorized: bool, links_into: tuple[str, ...] = ()):
         self.root = root
         if not os.path.isdir(root):
             raise FileNotFoundError(f'dataset root {root} does not exist')
-        self.dataset = DatasetRoot(root)
+        self.dataset = DatasetRoot(root, links_into)
         self.files: dict[str | None, tuple[str, list[str]]] = {}
         if not categorized:
             for rel in _FLAT_FILES:

@@ -53,22 +53,24 @@ def make_reader(
     categorized: bool,
     class_names: list[str] | None,
     options: dict[str, Any] | None = None,
+    links_into: tuple[str, ...] = (),
 ) -> Reader:
     """The reader of a dataset directory in ``fmt`` with its format options (``READER_OPTIONS``).
-    ``class_names`` names YOLO class ids (it is no filter)."""
+    ``class_names`` names YOLO class ids (it is no filter); ``links_into``: the real paths of the directories
+    symbolic links in the dataset may lead into (``paths.link_roots``)."""
     if fmt.is_dm:
-        return DMReader(root, categorized, fmt.value.removeprefix('dm_'))
+        return DMReader(root, categorized, fmt.value.removeprefix('dm_'), links_into)
     if fmt is DatasetFormat.YOLO:
         from .yolo import YOLOReader
 
-        return YOLOReader(root, categorized, class_names)
+        return YOLOReader(root, categorized, class_names, links_into)
     if fmt is DatasetFormat.COCO:
         from .coco import COCOReader
 
-        return COCOReader(root, categorized)
+        return COCOReader(root, categorized, links_into)
     from .voc import VOCReader
 
-    return VOCReader(root, categorized, **(options or {}))
+    return VOCReader(root, categorized, links_into=links_into, **(options or {}))
 
 
 def make_writer(fmt: DatasetFormat, options: dict[str, Any]) -> Writer:
@@ -115,7 +117,12 @@ class Converter(BaseConverter):
         reads = READER_OPTIONS.get(self.source_format, ())
         options = {k: v for k, v in self.options.items() if k in reads}
         return make_reader(
-            self.source_format, str(self.root_dir), self.is_categorized, self.class_names, options
+            self.source_format,
+            str(self.root_dir),
+            self.is_categorized,
+            self.class_names,
+            options,
+            self.link_roots,
         )
 
     def _writer(self) -> Writer:

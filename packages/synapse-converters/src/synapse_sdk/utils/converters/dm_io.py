@@ -45,12 +45,12 @@ def dm_split_dirs(root: str, categorized: bool) -> list[tuple[str | None, str]]:
 
 
 class DMReader(Reader):
-    def __init__(self, root: str, categorized: bool, version: str):
+    def __init__(self, root: str, categorized: bool, version: str, links_into: tuple[str, ...] = ()):
         self.root = root
         self.categorized = categorized
         self.version = version
         self._dirs = dict(dm_split_dirs(root, categorized))
-        self.dataset = DatasetRoot(root)
+        self.dataset = DatasetRoot(root, links_into)
 
     def splits(self) -> list[str | None]:
         return list(self._dirs)

@@ -245,10 +245,12 @@ def _first_dir(root: str, names: tuple[str, ...]) -> str | None:
 
 
 class VOCReader(Reader):
-    def __init__(self, root: str, categorized: bool, voc_convention: str = 'devkit'):
+    def __init__(
+        self, root: str, categorized: bool, voc_convention: str = 'devkit', links_into: tuple[str, ...] = ()
+    ):
         self.root = root
         self.convention = _convention(voc_convention)
-        self.dataset = DatasetRoot(root)
+        self.dataset = DatasetRoot(root, links_into)
         self.ann_dir = _first_dir(root, ('Annotations', 'annotations'))
         self.img_dir = _first_dir(root, ('JPEGImages', 'images', 'Images'))
         if self.ann_dir is None or self.img_dir is None:

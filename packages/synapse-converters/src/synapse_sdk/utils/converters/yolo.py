@@ -368,11 +368,13 @@ def _ext(name: str | None) -> str:
 
 
 class YOLOReader(Reader):
-    def __init__(self, root: str, categorized: bool, names: list[str] | None):
+    def __init__(
+        self, root: str, categorized: bool, names: list[str] | None, links_into: tuple[str, ...] = ()
+    ):
         self.root = root
         if not os.path.isdir(root):
             raise FileNotFoundError(f'dataset root {root} does not exist')
-        self.dataset = DatasetRoot(root)
+        self.dataset = DatasetRoot(root, links_into)
         self.config_problems: list[Problem] = []
         config = self._config(explicit_names=names is not None)
         if names is not None:
