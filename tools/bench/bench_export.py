@@ -16,11 +16,15 @@ process, so its peak RSS (``VmHWM``) is its own:
   10,000), bulk-fetches them 200 at a time and writes every item to one JSON-lines file;
 - ``fetch``: the SDK fetch path, ``fetch_v2`` iterated to the end (records parsed, nothing written);
 - ``export``: ``BaseExportAction`` run through ``run_action`` in a real ``RuntimeContext``;
-- ``yolo`` / ``coco``: the export straight to YOLO (detect) / COCO, one pass (``class_names`` given), the
-  image sizes from the records (no original files);
+- ``yolo`` / ``coco``: the export straight to YOLO (detect) / COCO, one pass (``class_names`` given; for
+  COCO also ``keypoint_names=[]``: the documents have no keypoints), the image sizes from the records (no
+  original files);
 - ``files_bare``: the bare loop plus each batch's files downloaded by a pool of ``--concurrency`` threads
   (one ``requests`` session each), written to disk;
-- ``files``: the export with ``save_original_file`` and ``file_concurrency=--concurrency``.
+- ``files``: the export with ``save_original_file`` and ``file_concurrency=--concurrency``;
+- ``yolo_convert`` / ``coco_convert`` (only with ``--only``): synapse-converters' ``DatasetWriter`` alone, fed
+  the same kind of documents from a local file (no network, no export): the ceiling of ``yolo`` / ``coco``,
+  whatever the export does. Their RSS includes nothing of the export.
 
 Reported per measurement and size: items/s (median of ``--repeat``), the ratio to its bare loop (``bare``,
 or ``files_bare`` for ``files``; the median of per-repeat ratios: each repeat runs the bare loops next to
@@ -51,7 +55,19 @@ TOKEN = 'syn_test'
 W, H = 640, 480
 CLASSES = [f'class_{i}' for i in range(10)]
 KINDS = ('bare', 'fetch', 'export', 'yolo', 'coco', 'files_bare', 'files')
-BASELINE = {'fetch': 'bare', 'export': 'bare', 'yolo': 'bare', 'coco': 'bare', 'files': 'files_bare'}
+#: Measured only when named with ``--only``.
+EXTRA_KINDS = ('yolo_convert', 'coco_convert')
+BASELINE = {
+    'fetch': 'bare',
+    'export': 'bare',
+    'yolo': 'bare',
+    'coco': 'bare',
+    'files': 'files_bare',
+    'yolo_convert': 'bare',
+    'coco_convert': 'bare',
+}
+YOLO_OPTIONS = {'task': 'detect', 'class_names': CLASSES}
+COCO_OPTIONS = {'class_names': CLASSES, 'keypoint_names': []}
 TARGETS = {'export': 0.8, 'yolo': 0.5, 'coco': 0.5, 'files': 0.8}
 
 
@@ -215,12 +231,56 @@ def export(url: str, project: int, out: Path, concurrency: int = 8, **params) ->
 
 
 def yolo(url: str, project: int, out: Path, concurrency: int) -> int:
-    options = {'task': 'detect', 'class_names': CLASSES}
-    return export(url, project, out, format='yolo', format_options=options)
+    return export(url, project, out, format='yolo', format_options=YOLO_OPTIONS)
 
 
 def coco(url: str, project: int, out: Path, concurrency: int) -> int:
-    return export(url, project, out, format='coco', format_options={'class_names': CLASSES})
+    return export(url, project, out, format='coco', format_options=COCO_OPTIONS)
+
+
+DOCUMENTS = 'documents.jsonl'
+
+
+def write_documents(url: str, project: int, out: Path, concurrency: int) -> None:
+    """As many documents as the project has items, one JSON text per line (not timed)."""
+    import requests
+
+    session = requests.Session()
+    session.headers['SYNAPSE-ACCESS-TOKEN'] = TOKEN
+    count = 0
+    next_url: str | None = f'{url}/v2/assignments/?project={project}&per_page=10000'
+    while next_url:
+        body = session.get(next_url, timeout=60).json()
+        count += len(body['data'])
+        next_url = body['meta']['pagination']['next_cursor']
+    rng = random.Random(project)
+    with (out / DOCUMENTS).open('w', encoding='utf-8') as fh:
+        for i in range(count):
+            fh.write(json.dumps(document(rng, i)) + '\n')
+
+
+def convert_only(target: str, options: dict, out: Path) -> int:
+    from synapse_sdk.utils.converters import DatasetWriter, DMRecord
+
+    count = 0
+    with (
+        DatasetWriter(target, out / 'x', workers=1, **options) as writer,
+        (out / DOCUMENTS).open(encoding='utf-8') as fh,
+    ):
+        for count, line in enumerate(fh, start=1):
+            name = f'assignment_{count}'
+            writer.write(
+                DMRecord(name=name, document=json.loads(line), image_name=f'{name}.jpg', width=W, height=H)
+            )
+    return count
+
+
+def yolo_convert(url: str, project: int, out: Path, concurrency: int) -> int:
+    return convert_only('yolo', YOLO_OPTIONS, out)
+
+
+def coco_convert(url: str, project: int, out: Path, concurrency: int) -> int:
+    return convert_only('coco', COCO_OPTIONS, out)
 
 
 def files(url: str, project: int, out: Path, concurrency: int) -> int:
@@ -235,7 +295,11 @@ RUNNERS = {
     'coco': coco,
     'files_bare': files_bare,
     'files': files,
+    'yolo_convert': yolo_convert,
+    'coco_convert': coco_convert,
 }
+#: Run before the clock starts.
+PREPARE = {'yolo_convert': write_documents, 'coco_convert': write_documents}
 
 
 def child(kind: str, url: str, project: int, out: str, concurrency: int) -> None:
@@ -251,6 +315,9 @@ def child(kind: str, url: str, project: int, out: str, concurrency: int) -> None
     import synapse_sdk.plugins.execution
     import synapse_sdk.utils.converters  # noqa: F401
 
+    prepare = PREPARE.get(kind)
+    if prepare is not None:
+        prepare(url, project, out_dir, concurrency)
     cpu = time.process_time()
     started = time.perf_counter()
     items = RUNNERS[kind](url, project, out_dir, concurrency)
@@ -277,13 +344,13 @@ def main() -> None:
     )
     parser.add_argument('--items', type=int, default=100_000, help='N (default 100,000); N/10 runs too')
     parser.add_argument('--repeat', type=int, default=3)
-    parser.add_argument('--only', nargs='*', choices=KINDS, default=list(KINDS))
+    parser.add_argument('--only', nargs='*', choices=KINDS + EXTRA_KINDS, default=list(KINDS))
     parser.add_argument('--concurrency', type=int, default=8, help='parallel downloads (both file loops)')
     parser.add_argument('--file-size', type=int, default=8_000, help='bytes per original file')
     parser.add_argument('--file-latency', type=float, default=0.0, help='seconds the fake waits per file')
     parser.add_argument('--workdir', default=None)
     args = parser.parse_args()
-    kinds = [k for k in KINDS if k in args.only]
+    kinds = [k for k in KINDS + EXTRA_KINDS if k in args.only]
     for kind in list(kinds):  # every measurement runs next to its baseline
         base = BASELINE.get(kind)
         if base and base not in kinds:

@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from synapse_sdk.plugins.actions.export.files import file_jobs
+from synapse_sdk.plugins.actions.export.files import file_job
 from synapse_sdk.plugins.actions.export.targets import RawJSON
 from synapse_sdk.plugins.actions.export.writers import RecordWriter, encode_record
 
@@ -128,7 +128,9 @@ class DatasetRecordWriter(RecordWriter):
         spec = _primary(files)
         suffix = ''
         if spec is not None:
-            job = next((j for j in file_jobs(record) if j.spec == spec), None)
+            # Only the primary file's job: building every entry's (URL parsing, name escaping) cost ~10% of a
+            # YOLO export's CPU.
+            job = file_job(record['id'], spec, files[spec])
             if job is not None:
                 suffix = Path(job.name).suffix
                 if self.files_dir is not None and (self.files_dir / job.name).exists():

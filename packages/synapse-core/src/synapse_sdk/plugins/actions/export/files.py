@@ -20,7 +20,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
-__all__ = ['ERRORS_FILE', 'FILES_DIR', 'FILE_ERRORS', 'FileJob', 'OriginalFiles', 'file_jobs']
+__all__ = ['ERRORS_FILE', 'FILES_DIR', 'FILE_ERRORS', 'FileJob', 'OriginalFiles', 'file_job', 'file_jobs']
 
 FILES_DIR = 'original_files'
 ERRORS_FILE = 'download_errors.jsonl'
@@ -43,26 +43,32 @@ def _safe(text: str) -> str:
     return _UNSAFE.sub('_', text[:100]) or '_'
 
 
+def file_job(record_id: Any, spec: Any, value: Any) -> FileJob | None:
+    """The download of one ``files`` entry of a record (None for an entry without a URL)."""
+    entry = value if isinstance(value, Mapping) else {'url': value}
+    url = entry.get('url')
+    if not isinstance(url, str) or not url:
+        return None
+    suffix = PurePosixPath(urlsplit(url).path).suffix
+    size = entry.get('size')
+    checksum = entry.get('checksum')
+    return FileJob(
+        record_id=record_id,
+        spec=str(spec),
+        url=url,
+        name=f'{_safe(str(record_id))}_{_safe(str(spec))}{_safe(suffix) if suffix else ""}',
+        size=size if isinstance(size, int) and not isinstance(size, bool) else None,
+        checksum=checksum if isinstance(checksum, str) else None,
+    )
+
+
 def file_jobs(record: Mapping[str, Any]) -> list[FileJob]:
     """The downloads of one record, in spec order."""
     jobs = []
     for spec, value in sorted((record.get('files') or {}).items()):
-        entry = value if isinstance(value, Mapping) else {'url': value}
-        url = entry.get('url')
-        if not isinstance(url, str) or not url:
-            continue
-        suffix = PurePosixPath(urlsplit(url).path).suffix
-        size = entry.get('size')
-        jobs.append(
-            FileJob(
-                record_id=record['id'],
-                spec=str(spec),
-                url=url,
-                name=f'{_safe(str(record["id"]))}_{_safe(str(spec))}{_safe(suffix) if suffix else ""}',
-                size=size if isinstance(size, int) and not isinstance(size, bool) else None,
-                checksum=entry.get('checksum') if isinstance(entry.get('checksum'), str) else None,
-            )
-        )
+        job = file_job(record['id'], spec, value)
+        if job is not None:
+            jobs.append(job)
     return jobs
 
 
