@@ -46,6 +46,36 @@ def test_idempotency_store_evicts_the_oldest_answers():
     assert len(store) == 1 and store.evicted == 5
 
 
+def test_the_default_windows_are_the_documented_ones():
+    """docs/clients/testing.md: the request log keeps the last 10,000 requests, fewer while their bodies exceed
+    64 MiB; the idempotency store the last 1,000 answers, fewer while their bodies exceed 32 MiB."""
+    log = RequestLog()
+    for n in range(10_003):
+        log.append(recorded(n))
+    assert len(log) == 10_000 and log.dropped == 3 and log[0].path == '/r/3' and log[-1].path == '/r/10002'
+    mib = b'x' * (1 << 20)  # one object behind every body: the test itself holds 1 MiB
+    log = RequestLog()
+    for n in range(70):
+        log.append(recorded(n, mib))
+    assert len(log) == 64 and log.dropped == 6 and log[0].path == '/r/6'
+
+    store = IdempotencyStore()
+    for n in range(1_002):
+        store.put(('POST', '/p/', str(n)), (200, b'{}', {}, 'application/json'))
+    assert len(store) == 1_000 and store.evicted == 2
+    assert store.get(('POST', '/p/', '1')) is None and store.get(('POST', '/p/', '2')) is not None
+    store = IdempotencyStore()
+    for n in range(40):
+        store.put(('POST', '/p/', str(n)), (200, mib, {}, 'application/json'))
+    assert len(store) == 32 and store.evicted == 8
+    with FakeBackend() as backend:  # what a test gets
+        assert (backend.state.requests.max_requests, backend.state.requests.max_body_bytes) == (
+            10_000,
+            64 << 20,
+        )
+        assert (backend.idempotency.max_entries, backend.idempotency.max_bytes) == (1_000, 32 << 20)
+
+
 def test_an_idempotent_resend_within_the_window_replays_and_after_it_runs_again():
     with FakeBackend() as backend:
         backend.idempotency = IdempotencyStore(max_entries=2)

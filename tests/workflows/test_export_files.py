@@ -158,3 +158,33 @@ def test_a_failed_download_stops_the_export_which_then_resumes(fake_backend, pro
     assert result['resumed'] is True and result['files_failed'] == 0
     assert saved_files(out) == saved_files(reference)
     assert (out / 'records.jsonl').read_bytes() == (reference / 'records.jsonl').read_bytes()
+
+
+def test_a_failure_reported_before_an_interruption_is_listed_once(
+    fake_backend, project, make_ctx, tmp_path, monkeypatch
+):
+    """A file that failed in the batches an interrupted run wrote after its last checkpoint fails again when the
+    resumed run redoes them: it is listed once, not once per run."""
+    monkeypatch.setattr(export_action, 'CHECKPOINT_SECONDS', 3600.0)
+    missing = fake_backend.state.assignments[30]  # in the first batch
+    fake_backend.inject(
+        missing['files']['image_1']['url'].split(fake_backend.url, 1)[1], status=404, times=None
+    )
+
+    class Interrupted(Export):
+        def set_progress(self, current, total, step=None):
+            super().set_progress(current, total, step)
+            if 200 <= current < total:
+                raise KeyboardInterrupt
+
+    Interrupted.__name__ = Interrupted.__qualname__ = 'Export'
+    out = tmp_path / 'out'
+    with pytest.raises(KeyboardInterrupt):
+        run_action(Interrupted, params(project, out, file_errors='report'), ctx_for(fake_backend, make_ctx))
+    result = run_action(Export, params(project, out, file_errors='report'), ctx_for(fake_backend, make_ctx))
+    assert result['resumed'] is True and result['files_failed'] == 1
+    errors = [json.loads(line) for line in (out / 'download_errors.jsonl').read_text().splitlines()]
+    assert [(e['item'], e['status']) for e in errors] == [(missing['id'], 404)]
+    assert (
+        len(saved_files(out)) == result['files_downloaded'] == len(expected_files(fake_backend, project)) - 1
+    )

@@ -1,22 +1,33 @@
-"""An export straight to a dataset format equals exporting a DM dataset and converting it with ``get_converter``.
+"""An export straight to a dataset format equals exporting the records and converting them with ``get_converter``.
 
 The records come from the fake backend (rich DM v2 documents from the converters' test generator: boxes,
-polygons, masks, keypoint groups; PNG original files served by the fake), once straight into each format
-and once as a DM v2 dataset then converted: the two trees must be the same files with the same bytes, and
-the conversion reports the same.
+polygons, masks, keypoint groups; PNG original files served by the fake). The reference is the workflow of
+earlier releases, built without the export's dataset writer: a plain export (``records.jsonl`` and
+``original_files/``), laid out by hand as a DM v2 dataset (``json/`` + ``original_files/``), converted by
+``get_converter``. The straight export must give the same files with the same bytes, and the same conversion
+report; interrupted anywhere, it must resume to that same dataset.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import signal
+import subprocess
 import sys
+import textwrap
+import time
 from pathlib import Path
 
 import pytest
 
 from synapse_sdk.clients._http import RetryPolicy
+from synapse_sdk.clients.downloads import FileDownloadError
+from synapse_sdk.clients.exceptions import ServerError
 from synapse_sdk.plugins.actions.export import BaseExportAction, ExportParams
 from synapse_sdk.plugins.actions.export import action as export_action
+from synapse_sdk.plugins.actions.export import targets as export_targets
 from synapse_sdk.plugins.errors import ActionExecutionError
 from synapse_sdk.plugins.execution import run_action
 from synapse_sdk.utils.converters import ConversionError, get_converter
@@ -25,7 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / 'converters'))
 from converters_fixtures import GEN_H, GEN_W, png_bytes, rich_item, tree
 
 ITEMS = 40
-RESUME_ITEMS = 230  # two bulk batches
+BATCH = 40  # bulk batch size in the resume tests (see small_batches)
+RESUME_ITEMS = 100  # three bulk batches of BATCH: 40, 40, 20
 FAST_RETRY = RetryPolicy(max_attempts=2, backoff_base=0.01, backoff_cap=0.02)
 JOINTS = ['nose', 'left_eye', 'right_eye', 'left_shoulder', 'right_shoulder']
 FORMATS = [
@@ -61,10 +73,23 @@ def project(fake_backend, request):
     return project
 
 
-def run(fake_backend, make_ctx, project, path, **params):
+def run(fake_backend, make_ctx, project, path, action=Export, **params):
     ctx = make_ctx(client=None, v2_client=fake_backend.v2_client(retry=FAST_RETRY))
     base = {'target': 'assignment', 'filter': {'project': project['id']}, 'path': str(path)}
-    return run_action(Export, {**base, **params}, ctx)
+    return run_action(action, {**base, **params}, ctx)
+
+
+def interrupted_at(items: int) -> type[Export]:
+    """`Export`, interrupted by Ctrl-C (``KeyboardInterrupt``) once `items` records are written (0: before any)."""
+
+    class Interrupted(Export):
+        def set_progress(self, current, total, step=None):
+            super().set_progress(current, total, step)
+            if items <= current < total:
+                raise KeyboardInterrupt
+
+    Interrupted.__name__ = Interrupted.__qualname__ = 'Export'  # the same export, as far as resuming goes
+    return Interrupted
 
 
 def same_tree(a: Path, b: Path) -> None:
@@ -86,12 +111,28 @@ def counts(result: dict) -> dict:
     }
 
 
+def dm_dataset_by_hand(export: Path, root: Path, entity: str = 'assignment') -> Path:
+    """The DM v2 dataset a user of earlier releases made from a plain export before converting it: each record's
+    ``data`` as ``json/<entity>_<id>.json``, its primary file as ``original_files/<entity>_<id><ext>``."""
+    (root / 'json').mkdir(parents=True)
+    (root / 'original_files').mkdir()
+    for line in (export / 'records.jsonl').read_text(encoding='utf-8').splitlines():
+        record = json.loads(line)
+        stem = f'{entity}_{record["id"]}'
+        (root / 'json' / f'{stem}.json').write_text(json.dumps(record['data'], indent=2), encoding='utf-8')
+        [image] = (export / 'original_files').glob(f'{record["id"]}_image_1.*')
+        shutil.copyfile(image, root / 'original_files' / f'{stem}{image.suffix}')
+    return root
+
+
 @pytest.fixture
 def dm_dataset(fake_backend, make_ctx, project, tmp_path):
-    """The same records exported as a DM v2 dataset (json/ + original_files/)."""
-    result = run(fake_backend, make_ctx, project, tmp_path / 'dm_v2', format='dm_v2', save_original_file=True)
-    assert result['exported'] == ITEMS and result['conversion']['items'] == ITEMS
-    return tmp_path / 'dm_v2'
+    """The same records exported plainly (records.jsonl + original_files/), laid out as a DM v2 dataset by hand."""
+    result = run(fake_backend, make_ctx, project, tmp_path / 'plain', save_original_file=True)
+    assert result['exported'] == ITEMS and result['files_downloaded'] == ITEMS
+    root = dm_dataset_by_hand(tmp_path / 'plain', tmp_path / 'by_hand')
+    shutil.rmtree(tmp_path / 'plain')
+    return root
 
 
 CASES = [(target, options, False) for target, options in FORMATS] + [
@@ -130,7 +171,30 @@ def test_straight_export_equals_export_then_convert(
     same_tree(tmp_path / 'converted', tmp_path / 'straight')
     assert counts(straight['conversion']) == counts(expected)
     # no DM dataset, spool or download scratch left next to the output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ['converted', 'dm_v2', 'straight']
+    assert sorted(p.name for p in tmp_path.iterdir()) == ['by_hand', 'converted', 'straight']
+
+
+def test_straight_dm_v2_export_equals_the_dataset_laid_out_by_hand(
+    fake_backend, make_ctx, project, tmp_path, dm_dataset
+):
+    """No converter goes from DM v2 to DM v2: the dataset itself is the reference (same files; the same images,
+    byte for byte; the same documents, apart from the summary the DM writer adds)."""
+    straight = run(
+        fake_backend, make_ctx, project, tmp_path / 'straight', format='dm_v2', save_original_file=True
+    )
+    assert straight['conversion']['items'] == ITEMS and not straight['conversion']['report']['problem_counts']
+    out = tmp_path / 'straight'
+    assert tree(out) == tree(dm_dataset)
+    for rel in tree(dm_dataset):
+        left, right = dm_dataset / rel, out / rel
+        if rel.startswith('json/'):
+            written = json.loads(right.read_text(encoding='utf-8'))
+            written.pop(
+                'classification'
+            )  # the DM writer's summary of the classes per tool, added to every document
+            assert written == json.loads(left.read_text(encoding='utf-8')), rel
+        else:
+            assert left.read_bytes() == right.read_bytes(), rel
 
 
 def test_without_original_files_the_labels_come_from_the_sizes_in_the_records(
@@ -146,31 +210,199 @@ def test_without_original_files_the_labels_come_from_the_sizes_in_the_records(
     assert not [rel for rel in tree(tmp_path / 'b') if rel.startswith('images/')]
 
 
+# -- resuming ------------------------------------------------------------------------------------------------
+@pytest.fixture
+def small_batches(monkeypatch):
+    """Bulk batches of 40 ids (the API allows up to 200): several batches, hence several places to stop, in a
+    project small enough for a quick test."""
+    monkeypatch.setattr(export_targets, 'BULK_BATCH', BATCH)
+
+
+def leftovers(tmp_path: Path, *expected: str) -> None:
+    """Nothing beside the outputs: no staging directory of the export or of the converter."""
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(expected)
+
+
 @pytest.mark.parametrize('project', [RESUME_ITEMS], indirect=True)
-def test_an_interrupted_format_export_resumes_to_the_same_dataset(fake_backend, make_ctx, project, tmp_path):
-    stop_at = 200
+@pytest.mark.parametrize(
+    ('target', 'options'), [('dm_v2', {}), ('yolo', {'task': 'detect'})], ids=['dm_v2', 'yolo']
+)
+def test_interrupted_anywhere_a_dataset_export_resumes_to_the_same_files(
+    fake_backend, make_ctx, project, tmp_path, small_batches, monkeypatch, target, options
+):
+    """Ctrl-C before the first batch, after one, after the last but one, and (checkpoints every second, the
+    default) after batches written but not yet checkpointed: each resumed run ends with the dataset of an
+    uninterrupted run, byte for byte."""
+    params = {'format': target, 'format_options': options}
+    reference = run(fake_backend, make_ctx, project, tmp_path / 'reference', **params)
+    assert reference['conversion']['items'] == RESUME_ITEMS
+    for stop_at, checkpoint_seconds in [(0, 0.0), (BATCH, 0.0), (2 * BATCH, 0.0), (2 * BATCH, 3600.0)]:
+        monkeypatch.setattr(export_action, 'CHECKPOINT_SECONDS', checkpoint_seconds)
+        out = tmp_path / f'out-{stop_at}-{checkpoint_seconds:.0f}'
+        with pytest.raises(KeyboardInterrupt):
+            run(fake_backend, make_ctx, project, out, action=interrupted_at(stop_at), **params)
+        assert not out.exists()
+        journal = json.loads((tmp_path / f'.{out.name}.export-partial' / 'journal.json').read_text())
+        assert journal['items'] == (stop_at if checkpoint_seconds == 0 else 0)
+
+        result = run(fake_backend, make_ctx, project, out, **params)
+        assert result['resumed'] is True and result['exported'] == RESUME_ITEMS
+        same_tree(tmp_path / 'reference', out)
+        assert counts(result['conversion']) == counts(reference['conversion'])
+        shutil.rmtree(out)
+        leftovers(tmp_path, 'reference')
+
+
+@pytest.mark.parametrize('project', [RESUME_ITEMS], indirect=True)
+def test_a_dataset_export_interrupted_twice_resumes_without_fetching_anything_twice(
+    fake_backend, make_ctx, project, tmp_path, small_batches
+):
     params = {'format': 'coco', 'save_original_file': True}
     reference = run(fake_backend, make_ctx, project, tmp_path / 'reference', **params)
-
-    class Interrupted(Export):
-        def set_progress(self, current, total, step=None):
-            super().set_progress(current, total, step)
-            if current >= stop_at:
-                raise KeyboardInterrupt
-
-    Interrupted.__name__ = Interrupted.__qualname__ = 'Export'
-    ctx = make_ctx(client=None, v2_client=fake_backend.v2_client(retry=FAST_RETRY))
-    base = {'target': 'assignment', 'filter': {'project': project['id']}, 'path': str(tmp_path / 'out')}
+    out = tmp_path / 'out'
     with pytest.raises(KeyboardInterrupt):
-        run_action(Interrupted, {**base, **params}, ctx)
+        run(fake_backend, make_ctx, project, out, action=interrupted_at(BATCH), **params)
+    with pytest.raises(KeyboardInterrupt):  # the resumed run, interrupted again one batch further
+        run(fake_backend, make_ctx, project, out, action=interrupted_at(2 * BATCH), **params)
     downloads = len(fake_backend.requests_to(r'^/media/files/'))
+    bulk = len(fake_backend.requests_to(r'^/v2/assignments/bulk-fetch/$'))
 
-    result = run(fake_backend, make_ctx, project, tmp_path / 'out', **params)
-    assert result['resumed'] is True
-    same_tree(tmp_path / 'reference', tmp_path / 'out')
+    result = run(fake_backend, make_ctx, project, out, **params)
+    assert result['resumed'] is True and result['files_downloaded'] == RESUME_ITEMS
+    same_tree(tmp_path / 'reference', out)
     assert counts(result['conversion']) == counts(reference['conversion'])
-    # nothing fetched twice: the resumed run downloaded only the files of the items not yet done
-    assert len(fake_backend.requests_to(r'^/media/files/')) - downloads == RESUME_ITEMS - stop_at
+    # the last run fetched and downloaded only what the two before had not checkpointed
+    assert len(fake_backend.requests_to(r'^/media/files/')) - downloads == RESUME_ITEMS - 2 * BATCH
+    assert len(fake_backend.requests_to(r'^/v2/assignments/bulk-fetch/$')) - bulk == 1
+    leftovers(tmp_path, 'out', 'reference')
+
+
+@pytest.mark.parametrize('project', [RESUME_ITEMS], indirect=True)
+@pytest.mark.parametrize('fault', ['bulk-fetch', 'file'])
+def test_a_dataset_export_stopped_by_an_outage_resumes_once_the_backend_is_back(
+    fake_backend, make_ctx, project, tmp_path, small_batches, fault
+):
+    """The backend answers 503 to every bulk fetch after the first two (past the client's retry budget), or one
+    original file cannot be downloaded (500, ``file_errors='fail'``): the export stops, keeps its state, and
+    finishes once the backend is back."""
+    params = {'format': 'pascal', 'save_original_file': True}
+    run(fake_backend, make_ctx, project, tmp_path / 'reference', **params)
+    if fault == 'bulk-fetch':
+        fake_backend.inject(
+            r'^/v2/assignments/bulk-fetch/$', times=2
+        )  # counts two requests, lets them through
+        fake_backend.inject(r'^/v2/assignments/bulk-fetch/$', times=None, status=503)
+    else:
+        url = fake_backend.state.assignments[100 + BATCH + 5]['files']['image_1']['url']
+        fake_backend.inject(url.split(fake_backend.url, 1)[1], times=None, status=500)
+    out = tmp_path / 'out'
+    with pytest.raises(ActionExecutionError) as info:
+        run(fake_backend, make_ctx, project, out, **params)
+    assert isinstance(info.value.__cause__, ServerError if fault == 'bulk-fetch' else FileDownloadError)
+    assert not out.exists() and (tmp_path / '.out.export-partial').is_dir()
+
+    fake_backend.clear_faults()
+    result = run(fake_backend, make_ctx, project, out, **params)
+    assert result['resumed'] is True and result['files_failed'] == 0
+    same_tree(tmp_path / 'reference', out)
+    leftovers(tmp_path, 'out', 'reference')
+
+
+KILLED_WORKER = textwrap.dedent(
+    """
+    import json, sys
+    from synapse_sdk.clients.backend_v2 import BackendV2Client
+    from synapse_sdk.plugins.actions.export import BaseExportAction, ExportParams
+    from synapse_sdk.plugins.actions.export import action as export_action, targets
+    from synapse_sdk.plugins.execution import build_runtime_context, run_action
+
+    export_action.CHECKPOINT_SECONDS = 0.0
+    targets.BULK_BATCH = int(sys.argv[3])
+
+    class Export(BaseExportAction[ExportParams]):
+        action_name = 'export'
+
+    ctx = build_runtime_context(
+        env={}, console=False, client=None, v2_client=BackendV2Client(sys.argv[1], access_token='syn_test'),
+        agent_client=None,
+    )
+    run_action(Export, json.loads(sys.argv[2]), ctx)
+    """
+)
+
+
+@pytest.mark.parametrize('project', [RESUME_ITEMS], indirect=True)
+def test_a_dataset_export_whose_worker_was_killed_resumes_to_the_same_files(
+    fake_backend, make_ctx, project, tmp_path, small_batches
+):
+    params = {'format': 'yolo', 'save_original_file': True, 'format_options': {'task': 'segment'}}
+    run(fake_backend, make_ctx, project, tmp_path / 'reference', **params)
+    out = tmp_path / 'out'
+    script = tmp_path / 'worker.py'
+    script.write_text(KILLED_WORKER)
+    fake_backend.inject(
+        r'^/v2/assignments/bulk-fetch/$', delay=0.2, times=None
+    )  # slow enough to aim the kill
+    full = {'target': 'assignment', 'filter': {'project': project['id']}, 'path': str(out), **params}
+    worker = subprocess.Popen([sys.executable, str(script), fake_backend.url, json.dumps(full), str(BATCH)])
+    journal_file = tmp_path / '.out.export-partial' / 'journal.json'
+    deadline = time.monotonic() + 60
+    try:
+        while time.monotonic() < deadline:
+            try:
+                if json.loads(journal_file.read_text()).get('batches_done', 0) >= 1:
+                    break
+            except (OSError, ValueError):
+                pass
+            assert worker.poll() is None, 'the worker ended before it could be killed'
+            time.sleep(0.01)
+        os.kill(worker.pid, signal.SIGKILL)
+    finally:
+        worker.wait(timeout=30)
+    assert worker.returncode == -signal.SIGKILL and not out.exists()
+    # the killed converter's own staging directory is still there; the resumed run clears it
+    assert [p for p in tmp_path.iterdir() if p.name.startswith('.out.partial-')]
+    fake_backend.clear_faults()
+
+    tmp_path.joinpath('worker.py').unlink()
+    result = run(fake_backend, make_ctx, project, out, **params)
+    assert result['resumed'] is True and result['exported'] == RESUME_ITEMS
+    same_tree(tmp_path / 'reference', out)
+    leftovers(tmp_path, 'out', 'reference')
+
+
+@pytest.mark.parametrize('project', [RESUME_ITEMS], indirect=True)
+def test_a_file_that_cannot_be_downloaded_is_reported_in_the_dataset(
+    fake_backend, make_ctx, project, tmp_path, small_batches
+):
+    """``file_errors='report'``: the dataset is written; the item whose image could not be had keeps its labels
+    (its size comes from the record) and has no image, and the failure is listed in ``download_errors.jsonl``
+    in the dataset and in the result, never a silent gap."""
+    missing = fake_backend.state.assignments[100 + BATCH + 3]
+    fake_backend.inject(
+        missing['files']['image_1']['url'].split(fake_backend.url, 1)[1], status=404, times=None
+    )
+    out = tmp_path / 'out'
+    result = run(
+        fake_backend,
+        make_ctx,
+        project,
+        out,
+        format='yolo',
+        save_original_file=True,
+        file_errors='report',
+        format_options={'task': 'detect'},
+    )
+    assert result['files_failed'] == 1 and result['files_downloaded'] == RESUME_ITEMS - 1
+    assert result['conversion']['items'] == RESUME_ITEMS
+    errors = [json.loads(line) for line in (out / 'download_errors.jsonl').read_text().splitlines()]
+    assert [(e['item'], e['spec'], e['status']) for e in errors] == [(missing['id'], 'image_1', 404)]
+    assert result['download_errors'] == errors
+    name = f'assignment_{missing["id"]}'
+    assert (out / 'labels' / f'{name}.txt').is_file()
+    assert not list(out.glob(f'images/{name}.*'))
+    assert len(list(out.glob('images/*'))) == RESUME_ITEMS - 1
+    leftovers(tmp_path, 'out')
 
 
 def test_a_bad_annotation_follows_the_error_policy(fake_backend, make_ctx, project, tmp_path):

@@ -117,6 +117,59 @@ def test_ctrl_c_then_resume_equals_uninterrupted(
         assert len(bulk) == -(-(ITEMS - journal['items']) // 200)
 
 
+def output_files(path: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(path.iterdir())}
+
+
+@pytest.mark.parametrize(
+    ('layout', 'v1'),
+    [('jsonl', False), ('jsonl', True), ('files', False)],
+    ids=['jsonl-v2', 'jsonl-v1', 'files-v2'],
+)
+def test_records_written_after_the_last_checkpoint_are_not_written_twice(
+    fake_backend, project, make_ctx, tmp_path, monkeypatch, v1, layout
+):
+    """Checkpoints are at most one per second: a Ctrl-C soon after the start finds records written that no
+    checkpoint counts. The resumed run must drop them and write them once (the earlier release appended them a
+    second time: 1,630 lines for 1,030 items)."""
+    monkeypatch.setattr(export_action, 'CHECKPOINT_SECONDS', 3600.0)  # none but the first and the last
+    reference = tmp_path / 'reference'
+    run_action(Export, params(project, reference, layout=layout), make_clients(fake_backend, make_ctx, v1=v1))
+    out = tmp_path / 'out'
+    with pytest.raises(KeyboardInterrupt):
+        run_action(
+            interrupt_after(Export, 600, KeyboardInterrupt),
+            params(project, out, layout=layout),
+            make_clients(fake_backend, make_ctx, v1=v1),
+        )
+    assert json.loads((staging(out) / 'journal.json').read_text())['items'] == 0
+    assert any((staging(out) / 'output').iterdir())  # records were written, uncounted
+
+    result = run_action(
+        Export, params(project, out, layout=layout), make_clients(fake_backend, make_ctx, v1=v1)
+    )
+    assert result['resumed'] is True and result['exported'] == ITEMS
+    assert output_files(out) == output_files(reference)
+    if layout == 'jsonl':
+        assert len((out / 'records.jsonl').read_bytes().splitlines()) == ITEMS
+
+
+@pytest.mark.parametrize('stop_at', [200])
+def test_the_files_layout_resumes_to_the_same_files(fake_backend, project, make_ctx, tmp_path, stop_at):
+    reference = tmp_path / 'reference'
+    run_action(Export, params(project, reference, layout='files'), make_clients(fake_backend, make_ctx))
+    out = tmp_path / 'out'
+    with pytest.raises(KeyboardInterrupt):
+        run_action(
+            interrupt_after(Export, stop_at, KeyboardInterrupt),
+            params(project, out, layout='files'),
+            make_clients(fake_backend, make_ctx),
+        )
+    result = run_action(Export, params(project, out, layout='files'), make_clients(fake_backend, make_ctx))
+    assert result['resumed'] is True and len(output_files(out)) == ITEMS
+    assert output_files(out) == output_files(reference)
+
+
 @pytest.mark.parametrize(
     ('fault', 'error'),
     [({'status': 503}, ServerError), ({'drop': 'before'}, ClientConnectionError)],

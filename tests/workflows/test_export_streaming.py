@@ -187,3 +187,35 @@ def test_export_memory_does_not_grow_with_the_item_count(fake_backend, tmp_path)
         assert figures['exported'] == count
         held[count] = figures['held']
     assert held[6_600] - held[600] < 64_000, held
+
+
+def test_an_export_leaves_the_fake_backend_within_its_window(fake_backend, make_ctx, tmp_path, monkeypatch):
+    """An export through ``run_action`` against the fake on its loopback port, one answer lost on the way (the
+    client resends with the same idempotency key): the export is whole, and the fake kept only its window of
+    requests and idempotent answers, counting what it evicted."""
+    from synapse_sdk.clients.testing import IdempotencyStore, RequestLog
+    from synapse_sdk.plugins.actions.export import BaseExportAction, ExportParams
+    from synapse_sdk.plugins.execution import run_action
+
+    class Export(BaseExportAction[ExportParams]):
+        action_name = 'export'
+
+    monkeypatch.delenv('SYNAPSE_FORCE_V1_EXPORT', raising=False)
+    state = fake_backend.state
+    state.requests = RequestLog(max_requests=5)
+    fake_backend.idempotency = IdempotencyStore(max_entries=3)
+    project = state.add_project()
+    for i in range(1_030):  # one list page, six bulk batches
+        state.add('assignments', task=0, project=project['id'], data={'n': i})
+    fake_backend.inject(r'^/v2/assignments/bulk-fetch/$', drop='after', times=1)
+    params = {'target': 'assignment', 'filter': {'project': project['id']}, 'path': str(tmp_path / 'out')}
+    result = run_action(Export, params, make_ctx(client=None))
+
+    lines = (tmp_path / 'out' / 'records.jsonl').read_text(encoding='utf-8').splitlines()
+    assert result['exported'] == 1_030 and sorted(json.loads(line)['data']['n'] for line in lines) == list(
+        range(1_030)
+    )
+    # one list request, seven bulk requests (six batches, one sent twice)
+    assert len(state.requests) == 5 and state.requests.dropped == 3
+    assert [r.path for r in state.requests] == ['/v2/assignments/bulk-fetch/'] * 5
+    assert len(fake_backend.idempotency) == 3 and fake_backend.idempotency.evicted == 3  # six keys

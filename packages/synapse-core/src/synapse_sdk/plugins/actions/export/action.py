@@ -35,7 +35,7 @@ from synapse_sdk.plugins.actions.export.targets import (
     fetch_v1,
     fetch_v2,
 )
-from synapse_sdk.plugins.actions.export.writers import RecordWriter, open_writer
+from synapse_sdk.plugins.actions.export.writers import RECORDS_FILE, RecordWriter, open_writer
 from synapse_sdk.plugins.enums import PluginCategory
 from synapse_sdk.plugins.errors import ExecutionError
 from synapse_sdk.plugins.steps import BackendUnavailableError, BaseStepContext
@@ -366,7 +366,11 @@ class BaseExportAction(BaseAction[P]):
         copies = self._copies_records()
         errors_path = journal.staging / ERRORS_FILE
         try:
-            for name in dict(state.get('sizes') or {}):
+            # Every append-only file goes back to its checkpointed size, one the journal has no size for yet (the
+            # run stopped before its first checkpoint after writing) to empty: else a resumed run appends what is
+            # already there (duplicate lines, records the converter sees twice).
+            append_only = (journal.root / RECORDS_FILE, journal.staging / SPOOL_FILE, errors_path)
+            for name in dict.fromkeys([*(state.get('sizes') or {}), *map(journal.key, append_only)]):
                 journal.restore(name)
             files_dir = None
             if getattr(params, 'save_original_file', False):
