@@ -72,6 +72,19 @@ def test_directory_without_config_does_not_shadow_a_module(tmp_path, monkeypatch
         resolve_plugin_action('json', 'x')
 
 
+def test_a_plugin_module_whose_own_import_fails_shows_that_error(tmp_path, monkeypatch):
+    # The module exists: the error of *its* import is the user's to see, not "cannot find plugin".
+    (tmp_path / 'plugin_with_missing_dep_xyz.py').write_text('import missing_dependency_xyz\n')
+    (tmp_path / 'plugin_raising_import_error_xyz.py').write_text("raise ImportError('no name on this one')\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    with pytest.raises(ModuleNotFoundError) as info:
+        resolve_plugin_action('plugin_with_missing_dep_xyz', 'x')
+    assert info.value.name == 'missing_dependency_xyz'
+    # An ImportError naming no module cannot be told apart from a missing plugin: reported as one.
+    with pytest.raises(PluginNotFoundError, match='no name on this one'):
+        resolve_plugin_action('plugin_raising_import_error_xyz', 'x')
+
+
 def test_unknown_plugin_action_and_mode():
     with pytest.raises(PluginNotFoundError, match='no_such_plugin_xyz'):
         run_plugin('no_such_plugin_xyz', 'train', {})

@@ -93,7 +93,7 @@ def resolve_plugin_action(
     try:
         module = importlib.import_module(module_name)
     except ImportError as exc:
-        if getattr(exc, 'name', None) and not module_name.startswith(exc.name):  # type: ignore[arg-type]  # exc.name is a str when the getattr guard before it is truthy
+        if exc.name and not module_name.startswith(exc.name):
             raise  # the module exists but one of *its* imports failed: show that error as is
         raise PluginNotFoundError(
             f'Cannot find plugin {module_name!r}: it is neither a directory containing config.yaml, '
