@@ -20,6 +20,7 @@ from synapse_sdk.plugins.actions.inference import BaseInferenceAction
 from synapse_sdk.plugins.actions.to_task import ToTaskAction, ToTaskFields, ToTaskParams
 from synapse_sdk.plugins.actions.upload import BaseUploadAction
 from synapse_sdk.plugins.execution import run_action
+from synapse_sdk.plugins.types import ModelWeights
 
 
 class OwnParams(BaseModel):
@@ -62,6 +63,7 @@ class OwnUpload(BaseUploadAction[OwnParams]):
 
 class OwnInference(BaseInferenceAction[OwnParams]):
     params_model = OwnParams
+    output_type = ModelWeights
 
 
 class Lacking(BaseModel):
@@ -77,6 +79,7 @@ def test_the_base_params_model_has_the_fields_the_base_reads() -> None:
     assert fields.project == 1 and fields.method == 'file'
     assert (OwnModels.params_model, OwnModels.result_model) == (OwnParams, Report)
     assert (OwnUpload.params_model, OwnInference.params_model) == (OwnParams, OwnParams)
+    assert OwnInference.output_type is ModelWeights
 
 
 def test_a_structural_params_model_runs_against_the_fake_backend() -> None:

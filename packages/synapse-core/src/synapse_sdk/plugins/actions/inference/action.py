@@ -31,7 +31,7 @@ from pydantic import BaseModel, Field
 from synapse_sdk.plugins.action import BaseAction
 from synapse_sdk.plugins.enums import PluginCategory
 from synapse_sdk.plugins.steps import BackendUnavailableError, BaseStepContext
-from synapse_sdk.plugins.types import InferenceResults
+from synapse_sdk.plugins.types import DataType, InferenceResults
 
 __all__ = [
     'BaseInferenceAction',
@@ -105,9 +105,9 @@ class BaseInferenceAction(BaseAction[P]):
     """Load a model (`load_model`) and run it over ``params.inputs`` in batches (`infer`)."""
 
     category = PluginCategory.NEURAL_NET
-    output_type = InferenceResults
-    # Declared as BaseAction declares it, so a subclass may set its own model (as
-    # BaseInferenceAction[MyParams] does).
+    # Declared as BaseAction declares them, so a subclass may set its own (as BaseInferenceAction[MyParams]
+    # sets the params model); the checker would otherwise take the values' own types as the attributes'.
+    output_type: ClassVar[type[DataType] | None] = InferenceResults
     params_model: ClassVar[type[BaseModel] | None] = InferenceParams
     progress: ClassVar[type[InferenceProgressCategories]] = InferenceProgressCategories
 
