@@ -229,3 +229,32 @@ def wiring_probe(params: dict, ctx: RuntimeContext) -> dict:
 def env_view(params: dict, ctx: RuntimeContext) -> dict:
     """What `ctx.env` and the worker's process environment hold for the requested names."""
     return {name: [ctx.env.get(name), os.environ.get(name)] for name in params['names']}
+
+
+# -- console output: what a person sees in task mode (test_task_console.py) ---------------------------
+
+
+class ShowParams(BaseModel):
+    steps: int = 30
+    gate: str | None = None  # a file to wait for after the first line (proves lines arrive while running)
+
+
+@action(name='show', params=ShowParams)
+def show(params: ShowParams, ctx: RuntimeContext) -> dict:
+    import sys
+
+    ctx.log_message('show started', 'info')
+    if params.gate:
+        gate = Path(params.gate)
+        deadline = time.monotonic() + 60
+        while not gate.exists():
+            if time.monotonic() > deadline:
+                raise TimeoutError('the driver never saw the first line while the action ran')
+            time.sleep(0.05)
+    print('a print on stdout')
+    print('a print on stderr', file=sys.stderr)
+    for i in range(params.steps):
+        ctx.set_progress(i + 1, params.steps, step='show')
+    ctx.set_metrics({'steps': params.steps}, step='show')
+    ctx.log_message('show finished', 'success')
+    return {'steps': params.steps}

@@ -23,6 +23,7 @@ _LAZY = {
     'JobFailedError': 'synapse_sdk.plugins.executors.ray.errors',
     'JobPendingTimeoutError': 'synapse_sdk.plugins.executors.ray.errors',
     'JobStoppedError': 'synapse_sdk.plugins.executors.ray.errors',
+    'RayConnectionError': 'synapse_sdk.plugins.executors.ray.errors',
     'RayExecutorError': 'synapse_sdk.plugins.executors.ray.errors',
     'RemoteActionError': 'synapse_sdk.plugins.executors.ray.errors',
     'WorkingDirTooLargeError': 'synapse_sdk.plugins.executors.ray.errors',

@@ -16,6 +16,7 @@ __all__ = [
     'JobFailedError',
     'JobPendingTimeoutError',
     'JobStoppedError',
+    'RayConnectionError',
     'RayExecutorError',
     'RemoteActionError',
     'WorkingDirTooLargeError',
@@ -24,6 +25,25 @@ __all__ = [
 
 class RayExecutorError(ExecutionError):
     """Base class for failures of the Ray machinery around an action (not of the action itself)."""
+
+
+class RayConnectionError(RayExecutorError):
+    """The Ray cluster at `address` could not be reached; `reason` says what happened there.
+
+    `source` says where the address came from (``'given'``: an argument or ``--ray-address``;
+    ``'RAY_ADDRESS'``: the environment variable), `timeout` the connect timeout in seconds when it ran out.
+    """
+
+    def __init__(self, address: str, reason: str, *, source: str | None = None, timeout: float | None = None):
+        self.address = address
+        self.reason = reason
+        self.source = source
+        self.timeout = timeout
+        origin = ' (from RAY_ADDRESS)' if source == 'RAY_ADDRESS' else ''
+        super().__init__(
+            f'Could not connect to the Ray cluster at {address}{origin}: {reason}. Check the address and that '
+            'the cluster is running; leave the address out to use a local cluster.'
+        )
 
 
 class WorkingDirTooLargeError(PluginError, ValueError):

@@ -17,11 +17,19 @@ import hashlib
 import json
 import logging
 import os
+import sys
 import threading
+import time
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, TextIO
 
-from synapse_sdk.plugins.executors.ray.connection import ensure_ray, is_client_address
+from synapse_sdk.loggers.base import BaseLogger
+from synapse_sdk.plugins.executors.ray.connection import (
+    ensure_ray,
+    is_client_address,
+    resolve_connect_timeout,
+)
+from synapse_sdk.plugins.executors.ray.console import ConsoleRenderer, EventReader, new_channel
 from synapse_sdk.plugins.executors.ray.errors import ActorDiedError, RayExecutorError
 from synapse_sdk.plugins.executors.ray.remote_errors import restore_exception
 from synapse_sdk.plugins.executors.ray.runtime_env import RuntimeEnvPlan, plan_runtime_env, upload_working_dir
@@ -31,6 +39,14 @@ from synapse_sdk.plugins.executors.ray.worker import ActionActor, is_retry_safe
 __all__ = ['RayActorExecutor']
 
 logger = logging.getLogger('synapse_sdk.plugins.executors.ray')
+
+
+#: Seconds between two looks for new console events while a call runs (a quick call ends the wait early).
+_POLL_SECONDS = 0.25
+
+
+class _CallTimeout(Exception):
+    """The call outlived the executor's `timeout`."""
 
 
 # Actors shared by every executor of this process: {pool key: actor handle}.
@@ -47,8 +63,14 @@ class RayActorExecutor:
             secret-looking ones (``*_TOKEN``, ``*PASSWORD*`` ...) as a call argument.
         job_id: Backend job id; with credentials in the worker, logs/progress go to that job.
         language: Language of user-facing messages (``'en'``, ``'ko'``).
-        ray_address: Cluster to connect to (``host:6379``, ``'auto'``, ``ray://host:10001``); None
-            reuses an existing ``ray.init`` or starts a local Ray.
+        ray_address: Cluster to connect to (``host:6379``, ``'auto'``, ``ray://host:10001``). None
+            reuses an existing ``ray.init``, else ``RAY_ADDRESS``, else a cluster kept running on this
+            machine with ``ray start --head``, else starts a local Ray for this process (and says so).
+        connect_timeout: Seconds an address may take to answer before `RayConnectionError` (default
+            ``SYNAPSE_RAY_CONNECT_TIMEOUT``, else 10).
+        console: As for `LocalExecutor`: True shows the action's logs and progress on ``sys.stderr``
+            (bars on a terminal), a stream shows them there, a logger is used as the console, False
+            hides them. What the action prints reaches this process's stdout/stderr in every case.
         runtime_env: A Ray runtime env merged with what the executor adds.
         working_dir: Plugin directory shipped to the worker (size-checked, see `check_working_dir`);
             the actor runs in it, so ``'module:Name'`` entrypoints import from it.
@@ -83,6 +105,8 @@ class RayActorExecutor:
         max_retries: int = 1,
         timeout: float | None = None,
         checkpoint: Mapping[str, Any] | None = None,
+        connect_timeout: float | None = None,
+        console: bool | TextIO | BaseLogger = True,
     ):
         self.env = dict(env) if env is not None else None
         self.job_id = job_id
@@ -96,6 +120,8 @@ class RayActorExecutor:
         self.max_retries = max_retries
         self.timeout = timeout
         self.checkpoint = dict(checkpoint) if checkpoint is not None else None
+        self.connect_timeout = resolve_connect_timeout(connect_timeout)
+        self.console = console
         # Measured now so a too-large working dir is refused before anything starts on Ray.
         self._plan: RuntimeEnvPlan = plan_runtime_env(
             runtime_env=runtime_env,
@@ -132,7 +158,7 @@ class RayActorExecutor:
     def _invoke(self, action: Any, params: Any, extra: Mapping[str, Any]) -> Any:
         """One actor call with recovery: the body of `execute` and of each pipeline step."""
         ray = self._ray()
-        from ray.exceptions import GetTimeoutError, RayActorError, RayTaskError, WorkerCrashedError
+        from ray.exceptions import RayActorError, RayTaskError, WorkerCrashedError
 
         call = {
             **extra,
@@ -147,7 +173,7 @@ class RayActorExecutor:
         while True:
             actor = self._actor(key)
             try:
-                status, value = ray.get(actor.run.remote(action, params, call), timeout=self.timeout)
+                status, value = self._call(ray, actor, action, params, call)
             except (RayActorError, WorkerCrashedError) as exc:
                 self._discard(key, actor)
                 retry_safe = self._retry_safe(key, action)
@@ -166,7 +192,7 @@ class RayActorExecutor:
                     f'The Ray actor running {_describe(action)} died before the call returned '
                     f'({type(exc).__name__}). {why} The next call starts a new actor.'
                 ) from exc
-            except GetTimeoutError as exc:
+            except _CallTimeout as exc:
                 # A running call cannot be interrupted inside a sync actor: drop the busy actor.
                 self._discard(key, actor)
                 raise TimeoutError(
@@ -184,6 +210,45 @@ class RayActorExecutor:
             if status == 'ok':
                 return value
             raise restore_exception(value)
+
+    def _call(self, ray: Any, actor: Any, action: Any, params: Any, call: dict[str, Any]) -> tuple[str, Any]:
+        """Run one call, showing the action's console output here while it runs (see `console`).
+
+        Every event is rendered before the call returns: the batches published while it ran, then
+        the rest, which comes back with the result.
+        """
+        channel = new_channel()
+        call = {**call, 'console': {'channel': channel, 'logs': self.console is not False}}
+        reader = EventReader(channel)
+        renderer = ConsoleRenderer(self.console)
+        deadline = None if self.timeout is None else time.monotonic() + self.timeout
+        ref = actor.run.remote(action, params, call)
+        done = False
+        try:
+            while True:
+                wait = (
+                    _POLL_SECONDS
+                    if deadline is None
+                    else max(min(_POLL_SECONDS, deadline - time.monotonic()), 0)
+                )
+                ready, _ = ray.wait([ref], timeout=wait)
+                if ready:
+                    break
+                try:
+                    renderer.render(reader.take())
+                except Exception:  # Ray is in trouble: the call's own outcome (ray.get below) says how
+                    logger.debug('could not read console events of %s', channel, exc_info=True)
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise _CallTimeout(self.timeout)
+            status, value, rest, published = ray.get(ref)
+            renderer.render(reader.take(until=published))
+            renderer.render(rest)
+            done = True
+            return status, value
+        finally:
+            renderer.close()
+            if not done:
+                reader.discard()
 
     def shutdown(self) -> None:
         """Kill the actors this executor used, also if other executors share them (they get new ones
@@ -211,7 +276,24 @@ class RayActorExecutor:
         job_level = None
         if is_client_address(self.ray_address):
             job_level = self._plan.runtime_env
-        return ensure_ray(self.ray_address, runtime_env=job_level)
+        return ensure_ray(
+            self.ray_address,
+            runtime_env=job_level,
+            connect_timeout=self.connect_timeout,
+            notify=self._notify,
+            language=self.language,
+        )
+
+    def _notify(self, text: str) -> None:
+        """Connection notices (a local cluster started, a kept one reused) go where the logs go."""
+        if self.console is False:
+            return
+        if isinstance(self.console, BaseLogger):
+            stream: Any = getattr(self.console, 'stream', None) or sys.stderr
+        else:
+            stream = sys.stderr if self.console is True else self.console
+        stream.write(text + '\n')
+        stream.flush()
 
     def _ctx_env(self) -> dict[str, str] | None:
         if self.env is None:

@@ -104,7 +104,11 @@ def local_cluster(
 
 @dataclass
 class HeadNode:
-    """A running head node: where to reach it, and the process to stop."""
+    """A running head node: where to reach it, and the process to stop.
+
+    Ray's files live in ``<temp_dir>/ray``, where ``ray start`` also records the cluster's address: a
+    process with ``RAY_TMPDIR=<temp_dir>`` finds this head as the cluster kept running on its machine.
+    """
 
     dashboard_address: str
     gcs_address: str
@@ -126,14 +130,29 @@ class HeadNode:
 
 
 def start_head_node(
-    num_cpus: int = 2, object_store_memory: int = DEFAULT_OBJECT_STORE_BYTES, timeout: float = 90
+    num_cpus: int = 2,
+    object_store_memory: int = DEFAULT_OBJECT_STORE_BYTES,
+    timeout: float = 90,
+    attempts: int = 2,
 ) -> HeadNode:
-    """Start ``ray start --head --block`` on loopback; return once its Jobs API and its agent answer.
+    """Start ``ray start --head --block`` on loopback; return once it is up and its Jobs API and agent answer.
 
     The venv's ``bin`` comes first on the head's PATH, because a job's ``python`` entrypoint is
-    resolved from it, and ``TMPDIR`` points into the head's temp dir (no stray ``/tmp/pymp-*``).
-    Raises `RuntimeError` with the end of its log if it does not come up.
+    resolved from it, and ``TMPDIR`` points into the head's temp dir (no stray ``/tmp/pymp-*``); Ray's
+    own folder is ``<temp dir>/ray`` (see `HeadNode`).
+    Raises `RuntimeError` with the end of its log if it does not come up. Ray's 30 s start-up limit
+    (see `local_cluster`) running out is retried (`attempts`).
     """
+    for attempt in range(1, attempts + 1):
+        try:
+            return _start_head_node(num_cpus, object_store_memory, timeout)
+        except RuntimeError as exc:
+            if attempt == attempts or 'timed out during startup' not in str(exc):
+                raise
+    raise AssertionError('unreachable')  # pragma: no cover
+
+
+def _start_head_node(num_cpus: int, object_store_memory: int, timeout: float) -> HeadNode:
     ray_bin = Path(sys.executable).parent / 'ray'
     if not ray_bin.exists():
         raise RuntimeError(f'no `ray` command next to {sys.executable}')
@@ -153,7 +172,7 @@ def start_head_node(
         f'--ray-client-server-port={client}', f'--dashboard-agent-listen-port={agent}',
         f'--runtime-env-agent-port={env_agent}',  # else Ray Client jobs with a runtime env cannot start
         f'--num-cpus={num_cpus}', f'--object-store-memory={object_store_memory}',
-        f'--temp-dir={temp_dir}', '--disable-usage-stats',
+        f'--temp-dir={os.path.join(temp_dir, "ray")}', '--disable-usage-stats',
     ]  # fmt: skip
     log_path = Path(temp_dir) / 'ray-start.log'
     with open(log_path, 'wb') as log:
@@ -161,20 +180,23 @@ def start_head_node(
     head = HeadNode(
         f'http://127.0.0.1:{dash}', f'127.0.0.1:{port}', f'ray://127.0.0.1:{client}', temp_dir, proc
     )
+    record = Path(temp_dir, 'ray', 'ray_current_cluster')
     deadline = time.monotonic() + timeout
     while True:
         if proc.poll() is not None or time.monotonic() > deadline:
             tail = log_path.read_text(errors='replace')[-2000:]
             head.stop()
             raise RuntimeError(f'the Ray head node did not start (exit code {proc.returncode}):\n{tail}')
-        try:
-            with urllib.request.urlopen(f'{head.dashboard_address}/api/jobs/', timeout=2) as resp:
-                # Jobs are handed to the dashboard agent, which can come up long after the dashboard
-                # on a loaded machine ("No available agent to submit job"): wait for its port too.
-                if resp.status == 200 and _accepts_connections(agent):
-                    return head
-        except OSError:
-            pass
+        # `ray start` records the cluster's address once every process is up (the last step); jobs
+        # are handed to the dashboard agent, which can come up long after the dashboard on a loaded
+        # machine ("No available agent to submit job"): wait for its port too.
+        if record.exists():
+            try:
+                with urllib.request.urlopen(f'{head.dashboard_address}/api/jobs/', timeout=2) as resp:
+                    if resp.status == 200 and _accepts_connections(agent):
+                        return head
+            except OSError:
+                pass
         time.sleep(0.5)
 
 

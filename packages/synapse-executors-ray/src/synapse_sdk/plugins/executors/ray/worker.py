@@ -13,6 +13,7 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+from synapse_sdk.plugins.executors.ray.console import EventPublisher, ForwardingLogger, capture_output
 from synapse_sdk.plugins.executors.ray.remote_errors import capture_exception
 
 __all__ = ['ActionActor', 'is_retry_safe', 'line_buffered_output', 'run_pipeline_step']
@@ -73,26 +74,47 @@ class ActionActor:
         except Exception:
             return False
 
-    def run(self, target: Any, params: Any, call: dict[str, Any]) -> tuple[str, Any]:
-        """Run one action; returns ``('ok', result)`` or ``('error', captured exception)``."""
+    def run(self, target: Any, params: Any, call: dict[str, Any]) -> tuple[str, Any, list[Any], int]:
+        """Run one action; returns ``(status, value, events, published)``.
+
+        `status` is ``'ok'`` (`value` is the result) or ``'error'`` (`value` a captured exception).
+        The action's console output travels to the driver as events (see `console`): `published`
+        batches on ``call['console']['channel']`` while it ran, then `events`, the rest.
+        """
         self._apply_secrets(call.get('secrets') or {})
-        context_kwargs = {
+        console = call.get('console') or {}
+        publisher = EventPublisher(console.get('channel')).start()
+        context_kwargs: dict[str, Any] = {
             'env': call.get('env'),
             'job_id': call.get('job_id'),
             'language': call.get('language'),
             'checkpoint': call.get('checkpoint'),
+            'console': ForwardingLogger(publisher, show_debug=_debug(call.get('env')))
+            if console.get('logs', True)
+            else False,
         }
         try:
-            action = self._load(target)
-            if call.get('step') is None:
-                from synapse_sdk.plugins.execution import execute_action
+            with capture_output(publisher):
+                action = self._load(target)
+                if call.get('step') is None:
+                    from synapse_sdk.plugins.execution import execute_action
 
-                result = execute_action(action, params, name=call.get('name'), **context_kwargs)
-            else:  # one action of a pipeline (see `pipeline`)
-                result = run_pipeline_step(action, params, step=call['step'], **context_kwargs)
+                    result = execute_action(action, params, name=call.get('name'), **context_kwargs)
+                else:  # one action of a pipeline (see `pipeline`)
+                    result = run_pipeline_step(action, params, step=call['step'], **context_kwargs)
         except Exception as exc:
-            return 'error', capture_exception(exc)
-        return 'ok', result
+            status, value = 'error', capture_exception(exc)
+        else:
+            status, value = 'ok', result
+        rest = publisher.close()
+        return status, value, rest, publisher.published
+
+
+def _debug(env: Mapping[str, Any] | None) -> bool:
+    """Whether debug entries are shown: ``DEBUG``/``SYNAPSE_DEBUG`` of the run's env, as in local mode."""
+    from synapse_sdk.plugins.context.env import PluginEnvironment
+
+    return (PluginEnvironment.from_environ() if env is None else PluginEnvironment(env)).debug
 
 
 def run_pipeline_step(action: Any, params: Any, *, step: Mapping[str, Any], **context_kwargs: Any) -> Any:

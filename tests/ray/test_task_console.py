@@ -1,0 +1,311 @@
+"""Task mode as a person meets it (issue #16 point 6), on real Ray.
+
+- The action's logs, progress and prints reach the driver's console through the executor, rendered by a
+  `ConsoleLogger` on the driver: the same lines as local mode, bars and colours on a terminal only, no
+  ``(ActionActor pid=...)`` prefixes, and all of it before the result.
+- Which cluster: a kept one (``ray start --head``) is found and named; without one a local cluster is
+  started and the user is told so and how to keep one; a wrong address fails fast, naming it.
+
+In-process tests use the session cluster; the command-line tests run ``synapse`` in a pseudo-terminal
+(bars, colours) or through a pipe (clean text), against the session head node found as a kept cluster
+(``RAY_TMPDIR`` points at its folder) or, once, with no cluster at all.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import pickle
+import pty
+import re
+import select
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from synapse_sdk.plugins.executors.local import LocalExecutor
+from synapse_sdk.plugins.executors.ray.connection import check_reachable, plan_connection
+from synapse_sdk.plugins.executors.ray.errors import RayConnectionError
+from synapse_sdk.plugins.executors.ray.task import RayActorExecutor
+from synapse_sdk.plugins.executors.ray.testing import free_port, short_temp_dir
+
+pytestmark = pytest.mark.integration
+
+SYNAPSE = Path(sys.executable).parent / 'synapse'
+CLOCK = re.compile(r'\b\d\d:\d\d:\d\d\b')
+ANSI = '\033['
+
+
+def _same_lines(text: str) -> str:
+    return CLOCK.sub('HH:MM:SS', text)
+
+
+# -- in-process: the executor's console ---------------------------------------------------------------
+def test_console_output_is_local_modes_and_complete_when_the_call_returns(
+    ray_cluster, sample_plugin_dir, capsys
+):
+    params = {'steps': 30}
+    local_console = io.StringIO()
+    local = LocalExecutor(console=local_console).execute('ray_sample_actions:show', params)
+    local_prints = capsys.readouterr()
+    ray_console = io.StringIO()
+    with RayActorExecutor(working_dir=sample_plugin_dir, num_cpus=0.25, console=ray_console) as ex:
+        remote = ex.execute('ray_sample_actions:show', params)
+        # Read at once: everything the action wrote was shown before execute() returned.
+        ray_text = ray_console.getvalue()
+        ray_prints = capsys.readouterr()
+    assert remote == local == {'steps': 30}
+    assert 'progress show: 30/30 (100%)' in ray_text and 'SUCCESS Plugin run is complete.' in ray_text
+    assert _same_lines(ray_text) == _same_lines(local_console.getvalue())
+    assert ANSI not in ray_text  # not a terminal: no colours, no bar
+    assert ray_prints.out == local_prints.out == 'a print on stdout\n'
+    assert ray_prints.err == local_prints.err == 'a print on stderr\n'
+
+
+def test_lines_reach_the_driver_while_the_action_runs(ray_cluster, sample_plugin_dir, tmp_path):
+    """The action waits for a file the test writes only after seeing its first line on the console."""
+    console = io.StringIO()
+    gate = tmp_path / 'seen-first-line'
+    outcome: dict = {}
+    with RayActorExecutor(working_dir=sample_plugin_dir, num_cpus=0.25, console=console) as ex:
+
+        def call() -> None:
+            try:
+                outcome['result'] = ex.execute('ray_sample_actions:show', {'steps': 2, 'gate': str(gate)})
+            except BaseException as exc:  # handed to the test thread
+                outcome['error'] = exc
+
+        worker = threading.Thread(target=call)
+        worker.start()
+        deadline = time.monotonic() + 120
+        while 'show started' not in console.getvalue():
+            assert worker.is_alive(), outcome
+            assert time.monotonic() < deadline, 'the first line never reached the driver'
+            time.sleep(0.05)
+        gate.write_text('seen')
+        worker.join(timeout=120)
+    assert outcome == {'result': {'steps': 2}}
+    assert console.getvalue().index('show started') < console.getvalue().index('show finished')
+
+
+def test_console_false_hides_logs_but_not_prints(ray_cluster, sample_plugin_dir, capsys):
+    with RayActorExecutor(working_dir=sample_plugin_dir, num_cpus=0.25, console=False) as ex:
+        assert ex.execute('ray_sample_actions:show', {'steps': 3}) == {'steps': 3}
+    shown = capsys.readouterr()
+    assert shown.out == 'a print on stdout\n' and shown.err == 'a print on stderr\n'
+
+
+def test_prints_do_not_also_travel_the_ray_way(ray_cluster, sample_plugin_dir, capsys):
+    """Nothing the action prints is written to the worker's own stdout/stderr, which Ray forwards to
+    the driver as ``(ActionActor pid=...)`` lines: the worker's log files never see it."""
+    marker = f'unique-{uuid.uuid4().hex}'
+    with RayActorExecutor(working_dir=sample_plugin_dir, num_cpus=0.25, console=io.StringIO()) as ex:
+        ex.execute('ray_sample_actions:greet', {'name': marker})
+        worker_pid = ex.execute('ray_sample_actions:whoami', {})['pid']
+    logs = Path(ray_cluster._private.worker._global_node.get_logs_dir_path())
+    worker_files = [p for p in logs.glob(f'worker-*-{worker_pid}.*') if p.suffix in ('.out', '.err')]
+    assert worker_files, sorted(p.name for p in logs.iterdir())[:20]
+    assert not any(marker in p.read_text(errors='replace') for p in worker_files)
+
+
+def test_pipeline_steps_show_on_the_driver_console(ray_cluster, sample_plugin_dir, tmp_path):
+    from synapse_sdk.plugins.executors.ray.pipeline import RayPipelineExecutor
+
+    console = io.StringIO()
+    with RayPipelineExecutor(
+        working_dir=sample_plugin_dir, num_cpus=0.25, console=console, checkpoint_dir=tmp_path
+    ) as executor:
+        import ray_sample_actions as m
+
+        outcome = executor.run([m.show], {'steps': 4})
+    assert outcome.result == {'steps': 4}
+    text = console.getvalue()
+    assert 'show finished' in text and 'progress show: 4/4 (100%)' in text
+    assert 'progress pipeline:' in text  # the pipeline's own progress, from the worker's context
+
+
+# -- which cluster -----------------------------------------------------------------------------------
+def test_a_kept_cluster_is_found_a_gone_one_is_named_and_none_means_new(ray_head, tmp_path, monkeypatch):
+    monkeypatch.delenv('RAY_ADDRESS', raising=False)
+    monkeypatch.setenv('RAY_TMPDIR', ray_head.temp_dir)  # where `ray start` recorded the head
+    plan = plan_connection()
+    assert (plan.how, plan.init_address, plan.shown) == ('kept', None, ray_head.gcs_address)
+
+    gone = tmp_path / 'ray'
+    gone.mkdir()
+    (gone / 'ray_current_cluster').write_text(f'127.0.0.1:{free_port()}')
+    monkeypatch.setenv('RAY_TMPDIR', str(tmp_path))
+    plan = plan_connection()
+    assert (plan.how, plan.init_address) == ('stale', 'local')
+
+    monkeypatch.setenv('RAY_TMPDIR', str(tmp_path / 'empty'))
+    assert plan_connection().how == 'new'
+    monkeypatch.setenv('RAY_ADDRESS', 'ray://elsewhere:10001')
+    assert plan_connection() == plan_connection('ray://elsewhere:10001').__class__(
+        'RAY_ADDRESS', 'ray://elsewhere:10001', 'ray://elsewhere:10001'
+    )
+    assert plan_connection('10.1.2.3:6379').how == 'given'
+
+
+def test_real_ray_servers_answer_the_check(ray_head):
+    check_reachable(ray_head.gcs_address, 30)
+    check_reachable(ray_head.client_address, 30)
+
+
+@pytest.fixture
+def silent_server():
+    """A port that accepts connections and never says anything."""
+    server = socket.socket()
+    server.bind(('127.0.0.1', 0))
+    server.listen()
+    held: list = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield server.getsockname()[1]
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def test_wrong_addresses_fail_naming_the_address_and_what_happened(ray_head, silent_server):
+    cases = [
+        (f'ray://127.0.0.1:{free_port()}', 30, 'connection refused: nothing listens on port'),
+        ('ray://no-such-host.invalid:10001', 30, "the host name 'no-such-host.invalid' does not resolve"),
+        (f'ray://127.0.0.1:{silent_server}', 1, 'accepts connections but no Ray server answered within 1s'),
+        (f'ray://{ray_head.dashboard_address.split("//")[1]}', 30, 'is not a Ray Client server'),
+        (ray_head.client_address.replace('ray://', ''), 30, 'is not a Ray GCS'),
+    ]
+    for address, timeout, reason in cases:
+        with pytest.raises(RayConnectionError) as info:
+            check_reachable(address, timeout)
+        err = info.value
+        assert err.address == address and reason in err.reason, (address, str(err))
+        assert str(err).startswith(f'Could not connect to the Ray cluster at {address}: ')
+        back = pickle.loads(pickle.dumps(err))
+        assert type(back) is RayConnectionError and str(back) == str(err) and back.reason == err.reason
+
+
+# -- the command line, as a person runs it ------------------------------------------------------------
+def _cli_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(('PYTEST_', 'SYNAPSE_', 'RAY_ADDRESS'))}
+    env.pop('NO_COLOR', None)
+    env.update(extra)
+    return env
+
+
+def _show_args(sample_plugin_dir: Path, *more: str) -> list[str]:
+    return [str(SYNAPSE), 'plugin', 'run', 'show', '--path', str(sample_plugin_dir), '--mode', 'task', *more]
+
+
+def _run_in_pty(args: list[str], env: dict[str, str], timeout: float = 240) -> tuple[int, str]:
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
+    os.close(slave)
+    chunks = []
+    try:
+        while True:
+            ready, _, _ = select.select([master], [], [], timeout)
+            if not ready:
+                proc.kill()
+                raise AssertionError(f'no output for {timeout}s: {b"".join(chunks)!r}')
+            try:
+                data = os.read(master, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not data:
+                break
+            chunks.append(data)
+    finally:
+        os.close(master)
+    return proc.wait(timeout=timeout), b''.join(chunks).decode('utf-8', 'replace')
+
+
+def test_on_a_terminal_a_kept_cluster_is_reused_with_bars_and_colours(ray_head, sample_plugin_dir):
+    env = _cli_env(RAY_TMPDIR=ray_head.temp_dir)
+    code, shown = _run_in_pty(_show_args(sample_plugin_dir, '--params', '{"steps": 30}'), env)
+    assert code == 0, shown
+    assert f'Using the Ray cluster running on this machine at {ray_head.gcs_address}' in shown
+    assert 'Starting a local' not in shown and 'starting a local' not in shown
+    assert re.search(r'\rshow: \[#{30}\] 100\.0% \(30/30\)', shown), shown  # the bar, redrawn in place
+    assert 'progress show:' not in shown  # no plain progress lines on a terminal
+    assert '\033[32m' in shown and 'SUCCESS show finished' in shown  # coloured like local mode
+    assert 'Plugin run is complete.' not in shown  # the CLI says it in its own words, as in local mode
+    assert '(ActionActor' not in shown and 'pid=' not in shown
+    assert 'a print on stdout' in shown and 'a print on stderr' in shown
+    assert shown.index('show finished') < shown.index("Action 'show' finished in") < shown.index('Result:')
+
+
+def test_piped_without_any_cluster_a_local_one_is_started_and_said_so(sample_plugin_dir, tmp_path):
+    """No address, no RAY_ADDRESS, nothing recorded by `ray start`, Ray's auth mode left to Ray."""
+    ray_tmp = short_temp_dir('rn')  # AF_UNIX paths under it must stay short
+    home = tmp_path / 'home'
+    home.mkdir()
+    env = _cli_env(RAY_TMPDIR=ray_tmp, HOME=str(home))
+    env.pop('RAY_AUTH_MODE', None)  # Ray's default: token auth on, and its notice about that
+    try:
+        proc = subprocess.run(
+            _show_args(sample_plugin_dir, '--params', '{"steps": 30}'),
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,  # one stream: the order a person reading a log file sees
+            stdin=subprocess.DEVNULL,
+            timeout=300,
+        )
+    finally:
+        shutil.rmtree(ray_tmp, ignore_errors=True)
+    shown = proc.stdout.decode('utf-8', 'replace')
+    assert proc.returncode == 0, shown
+    assert 'No Ray cluster given or running on this machine: starting a local one for this run' in shown
+    assert 'To keep one for later runs, start it once with: ray start --head' in shown
+    assert re.search(r'Local Ray cluster started in \d+\.\ds\.', shown), shown
+    assert 'Token authentication' not in shown and 'WARNING' not in shown
+    assert ANSI not in shown and '\r' not in shown
+    assert '(ActionActor' not in shown
+    assert 'progress show: 30/30 (100%)' in shown and 'a print on stdout' in shown
+    assert shown.index('show finished') < shown.index('Result:\n{\n  "steps": 30\n}')
+
+
+def test_a_wrong_address_fails_fast_naming_it(sample_plugin_dir, silent_server):
+    refused = f'ray://127.0.0.1:{free_port()}'
+    proc = subprocess.run(
+        [*_show_args(sample_plugin_dir), '--ray-address', refused],
+        env=_cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert f'Could not connect to the Ray cluster at {refused}: connection refused' in proc.stderr
+
+    silent = f'ray://127.0.0.1:{silent_server}'
+    proc = subprocess.run(
+        _show_args(sample_plugin_dir),
+        env=_cli_env(RAY_ADDRESS=silent, SYNAPSE_RAY_CONNECT_TIMEOUT='1.5'),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert (
+        f'Could not connect to the Ray cluster at {silent} (from RAY_ADDRESS): port {silent_server} accepts '
+        'connections but no Ray server answered within 1.5s'
+    ) in proc.stderr
