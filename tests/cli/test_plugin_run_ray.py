@@ -110,5 +110,6 @@ def test_task_mode_failure_names_the_plugins_frame_once(ray_head, ray_plugin):
     assert block[1] == '  at cli_ray_actions.py:22, in lookup', block
     assert block[2] == "    return record['missing_key']"
     assert proc.stderr.count("Error: action 'boom' failed") == 1, proc.stderr[-3000:]
-    # (The actor's own log line of the failure still reaches the terminal through Ray's log stream:
-    # the actor's console is built by the Ray executor, see the closing note of #16.)
+    # The actor's console is drawn here by the CLI's console logger, which leaves the failure to the
+    # one `Error:` paragraph, as in local mode.
+    assert 'DANGER' not in proc.stderr and 'Action boom failed' not in proc.stderr, proc.stderr[-3000:]

@@ -1,4 +1,4 @@
-"""The console logger of ``synapse plugin run --mode local``.
+"""The console logger of ``synapse plugin run --mode local`` and ``--mode task``.
 
 Why: the SDK logs "Plugin run is complete" / "Action x failed: ..." / "The parameters ... are invalid"
 for every run, which is right for a backend job's log, but the CLI reports the same outcome itself

@@ -103,7 +103,7 @@ def run(
     out.state.plugin_root = _plugin_root(source, plugin_module)
 
     executor_kwargs: dict[str, Any] = {'language': language}
-    if mode == 'local':
+    if mode in ('local', 'task'):  # task mode draws the actor's console here too (synapse-executors-ray)
         from synapse_sdk.cli.console import CliConsoleLogger
 
         executor_kwargs['console'] = CliConsoleLogger(sys.stderr)
