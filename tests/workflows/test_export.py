@@ -331,3 +331,19 @@ def test_v1_and_v2_lines_are_the_same_bytes_apart_from_whitespace(
         return sorted(json.dumps(json.loads(line), ensure_ascii=False, separators=(',', ':')) for line in raw)
 
     assert lines('v1') == lines('v2') and lines('v1')
+
+
+def test_a_params_model_without_path_is_a_clear_error(fake_backend, project, make_ctx, tmp_path, export_env):
+    class OwnParams(BaseModel):
+        filter: dict[str, Any] = {}
+        output_path: str = ''
+
+    class OwnExport(BaseExportAction[OwnParams]):
+        action_name = 'export'
+        params_model = OwnParams
+
+    with pytest.raises(ActionExecutionError, match=r'params\.path: .*OwnParams has no path'):
+        run_action(
+            OwnExport, {'filter': {'project': project['id']}, 'output_path': str(tmp_path)}, make_ctx()
+        )
+    assert list(tmp_path.iterdir()) == []

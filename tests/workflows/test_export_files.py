@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from pathlib import Path
 
 import pytest
+import synapse_tests_misbehaving as misbehaving  # registered by tests/conftest.py
 
 from synapse_sdk.clients._http import RetryPolicy
 from synapse_sdk.clients.downloads import FileDownloadError
@@ -188,3 +190,43 @@ def test_a_failure_reported_before_an_interruption_is_listed_once(
     assert (
         len(saved_files(out)) == result['files_downloaded'] == len(expected_files(fake_backend, project)) - 1
     )
+
+
+def test_downloads_run_file_concurrency_at_a_time(fake_backend, make_ctx, tmp_path):
+    """The files are on another origin: a stdlib server that answers requests in groups of three (each waits
+    for the third of its group, at most two seconds) and counts those in flight. With ``file_concurrency=3``
+    every group fills at once, and never more than three requests are in flight."""
+    concurrency, count = 3, 12
+    lock = threading.Condition()
+    arrived = [0]
+    in_flight = [0]
+    seen: list[int] = []
+
+    def serve(h):
+        with lock:
+            group_end = (arrived[0] // concurrency + 1) * concurrency
+            arrived[0] += 1
+            in_flight[0] += 1
+            seen.append(in_flight[0])
+            lock.notify_all()
+            lock.wait_for(lambda: arrived[0] >= group_end, timeout=2)
+            # Counted out before the answer leaves: the client's next request can only follow the answer.
+            in_flight[0] -= 1
+        misbehaving.send(h, 200, b'x' * 100, Content_Type='application/octet-stream')
+
+    state = fake_backend.state
+    project = state.add_project(title='Elsewhere')
+    with misbehaving.http_server() as files:
+        for i in range(count):
+            files.routes[f'/f/{i}.bin'] = serve
+            entry = {'url': f'{files.url}/f/{i}.bin', 'size': 100}
+            state.add('assignments', task=0, project=project['id'], data={'n': i}, files={'file_1': entry})
+        out = tmp_path / 'out'
+        result = run_action(
+            Export,
+            params(project, out, file_concurrency=concurrency),
+            ctx_for(fake_backend, make_ctx),
+        )
+    assert result['files_downloaded'] == count and len(seen) == count
+    assert max(seen) == concurrency, seen
+    assert len(list((out / 'original_files').iterdir())) == count

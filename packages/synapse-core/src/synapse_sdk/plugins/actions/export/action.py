@@ -38,6 +38,7 @@ from synapse_sdk.plugins.actions.export.targets import (
 from synapse_sdk.plugins.actions.export.writers import RECORDS_FILE, RecordWriter, open_writer
 from synapse_sdk.plugins.enums import PluginCategory
 from synapse_sdk.plugins.errors import ExecutionError
+from synapse_sdk.plugins.protocols import BackendV2ClientProtocol
 from synapse_sdk.plugins.steps import BackendUnavailableError, BaseStepContext
 
 __all__ = [
@@ -168,10 +169,26 @@ class BaseExportAction(BaseAction[P]):
     ) -> tuple[RecordStream, int]:
         target = self.get_export_target()
         if self.uses_v2():
-            return fetch_v2(self.ctx.v2_client, target, filters, ids_file=ids_file, raw_data=raw_data)
+            return fetch_v2(self._v2_client(), target, filters, ids_file=ids_file, raw_data=raw_data)
         if self.client is None:
             raise BackendUnavailableError(f'Exporting {target.value}s')
         return fetch_v1(self.client, target, filters, start=start, raw_data=raw_data)
+
+    def _v2_client(self) -> BackendV2ClientProtocol:
+        v2 = self.ctx.v2_client
+        if v2 is None:  # uses_v2() is false without one; a subclass may have decided otherwise
+            raise BackendUnavailableError(f'Exporting {self.get_export_target().value}s through the v2 API')
+        return v2
+
+    def _output_path(self) -> str:
+        """``params.path``: the default `execute` needs it; a params model of one's own may not have it."""
+        path = getattr(self.params, 'path', None)
+        if not isinstance(path, str) or not path:
+            raise ValueError(
+                f'params.path: the default execute of {type(self).__name__} writes there, and '
+                f'{type(self.params).__name__} has no path (add a `path: str` field, or override execute)'
+            )
+        return path
 
     def _results(self, filters: Mapping[str, Any], **options: Any) -> tuple[Any, int]:
         """The records the default `execute` writes: through an overridden `get_filtered_results` as is;
@@ -221,12 +238,15 @@ class BaseExportAction(BaseAction[P]):
 
     def delegate(self, filters: Mapping[str, Any], count: int) -> dict[str, Any]:
         """Run the export as a backend async job with the same filters and stream its progress."""
-        v2 = self.ctx.v2_client
+        v2 = self._v2_client()
         target = self.get_export_target()
         step = self.progress.DATASET_CONVERSION
+        storage = getattr(self.params, 'storage', None)
+        if not isinstance(storage, int):
+            raise ValueError(f'params.storage: a delegated export needs a storage id, got {storage!r}')
         job = v2.plugin_exports.create(
-            storage_id=self.params.storage,
-            path=self.params.path,
+            storage_id=storage,
+            path=self._output_path(),
             targets=[target.value],
             project_id=filters.get('project'),
             include_original_files=bool(getattr(self.params, 'save_original_file', False)),
@@ -263,7 +283,7 @@ class BaseExportAction(BaseAction[P]):
     def execute(self) -> dict[str, Any]:
         """Export in process (resumable, see `ExportJournal`), or delegate a large export."""
         filters = dict(getattr(self.params, 'filter', None) or {})
-        output = Path(self.params.path).expanduser()
+        output = Path(self._output_path()).expanduser()
         fingerprint = self.export_fingerprint(filters)
         resume = bool(getattr(self.params, 'resume', True))
         journal: ExportJournal | None = None
@@ -292,6 +312,8 @@ class BaseExportAction(BaseAction[P]):
             elif journal is not None:
                 journal.discard()
             raise
+        if journal is None:  # both branches above open one; this tells the type checker
+            raise RuntimeError('the export journal was not opened')
         return self._run_in_process(records, journal)
 
     def export_fingerprint(self, filters: Mapping[str, Any]) -> dict[str, Any]:
@@ -359,7 +381,8 @@ class BaseExportAction(BaseAction[P]):
         count = int(state.get('count') or 0)
         params = self.params
         step = self.progress.DATASET_CONVERSION
-        to_format = getattr(params, 'format', None) is not None
+        target_format = getattr(params, 'format', None)
+        to_format = target_format is not None
         writer: RecordWriter | None = None
         files: OriginalFiles | None = None
         keep = interrupted = False
@@ -385,7 +408,7 @@ class BaseExportAction(BaseAction[P]):
                     downloaded=int(state.get('files_downloaded', 0)),
                     failed=int(state.get('files_failed', 0)),
                 )
-            writer = self._open_writer(journal, files_dir)
+            opened = writer = self._open_writer(journal, files_dir)  # `writer`: what the cleanup closes
             if journal.resumed:
                 self.log_message(
                     f'Resuming the export at {journal.output}: {state.get("items", 0)} of {count} items were written',
@@ -401,13 +424,13 @@ class BaseExportAction(BaseAction[P]):
                 if files is not None:
                     files.finish(downloads)
                 if copies:
-                    writer.write((record['id'], record) for record in batch)
+                    opened.write((record['id'], record) for record in batch)
                 else:
-                    writer.write((record['id'], self.convert_item(record)) for record in batch)
+                    opened.write((record['id'], self.convert_item(record)) for record in batch)
                 exported += len(batch)
                 # A checkpoint flushes and renames a file: per batch that is ~5% of the run on a slow disk.
                 if not more or time.monotonic() - last_checkpoint >= CHECKPOINT_SECONDS:
-                    sizes = {**writer.sizes(), **(files.sizes() if files is not None else {})}
+                    sizes = {**opened.sizes(), **(files.sizes() if files is not None else {})}
                     extra = (
                         {'files_downloaded': files.downloaded, 'files_failed': files.failed} if files else {}
                     )
@@ -437,7 +460,7 @@ class BaseExportAction(BaseAction[P]):
                 'resumed': journal.resumed,
             }
             if to_format:
-                result['format'] = params.format
+                result['format'] = target_format
             else:
                 result['layout'] = getattr(params, 'layout', 'jsonl')
             if files is not None:
@@ -449,8 +472,8 @@ class BaseExportAction(BaseAction[P]):
             if to_format:
                 # The converter moves its dataset into place itself: from here on nothing is left to resume.
                 journal.checkpoint(complete=True, external_output=True)
-            result.update(writer.finish())
-            writer.close()
+            result.update(opened.finish())
+            opened.close()
             writer = None
             target = journal.output if to_format else journal.root
             if errors_path.exists():
@@ -495,7 +518,7 @@ class BaseExportAction(BaseAction[P]):
             output, {'write_items': True, 'layout': getattr(self.params, 'layout', 'jsonl')}
         )
         journal.checkpoint(count=count)
-        return self._run_in_process(results, journal)['exported']
+        return int(self._run_in_process(results, journal)['exported'])
 
     def _api_name(self) -> str:
         return 'v2' if self.uses_v2() else 'v1'

@@ -71,9 +71,10 @@ class ExportJournal:
     def find(cls, output: Path) -> dict[str, Any] | None:
         """The journal state of a partial export at `output`, if there is a readable one."""
         try:
-            return json.loads((cls.staging_for(output) / 'journal.json').read_text(encoding='utf-8'))
+            state = json.loads((cls.staging_for(output) / 'journal.json').read_text(encoding='utf-8'))
         except (OSError, ValueError):
             return None
+        return state if isinstance(state, dict) else None  # not a journal this module wrote: unreadable
 
     @classmethod
     def open(cls, output: Path, fingerprint: Mapping[str, Any], *, resume: bool = True) -> ExportJournal:

@@ -26,6 +26,13 @@ from typing import Any
 
 from synapse_sdk.plugins.actions.export.ids import IdSpool
 from synapse_sdk.plugins.actions.export.pipeline import prefetch
+from synapse_sdk.plugins.protocols import (
+    BackendClientProtocol,
+    BackendV2ClientProtocol,
+    V2AssignmentsProtocol,
+    V2GroundTruthEventsProtocol,
+    V2TasksProtocol,
+)
 
 __all__ = [
     'BULK_BATCH',
@@ -198,16 +205,16 @@ class RecordStream(Iterator[dict[str, Any]]):
 
 
 # -- v1 -------------------------------------------------------------------------------------------
-def _v1_lister(client: Any, target: ExportTarget) -> Callable[..., Any]:
-    return {
-        ExportTarget.TASK: client.list_tasks_data,
-        ExportTarget.ASSIGNMENT: client.list_assignments_data,
-        ExportTarget.GROUND_TRUTH: client.list_ground_truth_events_data,
-    }[target]
+def _v1_lister(client: BackendClientProtocol, target: ExportTarget) -> Callable[..., Any]:
+    if target is ExportTarget.TASK:
+        return client.list_tasks_data
+    if target is ExportTarget.ASSIGNMENT:
+        return client.list_assignments_data
+    return client.list_ground_truth_events_data
 
 
 def fetch_v1(
-    client: Any,
+    client: BackendClientProtocol,
     target: ExportTarget,
     filters: Mapping[str, Any],
     *,
@@ -250,16 +257,20 @@ def fetch_v1(
 
 
 # -- v2 -------------------------------------------------------------------------------------------
-def _v2_id_pages(v2_client: Any, target: ExportTarget, filters: Mapping[str, Any]) -> Iterator[list[int]]:
+def _v2_id_pages(
+    v2_client: BackendV2ClientProtocol, target: ExportTarget, filters: Mapping[str, Any]
+) -> Iterator[list[int]]:
     """The ids of each list page. Pages are read as plain dicts (``BackendV2Client.page`` without a
     model): only the id is needed, and validating 10,000 typed models per page would cost more CPU and
     memory than the rest of the listing."""
+    resource: V2TasksProtocol | V2AssignmentsProtocol | V2GroundTruthEventsProtocol
+    extra: dict[str, Any] = {}
     if target is ExportTarget.TASK:
-        resource, key, per_page, extra = v2_client.tasks, 'id', V2_LIST_PAGE, {}
+        resource, key, per_page = v2_client.tasks, 'id', V2_LIST_PAGE
     elif target is ExportTarget.ASSIGNMENT:
-        resource, key, per_page, extra = v2_client.assignments, 'id', V2_LIST_PAGE, {}
+        resource, key, per_page = v2_client.assignments, 'id', V2_LIST_PAGE
     else:
-        resource, key, per_page, extra = v2_client.ground_truth_events, 'pgh_id', GT_EVENTS_LIST_PAGE, {}
+        resource, key, per_page = v2_client.ground_truth_events, 'pgh_id', GT_EVENTS_LIST_PAGE
         extra['sort'] = '-pgh_id'
     params = {**extra, **{k: v for k, v in filters.items() if v is not None}, 'per_page': per_page}
     pages = v2_client.page(resource.base, params, None).iter_pages()
@@ -272,7 +283,9 @@ def _v2_id_pages(v2_client: Any, target: ExportTarget, filters: Mapping[str, Any
         yield ids
 
 
-def _v2_bulk(v2_client: Any, target: ExportTarget) -> Callable[[list[int]], list[dict[str, Any]]]:
+def _v2_bulk(
+    v2_client: BackendV2ClientProtocol, target: ExportTarget
+) -> Callable[[list[int]], list[dict[str, Any]]]:
     if target is ExportTarget.TASK:
         return v2_client.tasks.bulk_fetch
     if target is ExportTarget.ASSIGNMENT:
@@ -281,7 +294,7 @@ def _v2_bulk(v2_client: Any, target: ExportTarget) -> Callable[[list[int]], list
 
 
 def fetch_v2(
-    v2_client: Any,
+    v2_client: BackendV2ClientProtocol,
     target: ExportTarget,
     filters: Mapping[str, Any],
     *,
