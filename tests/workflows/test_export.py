@@ -137,6 +137,36 @@ def test_many_pages_and_bulk_batches_stream_through(fake_backend, make_ctx, tmp_
     assert ctx.logger.get_progress('dataset_conversion').percent == 100.0
 
 
+@pytest.mark.parametrize(
+    ('target', 'filters', 'route', 'page'),
+    [
+        ('task', lambda p: {'project': p['id']}, r'^/v2/tasks/$', 'per_page=10000'),
+        ('assignment', lambda p: {'project': p['id']}, r'^/v2/assignments/$', 'per_page=10000'),
+        # ground-truth event lists document a cap of 200 per page
+        (
+            'ground_truth',
+            lambda p: {'ground_truth_dataset_version': 4},
+            r'^/v2/ground-truth-events/$',
+            'per_page=200',
+        ),
+        ('assignment', lambda p: {'project': p['id']}, r'^/sdk/assignments/data/$', 'page_size=1000'),
+    ],
+    ids=['v2-task', 'v2-assignment', 'v2-ground-truth', 'v1-assignment'],
+)
+def test_listing_asks_for_the_largest_page_the_api_allows(
+    fake_backend, project, make_ctx, tmp_path, export_env, target, filters, route, page
+):
+    v1 = route.startswith('^/sdk/')
+    env = {'SYNAPSE_FORCE_V1_EXPORT': '1'} if v1 else {}
+    if v1:
+        export_env.setenv('SYNAPSE_FORCE_V1_EXPORT', '1')
+    params = {'target': target, 'filter': filters(project), 'path': str(tmp_path / 'o')}
+    assert run_action(Export, params, make_ctx(env=env))['exported'] > 0
+    [listing] = fake_backend.requests_to(route, 'GET')  # one page holds them all
+    name, value = page.split('=')
+    assert listing.query[name] == [value]
+
+
 def test_failed_export_leaves_no_partial_output(fake_backend, project, make_ctx, tmp_path, export_env):
     class Breaks(Export):
         def convert_item(self, record):
