@@ -14,6 +14,7 @@ In-process tests use the session cluster; the command-line tests run ``synapse``
 from __future__ import annotations
 
 import io
+import json
 import os
 import pickle
 import pty
@@ -115,6 +116,25 @@ def test_prints_do_not_also_travel_the_ray_way(ray_cluster, sample_plugin_dir, c
     assert not any(marker in p.read_text(errors='replace') for p in worker_files)
 
 
+def test_output_that_bypasses_sys_stdout_is_shown_too_on_every_run(ray_cluster, sample_plugin_dir, capsys):
+    """A `logging` handler made when the plugin was imported (it holds the ``sys.stderr`` of that moment),
+    a subprocess and a write to the descriptor: shown like prints on each run of the warm actor, and
+    never the Ray way (the worker's log files, which Ray forwards with ``(ActionActor pid=...)``)."""
+    with RayActorExecutor(working_dir=sample_plugin_dir, num_cpus=0.25, console=io.StringIO()) as ex:
+        for tag in ('first', 'second'):  # the second run reuses the actor and the imported module
+            assert ex.execute('ray_sample_actions:noisy', {'tag': tag}) == {'tag': tag}
+            shown = capsys.readouterr()
+            assert re.search(rf'^subprocess line {tag}$', shown.out, re.M), shown
+            assert re.search(rf'^handler line {tag}$', shown.err, re.M), shown
+            assert re.search(rf'^descriptor line {tag}$', shown.err, re.M), shown
+        worker_pid = ex.execute('ray_sample_actions:whoami', {})['pid']
+    logs = Path(ray_cluster._private.worker._global_node.get_logs_dir_path())
+    worker_files = [p for p in logs.glob(f'worker-*-{worker_pid}.*') if p.suffix in ('.out', '.err')]
+    assert worker_files
+    texts = [p.read_text(errors='replace') for p in worker_files]
+    assert not any(f'line {tag}' in text for text in texts for tag in ('first', 'second')), texts
+
+
 def test_pipeline_steps_show_on_the_driver_console(ray_cluster, sample_plugin_dir, tmp_path):
     from synapse_sdk.plugins.executors.ray.pipeline import RayPipelineExecutor
 
@@ -202,6 +222,58 @@ def test_wrong_addresses_fail_naming_the_address_and_what_happened(ray_head, sil
         assert str(err).startswith(f'Could not connect to the Ray cluster at {address}: ')
         back = pickle.loads(pickle.dumps(err))
         assert type(back) is RayConnectionError and str(back) == str(err) and back.reason == err.reason
+
+
+PRINT_SCRIPT = """
+import builtins, io, json, sys, time
+
+original = builtins.print
+
+
+class Seen(io.TextIOBase):  # this driver's stdout: what Ray shows of its workers' lines
+    text = ''
+
+    def write(self, s):
+        Seen.text += s
+        return len(s)
+
+
+sys.stdout = Seen()
+from synapse_sdk.plugins.executors.ray.connection import ensure_ray
+
+ray = ensure_ray(sys.argv[1])
+
+
+@ray.remote(num_cpus=0.1)
+def shout():
+    print('a line from a worker', flush=True)
+
+
+ray.get(shout.remote())
+deadline = time.monotonic() + 60
+while 'a line from a worker' not in Seen.text and time.monotonic() < deadline:
+    time.sleep(0.1)
+with open(sys.argv[2], 'w') as f:
+    json.dump({'shown': Seen.text, 'print_replaced': builtins.print is not original}, f)
+"""
+
+
+def test_the_driver_keeps_pythons_print_after_ray_shows_a_worker_line(ray_head, tmp_path):
+    """Ray's driver swaps ``builtins.print`` for its tqdm-safe printer when it first shows a worker's line
+    (`RAY_TQDM_PATCH_PRINT`); a process that connected through the executors keeps Python's own."""
+    report = tmp_path / 'report.json'
+    env = {k: v for k, v in os.environ.items() if k not in ('RAY_ADDRESS', 'RAY_TQDM_PATCH_PRINT')}
+    proc = subprocess.run(
+        [sys.executable, '-c', PRINT_SCRIPT, ray_head.gcs_address, str(report)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    outcome = json.loads(report.read_text())
+    assert 'a line from a worker' in outcome['shown'], outcome  # Ray did show the worker's line here
+    assert outcome['print_replaced'] is False
 
 
 # -- the command line, as a person runs it ------------------------------------------------------------

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import subprocess
 import time
 from pathlib import Path
 
@@ -258,3 +260,25 @@ def show(params: ShowParams, ctx: RuntimeContext) -> dict:
     ctx.set_metrics({'steps': params.steps}, step='show')
     ctx.log_message('show finished', 'success')
     return {'steps': params.steps}
+
+
+# -- output that bypasses sys.stdout (test_task_console.py) ------------------------------------------
+
+# Set up when the module is imported, as plugins often do: the handler keeps `sys.stderr` as it is now.
+_NOISY_LOG = logging.getLogger('ray_sample_actions.noisy')
+if not _NOISY_LOG.handlers:
+    _NOISY_LOG.addHandler(logging.StreamHandler())
+    _NOISY_LOG.propagate = False
+    _NOISY_LOG.setLevel(logging.INFO)
+
+
+class NoisyParams(BaseModel):
+    tag: str
+
+
+@action(name='noisy', params=NoisyParams)
+def noisy(params: NoisyParams, ctx: RuntimeContext) -> dict:
+    _NOISY_LOG.info('handler line %s', params.tag)
+    subprocess.run(['echo', f'subprocess line {params.tag}'], check=True)
+    os.write(2, f'descriptor line {params.tag}\n'.encode())
+    return {'tag': params.tag}

@@ -159,9 +159,14 @@ def ensure_ray(
     If Ray is not imported yet, its cross-worker log deduplication is turned off for this process
     (``RAY_DEDUP_LOGS=0`` unless set): it holds back lines of different workers that differ only in
     numbers. Ray reads the setting when it is imported.
+
+    Ray's driver replaces ``builtins.print`` of this process with its own function (``tqdm_ray``'s
+    ``safe_print``) the first time it shows a line a worker wrote; that is turned off
+    (``RAY_TQDM_PATCH_PRINT=0`` unless set; Ray reads it at that moment), so ``print`` stays Python's.
     """
     if 'ray' not in sys.modules:
         os.environ.setdefault('RAY_DEDUP_LOGS', '0')
+    os.environ.setdefault('RAY_TQDM_PATCH_PRINT', '0')
     if not _isatty(sys.stderr):
         os.environ.setdefault('RAY_COLOR_PREFIX', '0')  # read by Ray each time it prints a worker line
     import ray

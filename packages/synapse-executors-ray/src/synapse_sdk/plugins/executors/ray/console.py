@@ -4,9 +4,9 @@ In local mode an action's log lines, progress bars and prints appear on the call
 worker's output would reach the driver through Ray's log forwarding: as ``(ActionActor pid=...)`` lines
 with colour codes, progress as text lines instead of bars, and late, after the result. Instead, the
 worker's context gets a `ForwardingLogger` in place of its console logger and the worker's
-``sys.stdout``/``sys.stderr`` are captured for the run; both turn into *console events* (plain JSON
-lists), and the driver renders them with a `ConsoleLogger` of its own, so its terminal decides bars and
-colours exactly as in local mode.
+``sys.stdout``/``sys.stderr`` and file descriptors 1 and 2 are captured for the run (`capture_output`);
+all of it turns into *console events* (plain JSON lists), and the driver renders them with a
+`ConsoleLogger` of its own, so its terminal decides bars and colours exactly as in local mode.
 
 How events travel (chosen so that the action keeps running on the actor's main thread, as before):
 
@@ -24,7 +24,7 @@ import io
 import secrets
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager, redirect_stderr, redirect_stdout, suppress
+from contextlib import contextmanager, suppress
 from typing import Any, TextIO
 
 from synapse_sdk.loggers.base import BaseLogger
@@ -41,6 +41,8 @@ __all__ = [
 
 #: Seconds between two batches a worker publishes while an action runs.
 FLUSH_INTERVAL = 0.2
+# Seconds the end of a run waits for output still arriving on the descriptors (see `_DescriptorCapture`).
+_DRAIN_SECONDS = 1.0
 _NAMESPACE = 'synapse_console'
 Event = list[Any]
 
@@ -145,11 +147,16 @@ class ForwardingLogger(BaseLogger):
         self.publisher.put(['status', getattr(status, 'value', status), error])
 
 
-class _StreamToEvents(io.TextIOBase):
-    """A text stream whose writes become ``['out'|'err', text]`` events."""
+class _RoutedStream(io.TextIOBase):
+    """A worker's ``sys.stdout``/``sys.stderr``, installed once per process (see `capture_output`).
 
-    def __init__(self, publisher: EventPublisher, kind: str, original: TextIO):
-        self._publisher = publisher
+    While a run is captured its writes become ``['out'|'err', text]`` events of that run; otherwise they
+    go to the stream it replaced. One object for the life of the worker, because code keeps references
+    to ``sys.stderr`` (a ``logging.StreamHandler()`` created when the plugin is first imported): such a
+    handler must reach the run that is current when it writes, not the one that imported the plugin.
+    """
+
+    def __init__(self, kind: str, original: TextIO):
         self._kind = kind
         self._original = original
 
@@ -157,14 +164,21 @@ class _StreamToEvents(io.TextIOBase):
         return True
 
     def write(self, text: str) -> int:
+        publisher = _current
+        if publisher is None:
+            return self._original.write(text)
         if text:
-            self._publisher.put([self._kind, str(text)])
+            publisher.put([self._kind, str(text)])
         return len(text)
 
-    def isatty(self) -> bool:
-        return False
+    def flush(self) -> None:
+        if _current is None:
+            self._original.flush()
 
-    def fileno(self) -> int:  # output written to the descriptor goes the Ray way
+    def isatty(self) -> bool:
+        return False if _current is not None else self._original.isatty()
+
+    def fileno(self) -> int:  # the descriptor itself is captured too (see `_DescriptorCapture`)
         return self._original.fileno()
 
     @property
@@ -177,7 +191,7 @@ class _StreamToEvents(io.TextIOBase):
 
 
 class _BytesToEvents(io.RawIOBase):
-    def __init__(self, text: _StreamToEvents):
+    def __init__(self, text: _RoutedStream):
         self._text = text
 
     def writable(self) -> bool:
@@ -188,15 +202,134 @@ class _BytesToEvents(io.RawIOBase):
         return len(data)
 
 
-@contextmanager
-def capture_output(publisher: EventPublisher) -> Iterator[None]:
-    """During the block, what Python code prints to stdout/stderr becomes events."""
+class _DescriptorCapture:
+    """During a run, what reaches file descriptors 1 and 2 becomes events too: a subprocess's output, a C
+    extension's, a handler holding the worker's original stream. (Ray would otherwise forward it to the
+    driver as ``(ActionActor pid=...)`` lines, after the result.)
+
+    Each descriptor is pointed at a pipe for the run; a thread turns what arrives into events. When the
+    run ends the descriptors are restored and what is already in the pipes is taken; a process the
+    action left running keeps its end of the pipe, and what it writes later goes to the restored
+    descriptor, the Ray way.
+    """
+
+    def __init__(self, publisher: EventPublisher):
+        self.publisher = publisher
+        self._taps: list[tuple[int, int, threading.Event, threading.Event]] = []
+
+    def __enter__(self) -> _DescriptorCapture:
+        import os
+
+        _flush_descriptors()
+        for fd, kind in ((1, 'out'), (2, 'err')):
+            try:
+                saved = os.dup(fd)
+            except OSError:  # no such descriptor in this process
+                continue
+            read, write = os.pipe()
+            os.dup2(write, fd)
+            os.close(write)
+            ended, drained = threading.Event(), threading.Event()
+            threading.Thread(
+                target=self._pump,
+                args=(read, kind, saved, ended, drained),
+                name='synapse-console-fd',
+                daemon=True,
+            ).start()
+            self._taps.append((fd, saved, ended, drained))
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        import os
+
+        _flush_descriptors()
+        for fd, saved, ended, _ in self._taps:
+            os.dup2(saved, fd)  # from now on only processes the action left running hold the pipe
+            ended.set()
+        for *_, drained in self._taps:
+            drained.wait(timeout=_DRAIN_SECONDS + 5)
+        self._taps.clear()
+
+    def _pump(
+        self, read: int, kind: str, saved: int, ended: threading.Event, drained: threading.Event
+    ) -> None:
+        import codecs
+        import os
+        import select
+        import time
+
+        decoder = codecs.getincrementaldecoder('utf-8')('replace')
+
+        def finish_run() -> None:
+            text = decoder.decode(b'', final=True)
+            if text:
+                self.publisher.put([kind, text])
+            drained.set()  # the run's output is in; later writes go the Ray way
+
+        ended_at: float | None = None
+        try:
+            while True:
+                ready, _, _ = select.select([read], [], [], 0.05)
+                if ended.is_set() and not drained.is_set():
+                    ended_at = ended_at or time.monotonic()
+                    # Done when the pipe is empty, or after a second of a left-running process's output.
+                    if not ready or time.monotonic() - ended_at > _DRAIN_SECONDS:
+                        finish_run()
+                if not ready:
+                    continue
+                data = os.read(read, 65536)
+                if not data:
+                    break
+                if drained.is_set():
+                    os.write(saved, data)
+                else:
+                    text = decoder.decode(data)
+                    if text:
+                        self.publisher.put([kind, text])
+        except OSError:
+            pass
+        finally:
+            if not drained.is_set():
+                finish_run()
+            os.close(read)
+            os.close(saved)
+
+
+def _flush_descriptors() -> None:
+    """Write out what Python and C buffered for descriptors 1 and 2 (before they are switched)."""
     import sys
 
-    out = _StreamToEvents(publisher, 'out', sys.stdout)
-    err = _StreamToEvents(publisher, 'err', sys.stderr)
-    with redirect_stdout(out), redirect_stderr(err):
-        yield
+    for stream in (sys.__stdout__, sys.__stderr__):
+        with suppress(Exception):
+            if stream is not None:
+                stream.flush()
+    with suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None).fflush(None)
+
+
+# The publisher of the run being captured in this process (a worker runs one action at a time).
+_current: EventPublisher | None = None
+
+
+@contextmanager
+def capture_output(publisher: EventPublisher) -> Iterator[None]:
+    """During the block, what the action prints (to ``sys.stdout``/``sys.stderr`` or straight to the
+    descriptors, also from subprocesses) becomes events of `publisher`."""
+    import sys
+
+    global _current
+    if not isinstance(sys.stdout, _RoutedStream):
+        sys.stdout = _RoutedStream('out', sys.stdout)
+    if not isinstance(sys.stderr, _RoutedStream):
+        sys.stderr = _RoutedStream('err', sys.stderr)
+    with _DescriptorCapture(publisher):
+        _current = publisher
+        try:
+            yield
+        finally:
+            _current = None
 
 
 # -- driver side --------------------------------------------------------------------------------------
