@@ -9,15 +9,31 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeAlias
 
 from .masks import MaskError, normalize_dm_mask
 from .result import Loss, Problem, ProblemKind
 
-__all__ = ['GEOMETRY_TOOLS', 'LOSS_FIELDS', 'Item', 'loss_model', 'validate_item']
+__all__ = [
+    'GEOMETRY_TOOLS',
+    'LOSS_FIELDS',
+    'Annotation',
+    'Item',
+    'LossRecord',
+    'Runs',
+    'loss_model',
+    'validate_item',
+]
 
 GEOMETRY_TOOLS = ('bounding_box', 'polygon', 'keypoint', 'segmentation')
 _EPS = 1e-6
+
+Annotation: TypeAlias = dict[str, Any]
+"""One DM annotation as the source holds it (JSON object): validated here, not before, so its values are ``Any``."""
+Runs: TypeAlias = list[list[int]]
+"""A mask as sorted, merged row-major runs ``[[start, length], ...]``."""
+LossRecord: TypeAlias = tuple[str, str | None, str, str, str | None]
+"""``(item, annotation_id, kind, reason, detail)``: a ``Loss`` as a plain tuple (see ``LOSS_FIELDS``)."""
 
 
 @dataclass
@@ -32,20 +48,27 @@ class Item:
     width: int = 0
     height: int = 0
     channels: int = 3
-    ann: dict[str, list[dict]] = field(default_factory=dict)
+    ann: dict[str, list[Annotation]] = field(default_factory=dict)
     doc: dict[str, Any] | None = None  # the whole DM v2 document (other media) when the source is DM
     problems: list[Problem] = field(default_factory=list)
-    losses: list[tuple] = field(default_factory=list)
+    losses: list[LossRecord] = field(default_factory=list)
     changes: dict[str, int] = field(default_factory=dict)  # '<tool>:<as what>' -> annotations
-    mask_runs: dict[str, list] = field(default_factory=dict)  # annotation id -> normalised runs (validation)
+    mask_runs: dict[str, Runs] = field(default_factory=dict)  # annotation id -> normalised runs (validation)
 
     @property
     def key(self) -> str:
         return f'{self.split}/{self.stem}' if self.split else self.stem
 
     def problem(
-        self, kind: ProblemKind, message: str, *, annotation_id=None, line=None, whole=False, file=None
-    ):
+        self,
+        kind: ProblemKind,
+        message: str,
+        *,
+        annotation_id: str | None = None,
+        line: int | None = None,
+        whole: bool = False,
+        file: str | None = None,
+    ) -> None:
         self.problems.append(
             Problem.model_construct(  # trusted values: skip validation, this runs per annotation
                 kind=kind,
@@ -80,8 +103,11 @@ _NUMBER = (int, float)
 LOSS_FIELDS = ('item', 'annotation_id', 'kind', 'reason', 'detail')
 
 
-def loss_model(record: tuple) -> Loss:
-    return Loss.model_construct(**dict(zip(LOSS_FIELDS, record, strict=True)))
+def loss_model(record: LossRecord) -> Loss:
+    item, annotation_id, kind, reason, detail = record  # the order of LOSS_FIELDS
+    return Loss.model_construct(
+        item=item, annotation_id=annotation_id, kind=kind, reason=reason, detail=detail
+    )
 
 
 def _finite(v: Any) -> bool:
@@ -96,7 +122,7 @@ _SEQ = (list, tuple)
 _isfinite = math.isfinite
 
 
-def _surely_valid(tool: str, data: Any, ann: dict, w: int, h: int) -> bool:
+def _surely_valid(tool: str, data: Any, ann: Annotation, w: int, h: int) -> bool:
     """True when a box, polygon or keypoint is valid: a few C-level passes over its coordinates instead of a
     Python call per value. False means "look closer": ``_check`` then finds the problem (or none) the slow way,
     so problems are reported exactly as before."""
@@ -163,7 +189,12 @@ def _surely_valid(tool: str, data: Any, ann: dict, w: int, h: int) -> bool:
 
 
 def _check(
-    item: Item, tool: str, ann: dict, need_class: bool, class_names: frozenset | None, class_tools
+    item: Item,
+    tool: str,
+    ann: Annotation,
+    need_class: bool,
+    class_names: frozenset[str] | None,
+    class_tools: tuple[str, ...],
 ) -> bool:
     ann_id = ann.get('id')
     w, h = item.width, item.height
@@ -200,10 +231,9 @@ def _check(
             return bad(ProblemKind.OUT_OF_IMAGE, f'[{x}, {y}, {bw}, {bh}] is outside the {w}x{h} image')
     elif tool in ('polygon', 'polyline'):
         minimum = 3 if tool == 'polygon' else 2
-        ok = isinstance(data, list) and all(
+        if not isinstance(data, list) or not all(
             isinstance(p, list | tuple) and len(p) == 2 and _finite(p[0]) and _finite(p[1]) for p in data
-        )
-        if not ok:
+        ):
             return bad(ProblemKind.INVALID_POLYGON, f'data must be a list of [x, y] points, got {data!r}')
         if len({(p[0], p[1]) for p in data}) < minimum:
             return bad(ProblemKind.INVALID_POLYGON, f'has fewer than {minimum} distinct points')
@@ -240,7 +270,12 @@ def _check(
 
 
 def _check_rest(
-    item: Item, tool: str, ann: dict, need_class: bool, class_names: frozenset | None, class_tools
+    item: Item,
+    tool: str,
+    ann: Annotation,
+    need_class: bool,
+    class_names: frozenset[str] | None,
+    class_tools: tuple[str, ...],
 ) -> bool:
     """The checks after the geometry: group id and class."""
     gid = ann.get('group_id')
@@ -263,7 +298,7 @@ def validate_item(
     item: Item,
     *,
     need_class: bool,
-    class_names: frozenset | None = None,
+    class_names: frozenset[str] | None = None,
     class_tools: tuple[str, ...] = ('bounding_box', 'polygon', 'segmentation'),
 ) -> None:
     """Check every annotation of ``item``; drop bad ones (recording a problem), and duplicate ids.

@@ -18,13 +18,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import IO, Any
+from typing import IO, Any, NoReturn, TypeAlias
 
-__all__ = ['MAX_DEPTH', 'JSONStreamError', 'iter_object', 'too_deep_at']
+__all__ = ['MAX_DEPTH', 'Event', 'JSONStreamError', 'iter_object', 'too_deep_at']
 
 _WS = re.compile(r'[ \t\n\r]*')
 _DECODER = json.JSONDecoder()
 CHUNK = 1 << 16  # characters read at a time; a read briefly holds ~5x this (bytes, text, window copies)
+
+Event: TypeAlias = tuple[str, str | None, Any, int]
+"""``(event, key, value, size)`` of ``iter_object``: the value is whatever the JSON holds."""
 
 
 MAX_DEPTH = 500  # the position reported for a document Python's parser refuses for its nesting
@@ -82,7 +85,9 @@ class _Window:
     def peek(self) -> str:
         """The next non-whitespace character ('' at end of file), not consumed."""
         while True:
-            self.pos = _WS.match(self.buf, self.pos).end()
+            blank = _WS.match(self.buf, self.pos)
+            assert blank is not None  # '[ \t\n\r]*' matches anywhere, if only the empty string
+            self.pos = blank.end()
             if self.pos < len(self.buf):
                 return self.buf[self.pos]
             if not self.more():
@@ -93,7 +98,7 @@ class _Window:
             self.fail(message)
         self.pos += 1
 
-    def fail(self, message: str, pos: int | None = None):
+    def fail(self, message: str, pos: int | None = None) -> NoReturn:
         pos = self.pos if pos is None else pos
         raise JSONStreamError(message, self.line + self.buf.count('\n', 0, pos))
 
@@ -120,7 +125,7 @@ class _Window:
             return obj, end - start
 
 
-def iter_object(fh: IO[str], arrays: frozenset[str] | set[str], chunk: int = CHUNK) -> Iterator[tuple]:
+def iter_object(fh: IO[str], arrays: frozenset[str] | set[str], chunk: int = CHUNK) -> Iterator[Event]:
     """Events of the top-level object of ``fh``, in document order:
 
     - ``('value', key, value, size)`` for a member parsed whole;

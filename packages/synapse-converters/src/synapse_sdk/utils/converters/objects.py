@@ -12,9 +12,11 @@ without a group are the exception: no format holds a lone point as an object; th
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, TypeAlias
 
-from .items import Item
+from .items import Annotation, Item, Runs
 from .masks import normalize_dm_mask
 
 __all__ = ['SHAPE_TOOLS', 'Obj', 'item_objects', 'join_rings', 'runs_extent', 'union_runs']
@@ -22,8 +24,10 @@ __all__ = ['SHAPE_TOOLS', 'Obj', 'item_objects', 'join_rings', 'runs_extent', 'u
 SHAPE_TOOLS = ('bounding_box', 'polygon', 'segmentation')
 _OBJECT_TOOLS = frozenset((*SHAPE_TOOLS, 'keypoint', 'group'))
 
+Point: TypeAlias = Sequence[float]
 
-def union_runs(runs_lists) -> list[list[int]]:
+
+def union_runs(runs_lists: Iterable[Runs]) -> Runs:
     """The union of several masks' row-major runs, sorted and merged."""
     runs: list[list[int]] = []
     for start, length in sorted(r for runs in runs_lists for r in runs):
@@ -34,7 +38,7 @@ def union_runs(runs_lists) -> list[list[int]]:
     return runs
 
 
-def _normalized(ann: dict, width: int, height: int) -> list[list[int]]:
+def _normalized(ann: Annotation, width: int, height: int) -> Runs:
     encoding = ann.get('encoding') or ('dm_rle' if ann.get('isCompressed') else 'raw_indices')
     return normalize_dm_mask(ann['data'], encoding, width, height)
 
@@ -47,18 +51,18 @@ class Obj:
     key: str  # the annotation id, or the group id
     width: int
     height: int
-    cache: dict[str, list]  # the item's normalised mask runs by annotation id (filled by validation)
+    cache: dict[str, Runs]  # the item's normalised mask runs by annotation id (filled by validation)
     tool: str = 'group'  # the tool of a standalone annotation; 'group' for a group
-    group: dict | None = None
-    boxes: list[dict] = field(default_factory=list)
-    polygons: list[dict] = field(default_factory=list)
-    masks: list[dict] = field(default_factory=list)
-    keypoints: list[dict] = field(default_factory=list)
+    group: Annotation | None = None
+    boxes: list[Annotation] = field(default_factory=list)
+    polygons: list[Annotation] = field(default_factory=list)
+    masks: list[Annotation] = field(default_factory=list)
+    keypoints: list[Annotation] = field(default_factory=list)
     _box: list[float] | None = None
     _box_done: bool = False
-    _members: list[tuple[str, dict]] | None = None
+    _members: list[tuple[str, Annotation]] | None = None
 
-    def members(self) -> list[tuple[str, dict]]:
+    def members(self) -> list[tuple[str, Annotation]]:
         """``(tool, annotation)`` of every member (the group annotation last)."""
         if self._members is None:
             self._members = [(tool, ann) for tool, anns in self._lists() for ann in anns]
@@ -66,7 +70,7 @@ class Obj:
                 self._members.append(('group', self.group))
         return self._members
 
-    def _lists(self):
+    def _lists(self) -> tuple[tuple[str, list[Annotation]], ...]:
         return (
             ('bounding_box', self.boxes),
             ('polygon', self.polygons),
@@ -74,7 +78,7 @@ class Obj:
             ('keypoint', self.keypoints),
         )
 
-    def runs(self, ann: dict) -> list[list[int]]:
+    def runs(self, ann: Annotation) -> Runs:
         """Normalised row-major runs of one of the object's masks."""
         runs = self.cache.get(ann['id'])
         if runs is None:
@@ -86,13 +90,16 @@ class Obj:
         return bool(self.polygons or self.masks)
 
     @property
-    def attrs(self) -> list[dict]:
+    def attrs(self) -> list[dict[str, Any]]:
         """The object's attributes: the group annotation's, else those of its first member that has some."""
+        attrs: list[dict[str, Any]]  # validated (``validate_item``): a list of {'name': str, ...} objects
         if self.group is not None and self.group.get('attrs'):
-            return self.group['attrs']
+            attrs = self.group['attrs']
+            return attrs
         for tool, ann in self.members():
             if tool != 'keypoint' and ann.get('attrs'):
-                return ann['attrs']
+                attrs = ann['attrs']
+                return attrs
         return []
 
     def extent(self) -> list[float] | None:
@@ -157,7 +164,7 @@ class Obj:
         return self._box
 
 
-def runs_extent(runs: list[list[int]], width: int) -> tuple[int, int, int, int]:
+def runs_extent(runs: Runs, width: int) -> tuple[int, int, int, int]:
     """``(x0, y0, x1, y1)`` pixel edges around sorted row-major runs (what ``masks.runs_bbox`` gives as a box, in
     one pass with no per-row split: only a run that wraps over a row end spans the full width)."""
     x0, x1 = width, 0
@@ -174,7 +181,7 @@ def runs_extent(runs: list[list[int]], width: int) -> tuple[int, int, int, int]:
     return x0, runs[0][0] // width, x1, (last[0] + last[1] - 1) // width + 1
 
 
-def _finite(v) -> bool:
+def _finite(v: Any) -> bool:
     return type(v) in (int, float) and math.isfinite(v)
 
 
@@ -225,11 +232,12 @@ def item_objects(item: Item, pose_class: str, fmt: str) -> list[Obj]:
         else:
             item.loss(kp['id'], 'keypoint', 'ungrouped_keypoint', f'{fmt} holds joints of an object only')
     for group in item.ann.get('group') or ():
-        obj = groups.get(group.get('id'))
-        if obj is None or obj.group is not None:
-            item.loss(group.get('id'), 'group', 'no_members', 'no annotation has this group_id')
+        gid = group.get('id')
+        owner = groups.get(gid) if isinstance(gid, str) else None
+        if owner is None or owner.group is not None:
+            item.loss(gid, 'group', 'no_members', 'no annotation has this group_id')
             continue
-        obj.group = group
+        owner.group = group
     for gid in sorted(groups):
         obj = groups[gid]
         if obj.group is not None and obj.group.get('classification'):
@@ -240,7 +248,7 @@ def item_objects(item: Item, pose_class: str, fmt: str) -> list[Obj]:
     return objects
 
 
-def _walk(ring: list, start: int, stop: int) -> list:
+def _walk(ring: Sequence[Point], start: int, stop: int) -> list[Point]:
     """``ring[start] .. ring[stop]`` going forward (cyclic); with ``start == stop`` the whole ring, ending where it
     began."""
     m = len(ring)
@@ -253,7 +261,7 @@ def _walk(ring: list, start: int, stop: int) -> list:
             return out
 
 
-def join_rings(rings: list[list]) -> list:
+def join_rings(rings: Sequence[Sequence[Point]]) -> list[Point]:
     """One closed polygon through every ring: consecutive rings are joined by the shortest segment between
     their vertices, walked there and back (a zero-width bridge), the way Ultralytics joins the parts of a COCO
     polygon into one segment row. The polygon covers every ring's outline and inside, plus the bridges."""
@@ -272,6 +280,7 @@ def join_rings(rings: list[list]) -> list:
                 d = (ax - bx) ** 2 + (ay - by) ** 2
                 if best is None or d < best[0]:
                     best = (d, ia, ib)
+        assert best is not None  # rings are validated polygons or traced contours: never empty
         exits[i], entries[i + 1] = best[1], best[2]
     out = [rings[0][exits[0]]]
     for i in range(1, n):  # out: each ring from where it is entered to where it is left (the last one whole)
