@@ -19,9 +19,10 @@ import re
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, TypeAlias, TypedDict
 
 __all__ = [
+    'CocoRLE',
     'MaskError',
     'bitmap_from_runs',
     'bitmap_to_runs',
@@ -40,11 +41,18 @@ class MaskError(ValueError):
     """A mask is malformed: bad encoding, overlapping runs, indices outside the image."""
 
 
-def _is_int(v) -> bool:
+class CocoRLE(TypedDict):
+    """COCO compressed RLE as pycocotools writes it: ``size`` is ``[height, width]``."""
+
+    size: list[int]
+    counts: str
+
+
+def _is_int(v: object) -> bool:
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def normalize_dm_mask(data, encoding: str, width: int, height: int) -> list[list[int]]:
+def normalize_dm_mask(data: object, encoding: str, width: int, height: int) -> list[list[int]]:
     """Validate DM mask ``data`` (``raw_indices`` or ``dm_rle``) and return sorted, merged row-major runs."""
     size = width * height
     runs: list[list[int]] = []
@@ -132,7 +140,7 @@ def runs_bbox(runs: Sequence[Sequence[int]], width: int) -> tuple[int, int, int,
             ys_min = row if ys_min is None else min(ys_min, row)
             ys_max = row if ys_max is None else max(ys_max, row)
             pos = stop
-    if ys_min is None:
+    if ys_min is None or ys_max is None:  # set together: no runs
         return 0, 0, 0, 0, 0
     return xs_min, ys_min, xs_max - xs_min + 1, ys_max - ys_min + 1, area
 
@@ -140,12 +148,12 @@ def runs_bbox(runs: Sequence[Sequence[int]], width: int) -> tuple[int, int, int,
 # ---------------------------------------------------------------- COCO RLE
 
 
-def encode_coco_rle(bitmap: bytes | bytearray, width: int, height: int) -> dict:
+def encode_coco_rle(bitmap: bytes | bytearray, width: int, height: int) -> CocoRLE:
     """COCO compressed RLE ``{'size': [h, w], 'counts': str}`` of a row-major 0/1 bitmap (pycocotools format)."""
     return rle_from_runs(bitmap_to_runs(bitmap), width, height)
 
 
-def rle_from_runs(runs: Sequence[Sequence[int]], width: int, height: int) -> dict:
+def rle_from_runs(runs: Sequence[Sequence[int]], width: int, height: int) -> CocoRLE:
     """COCO compressed RLE of row-major runs. Only the mask's bounding box is transposed (column-major order),
     in C-level slices; the columns left and right of it are all background and only counted."""
     counts: list[int] = []
@@ -198,11 +206,20 @@ def _count_value(token: str) -> int:
     return x - (1 << shift) if (ord(token[-1]) - 48) & 0x10 else x  # 0x10 on the last character: negative
 
 
-_SHORT_COUNTS = {  # every count of one or two characters, looked up instead of decoded
-    t: _count_value(t)
-    for t in [chr(48 + c) for c in range(32)]
-    + [chr(80 + a) + chr(48 + c) for a in range(32) for c in range(32)]
-}
+class _Counts(dict[str, int]):
+    """Counts by token: a token not held is decoded (dict's C-level lookup calls ``__missing__`` on a miss only)."""
+
+    def __missing__(self, token: str) -> int:
+        return _count_value(token)
+
+
+_SHORT_COUNTS = _Counts(  # every count of one or two characters, looked up instead of decoded
+    {
+        t: _count_value(t)
+        for t in [chr(48 + c) for c in range(32)]
+        + [chr(80 + a) + chr(48 + c) for a in range(32) for c in range(32)]
+    }
+)
 
 
 def _counts_from_string(s: str) -> list[int]:
@@ -214,16 +231,14 @@ def _counts_from_string(s: str) -> list[int]:
         if any(not '0' <= c <= 'o' for c in s):
             raise MaskError('COCO RLE counts string has characters outside 0..o')
         raise MaskError('truncated COCO RLE counts string')
-    counts = list(map(_SHORT_COUNTS.get, tokens))
-    if None in counts:  # counts of three characters or more
-        counts = [_count_value(t) if c is None else c for c, t in zip(counts, tokens, strict=True)]
+    counts = list(map(_SHORT_COUNTS.__getitem__, tokens))  # counts of three characters or more: decoded
     for start in (3, 4):  # counts[i] += counts[i - 2] for i >= 3, along the odd and the even positions
         if len(counts) > start:
             counts[start::2] = list(itertools.accumulate(counts[start::2], initial=counts[start - 2]))[1:]
     return counts
 
 
-def decode_coco_rle(rle: dict, width: int, height: int) -> bytearray:
+def decode_coco_rle(rle: object, width: int, height: int) -> bytearray:
     """Row-major 0/1 bitmap from a COCO RLE (compressed string or uncompressed list ``counts``)."""
     if not isinstance(rle, dict) or 'counts' not in rle or 'size' not in rle:
         raise MaskError('COCO RLE must be an object with "size" and "counts"')
@@ -260,6 +275,9 @@ def _f32(value: float) -> float:
 _consume: Callable[[Iterable[Any]], None] = deque(maxlen=0).extend
 
 
+_Edge: TypeAlias = tuple[int, int, int, int, int, int, float]  # (first row, last row, x0, y0, x1, y1, slope)
+
+
 def _round_half_away(v: float) -> int:
     return int(v + 0.5) if v >= 0 else -int(0.5 - v)
 
@@ -291,7 +309,7 @@ def _polygon_spans(points: Sequence[Sequence[float]], width: int, height: int) -
         edges.append((pts[-1], pts[0]))
     spans: list[tuple[int, int, int]] = []
     top, bottom = height - 1, 0
-    sloped = []  # (first row, last row, x0, y0, x1, y1, slope)
+    sloped: list[_Edge] = []  # (first row, last row, x0, y0, x1, y1, slope)
     for (x0, y0), (x1, y1) in edges:
         if y0 == y1:
             if 0 <= y0 < height:
@@ -354,7 +372,9 @@ def _polygon_spans(points: Sequence[Sequence[float]], width: int, height: int) -
     return [span for span in clipped if span[1] <= span[2]]
 
 
-def _widen_corner(sloped, meeting, position, row, bottom) -> float | None:
+def _widen_corner(
+    sloped: list[_Edge], meeting: list[tuple[int, float]], position: int, row: int, bottom: int
+) -> float | None:
     """The crossing that widens a vertex row where two edges slanting the same way meet (None: no change).
 
     ``meeting`` lists the edges with an end on ``row`` (index, crossing) in edge order; the edge at
@@ -380,14 +400,18 @@ def _widen_corner(sloped, meeting, position, row, bottom) -> float | None:
     return None
 
 
-def _crossing(edge, row: int) -> float:
+def _crossing(edge: _Edge, row: int) -> float:
     _, _, x0, y0, x1, y1, slope = edge
     return float(x1) if row == y1 else _f32(_f32((row - y0) * slope) + x0)
 
 
 def rasterize_polygon(
-    points: Sequence[Sequence[float]], width: int, height: int, bitmap=None, value: int = 1
-):
+    points: Sequence[Sequence[float]],
+    width: int,
+    height: int,
+    bitmap: bytearray | None = None,
+    value: int = 1,
+) -> bytearray:
     """Fill the lattice points inside or on ``points`` into ``bitmap`` (a new 0/1 bitmap when ``None``)."""
     if bitmap is None:
         bitmap = bytearray(width * height)
@@ -460,6 +484,7 @@ def _canonical(points: list[tuple[int, int]]) -> list[tuple[int, int]]:
                 cand = seq[i:] + seq[:i]
                 if best is None or cand < best:
                     best = cand
+    assert best is not None  # ``first`` is one of the points
     return best
 
 
