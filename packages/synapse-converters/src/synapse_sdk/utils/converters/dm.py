@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Container
 from typing import Any
 
 from .masks import MaskError, normalize_dm_mask
@@ -46,7 +47,7 @@ class DMFormatError(ValueError):
         self.annotation_id = annotation_id
 
 
-def natural_key(text: str) -> list:
+def natural_key(text: str) -> list[int | str]:
     return [int(part) if part.isdigit() else part for part in re.split(r'(\d+)', text)]
 
 
@@ -77,7 +78,9 @@ def _visibility(value: Any, ann_id: str) -> int:
 # ---------------------------------------------------------------- v1 -> v2
 
 
-def _geometry_v1_to_v2(tool: str, base: dict, data: dict, extra: dict, ann_id: str) -> dict:
+def _geometry_v1_to_v2(
+    tool: str, base: dict[str, Any], data: dict[str, Any], extra: dict[str, Any], ann_id: str
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     coord = data.get('coordinate')
     if tool == 'bounding_box':
@@ -152,7 +155,7 @@ def _geometry_v1_to_v2(tool: str, base: dict, data: dict, extra: dict, ann_id: s
     return out
 
 
-def _groups(doc: dict, media_id: str, annotation_ids: set[str]) -> dict[str, str]:
+def _groups(doc: dict[str, Any], media_id: str, annotation_ids: Container[object]) -> dict[str, str]:
     groups = (doc.get('annotationGroups') or {}).get(media_id) or []
     if not isinstance(groups, list):
         raise DMFormatError(f'annotationGroups[{media_id!r}] must be a list')
@@ -172,7 +175,7 @@ def _groups(doc: dict, media_id: str, annotation_ids: set[str]) -> dict[str, str
     return member_of
 
 
-def v1_to_v2(doc: dict, *, first_image_only: bool = False) -> dict:
+def v1_to_v2(doc: dict[str, Any], *, first_image_only: bool = False) -> dict[str, Any]:
     """Convert a DM v1 document to the DM v2 file form ``{classification, images, ...}``.
 
     v1 ``relations`` entries become v2 ``relation`` annotations (the reference SDK keeps them only in meta, which
@@ -201,7 +204,7 @@ def v1_to_v2(doc: dict, *, first_image_only: bool = False) -> dict:
         ids = {b.get('id') for b in bases if isinstance(b, dict)}
         member_of = _groups(doc, media_id, ids)
         extra = extra_all.get(media_id) or {} if isinstance(extra_all, dict) else {}
-        item: dict[str, list] = {}
+        item: dict[str, list[dict[str, Any]]] = {}
         seen: set[str] = set()
         for base in bases:
             if not isinstance(base, dict):
@@ -261,7 +264,7 @@ def v1_to_v2(doc: dict, *, first_image_only: bool = False) -> dict:
 # ---------------------------------------------------------------- v2 -> v1
 
 
-def _geometry_v2_to_v1(tool: str, ann: dict) -> dict:
+def _geometry_v2_to_v1(tool: str, ann: dict[str, Any]) -> dict[str, Any]:
     data = ann.get('data')
     ann_id = ann['id']
     if tool == 'bounding_box':
@@ -281,8 +284,9 @@ def _geometry_v2_to_v1(tool: str, ann: dict) -> dict:
             ]
         }
     if tool == 'keypoint':
-        ok = isinstance(data, list | tuple) and len(data) >= 2
-        return {'coordinate': {'x': data[0], 'y': data[1]} if ok else {}}
+        if isinstance(data, list | tuple) and len(data) >= 2:
+            return {'coordinate': {'x': data[0], 'y': data[1]}}
+        return {'coordinate': {}}
     if tool == '3d_bounding_box':
         return {'psr': data if isinstance(data, dict) else {}}
     if tool == 'segmentation':
@@ -314,15 +318,15 @@ def _geometry_v2_to_v1(tool: str, ann: dict) -> dict:
     if tool in ('prompt', 'answer'):
         return {'tool': tool, **(data if isinstance(data, dict) else {})}
     if tool == 'time_range':
-        d = data if isinstance(data, dict) else {}
-        out: dict[str, Any] = {'section': {'start': d.get('start', 0), 'end': d.get('end', 0)}}
-        if 'excludedTracks' in d:
-            out['excludedTracks'] = d['excludedTracks']
+        span = data if isinstance(data, dict) else {}
+        out: dict[str, Any] = {'section': {'start': span.get('start', 0), 'end': span.get('end', 0)}}
+        if 'excludedTracks' in span:
+            out['excludedTracks'] = span['excludedTracks']
         return out
     raise DMFormatError(f'unsupported tool {tool!r}', ann_id)
 
 
-def v2_to_v1(doc: dict, *, extras: dict[str, dict] | None = None) -> dict:
+def v2_to_v1(doc: dict[str, Any], *, extras: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Convert a DM v2 file-form document to canonical DM v1.
 
     ``extras`` gives per-media ``extra`` objects (e.g. ``{'image_1': {'width': 200, 'height': 100}}``); masks need
@@ -340,7 +344,9 @@ def v2_to_v1(doc: dict, *, extras: dict[str, dict] | None = None) -> dict:
             if not isinstance(item, dict):
                 raise DMFormatError(f'{container}[{index - 1}] must be an object')
             media_id = f'{container[:-1]}_{index}'
-            bases, datas, groups = [], [], {}
+            bases: list[dict[str, Any]] = []
+            datas: list[dict[str, Any]] = []
+            groups: dict[str, list[str]] = {}
             for tool in item:
                 if tool not in V1_TOOLS:
                     continue
@@ -352,7 +358,7 @@ def v2_to_v1(doc: dict, *, extras: dict[str, dict] | None = None) -> dict:
                         raise DMFormatError(
                             f'{container}[{index - 1}] has a {tool} entry without an id: {ann!r}'
                         )
-                    ann_id = ann.get('id')
+                    ann_id: str = ann['id']  # checked just above
                     attrs = ann.get('attrs') or []
                     if not isinstance(attrs, list) or not all(
                         isinstance(a, dict) and isinstance(a.get('name'), str | None) for a in attrs

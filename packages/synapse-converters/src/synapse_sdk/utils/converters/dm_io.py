@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from json.encoder import encode_basestring
-from typing import Any
+from typing import Any, TypeAlias
 
 from .dm import CONTAINERS, V1_TOOLS, DMFormatError, v1_to_v2, v2_to_v1
 from .engine import Reader, RefStream, WriteContext, Writer
@@ -17,6 +18,8 @@ from .paths import DatasetRoot
 from .result import ProblemKind
 
 __all__ = ['DMReader', 'DMWriter', 'dm_split_dirs', 'document_v2', 'dumps_indented', 'set_document']
+
+_Ref: TypeAlias = tuple[str | None, str, str]  # (split, split directory, JSON file name)
 
 
 def dm_split_dirs(root: str, categorized: bool) -> list[tuple[str | None, str]]:
@@ -32,7 +35,7 @@ def dm_split_dirs(root: str, categorized: bool) -> list[tuple[str | None, str]]:
     if not categorized:
         check(root)
         return [(None, root)]
-    out = []
+    out: list[tuple[str | None, str]] = []
     for split in DM_SPLITS:
         base = os.path.join(root, split)
         if not os.path.isdir(base):
@@ -55,14 +58,14 @@ class DMReader(Reader):
     def splits(self) -> list[str | None]:
         return list(self._dirs)
 
-    def refs(self, split):
+    def refs(self, split: str | None) -> RefStream:
         base = self._dirs[split]
         names = sorted_files(os.path.join(base, 'json'), ('.json',), self.scratch)
         return RefStream(
             len(names), lambda: ((split, base, name) for name in names.sorted_keys()), [names.close]
         )
 
-    def load(self, ref) -> Item:
+    def load(self, ref: _Ref) -> Item:
         split, base, name = ref
         stem = name[: -len('.json')]
         path = os.path.join(base, 'json', name)
@@ -80,7 +83,7 @@ class DMReader(Reader):
         return item
 
 
-def document_v2(item: Item, doc: Any, version: str) -> dict | None:
+def document_v2(item: Item, doc: Any, version: str) -> dict[str, Any] | None:
     """``doc`` (a DM ``version`` document) as a DM v2 document; None with a problem recorded on ``item``."""
     try:
         if not isinstance(doc, dict):
@@ -100,7 +103,7 @@ def document_v2(item: Item, doc: Any, version: str) -> dict | None:
         return None
 
 
-def set_document(item: Item, doc: dict, v2: dict, version: str) -> None:
+def set_document(item: Item, doc: dict[str, Any], v2: dict[str, Any], version: str) -> None:
     """Make the v2 document ``v2`` the item's annotations (its first image; the rest kept in ``item.doc``)."""
     if version == 'v1':
         _v1_only_losses(doc, item)
@@ -114,7 +117,7 @@ def set_document(item: Item, doc: dict, v2: dict, version: str) -> None:
         item.problem(ProblemKind.MALFORMED_ANNOTATION, 'images[0] must be an object', whole=True)
 
 
-def _v1_only_losses(doc: dict, item: Item) -> None:
+def _v1_only_losses(doc: dict[str, Any], item: Item) -> None:
     """Report the v1 fields DM v2 has no place for (editor state, assignment id), when they hold something."""
     if doc.get('assignmentId') is not None:
         item.loss(
@@ -131,7 +134,7 @@ def _v1_only_losses(doc: dict, item: Item) -> None:
                 item.loss(base.get('id'), base.get('tool') or 'annotation', 'editor_state', ', '.join(state))
 
 
-def _classification_map(doc: dict) -> dict[str, list[str]]:
+def _classification_map(doc: dict[str, Any]) -> dict[str, list[str]]:
     classes: dict[str, set[str]] = {}
     for container in CONTAINERS:
         media_list = doc.get(container)
@@ -155,7 +158,7 @@ def _float(v: float) -> str:
     return float.__repr__(v)
 
 
-_SCALARS = {str: encode_basestring, int: int.__repr__, float: _float}
+_SCALARS: dict[type, Callable[[Any], str]] = {str: encode_basestring, int: int.__repr__, float: _float}
 _LITERALS = {None: 'null', True: 'true', False: 'false'}
 
 
@@ -188,7 +191,7 @@ def dumps_indented(value: Any, pad: str = '\n') -> str:
     )  # JSON text holds no raw newline
 
 
-def _clean(ann: dict) -> dict:
+def _clean(ann: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in ann.items() if not k.startswith('_')}
 
 
@@ -202,7 +205,7 @@ class DMWriter(Writer):
         super().__init__(**options)
         self.version = version
 
-    def process(self, item: Item, ctx: WriteContext):
+    def process(self, item: Item, ctx: WriteContext) -> None:
         image = {tool: [_clean(a) for a in anns] for tool, anns in item.ann.items() if anns}
         if item.doc is not None:
             doc = {k: v for k, v in item.doc.items() if k != 'classification'}
@@ -237,11 +240,11 @@ class DMWriter(Writer):
             item.problem(ProblemKind.DUPLICATE_ID, f'another item is also named {item.stem!r}', whole=True)
             return None
         ensure_dir(files_dir)
-        if item.image_path:
+        if item.image_path and item.image_name is not None:  # the name is set with the path (attach_image)
             place_image(item.image_path, os.path.join(files_dir, item.image_name), ctx.options['image_mode'])
         return None
 
-    def finish(self, staging, splits):
+    def finish(self, staging: str, splits: list[str | None]) -> None:
         if splits != [None]:  # a categorized DM dataset needs train/ and valid/, even when a split is empty
             for split in ('train', 'valid'):
                 for sub in ('json', 'original_files'):
