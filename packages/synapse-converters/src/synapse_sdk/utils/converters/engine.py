@@ -12,10 +12,13 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .items import Item, validate_item
-from .result import ProblemKind
+from .items import Item, LossRecord, validate_item
+from .result import Problem, ProblemKind
+
+if TYPE_CHECKING:
+    from .workers import PoolHolder, WorkerPool
 
 __all__ = [
     'Outcome',
@@ -152,8 +155,8 @@ class Outcome:
     split: str | None
     key: str
     stem: str
-    problems: list
-    losses: list
+    problems: list[Problem]
+    losses: list[LossRecord]
     read: dict[str, int]
     written: dict[str, int]
     collected: dict[str, set[str]]
@@ -169,7 +172,7 @@ class Job:
     writer: Writer
     staging: str | None
     table: dict[str, dict[str, int]] | None
-    class_names: frozenset | None
+    class_names: frozenset[str] | None
     options: dict[str, Any]
 
 
@@ -186,7 +189,7 @@ def process_ref(job: Job, ref: Any) -> Outcome:
             class_tools=job.writer.class_tools,
         )
         if item.doc is not None and not job.writer.keeps_other_media:
-            _other_media_losses(item)
+            _other_media_losses(item, item.doc)
         try:
             payload = job.writer.process(item, ctx)
         except RecursionError:  # a value (an attribute, say) nested too deep to write: the item is unusable
@@ -207,8 +210,8 @@ def process_ref(job: Job, ref: Any) -> Outcome:
     )
 
 
-def _other_media_losses(item: Item) -> None:
-    for container, media in item.doc.items():
+def _other_media_losses(item: Item, doc: dict[str, Any]) -> None:
+    for container, media in doc.items():
         if container == 'classification' or not isinstance(media, list):
             continue
         for index, entry in enumerate(media):
@@ -253,15 +256,16 @@ class Pipeline:
         workers: int | None,
         batch_size: int = 64,
         expected: int | None = None,
-        holder: Any = None,
+        holder: PoolHolder | None = None,
     ):
         self.job = job
-        self.holder = holder  # a workers.PoolHolder keeps the workers for the owner's next pass
+        self.holder = holder  # keeps the workers for the owner's next pass
         self.auto = workers is None
         self.workers = usable_cores() if self.auto else max(workers or 1, 1)
         self.batch_size = batch_size
         self.batch: list[Any] = []
-        self.pool = None
+        self.pool: WorkerPool | None = None
+        self.own_holder = False
         # A pass known to be long (``expected`` items) starts its workers at once.
         self.submitted = AUTO_POOL_AFTER if expected is not None and expected > AUTO_POOL_AFTER else 0
 
@@ -284,10 +288,10 @@ class Pipeline:
         self.batch.append(ref)
         if len(self.batch) < self.batch_size:
             return []
-        self._send()
+        pool = self._send()
         out: list[Outcome] = []
-        while self.pool.in_flight >= IN_FLIGHT * self.workers:
-            out += self.pool.result()
+        while pool.in_flight >= IN_FLIGHT * self.workers:
+            out += pool.result()
         return out
 
     def drain(self) -> Iterator[Outcome]:
@@ -301,26 +305,29 @@ class Pipeline:
         while self.pool is not None and self.pool.in_flight:
             yield from self.pool.result()
 
-    def _send(self) -> None:
-        if self.pool is None:
+    def _send(self) -> WorkerPool:
+        """Send the batch (starting the workers first if need be); the pool it went to."""
+        pool = self.pool
+        if pool is None:
             from .workers import PoolHolder
 
             if self.holder is None:
                 self.holder = PoolHolder()
                 self.own_holder = True
-            self.pool = self.holder.acquire(self.job, self.workers)
+            pool = self.pool = self.holder.acquire(self.job, self.workers)
         batch, self.batch = self.batch, []
-        self.pool.submit(batch)
+        pool.submit(batch)
+        return pool
 
     def close(self) -> None:
         """After the pass (every outcome handed back: the workers are kept for the holder's next pass) or after
         an error or interrupt (batches still in flight: the workers are killed)."""
         clean = not self.batch
         self.batch = []
-        if self.pool is not None:
+        if self.pool is not None and self.holder is not None:  # the holder is set where the pool is
             pool, self.pool = self.pool, None
             self.holder.release(pool, clean=clean and not pool.in_flight)
-            if getattr(self, 'own_holder', False):
+            if self.own_holder:
                 self.holder.close()
 
 

@@ -26,7 +26,10 @@ import subprocess
 import sys
 import threading
 import traceback
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .engine import Job, Outcome
 
 __all__ = ['PoolHolder', 'WorkerError', 'WorkerPool']
 
@@ -51,8 +54,8 @@ class _Worker:
             stdout=subprocess.PIPE,
             env={**os.environ, 'PYTHONUNBUFFERED': '1'},
         )
-        self.outbox: queue.Queue = queue.Queue()
-        self.inbox: queue.Queue = queue.Queue()
+        self.outbox: queue.Queue[bytes | None] = queue.Queue()
+        self.inbox: queue.Queue[tuple[Any, ...] | None] = queue.Queue()  # unpickled answers; None: unreadable
         self.sender = threading.Thread(target=self._send, args=(job_bytes,), daemon=True)
         self.reader = threading.Thread(target=self._read, daemon=True)
         self.sender.start()
@@ -60,6 +63,7 @@ class _Worker:
 
     def _send(self, job_bytes: bytes) -> None:
         stdin = self.proc.stdin
+        assert stdin is not None  # opened with stdin=PIPE
         try:
             stdin.write(job_bytes)
             stdin.flush()
@@ -77,6 +81,7 @@ class _Worker:
 
     def _read(self) -> None:
         stdout = self.proc.stdout
+        assert stdout is not None  # opened with stdout=PIPE
         while True:
             try:
                 answer = pickle.load(stdout)
@@ -85,7 +90,7 @@ class _Worker:
                 return
             self.inbox.put(answer)
 
-    def receive(self) -> list:
+    def receive(self) -> list[Outcome]:
         answer = self.inbox.get()
         if answer is None:
             self.inbox.put(None)  # every later receive() fails the same way
@@ -95,7 +100,8 @@ class _Worker:
             raise WorkerError(f'a converter worker process exited unexpectedly (exit code {code})')
         kind, *rest = answer
         if kind == 'ok':
-            return rest[0]
+            outcomes: list[Outcome] = rest[0]  # what _serve sends with 'ok'
+            return outcomes
         exc, text = rest
         if isinstance(exc, BaseException):
             exc.add_note(f'in a converter worker process:\n{text}')
@@ -121,7 +127,7 @@ class WorkerPool:
     """``workers`` processes working on batches; ``submit(batch)`` queues one, ``result()`` returns the outcomes of
     the oldest batch not returned yet (batches go round-robin, so each worker answers its own in order)."""
 
-    def __init__(self, job: Any, workers: int):
+    def __init__(self, job: Job, workers: int):
         job_bytes = _message('job', job)
         self.workers = [_Worker(job_bytes) for _ in range(workers)]
         self.order: list[_Worker] = []  # worker of each batch in flight, oldest first
@@ -131,13 +137,13 @@ class WorkerPool:
     def size(self) -> int:
         return len(self.workers)
 
-    def set_job(self, job: Any) -> None:
+    def set_job(self, job: Job) -> None:
         """The job of the next pass (no batch may be in flight)."""
         job_bytes = _message('job', job)
         for worker in self.workers:
             worker.outbox.put(job_bytes)
 
-    def submit(self, batch: list) -> None:
+    def submit(self, batch: list[Any]) -> None:
         worker = self.workers[self.next]
         self.next = (self.next + 1) % len(self.workers)
         worker.outbox.put(_message('batch', batch))
@@ -147,7 +153,7 @@ class WorkerPool:
     def in_flight(self) -> int:
         return len(self.order)
 
-    def result(self) -> list:
+    def result(self) -> list[Outcome]:
         return self.order.pop(0).receive()
 
     def close(self, *, kill: bool = False) -> None:
@@ -167,7 +173,7 @@ class PoolHolder:
     def __init__(self) -> None:
         self.pool: WorkerPool | None = None
 
-    def acquire(self, job: Any, workers: int) -> WorkerPool:
+    def acquire(self, job: Job, workers: int) -> WorkerPool:
         pool, self.pool = self.pool, None
         if pool is not None and pool.size == workers:
             pool.set_job(job)
@@ -198,7 +204,7 @@ def _serve() -> None:
     os.dup2(
         sys.stderr.fileno(), sys.stdout.fileno()
     )  # prints of the work go to stderr, not into the protocol
-    job = None
+    job: Job | None = None
     while True:
         try:
             kind, value = pickle.load(inbox)
@@ -209,7 +215,9 @@ def _serve() -> None:
             continue
         batch = value
         try:
-            answer: tuple = ('ok', [process_ref(job, ref) for ref in batch])
+            if job is None:  # the parent sends the job first: never happens
+                raise WorkerError('a batch came before the job')
+            answer: tuple[str, list[Outcome]] = ('ok', [process_ref(job, ref) for ref in batch])
             data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException as exc:  # sent to the parent, which raises it
             text = traceback.format_exc()
