@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import xml.etree.ElementTree as ET
 
 import pytest
 from converters_fixtures import GEN_H, GEN_W, png_bytes, tree, write_rich
@@ -112,6 +113,26 @@ def test_labels_without_images_and_problems_by_policy(tmp_path):
     with pytest.raises(ConversionError, match='invalid_polygon'):
         writer.write(DMRecord(name='two', document=doc, width=GEN_W, height=GEN_H))
     assert not out.exists() and list(tmp_path.glob('.failed*')) == []  # discarded, staging removed
+
+
+def test_pascal_labels_without_images(tmp_path):
+    """A record without an image (labels only) gives its XML and no image file; it used to fail on the image."""
+    doc = {
+        'images': [
+            {'bounding_box': [{'id': 'a', 'classification': 'car', 'attrs': [], 'data': [0, 0, 32, 24]}]}
+        ]
+    }
+    with DatasetWriter('pascal', tmp_path / 'voc') as writer:
+        writer.write(DMRecord(name='one', document=doc, width=GEN_W, height=GEN_H))
+    assert writer.result.items == 1 and not writer.result.report.problems
+    assert not list((tmp_path / 'voc/JPEGImages').iterdir())
+    root = ET.parse(tmp_path / 'voc/Annotations/one.xml').getroot()  # the standard library's parser
+    assert root.findtext('filename') == 'one'
+    assert [root.findtext(f'size/{k}') for k in ('width', 'height')] == [str(GEN_W), str(GEN_H)]
+    (obj,) = root.findall('object')
+    assert obj.findtext('name') == 'car'
+    corners = [int(obj.findtext(f'bndbox/{k}')) for k in ('xmin', 'ymin', 'xmax', 'ymax')]
+    assert corners == [1, 1, 32, 24]  # devkit: 1-based, inclusive
 
 
 def test_an_exception_in_the_caller_discards_everything(tmp_path):

@@ -25,7 +25,8 @@ from __future__ import annotations
 import math
 import os
 import xml.etree.ElementTree as ET
-from typing import Any
+from collections.abc import Iterator
+from typing import IO, Any, TypeAlias
 from xml.sax.saxutils import escape
 
 from .dm import stable_id
@@ -42,6 +43,8 @@ from .result import ConversionError, Problem, ProblemKind
 
 __all__ = ['VOCReader', 'VOCWriter']
 
+_Ref: TypeAlias = tuple[str | None, str]  # (split, item stem)
+
 _XML_ATTRS = ('pose', 'truncated', 'difficult', 'occluded')
 _MAX_INDEX = 254
 CONVENTIONS = ('devkit', 'legacy')
@@ -55,27 +58,36 @@ def _convention(value: str) -> str:
 
 class VOCWriter(Writer):
     main_process_state = ('lists',)
+    staging: str  # set by begin(): the main process's state for consume/finish
+    table: dict[str, dict[str, int]]
 
     def __init__(self, pose_class: str = 'person', voc_convention: str = 'devkit', **options: Any):
         super().__init__(**options)
         self.pose_class = pose_class
         self.convention = _convention(voc_convention)
-        self.lists: dict[str, Any] = {}
+        self.lists: dict[str, IO[str]] = {}
 
-    def needs_scan(self, class_names):
+    def needs_scan(self, class_names: list[str] | None) -> bool:
         return class_names is None
 
-    def build_table(self, collected, counts, class_names, tally=None):
+    def build_table(
+        self,
+        collected: dict[str, set[str]],
+        counts: dict[str, int],
+        class_names: list[str] | None,
+        tally: dict[str, int] | None = None,
+    ) -> dict[str, dict[str, int]]:
         names = class_names or sorted(collected.get('classes') or set())
         return {'classes': {n: i + 1 for i, n in enumerate(names)}}
 
-    def process(self, item: Item, ctx: WriteContext):
+    def process(self, item: Item, ctx: WriteContext) -> bool | None:
         """One ``<object>`` per object (``objects``): its box, and for polygons and masks its pixels (the union
         of its parts) in the segmentation planes; a pose object as its box."""
         w, h = item.width, item.height
         dry = ctx.staging is None  # convert(): classes and losses only; pixels are painted when saving
-        xml_objects = []
-        class_plane = object_plane = None
+        xml_objects: list[str] = []
+        class_plane: bytearray | None = None
+        object_plane: bytearray | None = None
         for obj in item_objects(item, self.pose_class, 'Pascal VOC'):
             index = len(xml_objects) + 1  # the k-th <object> is value k in SegmentationObject
             cls = ctx.class_id('classes', obj.cls)
@@ -92,7 +104,7 @@ class VOCWriter(Writer):
                     item.loss(kp['id'], 'keypoint', 'degenerate_pose_box', f'group {obj.key} spans no area')
                 continue
             item.changed('keypoint', 'as_box', len(obj.keypoints))
-            extra = {}
+            extra: dict[str, Any] = {}
             for tool, ann in obj.members():
                 for a in ann.get('attrs') or ():
                     if a.get('name') in _XML_ATTRS:
@@ -124,7 +136,7 @@ class VOCWriter(Writer):
             if runs:
                 x0, y0, x1, y1 = runs_extent(runs, w)
                 pixels = [x0, y0, x1 - 1, y1 - 1]
-                if class_plane is None:
+                if class_plane is None or object_plane is None:  # made together
                     class_plane, object_plane = bytearray(w * h), bytearray(w * h)
                 if index > _MAX_INDEX or (cls or 0) > _MAX_INDEX:
                     item.loss(
@@ -147,6 +159,7 @@ class VOCWriter(Writer):
         if ctx.staging is None:
             return None
         image_name = item.image_name
+        assert image_name is not None  # set with the image or, for a record without one, from its name
         xml_path = os.path.join(ensure_dir(os.path.join(ctx.staging, 'Annotations')), item.stem + '.xml')
         xml = (
             '<?xml version="1.0" encoding="utf-8"?>\n<annotation>\n  <folder>JPEGImages</folder>\n'
@@ -162,8 +175,9 @@ class VOCWriter(Writer):
             item.problem(ProblemKind.DUPLICATE_ID, msg, whole=True)
             return None
         images = ensure_dir(os.path.join(ctx.staging, 'JPEGImages'))
-        place_image(item.image_path, os.path.join(images, image_name), ctx.options['image_mode'])
-        if class_plane is not None:
+        if item.image_path is not None:  # a DatasetWriter record may have no image (labels only)
+            place_image(item.image_path, os.path.join(images, image_name), ctx.options['image_mode'])
+        if class_plane is not None and object_plane is not None:
             palette = voc_palette()
             for sub, plane in (('SegmentationClass', class_plane), ('SegmentationObject', object_plane)):
                 write_bytes(
@@ -172,12 +186,12 @@ class VOCWriter(Writer):
                 )
         return class_plane is not None
 
-    def begin(self, staging, table, output_dir):
+    def begin(self, staging: str, table: dict[str, dict[str, int]], output_dir: str) -> None:
         self.staging = staging
         self.table = table
         os.makedirs(os.path.join(staging, 'ImageSets', 'Main'), exist_ok=True)
 
-    def _list(self, kind: str, split: str | None):
+    def _list(self, kind: str, split: str | None) -> IO[str]:
         key = f'{kind}/{split}'
         if key not in self.lists:
             os.makedirs(os.path.join(self.staging, 'ImageSets', kind), exist_ok=True)
@@ -185,12 +199,12 @@ class VOCWriter(Writer):
             self.lists[key] = open(os.path.join(self.staging, 'ImageSets', kind, name + '.txt'), 'w')  # noqa: SIM115
         return self.lists[key]
 
-    def consume(self, split, stem, payload):
+    def consume(self, split: str | None, stem: str, payload: bool | None) -> None:
         self._list('Main', split).write(stem + '\n')
         if payload:
             self._list('Segmentation', split).write(stem + '\n')
 
-    def finish(self, staging, splits):
+    def finish(self, staging: str, splits: list[str | None]) -> None:
         for split in splits:
             self._list('Main', split)  # an empty split still gets its (empty) list
         for fh in self.lists.values():
@@ -209,7 +223,7 @@ def _box_pixels(box: list[float], width: int, height: int) -> list[int]:
     rounded (half to even), at least one pixel each way (a box thinner than a pixel still reads back with an
     area), inside the image."""
     x, y, bw, bh = box
-    out = []
+    out: list[tuple[int, int]] = []
     for start, size, limit in ((x, bw, width), (y, bh, height)):
         first = min(max(round(start), 0), limit - 1)
         out.append((first, min(max(round(start + size) - 1, first), limit - 1)))
@@ -224,7 +238,7 @@ def _corners(pixels: list[int], convention: str) -> list[int]:
     return [x0, y0, x1 + 1, y1 + 1]
 
 
-def _object_xml(name: str, box: list[int], extra: dict) -> str:
+def _object_xml(name: str, box: list[int], extra: dict[str, Any]) -> str:
     def flag(key: str) -> int:
         return int(bool(extra.get(key)))
 
@@ -251,12 +265,13 @@ class VOCReader(Reader):
         self.root = root
         self.convention = _convention(voc_convention)
         self.dataset = DatasetRoot(root, links_into)
-        self.ann_dir = _first_dir(root, ('Annotations', 'annotations'))
-        self.img_dir = _first_dir(root, ('JPEGImages', 'images', 'Images'))
-        if self.ann_dir is None or self.img_dir is None:
+        ann_dir = _first_dir(root, ('Annotations', 'annotations'))
+        img_dir = _first_dir(root, ('JPEGImages', 'images', 'Images'))
+        if ann_dir is None or img_dir is None:
             raise FileNotFoundError(
                 f'Pascal VOC dataset needs Annotations/ and JPEGImages/ (or images/) in {root}'
             )
+        self.ann_dir, self.img_dir = ann_dir, img_dir
         self.seg_dir = _first_dir(root, ('SegmentationObject',))
         self.lists: dict[str | None, str | None] = {}
         if not categorized:
@@ -272,16 +287,16 @@ class VOCReader(Reader):
             raise FileNotFoundError(
                 f'categorized Pascal VOC dataset needs ImageSets/Main/train.txt in {root}'
             )
-        for path in self.lists.values():
-            if path is not None and not self.dataset.contains(path):
-                message = self.dataset.outside_message(os.path.basename(path), path)
-                raise ConversionError([Problem(kind=ProblemKind.UNSAFE_PATH, file=path, message=message)])
+        for listed in self.lists.values():
+            if listed is not None and not self.dataset.contains(listed):
+                message = self.dataset.outside_message(os.path.basename(listed), listed)
+                raise ConversionError([Problem(kind=ProblemKind.UNSAFE_PATH, file=listed, message=message)])
         self.lists = {s: self.lists[s] for s in ('train', 'valid', 'test') if s in self.lists}
 
-    def splits(self):
+    def splits(self) -> list[str | None]:
         return list(self.lists)
 
-    def refs(self, split):
+    def refs(self, split: str | None) -> RefStream:
         """Flat: the XML files in name order (external sort). Categorized: the ImageSets list, in its own order,
         read twice (once to count) rather than held."""
         path = self.lists[split]
@@ -291,7 +306,7 @@ class VOCReader(Reader):
                 len(names), lambda: ((split, n[:-4]) for n in names.sorted_keys()), [names.close]
             )
 
-        def listed():
+        def listed() -> Iterator[_Ref]:
             with open(path, encoding='utf-8') as fh:
                 for line in fh:
                     if line.strip():
@@ -299,7 +314,7 @@ class VOCReader(Reader):
 
         return RefStream(sum(1 for _ in listed()), listed)
 
-    def load(self, ref) -> Item:
+    def load(self, ref: _Ref) -> Item:
         split, stem = ref
         xml_path = os.path.join(self.ann_dir, stem + '.xml')
         item = Item(split=split, stem=stem, source=xml_path)
@@ -334,7 +349,7 @@ class VOCReader(Reader):
         for index, obj in enumerate(root.findall('object'), start=1):
             ann_id = stable_id(stem, index)
             name = (obj.findtext('name') or '').strip()
-            attrs = []
+            attrs: list[dict[str, Any]] = []
             for key in _XML_ATTRS:
                 text = (obj.findtext(key) or '').strip()
                 if key == 'pose' and text and text != 'Unspecified':
@@ -354,17 +369,15 @@ class VOCReader(Reader):
                     }
                 )
                 continue
-            bnd = obj.find('bndbox')
-            try:
-                xmin, ymin, xmax, ymax = (float(bnd.findtext(k)) for k in ('xmin', 'ymin', 'xmax', 'ymax'))
-            except (AttributeError, TypeError, ValueError):
+            corners = _bndbox(obj.find('bndbox'))
+            if corners is None:
                 item.problem(
                     ProblemKind.MALFORMED_XML,
                     f'<object> {index} has no numeric <bndbox>',
                     annotation_id=ann_id,
                 )
                 continue
-            data = self._box(item, index, ann_id, (xmin, ymin, xmax, ymax))
+            data = self._box(item, index, ann_id, corners)
             if data is None:
                 continue
             item.ann.setdefault('bounding_box', []).append(
@@ -372,7 +385,7 @@ class VOCReader(Reader):
             )
         return item
 
-    def _box(self, item: Item, index: int, ann_id: str, corners: tuple[float, ...]) -> list | None:
+    def _box(self, item: Item, index: int, ann_id: str, corners: tuple[float, ...]) -> list[float] | None:
         """DM box ``[x, y, w, h]`` of ``<bndbox>`` corners in the reader's convention; None (and a problem
         naming the corners) when they cannot be a box in it."""
         xmin, ymin, xmax, ymax = corners
@@ -395,7 +408,7 @@ class VOCReader(Reader):
             return [_num(xmin - 1), _num(ymin - 1), _num(xmax - xmin + 1), _num(ymax - ymin + 1)]
         return [_num(xmin), _num(ymin), _num(xmax - xmin), _num(ymax - ymin)]
 
-    def _masks(self, item: Item) -> dict[int, list] | None:
+    def _masks(self, item: Item) -> dict[int, list[list[int]]] | None:
         if self.seg_dir is None:
             return None
         path = os.path.join(self.seg_dir, item.stem + '.png')
@@ -410,7 +423,19 @@ class VOCReader(Reader):
         return runs_by_value(pixels)  # 0 is background, 255 the VOC "void" outline
 
 
-def _num(v: float):
+def _bndbox(bnd: ET.Element | None) -> tuple[float, float, float, float] | None:
+    """``(xmin, ymin, xmax, ymax)`` of a ``<bndbox>``; None when it or a corner is missing or not a number."""
+    if bnd is None:
+        return None
+    texts = [bnd.findtext(k) for k in ('xmin', 'ymin', 'xmax', 'ymax')]
+    try:
+        xmin, ymin, xmax, ymax = (float(t) for t in texts if t is not None)
+    except ValueError:  # a corner that is not a number, or a missing one (fewer than four values)
+        return None
+    return xmin, ymin, xmax, ymax
+
+
+def _num(v: float) -> float:
     return int(v) if float(v).is_integer() else v
 
 
