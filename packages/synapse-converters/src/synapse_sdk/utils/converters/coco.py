@@ -25,9 +25,9 @@ import json
 import math
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import groupby
-from typing import Any
+from typing import IO, Any, TypeAlias, TypedDict
 
 from .dm import stable_id
 from .engine import Reader, RefStream, WriteContext, Writer
@@ -45,8 +45,23 @@ from .result import Problem, ProblemKind
 
 __all__ = ['COCOReader', 'COCOWriter']
 
+_Payload: TypeAlias = tuple[str, list[tuple[int | None, str]]]
+"""What ``process`` hands ``consume``: the image record and ``(pose category or None, annotation)`` per
+annotation, as JSON text without the opening brace (``consume`` numbers them)."""
+_Category: TypeAlias = tuple[str, list[str]]  # (name, joint names)
+_IdKey: TypeAlias = tuple[int, Any]  # see _id_key
 
-def _shoelace(points) -> float:
+
+class _Spool(TypedDict):
+    """One split's spooled ``images`` and ``annotations`` arrays and the last ids given in them."""
+
+    images: IO[str]
+    annotations: IO[str]
+    image_id: int
+    ann_id: int
+
+
+def _shoelace(points: Sequence[Sequence[float]]) -> float:
     n = len(points)
     s = 0.0
     for i in range(n):
@@ -56,7 +71,7 @@ def _shoelace(points) -> float:
     return abs(s) / 2
 
 
-def _attributes(attrs: list[dict]) -> dict:
+def _attributes(attrs: list[dict[str, Any]]) -> dict[str, Any]:
     return {a['name']: a.get('value') for a in attrs or () if a.get('name') and a['name'] != 'iscrowd'}
 
 
@@ -69,19 +84,29 @@ class COCOWriter(Writer):
     of their union)."""
 
     main_process_state = ('spools', 'pose_ids')
+    staging: str  # set by begin(): the main process's state for consume/finish
+    table: dict[str, dict[str, int]]
 
-    def __init__(self, pose_class: str = 'person', keypoint_names=None, **options: Any):
+    def __init__(
+        self, pose_class: str = 'person', keypoint_names: Iterable[str] | None = None, **options: Any
+    ):
         super().__init__(**options)
         self.pose_class = pose_class
         self.keypoint_names = list(keypoint_names) if keypoint_names else None
-        self.spools: dict[str | None, dict[str, Any]] = {}
+        self.spools: dict[str | None, _Spool] = {}
         self.pose_ids: set[int] = set()  # categories of written keypoint annotations: they list the joints
 
-    def needs_scan(self, class_names):
+    def needs_scan(self, class_names: list[str] | None) -> bool:
         # The categories (and the joint order of keypoint vectors) must be known before the first annotation.
         return class_names is None or self.keypoint_names is None
 
-    def build_table(self, collected, counts, class_names, tally=None):
+    def build_table(
+        self,
+        collected: dict[str, set[str]],
+        counts: dict[str, int],
+        class_names: list[str] | None,
+        tally: dict[str, int] | None = None,
+    ) -> dict[str, dict[str, int]]:
         pose = collected.get('pose') or set()
         names = list(class_names or sorted((collected.get('classes') or set()) | pose))
         for extra in sorted(pose - set(names)):
@@ -92,8 +117,8 @@ class COCOWriter(Writer):
             'keypoints': {n: i for i, n in enumerate(joints)},
         }
 
-    def process(self, item: Item, ctx: WriteContext):
-        records: list[dict] = []
+    def process(self, item: Item, ctx: WriteContext) -> _Payload | None:
+        records: list[dict[str, Any]] = []
         order = list(ctx.table['keypoints']) if ctx.table is not None else self.keypoint_names
         for obj in item_objects(item, self.pose_class, 'COCO'):
             if ctx.table is None:
@@ -107,7 +132,7 @@ class COCOWriter(Writer):
                 records.append(record)
         if ctx.staging is None:
             return None
-        if item.image_path:
+        if item.image_path and item.image_name is not None:  # the name is set with the path (attach_image)
             img_dir = ensure_dir(
                 os.path.join(ctx.staging, 'images', format_split(item.split) if item.split else '')
             )
@@ -122,7 +147,9 @@ class COCOWriter(Writer):
         ]
         return image[1:], annotations
 
-    def _object(self, item: Item, obj: Obj, ctx: WriteContext, order: list[str] | None) -> dict | None:
+    def _object(
+        self, item: Item, obj: Obj, ctx: WriteContext, order: list[str] | None
+    ) -> dict[str, Any] | None:
         w, h = item.width, item.height
         cid = ctx.class_id('classes', obj.cls)
         if cid is None:
@@ -186,13 +213,13 @@ class COCOWriter(Writer):
         return record
 
     # -- main-process side: streaming the annotation file --------------------------------------------------
-    def begin(self, staging, table, output_dir):
+    def begin(self, staging: str, table: dict[str, dict[str, int]], output_dir: str) -> None:
         self.table = table
         self.staging = staging
         os.makedirs(os.path.join(staging, 'annotations'), exist_ok=True)
         os.makedirs(os.path.join(staging, '.spool'), exist_ok=True)
 
-    def _spool(self, split: str | None) -> dict[str, Any]:
+    def _spool(self, split: str | None) -> _Spool:
         if split not in self.spools:
             base = os.path.join(self.staging, '.spool', split or 'all')
             self.spools[split] = {
@@ -203,7 +230,7 @@ class COCOWriter(Writer):
             }
         return self.spools[split]
 
-    def consume(self, split, stem, payload):
+    def consume(self, split: str | None, stem: str, payload: _Payload) -> None:
         """Append the item's image and annotation records, numbered (``payload``: their JSON without the opening
         brace, from ``process``)."""
         image, annotations = payload
@@ -212,7 +239,7 @@ class COCOWriter(Writer):
         image_id = spool['image_id']
         sep = ',\n' if image_id > 1 else ''
         spool['images'].write(f'{sep}{{"id": {image_id}, {image}')
-        parts = []
+        parts: list[str] = []
         ann_id = spool['ann_id']
         for pose_category, rest in annotations:
             if pose_category is not None:
@@ -222,8 +249,8 @@ class COCOWriter(Writer):
         spool['ann_id'] = ann_id
         spool['annotations'].write(''.join(parts))
 
-    def finish(self, staging, splits):
-        categories = []
+    def finish(self, staging: str, splits: list[str | None]) -> None:
+        categories: list[dict[str, Any]] = []
         joints = list(self.table['keypoints'])
         for name, cid in self.table['classes'].items():
             cat: dict[str, Any] = {'id': cid, 'name': name, 'supercategory': name}
@@ -233,8 +260,8 @@ class COCOWriter(Writer):
             categories.append(cat)
         for split in splits:
             spool = self._spool(split)
-            for key in ('images', 'annotations'):
-                spool[key].close()
+            spool['images'].close()
+            spool['annotations'].close()
             name = f'instances_{format_split(split)}.json' if split else 'instances.json'
             base = os.path.join(staging, '.spool', split or 'all')
             with open(os.path.join(staging, 'annotations', name), 'w', encoding='utf-8') as out:
@@ -317,13 +344,13 @@ class COCOReader(Reader):
             )
         self.files = {s: self.files[s] for s in ('train', 'valid', 'test') if s in self.files}
 
-    def splits(self):
+    def splits(self) -> list[str | None]:
         return list(self.files)
 
-    def refs(self, split):
+    def refs(self, split: str | None) -> RefStream:
         path, dirs = self.files[split]
 
-        def problem_ref(record: dict) -> tuple:
+        def problem_ref(record: dict[str, Any]) -> tuple[str, str | None, Problem]:
             return ('problem', split, Problem(file=path, whole_item=True, **record))
 
         if not self.dataset.contains(path):
@@ -347,7 +374,7 @@ class COCOReader(Reader):
         scan.join()
         cats = scan.cats
 
-        def make():
+        def make() -> Iterator[tuple[Any, ...]]:
             for record in scan.cat_problems:
                 yield problem_ref(record)
             for sorter in (scan.img_problems, scan.ann_problems):
@@ -360,7 +387,8 @@ class COCOReader(Reader):
         total = len(scan.cat_problems) + len(scan.img_problems) + len(scan.ann_problems) + len(scan)
         return RefStream(total, make, [scan.close])
 
-    def load(self, ref) -> Item:
+    def load(self, ref: tuple[Any, ...]) -> Item:
+        """``ref``: ``('problem', split, Problem)`` or ``('image', split, path, dirs, file_name, annotations)``."""
         if ref[0] == 'problem':
             _, split, prob = ref
             item = Item(split=split, stem=prob.item or os.path.basename(prob.file), source=prob.file)
@@ -386,7 +414,7 @@ class COCOReader(Reader):
             self._annotation(item, ann)
         return item
 
-    def _annotation(self, item: Item, ann: dict) -> None:
+    def _annotation(self, item: Item, ann: dict[str, Any]) -> None:
         """One COCO annotation -> one DM object: a box, a polygon or a mask; or, for several polygon parts or
         keypoints, the member annotations sharing a ``group_id`` plus the ``group`` annotation (class,
         attributes, member ids), so that writing COCO again gives one annotation."""
@@ -415,8 +443,8 @@ class COCOReader(Reader):
         seg = ann.get('segmentation')
         bbox = ann.get('bbox')
         kps = ann.get('keypoints')
-        members: list[tuple[str, dict]] = []
-        group = None
+        members: list[tuple[str, dict[str, Any]]] = []
+        group: dict[str, Any] | None = None
         if isinstance(kps, list) and kps and any(kps[2::3]):
             if len(kps) % 3:
                 item.problem(
@@ -500,7 +528,7 @@ _SECTIONS = frozenset(('categories', 'images', 'annotations'))
 _PARSED = 4  # parsed JSON takes about four times the memory of its text: the sorters' size estimate
 
 
-def _problem(kind: ProblemKind, message: str, **where: Any) -> dict:
+def _problem(kind: ProblemKind, message: str, **where: Any) -> dict[str, Any]:
     return {'kind': kind.value, 'message': message, **where}
 
 
@@ -508,12 +536,12 @@ def _scalar_id(value: Any) -> bool:
     return isinstance(value, int | str) and not isinstance(value, bool)
 
 
-def _category(cats: dict, category_id: Any):
+def _category(cats: dict[Any, _Category], category_id: Any) -> _Category | None:
     """The category of an annotation's ``category_id``, None when unknown or not an id at all."""
     return cats.get(category_id) if _scalar_id(category_id) else None
 
 
-def _id_key(value: Any) -> tuple:
+def _id_key(value: Any) -> _IdKey:
     """Sort and join key of a COCO id, equal where dict keys are equal (``1``, ``1.0`` and ``True`` are one id):
     numbers first, then strings, then anything else by its JSON text."""
     if isinstance(value, int | float) and value == value and value not in (float('inf'), float('-inf')):
@@ -523,7 +551,7 @@ def _id_key(value: Any) -> tuple:
     return (2, json.dumps(value, sort_keys=True))
 
 
-def _id_group(record: tuple) -> Any:
+def _id_group(record: tuple[Any, Any]) -> Any:
     return record[0][0]
 
 
@@ -550,8 +578,8 @@ class _Scan:
         self.scratch = scratch
         self.sorters: list[ExternalSort] = []
         self.kinds: dict[str, bool] = {}  # section -> whether its value is a list
-        self.cats: dict[Any, tuple[str, list[str]]] = {}
-        self.cat_problems: list[dict] = []
+        self.cats: dict[Any, _Category] = {}
+        self.cat_problems: list[dict[str, Any]] = []
         self._reset('images')
         self._reset('annotations')
         self.position = 0
@@ -568,11 +596,11 @@ class _Scan:
             self.cats, self.cat_problems = {}, []
         elif key == 'images':
             self.images, self.img_problems = self._sorter(), self._sorter()
-            self.last_key: tuple | None = None
+            self.last_key: _IdKey | None = None
             self.in_order = True
         else:
             self.ann_ids, self.ann_refs, self.anns, self.ann_problems = (self._sorter() for _ in range(4))
-            self.last_ann_key: tuple | None = None
+            self.last_ann_key: _IdKey | None = None
             self.ann_ids_increase = True  # then no id can repeat: ann_ids need not be read back
 
     def close(self) -> None:
@@ -682,7 +710,7 @@ class _Scan:
             self.images.close()
             self.anns.close()
 
-    def _unknown_image(self, group) -> None:
+    def _unknown_image(self, group: Iterable[tuple[Any, Any]]) -> None:
         for (_, position), (ann_id, image_id) in group:
             if position in self.duplicates:
                 continue  # reported as a duplicate already
@@ -690,7 +718,7 @@ class _Scan:
             problem = _problem(ProblemKind.MALFORMED_ANNOTATION, message, annotation_id=str(ann_id))
             self.ann_problems.add(position, problem)
 
-    def _items(self) -> Iterator[tuple[int, str, list[dict], int]]:
+    def _items(self) -> Iterator[tuple[int, str, list[dict[str, Any]], int]]:
         """``(position, file_name, annotations, size)`` per kept image, in image id order (a merge join)."""
         bodies = groupby(self.anns, key=_id_group)
         current = next(bodies, None)
@@ -698,7 +726,8 @@ class _Scan:
             (_, position), (_, file_name) = next(iter(group))  # later duplicates: problems already
             while current is not None and current[0] < image_key:  # annotations of unknown images
                 current = next(bodies, None)
-            anns, size = [], 2 * len(file_name) + 200
+            anns: list[dict[str, Any]] = []
+            size = 2 * len(file_name) + 200
             if current is not None and current[0] == image_key:
                 for (_, ann_position), (ann_size, ann) in current[1]:
                     if ann_position not in self.duplicates:
@@ -707,7 +736,7 @@ class _Scan:
                 current = next(bodies, None)
             yield position, file_name, anns, size
 
-    def items(self) -> Iterator[tuple[str, list[dict]]]:
+    def items(self) -> Iterator[tuple[str, list[dict[str, Any]]]]:
         """``(file_name, annotations)`` in the file's image order."""
         if self.joined is not None:
             return (value for _, value in self.joined)
