@@ -28,6 +28,7 @@ import shutil
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import TracebackType
 from typing import IO, Any
 
 from .converters import WRITER_OPTIONS, make_writer
@@ -220,10 +221,11 @@ class DatasetWriter:
             self._accept(self._pipe.drain())
             self._pipe.close()
             self._session.end()
-            splits = self._splits if not self._flat else [None]
+            splits: list[str | None] = self._splits if not self._flat else [None]
             if not splits:
                 splits = [None]
             if self.spooled:
+                assert self._spool is not None  # opened in __init__ when spooled
                 self._spool.close()
                 self._table = self.writer.build_table(
                     self._session.collected, self._session.counts, self.class_names, self._session.tallies
@@ -233,7 +235,7 @@ class DatasetWriter:
                 self._session, self._pipe = self._pass(
                     staging=str(self.staging), table=self._table, expected=count
                 )
-                for record in self._replay():
+                for record in self._replay(self.staging):
                     self._accept(self._pipe.submit(record))
                 self._accept(self._pipe.drain())
                 self._pipe.close()
@@ -267,14 +269,18 @@ class DatasetWriter:
     def __enter__(self) -> DatasetWriter:
         return self
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         if exc_type is None:
             self.close()
         else:
             self.abort()
 
     # -- internals -----------------------------------------------------------------------------------------
-    def _pass(self, *, staging: str | None, table, expected: int | None = None) -> tuple[Session, Pipeline]:
+    def _pass(
+        self, *, staging: str | None, table: dict[str, dict[str, int]] | None, expected: int | None = None
+    ) -> tuple[Session, Pipeline]:
         job = Job(
             reader=RecordReader(self.source_format.value.removeprefix('dm_')),
             writer=self.writer,
@@ -294,11 +300,15 @@ class DatasetWriter:
         return session, Pipeline(job, self.workers, expected=expected, holder=self._workers)
 
     def _accept(self, outcomes: list[Outcome] | Iterator[Outcome]) -> None:
+        progress = self.progress
         for outcome in outcomes:
             self._session.accept(outcome)
-            live = self.progress is not None and self._session.staging is not None
-            if live and self._session.accepted % self.progress_every == 0:
-                self.progress(self._session.accepted)
+            if (
+                progress is not None
+                and self._session.staging is not None
+                and self._session.accepted % self.progress_every == 0
+            ):
+                progress(self._session.accepted)
 
     def _note_split(self, record: DMRecord) -> DMRecord:
         split = record.split
@@ -318,8 +328,8 @@ class DatasetWriter:
             self._splits = [s for s in DM_SPLITS if s in {*self._splits, split}]
         return record
 
-    def _replay(self) -> Iterator[DMRecord]:
-        with open(self.staging / _SPOOL, 'rb') as fh:
+    def _replay(self, staging: Path) -> Iterator[DMRecord]:
+        with open(staging / _SPOOL, 'rb') as fh:
             while True:
                 try:
                     yield pickle.load(fh)  # our own scratch file, written above

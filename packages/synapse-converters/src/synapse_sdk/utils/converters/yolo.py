@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterable, Iterator, Sequence
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
@@ -60,7 +61,13 @@ class YOLOWriter(Writer):
 
     class_tools = ('bounding_box', 'polygon', 'segmentation')
 
-    def __init__(self, task: str = 'auto', pose_class: str = 'person', keypoint_names=None, **options: Any):
+    def __init__(
+        self,
+        task: str = 'auto',
+        pose_class: str = 'person',
+        keypoint_names: Iterable[str] | None = None,
+        **options: Any,
+    ):
         super().__init__(**options)
         if task not in (*TASKS, 'auto'):
             raise ValueError(f'task must be one of {(*TASKS, "auto")}, got {task!r}')
@@ -70,12 +77,18 @@ class YOLOWriter(Writer):
         self.output_dir = ''
         self.table: dict[str, dict[str, int]] = {}
 
-    def needs_scan(self, class_names):
+    def needs_scan(self, class_names: list[str] | None) -> bool:
         if self.task == 'auto' or class_names is None:
             return True
         return self.task == 'pose' and self.keypoint_names is None
 
-    def build_table(self, collected, counts, class_names, tally=None):
+    def build_table(
+        self,
+        collected: dict[str, set[str]],
+        counts: dict[str, int],
+        class_names: list[str] | None,
+        tally: dict[str, int] | None = None,
+    ) -> dict[str, dict[str, int]]:
         task = choose_task(tally or {}) if self.task == 'auto' else self.task
         names = class_names or sorted(collected.get('classes') or set())
         joints = (
@@ -87,7 +100,7 @@ class YOLOWriter(Writer):
             'keypoints': {n: i for i, n in enumerate(joints)},
         }
 
-    def process(self, item: Item, ctx: WriteContext):
+    def process(self, item: Item, ctx: WriteContext) -> None:
         objects = item_objects(item, self.pose_class, 'YOLO')
         if ctx.table is None:  # the scan of convert(): classes, joint names, what auto chooses by
             tally = ctx.tally
@@ -102,7 +115,7 @@ class YOLOWriter(Writer):
             return None
         task = next(iter(ctx.table['task']))
         order = list(ctx.table['keypoints'])
-        rows = []
+        rows: list[str] = []
         for obj in objects:
             row = write_object(item, obj, task, ctx, order)
             if row is not None:
@@ -125,18 +138,18 @@ class YOLOWriter(Writer):
             )
         return None
 
-    def begin(self, staging, table, output_dir):
+    def begin(self, staging: str, table: dict[str, dict[str, int]], output_dir: str) -> None:
         self.output_dir = output_dir
         self.table = table
 
-    def finish(self, staging, splits):
+    def finish(self, staging: str, splits: list[str | None]) -> None:
         task = next(iter(self.table['task']))
         data: dict[str, Any] = {'path': self.output_dir}
         if splits == [None]:
             data['train'] = 'images'
             data['val'] = 'images'
         else:
-            for split in splits:
+            for split in (s for s in splits if s is not None):  # a list of splits has no None
                 data[format_split(split)] = f'images/{format_split(split)}'
             data.setdefault('val', data.get('train', 'images'))
         names = list(self.table['classes'])
@@ -164,7 +177,8 @@ def write_object(item: Item, obj: Obj, task: str, ctx: WriteContext, order: list
         return None
     box = obj.box()
     if box is None:  # only a group of keypoints can span no area: shapes are validated
-        return scan_object(item, obj, task, ctx, order)
+        scan_object(item, obj, task, ctx, order)
+        return None
     if task == 'segment':
         row = _segment_row(item, obj, cls, box)
     else:
@@ -173,7 +187,8 @@ def write_object(item: Item, obj: Obj, task: str, ctx: WriteContext, order: list
             joints, placed = joint_vector(item, obj, order)
             row += ''.join(f' {_clamp(jx / w):.6f} {_clamp(jy / h):.6f} {v}' for jx, jy, v in joints)
     if row is None:
-        return _too_small(item, obj)
+        _too_small(item, obj)
+        return None
     scan_object(item, obj, task, ctx, None, placed if task == 'pose' else None)
     return row
 
@@ -250,8 +265,8 @@ _CHANGE = {  # what a standalone annotation becomes in each task (``Item.changed
 }
 
 
-def _attr_loss(item: Item, tool: str, ann: dict) -> None:
-    names = []
+def _attr_loss(item: Item, tool: str, ann: dict[str, Any]) -> None:
+    names: list[str] = []
     for a in ann['attrs']:
         name = a.get('name')
         if tool == 'bounding_box' and name == 'rotation':
@@ -299,8 +314,8 @@ def _segment_row(item: Item, obj: Obj, cls: int, box: list[float]) -> str | None
         if contours:
             rings += contours
         else:  # single pixels and 1-pixel lines have no contour of 3+ points: the mask's pixel box
-            bx, by, bw, bh, _ = runs_bbox(obj.runs(ann), w)
-            rings.append([[bx, by], [bx + bw, by], [bx + bw, by + bh], [bx, by + bh]])
+            bx, by, mw, mh, _ = runs_bbox(obj.runs(ann), w)
+            rings.append([[bx, by], [bx + mw, by], [bx + mw, by + mh], [bx, by + mh]])
     if len(rings) > 1:
         item.changed('polygon', 'parts_joined', len(obj.polygons))
         item.changed('segmentation', 'parts_joined', len(obj.masks))
@@ -313,7 +328,7 @@ def _segment_row(item: Item, obj: Obj, cls: int, box: list[float]) -> str | None
     return None if row is None else f'{cls} {row}'
 
 
-def _polygon_fields(ring: list, w: int, h: int) -> str | None:
+def _polygon_fields(ring: Sequence[Sequence[float]], w: int, h: int) -> str | None:
     """``x1 y1 x2 y2 ...`` normalised and clipped, or None when the polygon would read back with fewer than 3
     distinct points or no area (a polygon smaller than the 6 decimals can tell apart)."""
     xs = [f'{_clamp(p[0] / w):.6f}' for p in ring]
@@ -404,7 +419,7 @@ class YOLOReader(Reader):
         self.kpt_names = [str(n) for n in kn] if isinstance(kn, list) else []
         self.dirs = self._split_dirs(config, categorized)
 
-    def _config(self, explicit_names: bool) -> dict:
+    def _config(self, explicit_names: bool) -> dict[str, Any]:
         """The dataset's ``data.yaml`` (or ``dataset.yaml``/``data.yml``). One that cannot be parsed is a
         ``ConversionError`` (``malformed_yaml``, with the line), unless ``class_names=`` was given: explicit names
         win over a broken file, which is then not used at all (split paths and ``kpt_shape`` come from the
@@ -425,7 +440,7 @@ class YOLOReader(Reader):
                     raise ConversionError([exc.problem]) from None
         return {}
 
-    def _split_dirs(self, config: dict, categorized: bool) -> dict[str | None, tuple[str, str]]:
+    def _split_dirs(self, config: dict[str, Any], categorized: bool) -> dict[str | None, tuple[str, str]]:
         root = self.root
         if not categorized:
             for name in ('images', 'img', 'imgs'):
@@ -457,7 +472,7 @@ class YOLOReader(Reader):
             )
         return {s: found[s] for s in ('train', 'valid', 'test') if s in found}
 
-    def _config_split(self, config: dict, key: str) -> list[str]:
+    def _config_split(self, config: dict[str, Any], key: str) -> list[str]:
         """The images folder ``data.yaml`` names for split ``key`` (relative to the dataset root), when it stays
         inside the dataset. Like Ultralytics, a ``../x`` that does not exist is tried as ``x`` (Roboflow writes
         ``train: ../train/images``). A path leading outside is an ``unsafe_path`` problem and is not used."""
@@ -484,10 +499,10 @@ class YOLOReader(Reader):
             )
         return []
 
-    def splits(self):
+    def splits(self) -> list[str | None]:
         return list(self.dirs)
 
-    def refs(self, split):
+    def refs(self, split: str | None) -> RefStream:
         """Images and label files joined by stem, in stem order: both listings go through one external sort
         keyed ``[stem, 0, image name]`` / ``[stem, 1, '']``, so an item's entries are adjacent."""
         images, labels = self.dirs[split]
@@ -497,7 +512,7 @@ class YOLOReader(Reader):
         for name in scan_files(labels, ('.txt',)):
             entries.add([name[:-4], 1, ''], size=len(name) + 120)
 
-        def joined():
+        def joined() -> Iterator[tuple[Any, ...]]:
             for stem, group in groupby(entries.sorted_keys(), key=itemgetter(0)):
                 image_name, has_label = None, False
                 for _, kind, name in group:
@@ -509,14 +524,15 @@ class YOLOReader(Reader):
 
         problems = [('problem', split, p) for p in self.config_problems] if split == self.splits()[0] else []
 
-        def refs():
+        def refs() -> Iterator[tuple[Any, ...]]:
             yield from problems
             yield from joined()
 
         count = sum(1 for _ in groupby(entries.sorted_keys(), key=itemgetter(0)))
         return RefStream(len(problems) + count, refs, [entries.close])
 
-    def load(self, ref) -> Item:
+    def load(self, ref: tuple[Any, ...]) -> Item:
+        """``ref``: ``('problem', split, Problem)`` or ``(split, images, labels, stem, image name, has label)``."""
         if ref[0] == 'problem':
             _, split, problem = ref
             item = Item(split=split, stem=os.path.basename(problem.file), source=problem.file)
