@@ -123,3 +123,13 @@ def test_invalid_pipeline_is_refused_before_running(executor, actions, tmp_path)
         executor.run(_pipeline(actions), {'n': 2})  # workdir missing
     assert 'workdir' in str(info.value)
     assert not (tmp_path / 'runs').exists() or not list((tmp_path / 'runs').iterdir())
+
+
+def test_a_state_file_that_is_not_an_object_is_named(executor, actions, tmp_path):
+    state_file = executor.state_path('hand-edited')
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    state_file.write_text('["prepare", "train"]')
+    with pytest.raises(ValueError) as info:
+        executor.run(_pipeline(actions), None, run_id='hand-edited', resume=True)
+    assert str(info.value) == f'{state_file} is not a pipeline run state (a JSON object)'
+    assert not (tmp_path / 'prepare.count').exists()  # refused before running anything

@@ -11,6 +11,8 @@ The names are also available from this package, imported on first use so that im
 not import Ray.
 """
 
+from typing import Any
+
 _LAZY = {
     'RayActorExecutor': 'synapse_sdk.plugins.executors.ray.task',
     'RayJobsApiExecutor': 'synapse_sdk.plugins.executors.ray.jobs_api',
@@ -32,7 +34,7 @@ _LAZY = {
 __all__ = sorted(_LAZY)
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     module_name = _LAZY.get(name)
     if module_name is None:
         raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

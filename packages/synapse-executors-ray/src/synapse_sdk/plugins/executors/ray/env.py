@@ -73,10 +73,10 @@ def collect_worker_env(
         value = source.get(name)
         if value not in (None, ''):
             chosen[name] = value
-    for key, value in (env or {}).items():
-        if value is None:
+    for key, given in (env or {}).items():
+        if given is None:
             continue
-        chosen[str(key)] = value if isinstance(value, str) else _to_text(value)
+        chosen[str(key)] = given if isinstance(given, str) else _to_text(given)
     public = {k: v for k, v in chosen.items() if not is_secret_key(k)}
     secret = {k: v for k, v in chosen.items() if is_secret_key(k)}
     return WorkerEnv(public, secret)

@@ -13,13 +13,14 @@ and deletes. Nothing secret is printed, logged or stored in the job record.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import queue
 import threading
 import time
 from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from synapse_sdk.plugins.executors.ray.diagnosis import RESOURCES_METADATA
 from synapse_sdk.plugins.executors.ray.errors import (
@@ -31,6 +32,9 @@ from synapse_sdk.plugins.executors.ray.errors import (
 from synapse_sdk.plugins.executors.ray.runtime_env import RuntimeEnvPlan, plan_runtime_env
 from synapse_sdk.plugins.executors.ray.sealed import SEALED_ENV, seal
 from synapse_sdk.plugins.executors.ray.workdir import MAX_WORKING_DIR_BYTES
+
+if TYPE_CHECKING:
+    from ray.job_submission import JobSubmissionClient
 
 __all__ = ['DEFAULT_DASHBOARD_PORT', 'RayJobsApiExecutor', 'resolve_dashboard_address']
 
@@ -117,23 +121,25 @@ class RayJobsApiExecutor:
         self.resources = dict(resources or {})
         self.pending_timeout = pending_timeout
         self.python = python
-        self._plan_args = {
-            'runtime_env': runtime_env,
-            'working_dir': working_dir,
-            'requirements_file': requirements_file,
-            'env': self.env,
-            'env_allowlist': tuple(env_allowlist),
-            'excludes': tuple(excludes),
-            'default_excludes': default_excludes,
-            'max_working_dir_bytes': max_working_dir_bytes,
-        }
-        self._client_obj: Any = None
+        # Re-measured at each submission (files change): the arguments are bound once.
+        self._plan_runtime_env = functools.partial(
+            plan_runtime_env,
+            runtime_env=runtime_env,
+            working_dir=working_dir,
+            requirements_file=requirements_file,
+            env=self.env,
+            env_allowlist=tuple(env_allowlist),
+            excludes=tuple(excludes),
+            default_excludes=default_excludes,
+            max_working_dir_bytes=max_working_dir_bytes,
+        )
+        self._client_obj: JobSubmissionClient | None = None
 
     def __repr__(self) -> str:
         return f'RayJobsApiExecutor(dashboard_address={self.dashboard_address!r}, working_dir={self.working_dir!r})'
 
     @property
-    def client(self) -> Any:
+    def client(self) -> JobSubmissionClient:
         """The `ray.job_submission.JobSubmissionClient` (created on first use)."""
         if self._client_obj is None:
             self._client_obj = _submission_client(self.dashboard_address)
@@ -157,7 +163,7 @@ class RayJobsApiExecutor:
         lists its largest paths when it is over the limit).
         """
         entrypoint = _entrypoint_of(action)
-        plan: RuntimeEnvPlan = plan_runtime_env(**self._plan_args)  # re-measured: files change
+        plan: RuntimeEnvPlan = self._plan_runtime_env()  # re-measured: files change
         backend_job = job_id if job_id is not None else self.job_id
         env_vars = dict(plan.runtime_env.get('env_vars') or {})
         env_vars['SYNAPSE_ACTION_ENTRYPOINT'] = entrypoint
@@ -331,7 +337,7 @@ _ENV_LOCK = threading.Lock()
 _ADDRESS_VARS = ('RAY_API_SERVER_ADDRESS', 'RAY_ADDRESS')
 
 
-def _submission_client(address: str) -> Any:
+def _submission_client(address: str) -> JobSubmissionClient:
     """A `JobSubmissionClient` bound to exactly `address`.
 
     Ray's client replaces an explicit address with ``RAY_API_SERVER_ADDRESS`` or ``RAY_ADDRESS``

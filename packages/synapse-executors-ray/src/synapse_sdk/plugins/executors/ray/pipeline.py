@@ -91,8 +91,9 @@ class RayPipelineExecutor:
         names = pipeline.action_names
         total = len(names)
         self._params_models = [d.params_model for d in pipeline.definitions if d.params_model is not None]
-        state = self._load(run_id) if resume and run_id else None
-        if state is not None:
+        state: dict[str, Any]
+        if resume and run_id:
+            state = self._load(run_id)
             if state['actions'] != names:
                 raise ValueError(
                     f'Run {run_id} was made by the pipeline {state["actions"]}, not {names}; cannot resume it'
@@ -173,7 +174,10 @@ class RayPipelineExecutor:
         path = self.state_path(run_id)
         if not path.is_file():
             raise FileNotFoundError(f'No pipeline run {run_id!r} to resume in {self.checkpoint_dir}')
-        return json.loads(path.read_text(encoding='utf-8'))
+        state = json.loads(path.read_text(encoding='utf-8'))
+        if not isinstance(state, dict):
+            raise ValueError(f'{path} is not a pipeline run state (a JSON object)')
+        return state
 
     def _save(self, state: dict[str, Any]) -> None:
         """Write `state` atomically, with its secrets withheld (see the module docstring)."""

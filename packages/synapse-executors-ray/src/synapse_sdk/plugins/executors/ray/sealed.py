@@ -47,7 +47,7 @@ def unseal(uri: str, gcs_address: str | None = None) -> dict[str, Any]:
     address = gcs_address or os.environ.get('RAY_ADDRESS')
     if not address:
         raise RuntimeError(f'{SEALED_ENV} is set but RAY_ADDRESS is not: not running as a Ray job driver?')
-    from ray._raylet import GcsClient
+    from ray._raylet import GcsClient  # type: ignore[attr-defined]  # compiled; Ray's _raylet.pyi omits it
 
     gcs = GcsClient(address=address)
     key = uri.encode()
@@ -58,4 +58,7 @@ def unseal(uri: str, gcs_address: str | None = None) -> dict[str, Any]:
             'while the job waited to start). Submit the job again.'
         )
     gcs.internal_kv_del(key, False, None)
-    return json.loads(data)
+    sealed = json.loads(data)
+    if not isinstance(sealed, dict):
+        raise RuntimeError(f'The credentials handed to this job ({uri}) are not a JSON object')
+    return sealed

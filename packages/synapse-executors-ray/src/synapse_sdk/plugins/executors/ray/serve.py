@@ -133,8 +133,10 @@ def deploy_action(
         ray_actor_options={'num_cpus': num_cpus, 'num_gpus': num_gpus, 'runtime_env': renv},
         **dict(serve_options or {}),
     )
-    context = {'env': {**plan.worker_env.public, **plan.worker_env.secret} if env is not None else None}
-    context['language'] = language
+    context: dict[str, dict[str, str] | str | None] = {
+        'env': {**plan.worker_env.public, **plan.worker_env.secret} if env is not None else None,
+        'language': language,
+    }
     app = deployment.bind(action, dict(plan.worker_env.secret), context)
     prefix = route_prefix or f'/{name}'
     handle = serve.run(app, name=name, route_prefix=prefix)

@@ -49,8 +49,12 @@ class _CallTimeout(Exception):
     """The call outlived the executor's `timeout`."""
 
 
+# Which actor a call may use: (Ray job of this driver, plugin, resources, runtime env digest), where
+# resources are (num_cpus, num_gpus, memory, sorted custom resources).
+PoolKey = tuple[str, str, tuple[float, float, int | None, tuple[tuple[str, float], ...]], str]
+
 # Actors shared by every executor of this process: {pool key: actor handle}.
-_POOL: dict[tuple, Any] = {}
+_POOL: dict[PoolKey, Any] = {}
 _POOL_LOCK = threading.Lock()
 
 
@@ -134,8 +138,8 @@ class RayActorExecutor:
             max_working_dir_bytes=max_working_dir_bytes,
         )
         self._actor_runtime_env: dict[str, Any] | None = None
-        self._used: set[tuple] = set()
-        self._keys: dict[str, tuple] = {}
+        self._used: set[PoolKey] = set()
+        self._keys: dict[str, PoolKey] = {}
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
@@ -313,7 +317,7 @@ class RayActorExecutor:
                 self._actor_runtime_env = renv
             return self._actor_runtime_env
 
-    def _key(self, action: Any) -> tuple:
+    def _key(self, action: Any) -> PoolKey:
         """Pool key: (Ray job of this driver, plugin, resources, runtime env). Cached per plugin."""
         plugin = self.working_dir or _plugin_of(action)
         key = self._keys.get(plugin)
@@ -326,7 +330,7 @@ class RayActorExecutor:
             key = self._keys[plugin] = (cluster, plugin, resources, hashlib.sha256(renv.encode()).hexdigest())
         return key
 
-    def _actor(self, key: tuple) -> Any:
+    def _actor(self, key: PoolKey) -> Any:
         with _POOL_LOCK:
             actor = _POOL.get(key)
             if actor is None:
@@ -368,7 +372,7 @@ class RayActorExecutor:
             options['resources'] = self.resources
         return ray.remote(ActionActor).options(**options).remote()
 
-    def _discard(self, key: tuple, actor: Any) -> None:
+    def _discard(self, key: PoolKey, actor: Any) -> None:
         import ray
 
         with _POOL_LOCK:
@@ -377,7 +381,7 @@ class RayActorExecutor:
         with contextlib.suppress(Exception):
             ray.kill(actor, no_restart=True)
 
-    def _retry_safe(self, key: tuple, action: Any) -> bool:
+    def _retry_safe(self, key: PoolKey, action: Any) -> bool:
         if not isinstance(action, str):
             return is_retry_safe(action)
         # An entrypoint may only be importable in the worker: ask a (fresh) actor.

@@ -56,7 +56,8 @@ DEFAULT_OBJECT_STORE_BYTES = 200 * 1024 * 1024
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def short_temp_dir(prefix: str) -> str:
@@ -114,7 +115,7 @@ class HeadNode:
     gcs_address: str
     client_address: str
     temp_dir: str
-    process: subprocess.Popen
+    process: subprocess.Popen[bytes]
 
     def stop(self) -> None:
         """SIGTERM the `ray start --block` process; its process group only if it lingers."""

@@ -63,7 +63,7 @@ def _matcher(patterns: Sequence[str]) -> Callable[[str], bool]:
     if not patterns:
         return lambda _rel: False
     try:  # Ray's vendored copy of pathspec: the exact matcher Ray applies to `excludes`.
-        from ray._private.thirdparty.pathspec import PathSpec
+        from ray._private.thirdparty.pathspec.pathspec import PathSpec
     except ImportError:  # pragma: no cover - only if Ray reorganises its internals
         import fnmatch
 
@@ -72,8 +72,13 @@ def _matcher(patterns: Sequence[str]) -> Callable[[str], bool]:
             return any(fnmatch.fnmatch(rel, p) or any(fnmatch.fnmatch(x, p) for x in parts) for p in patterns)
 
         return match
-    spec = PathSpec.from_lines('gitwildmatch', list(patterns))
-    return spec.match_file
+    lines = list(patterns)
+    spec = PathSpec.from_lines('gitwildmatch', lines)  # type: ignore[no-untyped-call]  # vendored, unannotated
+
+    def matches(rel: str) -> bool:
+        return bool(spec.match_file(rel))
+
+    return matches
 
 
 def _ignore_file_matchers(directory: Path, include_gitignore: bool) -> list[Callable[[str], bool]]:
