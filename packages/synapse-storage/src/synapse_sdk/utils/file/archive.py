@@ -285,13 +285,13 @@ def extract_archive(
                 members = _zip_members(path, zf)
                 _validate(path, members, max_size)
                 infos = {_normalise(path, info.filename): info for info in zf.infolist()}
-                _write(staging, members, lambda m: zf.open(infos[m.name]))
+                _write(path, staging, members, lambda m: zf.open(infos[m.name]))
         elif tarfile.is_tarfile(path):
             with tarfile.open(path) as tf:
                 members = _tar_members(path, tf)
                 _validate(path, members, max_size)
                 by_name = {_normalise(path, info.name): info for info in tf.getmembers()}
-                _write(staging, members, lambda m: _tar_file(path, tf, by_name, m))
+                _write(path, staging, members, lambda m: _tar_file(path, tf, by_name, m))
         else:
             raise ArchiveError(f'{path.name} is neither a zip nor a tar archive')
         _check_merge(path, staging, root)
@@ -362,7 +362,27 @@ def _inside(root: Path, path: Path) -> bool:
     return real == root or root in real.parents
 
 
-def _write(root: Path, members: list[_Member], opener: Callable[[_Member], IO[bytes]]) -> None:
+def _write(archive: Path, root: Path, members: list[_Member], opener: Callable[[_Member], IO[bytes]]) -> None:
+    """Write `members` under the staging directory `root`; an archive whose members cannot all be
+    written (a file and a directory of one name, a file below a link) raises `ArchiveError` naming the
+    member, never a bare ``OSError``."""
+    try:
+        _write_members(root, members, opener)
+    except OSError as exc:
+        raise ArchiveError(
+            f'Cannot extract {archive.name}: {exc.strerror or type(exc).__name__} '
+            f'while writing {_relative(root, exc.filename)!r}'
+        ) from None
+
+
+def _relative(root: Path, filename: object) -> str:
+    try:
+        return Path(str(filename)).relative_to(root).as_posix()
+    except ValueError:
+        return str(filename)
+
+
+def _write_members(root: Path, members: list[_Member], opener: Callable[[_Member], IO[bytes]]) -> None:
     for member in members:
         target = root / member.name
         if member.kind == 'dir':

@@ -8,13 +8,14 @@ once. It is an implementation detail: custom providers implement ``StorageProtoc
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import io
 import os
 import threading
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import IO, Any
 
@@ -267,18 +268,28 @@ class StorageMixin:
         return f'{type(self).__name__}({self._describe()})'
 
 
-class ChunkedReader(io.RawIOBase):
-    """Adapts an object with ``read(n)`` (a boto3 or requests body) to a buffered binary file object."""
+#: A context manager factory that turns a provider library's exceptions into storage errors.
+ErrorGuard = Callable[[], AbstractContextManager[None]]
 
-    def __init__(self, body: Any, close: Any = None) -> None:
+
+class ChunkedReader(io.RawIOBase):
+    """Adapts an object with ``read(n)`` (a boto3 or requests body) to a buffered binary file object.
+
+    `guard` wraps every read: a body that breaks off midway (a connection reset, a read timeout, a
+    truncated response) raises the storage's typed error, not the HTTP library's, even after `open`
+    returned."""
+
+    def __init__(self, body: Any, close: Any = None, guard: ErrorGuard | None = None) -> None:
         self._body = body
         self._close = close
+        self._guard = guard or contextlib.nullcontext
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: Any) -> int:
-        data = self._body.read(len(buffer))
+        with self._guard():
+            data = self._body.read(len(buffer))
         if not data:
             return 0
         buffer[: len(data)] = data
@@ -292,12 +303,12 @@ class ChunkedReader(io.RawIOBase):
                 super().close()
 
 
-def buffered(body: Any, close: Any = None) -> IO[bytes]:
-    """Wrap a raw streaming body as a buffered binary file."""
-    return io.BufferedReader(ChunkedReader(body, close), buffer_size=1024 * 1024)
+def buffered(body: Any, close: Any = None, guard: ErrorGuard | None = None) -> IO[bytes]:
+    """Wrap a raw streaming body as a buffered binary file (reads under `guard`, see `ChunkedReader`)."""
+    return io.BufferedReader(ChunkedReader(body, close, guard), buffer_size=1024 * 1024)
 
 
-__all__ = ['CHUNK_SIZE', 'ChunkedReader', 'StorageMixin', 'buffered']
+__all__ = ['CHUNK_SIZE', 'ChunkedReader', 'ErrorGuard', 'StorageMixin', 'buffered']
 
 
 class LazyClientMixin:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import importlib
 import json
 import os
 from collections.abc import Iterator
@@ -10,7 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from synapse_sdk.security.redaction import redact_url
-from synapse_sdk.utils.storage.base import LazyClientMixin, StorageMixin
+from synapse_sdk.utils.storage.base import LazyClientMixin, StorageMixin, buffered
 from synapse_sdk.utils.storage.deps import import_optional
 from synapse_sdk.utils.storage.errors import (
     StorageConfigError,
@@ -21,6 +23,24 @@ from synapse_sdk.utils.storage.errors import (
 )
 from synapse_sdk.utils.storage.keys import dir_prefix
 from synapse_sdk.utils.storage.protocol import StorageEntry
+
+
+@functools.cache
+def _media_errors() -> tuple[type[Exception], ...]:
+    """The download exceptions of google-cloud-storage: its own module from 3.0, google-resumable-media's
+    before (3.x raises subclasses of both when both are installed)."""
+    found: list[type[Exception]] = []
+    for module in ('google.cloud.storage.exceptions', 'google.resumable_media.common'):
+        try:
+            imported = importlib.import_module(module)
+        except ImportError:
+            continue
+        found += [
+            getattr(imported, name)
+            for name in ('InvalidResponse', 'DataCorruption')
+            if hasattr(imported, name)
+        ]
+    return tuple(found)
 
 
 class GCSStorage(LazyClientMixin, StorageMixin):
@@ -107,11 +127,15 @@ class GCSStorage(LazyClientMixin, StorageMixin):
     def _errors(self, key: str, action: str) -> Iterator[None]:
         import_optional('google.cloud.storage', 'gcs', 'gcs')  # a missing library names the extra
         from google.api_core import exceptions as gexc
+        from google.auth import exceptions as auth_exc
         from requests import exceptions as rexc
 
         where = f'gs://{self.bucket_name}/{key}'
+        media_errors = _media_errors()
         try:
             yield
+        except StorageError:
+            raise
         except gexc.NotFound:
             if action == 'upload to':
                 raise StorageNotFoundError(f'gcs bucket {self.bucket_name!r} does not exist') from None
@@ -120,8 +144,22 @@ class GCSStorage(LazyClientMixin, StorageMixin):
             raise StoragePermissionError(f'{action} {where} refused: {exc.code} {exc.message}') from None
         except gexc.GoogleAPICallError as exc:
             raise StorageError(f'{action} {where} failed: {exc.code} {exc.message}') from None
-        except rexc.ConnectionError:
+        except gexc.RetryError:
+            raise StorageConnectionError(
+                f'{action} {where}: no answer from the GCS endpoint within the retry deadline'
+            ) from None
+        except auth_exc.RefreshError:  # its text may quote the token endpoint's answer: withheld
+            raise StoragePermissionError(
+                f'{action} {where}: the credentials were refused (details withheld)'
+            ) from None
+        except (auth_exc.TransportError, rexc.ConnectionError):
             raise StorageConnectionError(f'{action} {where}: cannot reach the GCS endpoint') from None
+        except rexc.Timeout:
+            raise StorageConnectionError(f'{action} {where}: the GCS endpoint timed out') from None
+        except media_errors as exc:  # a download that does not match its checksum or status
+            raise StorageError(f'{action} {where} failed: {type(exc).__name__}') from None
+        except (rexc.RequestException, auth_exc.GoogleAuthError) as exc:
+            raise StorageError(f'{action} {where} failed: {type(exc).__name__}') from None
 
     def _bucket(self) -> Any:
         return self.client.bucket(self.bucket_name)
@@ -161,8 +199,8 @@ class GCSStorage(LazyClientMixin, StorageMixin):
             blob = self._bucket().get_blob(key)
             if blob is None:
                 raise StorageNotFoundError(f'gs://{self.bucket_name}/{key} does not exist')
-            stream: IO[bytes] = blob.open('rb')  # google-cloud-storage is untyped (its BlobReader)
-            return stream
+            stream = blob.open('rb')  # google-cloud-storage is untyped (its BlobReader)
+        return buffered(stream, guard=lambda: self._errors(key, 'read of'))
 
     def _size(self, key: str) -> int:
         with self._errors(key, 'stat of'):

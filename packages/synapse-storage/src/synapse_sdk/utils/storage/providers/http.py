@@ -16,6 +16,7 @@ from typing import IO, Any
 from urllib.parse import quote, unquote, urljoin, urlsplit
 
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from synapse_sdk.security.deadlines import Deadline, watch_pool_manager
@@ -92,6 +93,12 @@ class _DeadlineAdapter(HTTPAdapter):
         return watch_pool_manager(super().proxy_manager_for(proxy, **proxy_kwargs))
 
 
+def _content_length(response: requests.Response) -> int | None:
+    """The response's ``Content-Length`` as a number; ``None`` when absent or not a valid number."""
+    value = response.headers.get('Content-Length', '').strip()
+    return int(value) if value.isdigit() else None
+
+
 class HTTPStorage(StorageMixin):
     """Files served below ``base_url``. ``headers`` (e.g. an ``Authorization`` or ``X-Api-Key`` header) are
     sent with every request to the origin of ``base_url``, never to another origin a redirect points to, and
@@ -152,17 +159,23 @@ class HTTPStorage(StorageMixin):
 
     @contextmanager
     def _errors(self, key: str, action: str) -> Iterator[None]:
+        """requests' and urllib3's exceptions as storage errors (urllib3's reach the caller directly
+        when a stream `open` returned is read)."""
         try:
             yield
-        except requests.Timeout:
+        except (requests.Timeout, urllib3.exceptions.TimeoutError):
             raise StorageConnectionError(
                 f'{action} {self._safe(key)}: timed out after {self.timeout} s'
+            ) from None
+        except (requests.exceptions.ChunkedEncodingError, urllib3.exceptions.ProtocolError):
+            raise StorageConnectionError(
+                f'{action} {self._safe(key)}: the connection broke off in the middle of the body'
             ) from None
         except requests.ConnectionError:
             raise StorageConnectionError(
                 f'{action} {self._safe(key)}: cannot connect to the server'
             ) from None
-        except requests.RequestException as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError) as exc:
             raise StorageError(f'{action} {self._safe(key)} failed: {type(exc).__name__}') from None
 
     def _request(self, method: str, key: str, action: str, **kwargs: Any) -> requests.Response:
@@ -202,8 +215,8 @@ class HTTPStorage(StorageMixin):
             for chunk in response.iter_content(CHUNK_SIZE):
                 out.write(chunk)
                 received += len(chunk)
-        expected = response.headers.get('Content-Length')
-        if expected is not None and 'Content-Encoding' not in response.headers and int(expected) != received:
+        expected = _content_length(response)
+        if expected is not None and 'Content-Encoding' not in response.headers and expected != received:
             raise StorageError(f'download of {self._safe(key)} truncated: {received} of {expected} bytes')
 
     def _head(self, key: str) -> requests.Response | None:
@@ -223,10 +236,10 @@ class HTTPStorage(StorageMixin):
         response = self._head(key)
         if response is None:
             raise StorageNotFoundError(f'{self._safe(key)} does not exist')
-        length = response.headers.get('Content-Length')
+        length = _content_length(response)
         if length is None:
-            raise StorageCapabilityError(f'the server sends no Content-Length for {self._safe(key)}')
-        return int(length)
+            raise StorageCapabilityError(f'the server sends no valid Content-Length for {self._safe(key)}')
+        return length
 
     def _listing(self, prefix: str) -> list[tuple[str, bool]] | None:
         """Names (and whether each is a directory) in the HTML index of ``prefix``; ``None`` if none."""
@@ -285,7 +298,7 @@ class HTTPStorage(StorageMixin):
         response = self._request('GET', key, 'read of', stream=True)
         self._check(response, key, 'read of')
         response.raw.decode_content = True
-        return buffered(response.raw, close=response.close)
+        return buffered(response.raw, close=response.close, guard=lambda: self._errors(key, 'read of'))
 
 
 __all__ = ['HTTPStorage', 'OriginBoundSession']

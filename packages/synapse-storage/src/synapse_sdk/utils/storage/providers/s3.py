@@ -74,8 +74,9 @@ class S3Storage(LazyClientMixin, StorageMixin):
     def _errors(self, key: str, action: str) -> Iterator[None]:
         """Translate botocore exceptions into storage errors without leaking credentials."""
         import_optional('boto3', 's3', 's3')  # before anything else, so a missing boto3 names the extra
-        from boto3.exceptions import S3UploadFailedError
+        from boto3.exceptions import Boto3Error, S3UploadFailedError
         from botocore import exceptions as bex
+        from s3transfer.exceptions import RetriesExceededError  # type: ignore[import-untyped]  # s3transfer ships no types
 
         where = f's3://{self.bucket_name}/{key}'
         try:
@@ -98,13 +99,25 @@ class S3Storage(LazyClientMixin, StorageMixin):
             if code in _DENIED:
                 raise StoragePermissionError(f'{action} {where} refused: {code} {message}') from None
             raise StorageError(f'{action} {where} failed: {code} {message}') from None
-        except (bex.EndpointConnectionError, bex.ConnectionClosedError, bex.ConnectTimeoutError) as exc:
+        except (
+            bex.EndpointConnectionError,
+            bex.ConnectionClosedError,
+            bex.ConnectTimeoutError,
+            bex.ReadTimeoutError,
+            bex.IncompleteReadError,  # a body that broke off midway
+            bex.ResponseStreamingError,
+        ) as exc:
             raise StorageConnectionError(f'{action} {where}: {self._scrub(str(exc))}') from None
         except bex.NoCredentialsError:
             raise StorageConfigError(
                 "s3 storage: no credentials; set 'access_key' and 'secret_key' in the configuration"
             ) from None
-        except bex.BotoCoreError as exc:
+        except RetriesExceededError as exc:  # a managed download whose body kept breaking off
+            cause = type(exc.last_exception).__name__ if exc.last_exception is not None else 'unknown'
+            raise StorageConnectionError(
+                f'{action} {where}: the transfer broke off on every attempt (last: {cause})'
+            ) from None
+        except (bex.BotoCoreError, Boto3Error) as exc:
             raise StorageError(f'{action} {where} failed: {self._scrub(str(exc))}') from None
 
     def _scrub(self, message: str) -> str:
@@ -155,7 +168,7 @@ class S3Storage(LazyClientMixin, StorageMixin):
     def _open(self, key: str) -> IO[bytes]:
         with self._errors(key, 'read of'):
             body = self.client.get_object(Bucket=self.bucket_name, Key=key)['Body']
-        return buffered(body)
+        return buffered(body, guard=lambda: self._errors(key, 'read of'))
 
     def _size(self, key: str) -> int:
         return int(self._head(key)['ContentLength'])

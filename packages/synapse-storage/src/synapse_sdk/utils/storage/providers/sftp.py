@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import errno
 import io
 import itertools
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from synapse_sdk.security.redaction import scrub
-from synapse_sdk.utils.storage.base import StorageMixin, partial_name
+from synapse_sdk.utils.storage.base import ErrorGuard, StorageMixin, partial_name
 from synapse_sdk.utils.storage.deps import import_optional
 from synapse_sdk.utils.storage.errors import (
     StorageConfigError,
@@ -47,7 +48,8 @@ class _PipelinedReader(io.RawIOBase):
     has not consumed yet, up to the whole file when the reader is slower than the network.
     """
 
-    def __init__(self, handles: list[Any], size: int) -> None:
+    def __init__(self, handles: list[Any], size: int, guard: ErrorGuard | None = None) -> None:
+        self._guard = guard or contextlib.nullcontext
         self._handles = handles
         self._size = size
         self._scheduled = 0  # offset where the next window to request starts
@@ -72,6 +74,10 @@ class _PipelinedReader(io.RawIOBase):
             self._scheduled = end
 
     def readinto(self, buffer: Any) -> int:
+        with self._guard():
+            return self._readinto(buffer)
+
+    def _readinto(self, buffer: Any) -> int:
         view = memoryview(buffer).cast('B')
         filled = 0
         while filled < len(view):
@@ -318,11 +324,15 @@ class SFTPStorage(StorageMixin):
 
     @contextmanager
     def _errors(self, key: str, action: str) -> Iterator[None]:
+        paramiko = import_optional('paramiko', 'sftp', 'sftp')
         where = f'sftp://{self.host}:{self.port}{self._remote(key)}'
         try:
             yield
         except StorageError:
             raise
+        except (paramiko.SSHException, EOFError, TimeoutError) as exc:  # the connection dropped midway
+            message = scrub(str(exc), list(self.__secrets.values())) or type(exc).__name__
+            raise StorageConnectionError(f'{action} {where}: the SSH connection broke: {message}') from None
         except OSError as exc:
             if exc.errno == errno.ENOENT or isinstance(exc, FileNotFoundError):
                 raise StorageNotFoundError(f'{where} does not exist') from None
@@ -426,7 +436,8 @@ class SFTPStorage(StorageMixin):
             size = int(handles[0].stat().st_size or 0)
             while size > READ_WINDOW * len(handles) and len(handles) < READ_HANDLES:
                 handles.append(self.sftp.open(remote, 'rb'))
-        return io.BufferedReader(_PipelinedReader(handles, size), buffer_size=1024 * 1024)
+        reader = _PipelinedReader(handles, size, guard=lambda: self._errors(key, 'read of'))
+        return io.BufferedReader(reader, buffer_size=1024 * 1024)
 
     def _size(self, key: str) -> int:
         return int(self._stat(key).st_size or 0)

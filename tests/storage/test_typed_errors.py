@@ -1,0 +1,138 @@
+"""Every public operation of every provider raises the storage's typed error, also after `open` returned:
+a body that breaks off midway, a transfer that fails on every attempt, a connection that drops while a
+stream is read, a nonsensical ``Content-Length``, an archive whose members cannot all be written.
+
+The servers are real: loopback HTTP servers that misbehave on purpose (one of them answering as an S3
+endpoint), OpenSSH sshd, real files.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tarfile
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+
+import pytest
+import synapse_tests_misbehaving as misbehaving  # registered by tests/conftest.py
+
+from synapse_sdk.utils.file.archive import ArchiveError, extract_archive
+from synapse_sdk.utils.storage import get_storage
+from synapse_sdk.utils.storage.errors import StorageCapabilityError, StorageConnectionError, StorageError
+
+KEY = 'data/file.bin'
+
+
+def _broken_body(h: BaseHTTPRequestHandler) -> None:
+    """Promise 100,000 bytes, send 10 and close: what a reset connection or a dying server looks like."""
+    h.close_connection = True
+    h.send_response(200)
+    h.send_header('Content-Length', '100000')
+    h.send_header('Content-Type', 'application/octet-stream')
+    h.send_header('ETag', '"0123456789abcdef0123456789abcdef"')
+    h.end_headers()
+    if h.command != 'HEAD':
+        h.wfile.write(b'0123456789')
+        h.wfile.flush()
+
+
+def _config(provider: str, url: str) -> dict[str, Any]:
+    if provider == 'http':
+        return {'provider': 'http', 'configuration': {'base_url': f'{url}/', 'timeout': 10}}
+    pytest.importorskip('boto3')
+    return {
+        'provider': 's3',
+        'configuration': {
+            'bucket_name': 'bucket',
+            'access_key': 'AKIDEXAMPLE',
+            'secret_key': 'PLANTED-s3-secret-8812',
+            'endpoint_url': url,
+        },
+    }
+
+
+@pytest.mark.parametrize('provider', ['http', 's3'])
+@pytest.mark.parametrize('operation', ['open', 'open-text', 'download', 'pathlib'])
+def test_a_body_that_breaks_off_raises_the_typed_error(provider: str, operation: str, tmp_path: Path) -> None:
+    with misbehaving.http_server() as server:
+        path = '/' + KEY if provider == 'http' else f'/bucket/{KEY}'
+        server.routes[path] = _broken_body
+        store = get_storage(_config(provider, server.url))
+        with pytest.raises(StorageError) as caught:
+            if operation == 'open':
+                with store.open(KEY) as stream:
+                    stream.read()
+            elif operation == 'open-text':
+                with store.open(KEY, 'r') as stream:
+                    stream.read()
+            elif operation == 'download':
+                store.download(KEY, tmp_path / 'out.bin')
+            else:
+                store.get_pathlib(KEY).read_bytes()
+        store.close()
+    assert isinstance(caught.value, StorageConnectionError), repr(caught.value)
+    assert KEY in str(caught.value)
+    assert 'PLANTED' not in str(caught.value)
+    assert not (tmp_path / 'out.bin').exists()
+    assert [p.name for p in tmp_path.iterdir()] == []  # no partial file left behind
+
+
+def test_http_storage_reads_a_nonsensical_content_length_as_absent(tmp_path: Path) -> None:
+    def bad_length(h: BaseHTTPRequestHandler) -> None:
+        h.close_connection = True
+        h.send_response(200)
+        h.send_header('Content-Length', 'twelve')
+        h.end_headers()
+        if h.command != 'HEAD':
+            h.wfile.write(b'twelve bytes')
+
+    with misbehaving.http_server() as server:
+        server.routes['/' + KEY] = bad_length
+        store = get_storage(_config('http', server.url))
+        with pytest.raises(StorageCapabilityError, match='no valid Content-Length'):
+            store.size(KEY)
+        assert store.download(KEY, tmp_path / 'out.bin').read_bytes() == b'twelve bytes'
+
+
+@pytest.mark.filterwarnings(
+    'ignore::pytest.PytestUnhandledThreadExceptionWarning'
+)  # paramiko's read-ahead thread
+def test_sftp_stream_raises_the_typed_error_when_the_connection_drops(
+    sftp_server: Any, tmp_path: Path
+) -> None:
+    from synapse_sdk.utils.storage.providers import sftp as sftp_module
+
+    root = sftp_server.root / 'drop'
+    root.mkdir()
+    size = 2 * sftp_module.READ_WINDOW + 1024  # more than the windows the first read requests
+    (root / 'big.bin').write_bytes(os.urandom(size))
+    store = get_storage(sftp_server.config(root))
+    stream = store.open('big.bin')
+    assert len(stream.read(1024)) == 1024
+    store._ssh.get_transport().close()  # the connection goes away while the stream is being read
+    with pytest.raises(StorageError) as caught:
+        stream.read()
+    assert 'big.bin' in str(caught.value)
+    store.close()
+
+
+def test_an_archive_whose_members_cannot_all_be_written_raises_archive_error(tmp_path: Path) -> None:
+    # A symlink and a file below the same name: the file makes 'x' a directory, the link cannot take its place.
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode='w') as tf:
+        link = tarfile.TarInfo('x')
+        link.type, link.linkname = tarfile.SYMTYPE, 'elsewhere'
+        tf.addfile(link)
+        member = tarfile.TarInfo('x/file')
+        member.size = 4
+        tf.addfile(member, io.BytesIO(b'data'))
+    archive = tmp_path / 'conflict.tar'
+    archive.write_bytes(buffer.getvalue())
+    dest = tmp_path / 'dest'
+    dest.mkdir()
+    (dest / 'keep.txt').write_text('kept')
+    with pytest.raises(ArchiveError, match=r"conflict\.tar.*'x'"):
+        extract_archive(archive, dest)
+    assert sorted(p.name for p in dest.iterdir()) == ['keep.txt']
