@@ -220,8 +220,25 @@ def test_wrong_addresses_fail_naming_the_address_and_what_happened(ray_head, sil
         err = info.value
         assert err.address == address and reason in err.reason, (address, str(err))
         assert str(err).startswith(f'Could not connect to the Ray cluster at {address}: ')
+        assert err.timeout == (timeout if 'within' in reason else None)  # set when it ran out
         back = pickle.loads(pickle.dumps(err))
         assert type(back) is RayConnectionError and str(back) == str(err) and back.reason == err.reason
+
+
+def test_a_wrong_address_is_named_in_korean_too(silent_server):
+    refused = f'ray://127.0.0.1:{free_port()}'
+    with pytest.raises(RayConnectionError) as info:
+        check_reachable(refused, 30, language='ko')
+    assert str(info.value).startswith(
+        f'{refused}의 Ray 클러스터에 연결할 수 없습니다: 연결이 거부되었습니다: 포트 {refused.rsplit(":", 1)[1]}에서'
+    ), str(info.value)
+    silent = f'ray://127.0.0.1:{silent_server}'
+    with pytest.raises(RayConnectionError) as info:
+        check_reachable(silent, 0.5, source='RAY_ADDRESS', language='ko')
+    assert str(info.value).startswith(
+        f'{silent} (RAY_ADDRESS에서)의 Ray 클러스터에 연결할 수 없습니다: 포트 {silent_server}은(는) 연결을 받지만 '
+        '0.5초 안에 Ray 서버가 응답하지 않았습니다'
+    ), str(info.value)
 
 
 PRINT_SCRIPT = """
@@ -367,6 +384,15 @@ def test_a_wrong_address_fails_fast_naming_it(sample_plugin_dir, silent_server):
     )
     assert proc.returncode == 1
     assert f'Could not connect to the Ray cluster at {refused}: connection refused' in proc.stderr
+    proc = subprocess.run(
+        [*_show_args(sample_plugin_dir), '--ray-address', refused, '--lang', 'ko'],
+        env=_cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 1
+    assert f'{refused}의 Ray 클러스터에 연결할 수 없습니다: 연결이 거부되었습니다' in proc.stderr, proc.stderr
 
     silent = f'ray://127.0.0.1:{silent_server}'
     proc = subprocess.run(

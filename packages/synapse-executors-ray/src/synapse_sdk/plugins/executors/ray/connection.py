@@ -64,10 +64,11 @@ _NOTICES = {
         '(실행이 끝나면 종료됩니다). 다음 실행에서도 쓰려면 한 번 시작해 두세요: ray start --head',
     },
     'stale': {
-        'en': 'The Ray cluster recorded at {address} by `ray start` is not running. Starting a local one for this '
-        'run (it stops when the run ends). To keep one for later runs: ray start --head',
-        'ko': '`ray start`가 기록한 {address}의 Ray 클러스터가 실행 중이 아닙니다. 이번 실행을 위한 로컬 클러스터를 '
-        '시작합니다 (실행이 끝나면 종료됩니다). 다음 실행에서도 쓰려면: ray start --head',
+        'en': 'The Ray cluster `ray start` recorded at {address} does not answer (stopped, or not reachable from '
+        'here). Starting a local one for this run (it stops when the run ends). To keep one for later runs: '
+        'ray start --head',
+        'ko': '`ray start`가 기록한 {address}의 Ray 클러스터가 응답하지 않습니다 (종료되었거나 여기서 닿지 않음). '
+        '이번 실행을 위한 로컬 클러스터를 시작합니다 (실행이 끝나면 종료됩니다). 다음 실행에서도 쓰려면: ray start --head',
     },
     'started': {
         'en': 'Local Ray cluster started in {seconds:.1f}s.',
@@ -179,7 +180,12 @@ def ensure_ray(
         plan = plan_connection(address, connect_timeout=connect_timeout)
         say = notify if notify is not None else _to_stderr
         if plan.how in ('given', 'RAY_ADDRESS') and plan.init_address and _checkable(plan.init_address):
-            check_reachable(plan.init_address, resolve_connect_timeout(connect_timeout), source=plan.how)
+            check_reachable(
+                plan.init_address,
+                resolve_connect_timeout(connect_timeout),
+                source=plan.how,
+                language=language,
+            )
         if plan.how in ('new', 'stale', 'kept'):
             say(_notice(plan.how, language, address=plan.shown))
         kwargs: dict[str, Any] = {'logging_level': logging.WARNING}
@@ -202,7 +208,9 @@ def ensure_ray(
             except ConnectionError as exc:
                 if plan.shown is None or plan.how in ('new', 'stale'):
                     raise
-                raise RayConnectionError(plan.shown, str(exc) or type(exc).__name__, source=plan.how) from exc
+                raise RayConnectionError(
+                    plan.shown, str(exc) or type(exc).__name__, source=plan.how, language=language
+                ) from exc
             except Exception as exc:
                 # Ray gives a new node 30 s to register, hard-coded; a busy machine can need more.
                 if attempt == attempts or 'timed out during startup' not in str(exc):
@@ -214,23 +222,30 @@ def ensure_ray(
     return ray
 
 
-def check_reachable(address: str, timeout: float, *, source: str = 'given') -> None:
+def check_reachable(
+    address: str, timeout: float, *, source: str = 'given', language: str | None = None
+) -> None:
     """Raise `RayConnectionError` unless a Ray server (a Ray Client server or a GCS) answers at `address`.
 
     Three steps within `timeout` seconds in all: the host name resolves, the port accepts a TCP
     connection, and one gRPC call of that kind of server is answered. With ``RAY_USE_TLS`` set only the
-    first two are checked (the call would need the cluster's certificates).
+    first two are checked (the call would need the cluster's certificates). The error is in `language`.
     """
+
+    def fail(kind: str, **values: Any) -> RayConnectionError:
+        reason = _reason(kind, language, **values)
+        if dialed != address:
+            reason += _reason('dialed', language, dialed=dialed)
+        ran_out = timeout if kind in ('no_answer', 'silent') else None
+        return RayConnectionError(address, reason, source=source, timeout=ran_out, language=language)
+
     dialed = _as_ray_connects(address)
-    where = '' if dialed == address else f' (Ray dials it as {dialed})'
-    host, port = _host_port(dialed)
+    host, port = _host_port(dialed, language)
     deadline = time.monotonic() + timeout
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
-        raise RayConnectionError(
-            address, f'the host name {host!r} does not resolve ({exc})', source=source
-        ) from None
+        raise fail('unresolved', host=host, error=exc) from None
     failure: OSError = TimeoutError()
     connected = False
     for family, kind, proto, _, sockaddr in infos:
@@ -248,15 +263,16 @@ def check_reachable(address: str, timeout: float, *, source: str = 'given') -> N
         break
     if not connected:
         if isinstance(failure, TimeoutError):
-            reason = f'no answer within {timeout:g}s'
-        elif isinstance(failure, ConnectionRefusedError):
-            reason = f'connection refused: nothing listens on port {port}'
-        else:
-            reason = f'{type(failure).__name__}: {failure}'
-        raise RayConnectionError(address, reason + where, source=source, timeout=timeout) from None
+            raise fail('no_answer', timeout=timeout) from None
+        if isinstance(failure, ConnectionRefusedError):
+            raise fail('refused', port=port) from None
+        raise fail('os_error', error=f'{type(failure).__name__}: {failure}') from None
     if os.environ.get('RAY_USE_TLS', '').lower() in ('1', 'true'):
         return
-    _ask_ray_server(address, host, port, deadline, timeout, source, where)
+    problem = _ask_ray_server(address, host, port, deadline)
+    if problem is not None:
+        what, values = problem
+        raise fail(what, port=port, timeout=timeout, **values)
 
 
 # One cheap call per kind of Ray server, by method path (its request may be empty): any answer but
@@ -267,9 +283,9 @@ _PROBE_METHODS = {
 }
 
 
-def _ask_ray_server(
-    address: str, host: str, port: int, deadline: float, timeout: float, source: str, where: str
-) -> None:
+def _ask_ray_server(address: str, host: str, port: int, deadline: float) -> tuple[str, dict[str, str]] | None:
+    """None when a Ray server of the address's kind answered; else what went wrong (a `_REASONS` key and
+    its values)."""
     import grpc  # type: ignore[import-untyped]  # grpcio (a Ray dependency) ships no type information
 
     kind = 'client' if is_client_address(address) else 'gcs'
@@ -284,19 +300,11 @@ def _ask_ray_server(
         except grpc.RpcError as exc:
             code = exc.code() if callable(getattr(exc, 'code', None)) else None
             if code == grpc.StatusCode.DEADLINE_EXCEEDED:
-                reason = f'port {port} accepts connections but no Ray server answered within {timeout:g}s'
-            elif code in (
-                grpc.StatusCode.UNIMPLEMENTED,
-                grpc.StatusCode.UNAVAILABLE,
-                grpc.StatusCode.INTERNAL,
-            ):
-                wanted = (
-                    'a Ray Client server (ray://, port 10001 by default)' if kind == 'client' else 'a Ray GCS'
-                )
-                reason = f'the server on port {port} is not {wanted}'
-            else:
-                return  # a Ray server answered with an error of its own (auth ...): ray.init reports it
-            raise RayConnectionError(address, reason + where, source=source, timeout=timeout) from None
+                return 'silent', {}
+            if code in (grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL):
+                return 'not_client' if kind == 'client' else 'not_gcs', {}
+            # A Ray server answered with an error of its own (auth ...): ray.init reports it.
+        return None
     finally:
         channel.close()
 
@@ -322,15 +330,15 @@ def _checkable(address: str) -> bool:
     return address not in ('auto', 'local') and not address.startswith(('http://', 'https://'))
 
 
-def _host_port(address: str) -> tuple[str, int]:
+def _host_port(address: str, language: str | None = None) -> tuple[str, int]:
     default_port = 10001 if is_client_address(address) else 6379
     parts = urlsplit(address if '://' in address else f'gcs://{address}')
     try:
         port = parts.port or default_port
     except ValueError:
-        raise RayConnectionError(address, 'the port is not a number') from None
+        raise RayConnectionError(address, _reason('bad_port', language), language=language) from None
     if not parts.hostname:
-        raise RayConnectionError(address, 'no host in the address')
+        raise RayConnectionError(address, _reason('no_host', language), language=language)
     return parts.hostname, port
 
 
@@ -379,6 +387,42 @@ def _quiet_ray_start() -> Iterator[None]:
     finally:
         for item in noisy:
             item.removeFilter(drop)
+
+
+# What `check_reachable` found at an address (`RayConnectionError.reason`), by kind.
+_REASONS = {
+    'unresolved': {
+        'en': 'the host name {host!r} does not resolve ({error})',
+        'ko': '호스트 이름 {host!r}을(를) 찾을 수 없습니다 ({error})',
+    },
+    'no_answer': {'en': 'no answer within {timeout:g}s', 'ko': '{timeout:g}초 안에 응답이 없습니다'},
+    'refused': {
+        'en': 'connection refused: nothing listens on port {port}',
+        'ko': '연결이 거부되었습니다: 포트 {port}에서 기다리는 서버가 없습니다',
+    },
+    'os_error': {'en': '{error}', 'ko': '{error}'},
+    'silent': {
+        'en': 'port {port} accepts connections but no Ray server answered within {timeout:g}s',
+        'ko': '포트 {port}은(는) 연결을 받지만 {timeout:g}초 안에 Ray 서버가 응답하지 않았습니다',
+    },
+    'not_client': {
+        'en': 'the server on port {port} is not a Ray Client server (ray://, port 10001 by default)',
+        'ko': '포트 {port}의 서버는 Ray Client 서버(ray://, 기본 포트 10001)가 아닙니다',
+    },
+    'not_gcs': {
+        'en': 'the server on port {port} is not a Ray GCS',
+        'ko': '포트 {port}의 서버는 Ray GCS가 아닙니다',
+    },
+    'bad_port': {'en': 'the port is not a number', 'ko': '포트가 숫자가 아닙니다'},
+    'no_host': {'en': 'no host in the address', 'ko': '주소에 호스트가 없습니다'},
+    'dialed': {'en': ' (Ray dials it as {dialed})', 'ko': ' (Ray는 {dialed}(으)로 연결합니다)'},
+}
+
+
+def _reason(kind: str, language: str | None, **values: Any) -> str:
+    from synapse_sdk.i18n import LocalizedMessage, resolve_language
+
+    return LocalizedMessage(_REASONS[kind]).format(resolve_language(language), **values)
 
 
 def _notice(kind: str, language: str | None, **values: Any) -> str:

@@ -32,18 +32,38 @@ class RayConnectionError(RayExecutorError):
 
     `source` says where the address came from (``'given'``: an argument or ``--ray-address``;
     ``'RAY_ADDRESS'``: the environment variable), `timeout` the connect timeout in seconds when it ran out.
+    The message is in `language` (``'en'``, ``'ko'``; `reason` should be in the same language).
     """
 
-    def __init__(self, address: str, reason: str, *, source: str | None = None, timeout: float | None = None):
+    def __init__(
+        self,
+        address: str,
+        reason: str,
+        *,
+        source: str | None = None,
+        timeout: float | None = None,
+        language: str | None = None,
+    ):
+        from synapse_sdk.i18n import LocalizedMessage, resolve_language
+
         self.address = address
         self.reason = reason
         self.source = source
         self.timeout = timeout
-        origin = ' (from RAY_ADDRESS)' if source == 'RAY_ADDRESS' else ''
+        lang = resolve_language(language)
+        origin = LocalizedMessage(_FROM_RAY_ADDRESS).get(lang) if source == 'RAY_ADDRESS' else ''
         super().__init__(
-            f'Could not connect to the Ray cluster at {address}{origin}: {reason}. Check the address and that '
-            'the cluster is running; leave the address out to use a local cluster.'
+            LocalizedMessage(_CONNECT_FAILED).format(lang, address=address + origin, reason=reason)
         )
+
+
+_CONNECT_FAILED = {
+    'en': 'Could not connect to the Ray cluster at {address}: {reason}. Check the address and that the cluster '
+    'is running; leave the address out to use a local cluster.',
+    'ko': '{address}의 Ray 클러스터에 연결할 수 없습니다: {reason}. 주소와 클러스터가 실행 중인지 확인하세요. '
+    '주소를 빼면 로컬 클러스터를 사용합니다.',
+}
+_FROM_RAY_ADDRESS = {'en': ' (from RAY_ADDRESS)', 'ko': ' (RAY_ADDRESS에서)'}
 
 
 class WorkingDirTooLargeError(PluginError, ValueError):
