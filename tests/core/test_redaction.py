@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import traceback
 from typing import Annotated
 
 import pytest
@@ -214,3 +215,36 @@ def test_origins():
     assert credential_header_names(headers) == {'x-api-key', 'cookie'}
     removed = strip_credentials(headers, ['synapse-tenant'])
     assert sorted(removed) == ['Cookie', 'Synapse-Tenant', 'X-Api-Key'] and headers == {'Accept': 'a'}
+
+
+def test_scrub_exception_keeps_the_chain_as_python_prints_it() -> None:
+    from synapse_sdk.security.redaction import RedactedError, scrub_exception
+
+    secret = 'chain-secret-5521'
+    try:
+        try:
+            raise FileNotFoundError(2, 'No such file', f'/data/{secret}')
+        except OSError:
+            raise ExceptionGroup('failed', [ValueError(f'v {secret}')])  # noqa: B904  # implicit __context__ on purpose
+    except ExceptionGroup as caught:
+        exc = caught
+    before = ''.join(traceback.format_exception(exc))
+    assert secret in before and 'During handling of the above exception' in before
+
+    result = scrub_exception(exc, [secret])
+    after = ''.join(traceback.format_exception(result))
+    assert result is exc and secret not in after
+    assert 'During handling of the above exception' in after  # the context is still shown
+    assert after.replace('***', secret) == before  # nothing but the secret changed
+
+    class Opaque(Exception):
+        def __str__(self) -> str:
+            return f'computed {secret}'
+
+    try:
+        raise Opaque() from KeyError('k')
+    except Opaque as caught:
+        stand_in = scrub_exception(caught, [secret])
+    assert isinstance(stand_in, RedactedError) and stand_in.original_type.endswith('Opaque')
+    assert str(stand_in) == 'Opaque: computed ***'
+    assert isinstance(stand_in.__cause__, KeyError) and stand_in.__traceback__ is not None

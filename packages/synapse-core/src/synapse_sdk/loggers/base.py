@@ -9,21 +9,23 @@ Two rules hold for every logger:
 - Progress never crashes a run: ``current > total`` is clamped to ``total`` and a
   `ProgressWarning` is issued; a zero total counts as complete.
 - Values under secret-looking keys (``token``, ``password``, ``api_key`` ...) are masked before
-  any hook sees them.
+  any hook sees them, and so is every occurrence of the run's secret values (`add_secrets`; the
+  executor adds the secret params of the action), wherever the action wrote them: the event, the
+  message text, any string of the data, metrics, the status error.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from synapse_sdk.plugins._warnings import warn_user
 from synapse_sdk.plugins.models.logger import LogEntry, LogLevel, ProgressData
 from synapse_sdk.plugins.models.status import RunStatus
-from synapse_sdk.security.redaction import redact
+from synapse_sdk.security.redaction import redact, scrub
 
 __all__ = ['BaseLogger', 'CompositeLogger', 'LoggerWarning', 'NullLogger', 'ProgressWarning', 'to_plain']
 
@@ -103,6 +105,21 @@ class BaseLogger:
         #: The logger whose progress/metrics state this one reports (a `CompositeLogger` parent).
         self._owner: BaseLogger = self
         self._failed_hooks: set[str] = set()
+        self._secrets: frozenset[str] = frozenset()
+
+    def add_secrets(self, values: Iterable[str]) -> None:
+        """Mask (``***``) each of `values` wherever it appears in what this logger records from now on:
+        the secret values of the run's params, which an action may still put in a message
+        (``ctx.log_message(f'connecting with {params.password}')``). Values under 4 characters are
+        ignored (masking them would mangle ordinary text)."""
+        added = {value for value in values if isinstance(value, str) and len(value) >= 4}
+        if added:
+            with self._lock:
+                self._secrets = self._secrets | added
+
+    def _scrub(self, value: Any) -> Any:
+        secrets = self._secrets
+        return scrub(value, secrets) if secrets else value
 
     def _dispatch(self, hook: str, *args: Any) -> None:
         """Call an output hook; a failing output is reported once and never stops the action."""
@@ -130,8 +147,8 @@ class BaseLogger:
         if data is not None and not isinstance(data, Mapping):
             raise TypeError(f'log data must be a mapping, got {type(data).__name__}')
         entry = LogEntry(
-            event=str(event),
-            data=to_plain(redact(dict(data or {}))),
+            event=self._scrub(str(event)),
+            data=self._scrub(to_plain(redact(dict(data or {})))),
             datetime=utc_now_iso(),
             level=LogLevel.coerce(level),
             step=step if step is not None else self._current_step,
@@ -296,7 +313,7 @@ class BaseLogger:
         if not isinstance(value, Mapping):
             raise TypeError(f'metrics must be a mapping, got {type(value).__name__}')
         name = step or self._current_step or DEFAULT_STEP
-        clean = to_plain(redact(dict(value)))
+        clean = self._scrub(to_plain(redact(dict(value))))
         with self._lock:
             self._metrics.setdefault(name, {}).update(clean)
         self._dispatch('_emit_metrics', name, clean)
@@ -315,7 +332,9 @@ class BaseLogger:
     # -- lifecycle ----------------------------------------------------------------------------
     def report_status(self, status: RunStatus, *, result: Any = None, error: str | None = None) -> None:
         """Report the run status (executors call this; `result` must already be JSON-compatible)."""
-        self._dispatch('_emit_status', RunStatus(status), result, error)
+        self._dispatch(
+            '_emit_status', RunStatus(status), result, None if error is None else self._scrub(error)
+        )
 
     def flush(self) -> None:
         """Deliver anything buffered. Default: nothing is buffered."""

@@ -25,7 +25,7 @@ from synapse_sdk.plugins.definition import ActionDefinition, resolve_action
 from synapse_sdk.plugins.errors import ActionExecutionError, ExecutionError, ParamsValidationError
 from synapse_sdk.plugins.models.status import RunStatus
 from synapse_sdk.plugins.params_check import UnknownParam
-from synapse_sdk.security.redaction import redact_url, scrub, secret_values
+from synapse_sdk.security.redaction import redact_url, scrub, scrub_exception, secret_values
 
 __all__ = [
     'AUTO',
@@ -384,6 +384,9 @@ def run_action(
     if name and definition.name != name:
         definition = resolve_action(definition.target, name)
     strict = strict_params_from_env() if strict_params is None else bool(strict_params)
+    add_secrets = getattr(ctx.logger, 'add_secrets', None)
+    if add_secrets is not None:  # the action may still write a secret param into a message
+        add_secrets(secret_values(params, definition.params_model))
     try:
         validated = validate_params(
             definition, params, ctx, strict=strict, check_unknown=check_unknown_params
@@ -402,14 +405,14 @@ def run_action(
             result = instantiate(definition, validated, ctx).run()
         else:
             result = definition.target(validated, ctx)
-    except Exception as exc:
+    except Exception as raised:
         secrets = secret_values(params, definition.params_model)
-        _scrub_exception_chain(exc, secrets)
-        error = scrub(redact_url(f'{type(exc).__name__}: {exc}'), secrets)
+        failure = scrub_exception(raised, secrets)
+        error = scrub(redact_url(f'{type(failure).__name__}: {failure}'), secrets)
         if report_status:
             ctx.log_message(LogMessageCode.PLUGIN_RUN_FAILED, action=definition.name, error=error)
             ctx.logger.report_status(RunStatus.FAILED, error=error)
-        raise ActionExecutionError(definition.name, exc) from exc
+        raise ActionExecutionError(definition.name, failure) from failure
     except BaseException:
         if report_status:
             ctx.logger.report_status(RunStatus.CANCELLED, error='interrupted')
@@ -440,30 +443,6 @@ def run_action(
         ctx.end_log()
         ctx.logger.report_status(RunStatus.COMPLETED, result=jsonable)
     return jsonable
-
-
-def _scrub_exception_chain(exc: BaseException, secrets: list[str]) -> None:
-    """Mask the params' secret values in the messages (``args``) and notes of `exc` and of every
-    exception chained to it, so no traceback of the failure can print them, whoever prints it."""
-    if not secrets:
-        return
-    seen: set[int] = set()
-    stack: list[BaseException | None] = [exc]
-    while stack:
-        current = stack.pop()
-        if current is None or id(current) in seen:
-            continue
-        seen.add(id(current))
-        try:
-            current.args = tuple(scrub(arg, secrets) if isinstance(arg, str) else arg for arg in current.args)
-            notes = getattr(current, '__notes__', None)
-            if isinstance(notes, list):
-                current.__notes__ = [
-                    scrub(note, secrets) if isinstance(note, str) else note for note in notes
-                ]
-        except (AttributeError, TypeError):
-            pass
-        stack += [current.__cause__, current.__context__]
 
 
 def execute_action(

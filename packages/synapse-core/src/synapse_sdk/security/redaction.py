@@ -22,11 +22,13 @@ __all__ = [
     'MASK',
     'PARAMS_ENV_VAR',
     'SECRET_MARKER',
+    'RedactedError',
     'is_secret_key',
     'is_secret_value',
     'redact',
     'redact_url',
     'scrub',
+    'scrub_exception',
     'secret_field_names',
     'secret_values',
     'withhold',
@@ -322,3 +324,91 @@ def scrub(value: object, secrets: Iterable[str | None]) -> Any:
         return item
 
     return one(value)
+
+
+class RedactedError(Exception):
+    """Stands in, in an exception chain, for an exception whose text held a secret that could not be
+    masked in place (its ``__str__`` is computed from internal state, as pydantic's
+    ``ValidationError``'s is). Its message is the original's type and text, masked; `original_type`
+    names the original class. The traceback and the rest of the chain are kept."""
+
+    def __init__(self, message: str, original_type: str = '') -> None:
+        super().__init__(message)
+        self.original_type = original_type
+
+
+def scrub_exception(exc: BaseException, secrets: Iterable[str | None]) -> BaseException:
+    """Mask every occurrence of `secrets` in what a traceback of `exc` prints, whoever prints it.
+
+    Walks `exc`, its ``__cause__`` / ``__context__`` chain and the members of exception groups, and
+    masks in place: string arguments, the text of other arguments that hold a secret (a dict, bytes),
+    an ``OSError``'s file names and ``__notes__``. An exception whose text still holds a secret after
+    that is replaced in the chain by a `RedactedError`; the exception to raise is returned (`exc`
+    itself unless it had to be replaced).
+    """
+    known = sorted({s for s in secrets if isinstance(s, str) and len(s) >= 4}, key=len, reverse=True)
+    if not known:
+        return exc
+
+    def holds(text: str) -> bool:
+        return any(secret in text for secret in known)
+
+    def clean_arg(arg: Any) -> Any:
+        if isinstance(arg, str):
+            return scrub(arg, known)
+        try:
+            text = arg.decode('utf-8', 'replace') if isinstance(arg, bytes | bytearray) else repr(arg)
+        except Exception:  # a repr that fails: leave the argument as it is
+            return arg
+        return scrub(text, known) if holds(text) else arg
+
+    def clean(current: BaseException) -> BaseException:
+        try:
+            current.args = tuple(clean_arg(arg) for arg in current.args)
+            if isinstance(current, OSError):
+                for name in ('filename', 'filename2'):
+                    value = getattr(current, name, None)
+                    if value is not None:
+                        setattr(current, name, clean_arg(value))
+            notes = getattr(current, '__notes__', None)
+            if isinstance(notes, list):
+                current.__notes__ = [clean_arg(note) for note in notes]
+        except (AttributeError, TypeError):
+            pass
+        try:
+            text = str(current)
+        except Exception:
+            text = ''
+        if not holds(text):
+            return current
+        stand_in = RedactedError(
+            f'{type(current).__name__}: {scrub(text, known)}', type(current).__qualname__
+        )
+        stand_in.__cause__, stand_in.__context__ = current.__cause__, current.__context__
+        stand_in.__suppress_context__ = current.__suppress_context__
+        return stand_in.with_traceback(current.__traceback__)
+
+    seen: dict[int, BaseException] = {}
+
+    def walk(current: BaseException | None, depth: int = 0) -> BaseException | None:
+        if current is None or depth > 100:
+            return current
+        if id(current) in seen:
+            return seen[id(current)]
+        seen[id(current)] = current
+        replacement = clean(current)
+        seen[id(current)] = replacement
+        for member in getattr(current, 'exceptions', None) or ():
+            if isinstance(member, BaseException):
+                walk(member, depth + 1)  # members of a group cannot be swapped: cleaned in place
+        suppress = current.__suppress_context__  # assigning __cause__ would set it
+        cause, context = walk(current.__cause__, depth + 1), walk(current.__context__, depth + 1)
+        if replacement.__cause__ is not cause:
+            replacement.__cause__ = cause
+        if replacement.__context__ is not context:
+            replacement.__context__ = context
+        replacement.__suppress_context__ = suppress
+        return replacement
+
+    result = walk(exc)
+    return exc if result is None else result
