@@ -160,7 +160,9 @@ class BaseConverter:
         return result
 
     # -- the loop ------------------------------------------------------------------------------------------
-    def _run(self, writer: Writer, *, staging: str | None, table, step: str):
+    def _run(
+        self, writer: Writer, *, staging: str | None, table: dict[str, dict[str, int]] | None, step: str
+    ) -> tuple[ConversionResult, Session]:
         reader = self._reader()
         # External sorts spill beside the output (a filesystem known to be writable); convert() uses the temp dir.
         reader.scratch = os.path.dirname(staging) if staging is not None else None

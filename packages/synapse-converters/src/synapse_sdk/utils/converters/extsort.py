@@ -28,7 +28,7 @@ import weakref
 from collections.abc import Iterable, Iterator
 from itertools import groupby
 from operator import itemgetter
-from typing import Any
+from typing import Any, BinaryIO
 
 __all__ = ['ExternalSort', 'unique_sorted']
 
@@ -40,7 +40,7 @@ FAN_IN = 32
 _key = itemgetter(0)
 
 
-def _read_run(fh) -> Iterator[tuple[Any, Any]]:
+def _read_run(fh: BinaryIO) -> Iterator[tuple[Any, Any]]:
     # A fresh unpickler per record: one reused across records keeps every record it loaded in its memo
     # (protocol 4+ memoizes at the next free index, which only grows), about 150 bytes per record for good.
     while True:
@@ -74,7 +74,7 @@ class ExternalSort:
         self._bytes = 0
         self._runs: list[str] = []
         self._dir: str | None = None
-        self._cleanup: weakref.finalize | None = None
+        self._cleanup: weakref.finalize[[str, bool], ExternalSort] | None = None
         self._count = 0
         self._sealed = False
 

@@ -9,7 +9,7 @@ their first bytes (JPEG: in the first SOF marker).
 from __future__ import annotations
 
 import struct
-from typing import NamedTuple
+from typing import BinaryIO, NamedTuple
 
 __all__ = ['ImageInfo', 'ImageSizeError', 'read_image_size']
 
@@ -63,7 +63,7 @@ def _png(head: bytes, path: str) -> ImageInfo:
     return _checked(ImageInfo(w, h, _PNG_CHANNELS.get(head[25], 3), 'png'), path)
 
 
-def _jpeg(fh, path: str) -> ImageInfo:
+def _jpeg(fh: BinaryIO, path: str) -> ImageInfo:
     fh.seek(2)
     while True:
         byte = fh.read(1)

@@ -8,6 +8,9 @@ sorted observed names.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from .dm import stable_id
 from .items import Item
 from .objects import Obj
@@ -75,16 +78,27 @@ def joint_vector(item: Item, obj: Obj, order: list[str]) -> tuple[list[tuple[flo
 
 
 def group_annotations(
-    stem: str, key: object, cls: str, names: list[str], joints, box, ndim: int = 3
-) -> tuple[list[dict], dict]:
+    stem: str,
+    key: object,
+    cls: str,
+    names: list[str],
+    joints: Sequence[tuple[float, float, int]],
+    box: list[float] | None,
+    ndim: int = 3,
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """DM keypoint annotations (one per present joint) and the ``group`` annotation for one pose object."""
     gid = stable_id(stem, key, 'group')
-    kps = []
+    kps: list[dict[str, Any]] = []
     for j, (x, y, v) in enumerate(joints):
         if v == 0 and x == 0 and y == 0:
             continue  # a missing joint
         name = names[j] if j < len(names) else f'keypoint_{j}'
-        kp = {'id': stable_id(stem, key, j), 'classification': name, 'attrs': [], 'data': [x, y]}
+        kp: dict[str, Any] = {
+            'id': stable_id(stem, key, j),
+            'classification': name,
+            'attrs': [],
+            'data': [x, y],
+        }
         kp['visibility'] = int(v) if ndim == 3 else 2
         kp['group_id'] = gid
         kps.append(kp)

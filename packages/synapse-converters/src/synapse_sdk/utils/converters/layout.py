@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from typing import Any
 
 from .extsort import ExternalSort
 from .imagesize import ImageSizeError, read_image_size
@@ -85,7 +86,7 @@ def outside(item: Item, root: DatasetRoot | None, path: str, what: str) -> bool:
     return True
 
 
-def load_json(path: str, item: Item, root: DatasetRoot | None = None):
+def load_json(path: str, item: Item, root: DatasetRoot | None = None) -> Any:
     """Parse a JSON file; on failure record ``malformed_json`` (with the line) on ``item`` and return None."""
     if outside(item, root, path, os.path.basename(path)):
         return None
