@@ -193,7 +193,7 @@ from synapse_sdk.plugins.decorators import action
 @action(name='greet')
 def greet(params, ctx):
     warnings.warn('this helper is going away', FutureWarning)
-    return {}
+    return {'name': params.get('name')}
 
 
 @action(name='fail')
@@ -298,6 +298,9 @@ def test_every_command_in_korean_prints_no_english_catalogue_text(
     run('plugin', 'run', 'a', '--path', str(bad_config))
     warns = make_plugin('warns', WARNING_ACTIONS)
     assert run('plugin', 'run', 'greet', '--path', str(warns)).exit_code == 0
+    # Params keys with typos: one the params model does not declare, one an action without a model never read.
+    run('plugin', 'run', 'greet', '--path', str(plugin), '--params', '{"name": "Ada", "timez": 2}')
+    run('plugin', 'run', 'greet', '--path', str(warns), '--params', '{"nmae": "Ada"}')
     monkeypatch.chdir(tmp_path)
     run('plugin', 'run', 'greet')  # no config.yaml here
     # --fake-backend: an empty one, a seeded one, a bad seed, and the options it does not go with.

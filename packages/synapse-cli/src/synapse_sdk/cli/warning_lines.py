@@ -18,6 +18,9 @@ __all__ = ['capture_warnings', 'warning_data']
 
 # Modules whose warnings speak to plugin authors directly: their text already says where.
 _SDK_PREFIX = 'synapse_sdk.'
+# What an SDK warning carries as data for tools (`UnknownParamsWarning`: action, param, suggestion,
+# never_read; `ConfigWarning`: key): copied into the --json output as they are.
+_FIELDS = ('action', 'param', 'suggestion', 'never_read', 'key')
 
 
 @contextlib.contextmanager
@@ -54,7 +57,9 @@ def warning_data(
     message: Warning | str, category: type[Warning], filename: str, lineno: int
 ) -> dict[str, Any]:
     """``{'category', 'message', 'file', 'line'}``: where the warning points (the config file and line
-    when the warning carries them, else the code that issued it for warnings from outside the SDK)."""
+    when the warning carries them, else the code that issued it for warnings from outside the SDK), plus
+    the data an SDK warning carries (an unknown param's ``action``, ``param``, ``suggestion`` and
+    ``never_read``; a config warning's ``key``)."""
     data: dict[str, Any] = {'category': category.__name__, 'message': str(message)}
     file = getattr(message, 'file', None)
     if file is not None:
@@ -63,12 +68,20 @@ def warning_data(
     elif not category.__module__.startswith(_SDK_PREFIX):
         data['file'] = filename
         data['line'] = lineno
+    if category.__module__.startswith(_SDK_PREFIX):
+        data.update((name, getattr(message, name)) for name in _FIELDS if hasattr(message, name))
     return data
 
 
 def _line(data: dict[str, Any], category: type[Warning], language: str | None) -> str:
     from synapse_sdk.cli.messages import t
 
+    if category.__name__ == 'UnknownParamsWarning' and data.get('param'):  # in the CLI's words
+        kind = 'cli.warning.never_read' if data.get('never_read') else 'cli.warning.unknown_param'
+        text = t(kind, language, action=data.get('action', ''), param=data['param'])
+        if data.get('suggestion'):
+            text += ' ' + t('cli.warning.did_you_mean', language, suggestion=data['suggestion'])
+        return t('cli.warning.line', language, text=text)
     if category.__module__.startswith(_SDK_PREFIX):  # the SDK's own text already says where
         return t('cli.warning.line', language, text=data['message'])
     # A library's warning: its kind and the code it points at, on the same line.

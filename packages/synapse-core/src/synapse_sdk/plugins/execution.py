@@ -265,7 +265,10 @@ def report_unknown_params(
             if read
             else f'Action {action!r}: unknown param {u.path!r} ignored'
         )
-        warn_user(UnknownParamsWarning(text + u.hint(), action=action, param=u.path, suggestion=u.suggestion))
+        warning = UnknownParamsWarning(
+            text + u.hint(), action=action, param=u.path, suggestion=u.suggestion, never_read=read
+        )
+        warn_user(warning)
     if ctx is not None:
         ctx.log_dev_event(
             'unknown_params', {'action': action, 'params': [u.path for u in unknown], 'never_read': read}

@@ -50,14 +50,24 @@ class UnknownParamsWarning(UserWarning):
     """A params key the action does not know was ignored.
 
     Attributes (for tools that render warnings their own way): `action`, `param` (the key's path, e.g.
-    ``optimizer.lrr``) and `suggestion` (the closest known key, or None).
+    ``optimizer.lrr``), `suggestion` (the closest known key, or None) and `never_read` (True for an action
+    without a params model that never read the key; False for a key its params model does not declare).
     """
 
-    def __init__(self, message: str, *, action: str = '', param: str = '', suggestion: str | None = None):
+    def __init__(
+        self,
+        message: str,
+        *,
+        action: str = '',
+        param: str = '',
+        suggestion: str | None = None,
+        never_read: bool = False,
+    ):
         super().__init__(message)
         self.action = action
         self.param = param
         self.suggestion = suggestion
+        self.never_read = never_read
 
 
 @dataclass(frozen=True)
