@@ -126,6 +126,26 @@ def test_warnings_are_data_in_json_output(plugin):
     assert 'Warning: ' in proc.stderr  # the human lines still go to stderr
 
 
+def test_config_warnings_in_korean_with_their_key_as_data(plugin):
+    """An unknown config.yaml key is put in the CLI's words (run and validate alike); --json has the key."""
+    config = plugin / 'config.yaml'
+    proc = synapse('-l', 'ko', 'plugin', 'run', 'drift', '--json', cwd=plugin)
+    assert proc.returncode == 0, proc.stderr
+    assert f"경고: {config}:5: 알 수 없는 키 'colour'은(는) 무시됩니다" in proc.stderr.splitlines()
+    assert 'unknown key' not in proc.stderr
+    found = [w for w in json.loads(proc.stdout)['warnings'] if w['category'] == 'ConfigWarning']
+    assert sorted((w['key'], w['line'], w['reason']) for w in found) == [
+        ('actions.boom.speed', 9, 'unknown_key'),
+        ('colour', 5, 'unknown_key'),
+    ]
+    validated = synapse('plugin', 'validate', '-l', 'ko', cwd=plugin)
+    assert validated.returncode == 1, validated.stderr
+    assert (
+        f"  - {config}:9: 알 수 없는 키 'actions.boom.speed'은(는) 무시됩니다"
+        in validated.stderr.splitlines()
+    )
+
+
 def test_a_failure_shows_the_plugins_frame_once(plugin):
     proc = synapse('plugin', 'run', 'boom', cwd=plugin)
     assert proc.returncode == 1

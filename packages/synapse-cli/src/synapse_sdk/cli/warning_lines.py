@@ -14,13 +14,13 @@ import warnings
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-__all__ = ['capture_warnings', 'warning_data']
+__all__ = ['capture_warnings', 'sdk_warning_text', 'warning_data']
 
 # Modules whose warnings speak to plugin authors directly: their text already says where.
 _SDK_PREFIX = 'synapse_sdk.'
 # What an SDK warning carries as data for tools (`UnknownParamsWarning`: action, param, suggestion,
-# never_read; `ConfigWarning`: key): copied into the --json output as they are.
-_FIELDS = ('action', 'param', 'suggestion', 'never_read', 'key')
+# never_read; `ConfigWarning`: key, reason): copied into the --json output as they are.
+_FIELDS = ('action', 'param', 'suggestion', 'never_read', 'key', 'reason')
 
 
 @contextlib.contextmanager
@@ -59,7 +59,7 @@ def warning_data(
     """``{'category', 'message', 'file', 'line'}``: where the warning points (the config file and line
     when the warning carries them, else the code that issued it for warnings from outside the SDK), plus
     the data an SDK warning carries (an unknown param's ``action``, ``param``, ``suggestion`` and
-    ``never_read``; a config warning's ``key``)."""
+    ``never_read``; a config warning's ``key`` and ``reason``)."""
     data: dict[str, Any] = {'category': category.__name__, 'message': str(message)}
     file = getattr(message, 'file', None)
     if file is not None:
@@ -73,17 +73,28 @@ def warning_data(
     return data
 
 
-def _line(data: dict[str, Any], category: type[Warning], language: str | None) -> str:
+def sdk_warning_text(data: dict[str, Any], language: str | None) -> str:
+    """The text of an SDK warning (its `warning_data`) in the CLI's words and `language`: an unknown params
+    key and an unknown config.yaml key are put from their data; any other keeps the SDK's own text."""
     from synapse_sdk.cli.messages import t
 
-    if category.__name__ == 'UnknownParamsWarning' and data.get('param'):  # in the CLI's words
+    if data['category'] == 'UnknownParamsWarning' and data.get('param'):
         kind = 'cli.warning.never_read' if data.get('never_read') else 'cli.warning.unknown_param'
         text = t(kind, language, action=data.get('action', ''), param=data['param'])
         if data.get('suggestion'):
             text += ' ' + t('cli.warning.did_you_mean', language, suggestion=data['suggestion'])
-        return t('cli.warning.line', language, text=text)
+        return text
+    if data['category'] == 'ConfigWarning' and data.get('reason') == 'unknown_key' and data.get('file'):
+        where = f'{data["file"]}:{data["line"]}' if data.get('line') else data['file']
+        return t('cli.warning.config_unknown_key', language, where=where, name=data.get('key'))
+    return str(data['message'])
+
+
+def _line(data: dict[str, Any], category: type[Warning], language: str | None) -> str:
+    from synapse_sdk.cli.messages import t
+
     if category.__module__.startswith(_SDK_PREFIX):  # the SDK's own text already says where
-        return t('cli.warning.line', language, text=data['message'])
+        return t('cli.warning.line', language, text=sdk_warning_text(data, language))
     # A library's warning: its kind and the code it points at, on the same line.
     return t('cli.warning.located', language, **data)
 

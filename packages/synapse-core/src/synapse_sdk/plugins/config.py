@@ -30,17 +30,24 @@ CONFIG_FILENAME = 'config.yaml'
 class ConfigWarning(UserWarning):
     """A config.yaml contains something that is ignored (an unknown key, an unknown type name).
 
-    The message names the file and line; `file`, `line` and `key` hold them as data, for tools
-    (the CLI's ``--json`` output) that report warnings without parsing their text.
+    The message names the file and line; `file`, `line`, `key` and `reason` (``'unknown_key'``,
+    ``'unknown_data_type'``) hold them as data, for tools (the CLI's ``--json`` output, its translated
+    lines) that report warnings without parsing their text.
     """
 
     def __init__(
-        self, message: str, file: str | None = None, line: int | None = None, key: str | None = None
+        self,
+        message: str,
+        file: str | None = None,
+        line: int | None = None,
+        key: str | None = None,
+        reason: str | None = None,
     ):
         super().__init__(message)
         self.file = file
         self.line = line
         self.key = key
+        self.reason = reason
 
 
 class ActionConfig(BaseModel):
@@ -185,7 +192,8 @@ def _validate(data: dict[str, Any], source: str, lines: Mapping[tuple[Any, ...],
     for key, path in unknown:
         line = _line_for(lines, path)
         where = f'{source}:{line}' if line else source
-        warn_user(ConfigWarning(f'{where}: unknown key {key!r} is ignored', source, line, key), ConfigWarning)
+        message = f'{where}: unknown key {key!r} is ignored'
+        warn_user(ConfigWarning(message, source, line, key, 'unknown_key'), ConfigWarning)
     try:
         config = PluginConfig.model_validate(data)
     except ValidationError as exc:
@@ -210,7 +218,7 @@ def _validate(data: dict[str, Any], source: str, lines: Mapping[tuple[Any, ...],
                     f'(known: {", ".join(sorted(names))})'
                 )
                 key = f'actions.{action.name}.{field}'
-                warn_user(ConfigWarning(message, source, line, key), ConfigWarning)
+                warn_user(ConfigWarning(message, source, line, key, 'unknown_data_type'), ConfigWarning)
     return config
 
 

@@ -78,7 +78,18 @@ def check_plugin(source: str, plugin_module: str | None = None) -> dict[str, Any
             return {'plugin': None, 'actions': [], 'problems': problems}
         except (PluginError, ImportError) as exc:
             return {'plugin': None, 'actions': [], 'problems': [{'where': source, 'message': str(exc)}]}
-    problems += [{'where': '', 'message': str(w.message)} for w in caught if _is_config_warning(w)]
+    from synapse_sdk.cli.messages import current_language
+    from synapse_sdk.cli.warning_lines import sdk_warning_text, warning_data
+
+    language = current_language()
+    problems += [
+        {
+            'where': '',
+            'message': sdk_warning_text(warning_data(w.message, w.category, w.filename, w.lineno), language),
+        }
+        for w in caught
+        if _is_config_warning(w)
+    ]
 
     actions = []
     for name in discovery.list_actions():
