@@ -16,7 +16,7 @@ from packaging.requirements import Requirement
 
 from synapse_sdk.cli.commands.plugin_create import CATEGORIES
 
-from .conftest import SYNAPSE_EXE, subprocess_env
+from .conftest import AUTHOR_PYTEST, SYNAPSE_EXE, StepFailed, run_steps, subprocess_env
 
 # Where each category's printed run command leaves proof of real work (beside exit code 0).
 REAL_WORK = {
@@ -40,19 +40,20 @@ def _printed_steps(stdout: str) -> list[str]:
 
 def _create_and_follow(category: str, root) -> dict:
     """`synapse plugin create` as a user runs it, then every printed command in a shell, as printed."""
-    env = subprocess_env(PATH=f'{SYNAPSE_EXE.parent}{os.pathsep}{os.environ.get("PATH", "")}')
+    env = subprocess_env(
+        **AUTHOR_PYTEST, PATH=f'{SYNAPSE_EXE.parent}{os.pathsep}{os.environ.get("PATH", "")}'
+    )
     created = subprocess.run(
         [str(SYNAPSE_EXE), 'plugin', 'create', '--name', f'Sample {category}', '--category', category, '--yes'],
         cwd=root, env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=120,
     )  # fmt: skip
     assert created.returncode == 0, created.stderr
     steps = _printed_steps(created.stdout)
-    script = 'set -e\n' + ''.join(f'echo "+ {step}" >&2\n{step}\n' for step in steps)
-    followed = subprocess.run(
-        ['bash', '-c', script], cwd=root, env=env, capture_output=True, text=True,
-        stdin=subprocess.DEVNULL, timeout=300,
-    )  # fmt: skip
-    return {'steps': steps, 'proc': followed, 'created': created}
+    try:
+        walk, failure = run_steps(steps, cwd=root, env=env, timeout=120), None
+    except StepFailed as exc:  # reported by this category's test, not by the fixture for all of them
+        walk, failure = [], str(exc)
+    return {'steps': steps, 'walk': walk, 'failure': failure, 'created': created}
 
 
 @pytest.fixture(scope='module')
@@ -71,16 +72,16 @@ def followed_scaffolds(tmp_path_factory):
 def test_every_printed_command_succeeds_as_printed(followed_scaffolds, category):
     """validate, each action with its sample params (on the fake backend where needed), then pytest."""
     outcome = followed_scaffolds[category]
-    steps, proc = outcome['steps'], outcome['proc']
+    steps, walk = outcome['steps'], outcome['walk']
     folder = outcome['root'] / f'sample-{category.replace("_", "-")}'
     assert steps[0] == f'cd {folder}'
     assert steps[1] == 'synapse plugin validate' and steps[-1] == 'pytest'
     assert all(s.startswith('synapse plugin run ') and '--params @samples/params/' in s for s in steps[2:-1])
-    assert proc.returncode == 0, f'{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}'
-    output = proc.stdout + proc.stderr
+    assert outcome['failure'] is None, outcome['failure']
+    output = ''.join(step.stdout + step.stderr for step in walk)
     for proof in REAL_WORK[category]:
         assert proof in output, (proof, output[-3000:])
-    summary = proc.stdout.strip().splitlines()[-1]  # pytest's last line: every scaffold test passed
+    summary = walk[-1].stdout.strip().splitlines()[-1]  # pytest's last line: every scaffold test passed
     assert re.fullmatch(r'=* \d+ passed in [\d.]+s =*', summary), summary
     # Each scaffold carries what a plugin project needs, and the fixture-based tests.
     for name in ('pyproject.toml', 'README.md', 'tests/conftest.py', 'requirements.txt', '.gitignore'):
