@@ -105,6 +105,10 @@ def run_in_pty(args: list[str], cwd, timeout: float = 60.0) -> tuple[int, str]:
 AUTHOR_PYTEST = {'PYTEST_ADDOPTS': '-p no:hypothesispytest'}
 
 
+# pytest's last line when every test passed; past a minute it adds the time as h:mm:ss (a loaded machine).
+PYTEST_ALL_PASSED = re.compile(r'^=+ \d+ passed in [\d.]+s(?: \(\d+:\d\d:\d\d\))? =+$', re.M)
+
+
 class StepFailed(AssertionError):
     """A step of `run_steps` exited non-zero or did not finish in time; the message has its output."""
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import AUTHOR_PYTEST, RAY_ENV, SYNAPSE_EXE, run_steps, subprocess_env
+from .conftest import AUTHOR_PYTEST, PYTEST_ALL_PASSED, RAY_ENV, SYNAPSE_EXE, run_steps, subprocess_env
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -91,7 +91,7 @@ def test_getting_started_runs_as_written(tmp_path, ray_head_booting):
     [fake] = [s for s in steps if s.command.endswith('--fake-backend')]
     assert 'models +1' in fake.stderr, fake.stderr
     tested = by_command['pytest'].stdout
-    assert re.search(r'^=* \d+ passed in [\d.]+s =*$', tested, re.M), tested[-2000:]
+    assert PYTEST_ALL_PASSED.search(tested), tested[-2000:]
     [local] = [s for s in steps if s.command.endswith('--json')]
     local_result = json.loads(local.stdout)['result']
     assert [r['label'] for r in local_result['results']] == ['negative', 'positive', 'positive']

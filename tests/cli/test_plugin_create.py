@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import pty
-import re
 import select
 import subprocess
 import tomllib
@@ -16,7 +15,7 @@ from packaging.requirements import Requirement
 
 from synapse_sdk.cli.commands.plugin_create import CATEGORIES
 
-from .conftest import AUTHOR_PYTEST, SYNAPSE_EXE, StepFailed, run_steps, subprocess_env
+from .conftest import AUTHOR_PYTEST, PYTEST_ALL_PASSED, SYNAPSE_EXE, StepFailed, run_steps, subprocess_env
 
 # Where each category's printed run command leaves proof of real work (beside exit code 0).
 REAL_WORK = {
@@ -82,7 +81,7 @@ def test_every_printed_command_succeeds_as_printed(followed_scaffolds, category)
     for proof in REAL_WORK[category]:
         assert proof in output, (proof, output[-3000:])
     summary = walk[-1].stdout.strip().splitlines()[-1]  # pytest's last line: every scaffold test passed
-    assert re.fullmatch(r'=* \d+ passed in [\d.]+s =*', summary), summary
+    assert PYTEST_ALL_PASSED.fullmatch(summary), summary
     # Each scaffold carries what a plugin project needs, and the fixture-based tests.
     for name in ('pyproject.toml', 'README.md', 'tests/conftest.py', 'requirements.txt', '.gitignore'):
         assert (folder / name).is_file(), name

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from .conftest import StepFailed, run_steps, subprocess_env
+from .conftest import PYTEST_ALL_PASSED, StepFailed, run_steps, subprocess_env
 
 
 def test_one_shell_in_order_with_each_steps_own_output(tmp_path):
@@ -63,3 +63,18 @@ def test_before_runs_just_before_its_command(tmp_path):
         before={'echo two': lambda: seen.append((tmp_path / 'marker').exists())},
     )  # fmt: skip
     assert seen == [False]
+
+
+@pytest.mark.parametrize(
+    ('line', 'passed'),
+    [
+        ('============================== 3 passed in 0.88s ===============================', True),
+        ('========================= 3 passed in 88.50s (0:01:28) =========================', True),
+        ('==================== 2 passed, 1 warning in 1.23s =====================', False),
+        ('==================== 1 failed, 2 passed in 1.23s =====================', False),
+        ('============================ no tests ran in 0.01s =============================', False),
+    ],
+)
+def test_pytest_all_passed_line(line, passed):
+    """What the walks accept as a scaffold's passing ``pytest`` (its real lines, at any load)."""
+    assert bool(PYTEST_ALL_PASSED.fullmatch(line)) is passed
