@@ -135,6 +135,25 @@ def test_output_that_bypasses_sys_stdout_is_shown_too_on_every_run(ray_cluster, 
     assert not any(f'line {tag}' in text for text in texts for tag in ('first', 'second')), texts
 
 
+def test_a_process_left_running_does_not_hold_the_run(ray_cluster, sample_plugin_dir, capsys):
+    """What it writes during the run is shown with the run; what it writes later goes to the worker's own
+    stdout (Ray's way), and neither the call nor the next one waits for it."""
+    tag = f'left-{uuid.uuid4().hex[:8]}'
+    with RayActorExecutor(working_dir=sample_plugin_dir, num_cpus=0.25, console=io.StringIO()) as ex:
+        assert ex.execute('ray_sample_actions:leave_running', {'tag': tag}) == {'tag': tag}
+        shown = capsys.readouterr()
+        assert re.search(rf'^early {tag}$', shown.out, re.M), shown
+        assert f'late {tag}' not in shown.out
+        worker_pid = ex.execute('ray_sample_actions:whoami', {})['pid']
+        logs = Path(ray_cluster._private.worker._global_node.get_logs_dir_path())
+        out_file = next(logs.glob(f'worker-*-{worker_pid}.out'))
+        deadline = time.monotonic() + 60
+        while f'late {tag}' not in out_file.read_text(errors='replace'):
+            assert time.monotonic() < deadline, "the late line never reached the worker's stdout"
+            time.sleep(0.2)
+    assert f'early {tag}' not in out_file.read_text(errors='replace')
+
+
 def test_pipeline_steps_show_on_the_driver_console(ray_cluster, sample_plugin_dir, tmp_path):
     from synapse_sdk.plugins.executors.ray.pipeline import RayPipelineExecutor
 

@@ -282,3 +282,12 @@ def noisy(params: NoisyParams, ctx: RuntimeContext) -> dict:
     subprocess.run(['echo', f'subprocess line {params.tag}'], check=True)
     os.write(2, f'descriptor line {params.tag}\n'.encode())
     return {'tag': params.tag}
+
+
+@action(name='leave_running')
+def leave_running(params: dict, ctx: RuntimeContext) -> dict:
+    """Start a process that outlives the run and keeps writing to the worker's stdout."""
+    tag = params['tag']
+    subprocess.Popen(['sh', '-c', f'echo early {tag}; sleep 2; echo late {tag}'])
+    time.sleep(1)  # the early line is written while the run lasts
+    return {'tag': tag}
