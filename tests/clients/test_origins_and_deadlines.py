@@ -107,6 +107,42 @@ def test_a_page_link_to_another_origin_is_fetched_without_credentials(two_origin
     assert _leaked(elsewhere.headers_seen('/jobs/')) == []
 
 
+@pytest.mark.parametrize('kind', ['v1', 'v2', 'agent'])
+def test_a_cookie_the_backend_set_never_reaches_another_port_of_its_host(two_origins, kind):
+    # Cookie jars match hosts, not ports or schemes: without the origin rule, a cookie set by
+    # 127.0.0.1:<home> went with an absolute link to 127.0.0.1:<elsewhere>.
+    home, elsewhere = two_origins
+    home.routes['/login/'] = lambda h: misbehaving.send(
+        h, 200, b'{"data": {"ok": true}}', Set_Cookie='sessionid=cookie-0008; Path=/'
+    )
+    home.routes['/again/'] = lambda h: misbehaving.send(h, 200, b'{"data": {"ok": true}}')
+    elsewhere.routes['/page/'] = lambda h: misbehaving.send(h, 200, b'{"data": {"ok": true}}')
+    client = _clients(home.url)[kind]
+    _get(kind, client, 'login/')
+    _get(kind, client, 'again/')
+    assert [h.get('cookie') for h in home.headers_seen('/again/')] == [
+        'sessionid=cookie-0008'
+    ]  # kept at home
+    _get(kind, client, f'{elsewhere.url}/page/')
+    seen = elsewhere.headers_seen('/page/')
+    assert len(seen) == 1 and 'cookie' not in seen[0]
+    assert _leaked(seen) == []
+
+
+def test_file_downloader_deadline_and_its_error_says_why(two_origins, tmp_path):
+    from synapse_sdk.clients.downloads import FileDownloader, FileDownloadError
+
+    home, _ = two_origins
+    response = b'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfile'
+    home.routes['/slow.bin'] = misbehaving.drip(response, every=0.15)
+    downloader = FileDownloader(retry=RetryPolicy(max_attempts=1, total_timeout=1.0), timeout=Timeout(2, 2))
+    started = time.monotonic()
+    with pytest.raises(FileDownloadError, match=r'download failed: .*total time budget of 1 s'):
+        downloader.download(f'{home.url}/slow.bin', tmp_path / 'slow.bin')
+    assert time.monotonic() - started < 6
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_total_timeout_cuts_off_a_server_that_drips_its_response(two_origins):
     home, _ = two_origins
     response = b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}'

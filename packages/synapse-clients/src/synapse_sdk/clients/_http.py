@@ -31,7 +31,7 @@ from synapse_sdk.clients.exceptions import (
     error_for_status,
 )
 from synapse_sdk.security.deadlines import Deadline, watch_pool_manager
-from synapse_sdk.security.origins import describe_origin, same_origin, strip_if_leaving
+from synapse_sdk.security.origins import describe_origin, same_origin, strip_credentials, strip_if_leaving
 from synapse_sdk.security.redaction import redact_url, scrub
 
 logger = logging.getLogger('synapse_sdk.clients')
@@ -178,17 +178,30 @@ def _never_reached_server(exc: requests.RequestException) -> bool:
 
 
 class OriginBoundSession(requests.Session):
-    """A session whose credential headers never follow a redirect to another origin.
+    """A session whose credentials never reach another origin.
 
     ``requests`` itself drops only ``Authorization`` on a cross-host redirect; this drops every
     header in `credential_names` (the client's configured headers) as well as ``Authorization``,
     ``Proxy-Authorization``, ``Cookie`` and any secret-looking header, on any change of scheme, host
     or port (`synapse_sdk.security.origins`). The redirect is still followed, without them.
+
+    With `origin` (the client's base URL), a request sent anywhere else (an absolute page link) goes
+    without them too, cookies included: the cookie jar matches hosts, not ports or schemes, so a
+    cookie the backend set would otherwise go to another port of its host.
     """
 
-    def __init__(self, credential_names: Iterable[str] = ()) -> None:
+    def __init__(self, credential_names: Iterable[str] = (), origin: str | None = None) -> None:
         super().__init__()
         self.credential_names = frozenset(name.lower() for name in credential_names)
+        self.origin = origin
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        if self.origin is not None and request.url and not same_origin(request.url, self.origin):
+            proxy_auth = request.headers.get('Proxy-Authorization')  # for the proxy, not the origin
+            strip_credentials(request.headers, self.credential_names)
+            if proxy_auth is not None:
+                request.headers['Proxy-Authorization'] = proxy_auth
+        return super().send(request, **kwargs)
 
     def rebuild_auth(self, prepared_request: Any, response: Any) -> None:
         removed = strip_if_leaving(
@@ -255,7 +268,7 @@ class HttpCore:
         if self._session is None:
             with self._lock:
                 if self._session is None:
-                    session = OriginBoundSession(self.headers)
+                    session = OriginBoundSession(self.headers, origin=self.base_url)
                     adapter = DeadlineAdapter(pool_connections=4, pool_maxsize=self._pool_size, max_retries=0)
                     session.mount('http://', adapter)
                     session.mount('https://', adapter)
@@ -327,11 +340,9 @@ class HttpCore:
         shown = redact_url(url)
         policy = retry or self.retry
         timeout = timeout or self.timeout
-        extra_headers: dict[str, str | None] = dict(headers or {})
-        if not same_origin(url, self.base_url):
-            for name in self.session.headers:
-                if name.lower() in self.session.credential_names:
-                    extra_headers[name] = None  # requests drops a header set to None
+        extra_headers: dict[str, str | None] = dict(
+            headers or {}
+        )  # the session strips credentials off-origin
         if idempotency_key:
             extra_headers[IDEMPOTENCY_HEADER] = idempotency_key
         body = None

@@ -46,6 +46,8 @@ class FileDownloadError(ClientError):
 
     def __init__(self, message: str | None = None, *, reason: str = '', **kwargs: Any) -> None:
         self.reason = reason or message or self.default_message
+        if message is None and reason:
+            message = f'{self.default_message}: {reason}'  # the text says why, not only that it failed
         super().__init__(message, **kwargs)
 
 
