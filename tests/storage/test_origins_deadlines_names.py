@@ -41,6 +41,23 @@ def test_http_storage_headers_never_follow_a_redirect_to_another_origin(two_orig
     assert len(_leaked(home.headers_seen('/files/real-b.bin'))) == 3  # same origin: all kept
 
 
+def test_http_storage_stats_a_file_served_from_another_origin(two_origins, tmp_path):
+    # exists() and size() follow a file's redirect as download() does (they said "missing" before),
+    # without the configured headers; the server's redirect of a directory to ``key/`` stays a directory.
+    home, elsewhere = two_origins
+    home.routes['/files/a.bin'] = misbehaving.redirect_to(f'{elsewhere.url}/cdn/a.bin')
+    elsewhere.routes['/cdn/a.bin'] = lambda h: misbehaving.send(h, 200, b'payload-a')
+    home.routes['/files/sub'] = misbehaving.redirect_to('/files/sub/', 301)
+    storage = get_storage(
+        {'provider': 'http', 'configuration': {'base_url': f'{home.url}/files/', 'headers': HEADERS}}
+    )
+    assert storage.exists('a.bin')
+    assert storage.size('a.bin') == len(b'payload-a')
+    assert not storage.exists('sub')
+    assert len(elsewhere.headers_seen('/cdn/a.bin')) == 2
+    assert _leaked(elsewhere.headers_seen('/cdn/a.bin')) == []
+
+
 def test_download_helper_headers_never_follow_a_redirect_to_another_origin(two_origins, tmp_path):
     home, elsewhere = two_origins
     home.routes['/release/plugin.zip'] = misbehaving.redirect_to(f'{elsewhere.url}/signed/plugin.zip?sig=abc')

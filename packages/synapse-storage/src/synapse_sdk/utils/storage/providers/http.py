@@ -220,13 +220,24 @@ class HTTPStorage(StorageMixin):
             raise StorageError(f'download of {self._safe(key)} truncated: {received} of {expected} bytes')
 
     def _head(self, key: str) -> requests.Response | None:
-        response = self._request('HEAD', key, 'stat of', allow_redirects=False)
-        if response.status_code == 405:
-            response = self._request('GET', key, 'stat of', stream=True, allow_redirects=False)
-            response.close()
+        response = self._stat_request(key, follow=False)
+        if 300 <= response.status_code < 400:
+            location = urljoin(self._url(key), response.headers.get('Location', ''))
+            if location.rstrip('/') == self._url(key).rstrip('/'):
+                return None  # the server's redirect to ``key/``: a directory, not a file
+            # A file served from elsewhere (a CDN, a presigned URL), as `download` follows it; the
+            # configured headers stay with this origin.
+            response = self._stat_request(key, follow=True)
         if response.status_code == 404 or 300 <= response.status_code < 400:
-            return None  # a redirect here is a directory (``key/``), not a file
+            return None
         self._check(response, key, 'stat of')
+        return response
+
+    def _stat_request(self, key: str, *, follow: bool) -> requests.Response:
+        response = self._request('HEAD', key, 'stat of', allow_redirects=follow)
+        if response.status_code == 405:
+            response = self._request('GET', key, 'stat of', stream=True, allow_redirects=follow)
+            response.close()
         return response
 
     def _exists(self, key: str) -> bool:
