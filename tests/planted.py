@@ -3,7 +3,8 @@
 
 The secrets sit in a secret-looking field (``password``), a field marked secret by its author
 (``json_schema_extra={'secret': True}``) and a ``SecretStr``. The action logs the password under its
-key, logs ``repr(ctx.env)``, prints the context and raises with two secrets in the message. Registered
+key and in a message's text, logs ``repr(ctx.env)``, prints the context and raises an exception group
+whose members carry two secrets in a message and one in an ``OSError``'s file name. Registered
 as ``synapse_tests_planted`` by tests/conftest.py.
 """
 
@@ -60,8 +61,13 @@ def prepare(params, ctx):
 def leaky(params, ctx):
     ctx.log('started', {'password': params.password, 'note': 'ok'})
     ctx.log_message(f'environment: {ctx.env!r}', 'info')
+    ctx.log_message(f'connecting as {params.password} to {params.webhook}', 'info')  # secrets in the text
     print('context:', ctx)
-    raise RuntimeError(f'upstream refused {params.password} and {params.webhook}')
+    try:
+        open(f'/nonexistent/{params.password}')  # an OSError whose file name holds the secret
+    except OSError as missing:
+        refused = RuntimeError(f'upstream refused {params.password} and {params.webhook}')
+        raise ExceptionGroup('the upstream failed', [refused, missing]) from None
 '''
 
 FILES = {'config.yaml': CONFIG, 'secretplug/__init__.py': '', 'secretplug/actions.py': ACTIONS}
