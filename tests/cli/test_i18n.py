@@ -209,6 +209,7 @@ UNREACHED = {
     'cli.verify.reason.other',
     'cli.verify.answered',
     'cli.error.interrupted',
+    'cli.error.unknown_action',  # without a place: only plugins.utils.get_action_config, no command calls it
     'cli.error.missing_module',
     'cli.error.missing_module_hint',
     'cli.error.missing_distribution',  # every distribution is installed in the workspace
@@ -289,6 +290,8 @@ def test_every_command_in_korean_prints_no_english_catalogue_text(
     run('plugin', 'run', 'greet', '--path', str(plugin), '--nope')
     run('plugin', 'run', '--path', str(plugin))
     run('plugin', 'runn')
+    run('plugin', 'run', 'gret', '--path', str(plugin))  # an action's name mistyped
+    run('plugin', 'run', 'greet', '--path', str(tmp_path / 'empty'))  # a plugin without actions
     run('doctor', '--lang', 'fr', lang=False, env={'SYNAPSE_LANGUAGE': 'ko'})
     bad_config = tmp_path / 'bad-config'
     bad_config.mkdir()

@@ -110,8 +110,20 @@ def test_unknown_action_names_the_available_ones(invoke, make_plugin):
     plugin = make_plugin()
     result = invoke('plugin', 'run', 'nope', '--path', str(plugin))
     assert result.exit_code == 2
-    assert "Unknown action 'nope'" in result.stderr
-    assert "'greet'" in result.stderr and "'fail'" in result.stderr
+    assert (
+        f"Error: Unknown action 'nope' in {plugin / 'config.yaml'}. Available actions: 'fail', 'greet'"
+        in (result.stderr.splitlines())
+    )
+    assert 'Did you mean' not in result.stderr  # nothing close to 'nope'
+    typo = invoke('plugin', 'run', 'gret', '--path', str(plugin), '--json')
+    assert typo.exit_code == 2
+    assert "Did you mean 'greet'?" in typo.stderr.splitlines()
+    error = json.loads(typo.stdout)['error']
+    assert (error['type'], error['action'], error['available']) == (
+        'ActionNotFoundError',
+        'gret',
+        ['fail', 'greet'],
+    )
 
 
 def test_defaults_to_the_current_directory(invoke, train_plugin, monkeypatch):

@@ -241,6 +241,8 @@ def _translate_plugin_error(
         )
     if isinstance(exc, errors.ActionExecutionError):
         return _action_failed(exc, language, plugin_root)
+    if isinstance(exc, errors.ActionNotFoundError):
+        return _action_not_found(exc, language)
     input_errors = (
         errors.ActionNotFoundError,
         errors.PluginNotFoundError,
@@ -252,6 +254,25 @@ def _translate_plugin_error(
     if isinstance(exc, errors.PluginError):
         return CliError(str(exc), kind=type(exc).__name__)
     return None
+
+
+def _action_not_found(exc: Any, language: str | None) -> CliError:
+    """``Unknown action 'trian' in <where>. Available actions: 'train'`` with a did-you-mean, in `language`."""
+    from difflib import get_close_matches
+
+    from synapse_sdk.cli.messages import t
+
+    available = ', '.join(repr(a) for a in exc.available) or t('cli.error.no_actions', language)
+    where = getattr(exc, 'where', None)
+    key = 'cli.error.unknown_action_in' if where else 'cli.error.unknown_action'
+    close = get_close_matches(exc.action, exc.available, n=1)
+    return CliError(
+        t(key, language, action=exc.action, where=where, available=available),
+        hint=t('cli.error.action_did_you_mean', language, name=close[0]) if close else None,
+        exit_code=EXIT_INPUT,
+        kind=type(exc).__name__,
+        data={'action': exc.action, 'available': list(exc.available)},
+    )
 
 
 def _action_failed(exc: Any, language: str | None, plugin_root: str | None) -> CliError:

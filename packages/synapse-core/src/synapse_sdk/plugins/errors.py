@@ -151,11 +151,13 @@ def format_loc(loc: Iterable[Any]) -> str:
 
 
 class ActionNotFoundError(PluginError, LookupError):
-    """The requested action does not exist; `available` lists the ones that do."""
+    """The requested action does not exist; `available` lists the ones that do, `where` says where it was
+    looked for (a config.yaml path, ``plugin 'code'``, ``module 'name'``; None when unknown)."""
 
     def __init__(self, action: str, available: Iterable[str], where: str | None = None):
         self.action = action
         self.available = sorted(available)
+        self.where = where
         place = f' in {where}' if where else ''
         listing = ', '.join(repr(a) for a in self.available) or 'none'
         super().__init__(f'Unknown action {action!r}{place}. Available actions: {listing}')
