@@ -292,3 +292,19 @@ def test_websocket_trusts_the_requests_ca_bundle(ws_servers, monkeypatch, tmp_pa
         'line one',
         'line two',
     ]
+
+
+def test_websocket_redirect_from_wss_to_ws_is_refused(ws_servers, monkeypatch, tmp_path):
+    ca, cert, key = misbehaving.self_signed_ca(tmp_path)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    plain = ws_servers()
+    secure = ws_servers(ssl_context=context, redirect=plain.url.replace('http', 'ws'))
+    for name in ('HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy'):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv('REQUESTS_CA_BUNDLE', str(ca))
+    client = AgentClient(secure.url, 'agent-0004', user_token='user-0007', tenant='tenant-0003')
+    with pytest.raises(WebSocketError):
+        list(client.websocket_tail_job_logs('j1', timeout=5))
+    assert _leaked(secure.headers)  # the secure origin got them
+    assert plain.headers == []  # the downgrade was never followed
