@@ -74,36 +74,45 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def run_in_pty(args: list[str], cwd, timeout: float = 60.0) -> tuple[int, str]:
-    """Run a command with a pseudo-terminal as stdin/stdout/stderr; ``(exit code, everything shown)``."""
+def run_in_pty(
+    args: list[str], cwd=None, timeout: float = 60.0, answers: list[tuple[bytes, bytes]] = ()
+) -> tuple[int, str]:
+    """Run a command with a pseudo-terminal as stdin/stdout/stderr; ``(exit code, everything shown)``.
+
+    `answers`: ``(prompt, typed)`` pairs, in order: once the terminal has shown `prompt` (``b''``: at once),
+    `typed` is written to it, as a person answering.
+    """
     master, slave = pty.openpty()
     proc = subprocess.Popen(
         args, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=subprocess_env(), close_fds=True
     )
     os.close(slave)
-    chunks = []
+    shown = b''
+    pending = list(answers)
     try:
         while True:
+            while pending and pending[0][0] in shown:
+                os.write(master, pending.pop(0)[1])
             ready, _, _ = select.select([master], [], [], timeout)
             if not ready:
                 proc.kill()
-                raise AssertionError(f'no output for {timeout}s: {b"".join(chunks)!r}')
+                raise AssertionError(f'no output for {timeout}s: {shown!r}')
             try:
                 data = os.read(master, 4096)
             except OSError:  # EIO: the child closed the terminal
                 break
             if not data:
                 break
-            chunks.append(data)
+            shown += data
     finally:
         os.close(master)
-    return proc.wait(timeout=timeout), b''.join(chunks).decode('utf-8', 'replace')
+    assert not pending, f'never asked {pending[0][0]!r}: {shown!r}'
+    return proc.wait(timeout=timeout), shown.decode('utf-8', 'replace')
 
 
 # What a plugin author's environment (``pip install "synapse-sdk[all]" pytest``) lacks and the workspace
 # has: its test tools' pytest plugins. hypothesis's alone tripled the start of a scaffold's ``pytest``.
 AUTHOR_PYTEST = {'PYTEST_ADDOPTS': '-p no:hypothesispytest'}
-
 
 # pytest's last line when every test passed; past a minute it adds the time as h:mm:ss (a loaded machine).
 PYTEST_ALL_PASSED = re.compile(r'^=+ \d+ passed in [\d.]+s(?: \(\d+:\d\d:\d\d\))? =+$', re.M)

@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
-import pty
-import select
 import stat
-import subprocess
 
 import pytest
 
 from synapse_sdk.utils.auth import load_config, resolve_credentials
 
-from .conftest import SYNAPSE_EXE, subprocess_env
+from .conftest import SYNAPSE_EXE, run_in_pty
 
 TOKEN = 'syn_test'  # the fake backend's default access token
 
@@ -113,37 +109,13 @@ def test_login_json(invoke, backend_url):
 def test_login_prompt_does_not_echo_the_token(backend_url, config_file):
     """A real terminal: the typed token must not appear in what the terminal shows."""
     secret = 'syn_test'
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
+    status, shown = run_in_pty(
         [str(SYNAPSE_EXE), 'login', '--host', backend_url],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=subprocess_env(),
-        close_fds=True,
+        answers=[(b'Access token', secret.encode() + b'\n')],
     )
-    os.close(slave)
-    shown = b''
-    while b'Access token' not in shown:
-        ready, _, _ = select.select([master], [], [], 30)
-        assert ready, shown
-        shown += os.read(master, 1024)
-    os.write(master, secret.encode() + b'\n')
-    while True:
-        ready, _, _ = select.select([master], [], [], 30)
-        if not ready:
-            break
-        try:
-            chunk = os.read(master, 1024)
-        except OSError:
-            break
-        if not chunk:
-            break
-        shown += chunk
-    os.close(master)
-    assert proc.wait(timeout=30) == 0, shown
-    assert b'Logged in to' in shown
-    assert secret.encode() not in shown
+    assert status == 0, shown
+    assert 'Logged in to' in shown
+    assert secret not in shown
     assert load_config(config_file)['access_token'] == secret
 
 

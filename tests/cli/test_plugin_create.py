@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import pty
-import select
 import subprocess
 import tomllib
 
@@ -15,7 +13,15 @@ from packaging.requirements import Requirement
 
 from synapse_sdk.cli.commands.plugin_create import CATEGORIES
 
-from .conftest import AUTHOR_PYTEST, PYTEST_ALL_PASSED, SYNAPSE_EXE, StepFailed, run_steps, subprocess_env
+from .conftest import (
+    AUTHOR_PYTEST,
+    PYTEST_ALL_PASSED,
+    SYNAPSE_EXE,
+    StepFailed,
+    run_in_pty,
+    run_steps,
+    subprocess_env,
+)
 
 # Where each category's printed run command leaves proof of real work (beside exit code 0).
 REAL_WORK = {
@@ -158,33 +164,11 @@ def test_without_a_terminal_it_never_prompts(invoke, tmp_path):
 @pytest.mark.integration
 def test_prompts_on_a_terminal(tmp_path):
     """A real pseudo-terminal: the questions are asked and the answers used."""
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
+    status, text = run_in_pty(
         [str(SYNAPSE_EXE), 'plugin', 'create', '--path', str(tmp_path)],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        env=subprocess_env(),
-        close_fds=True,
+        answers=[(b'', b'Pty Plugin\n\nexport\nMade in a pty\n')],
     )
-    os.close(slave)
-    os.write(master, b'Pty Plugin\n\nexport\nMade in a pty\n')
-    output = b''
-    while True:
-        ready, _, _ = select.select([master], [], [], 60)
-        if not ready:
-            proc.kill()
-            raise AssertionError(f'no output for 60s: {output!r}')
-        try:
-            chunk = os.read(master, 4096)
-        except OSError:  # EIO: the child closed the terminal
-            break
-        if not chunk:
-            break
-        output += chunk
-    os.close(master)
-    assert proc.wait(timeout=60) == 0, output
-    text = output.decode()
+    assert status == 0, text
     assert 'Plugin name' in text and 'Category' in text
     config = yaml.safe_load((tmp_path / 'pty-plugin' / 'config.yaml').read_text(encoding='utf-8'))
     assert config['category'] == 'export' and config['description'] == 'Made in a pty'
