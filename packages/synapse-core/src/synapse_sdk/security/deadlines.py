@@ -12,7 +12,8 @@ phase of a storage request) is armed once; an *idle* deadline (log tails) is pus
 `Deadline.extend` each time a message arrives, which costs one float assignment.
 
 Only the standard library is imported; the HTTP glue is duck-typed over urllib3's pool and
-connection classes, so synapse-clients and synapse-storage wire it into their own sessions.
+connection classes, so synapse-clients and synapse-storage wire it into their own sessions, and over
+`http.client`'s, which core's own URL downloads use (`watched_connection_class`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import weakref
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ['Deadline', 'watch_pool_manager', 'watch_socket']
+__all__ = ['Deadline', 'watch_pool_manager', 'watch_socket', 'watched_connection_class']
 
 
 class Deadline:
@@ -198,6 +199,13 @@ def _watched_connection(base: type) -> type:
 
     Watched.__name__ = Watched.__qualname__ = f'Watched{base.__name__}'
     return Watched
+
+
+def watched_connection_class(base: type) -> type:
+    """`base` (an `http.client` or urllib3 connection class) as a subclass whose sockets the deadlines
+    active in the connecting thread watch; for urllib, whose handlers take the connection class."""
+    watched: type = _watched_connection(base)
+    return watched
 
 
 @functools.cache

@@ -17,10 +17,8 @@ route prefix, replica and actor options); the Ray executor distribution performs
 
 from __future__ import annotations
 
-import shutil
 import tempfile
 import urllib.parse
-import urllib.request
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +27,7 @@ from typing import Any, ClassVar, TypeVar
 from pydantic import BaseModel, Field
 
 from synapse_sdk.plugins.action import BaseAction
+from synapse_sdk.plugins.actions._downloads import download_url
 from synapse_sdk.plugins.enums import PluginCategory
 from synapse_sdk.plugins.steps import BackendUnavailableError, BaseStepContext
 from synapse_sdk.plugins.types import DataType, InferenceResults
@@ -90,15 +89,9 @@ class DeploymentContext(BaseStepContext):
 P = TypeVar('P', bound=BaseModel)
 
 
-def _fetch(url: str, dest: Path) -> None:
-    parsed = urllib.parse.urlparse(url)
-    if parsed.scheme in ('', 'file'):
-        shutil.copyfile(urllib.request.url2pathname(parsed.path), dest)
-        return
-    if parsed.scheme not in ('http', 'https'):
-        raise ValueError(f'cannot download {url!r}: only http(s) and file URLs are supported')
-    with urllib.request.urlopen(url, timeout=300) as response, dest.open('wb') as fh:
-        shutil.copyfileobj(response, fh)
+#: Seconds the model file may take to download, the whole call (a server that drips its answer is cut
+#: off with `TimeoutError`); large models: pass ``download_model(..., timeout=...)``.
+MODEL_DOWNLOAD_TIMEOUT = 1800.0
 
 
 class BaseInferenceAction(BaseAction[P]):
@@ -117,10 +110,13 @@ class BaseInferenceAction(BaseAction[P]):
             raise BackendUnavailableError('Fetching the model')
         return self.client.get_model(int(model_id))
 
-    def download_model(self, model_id: int, output_dir: str | Path | None = None) -> Path:
+    def download_model(
+        self, model_id: int, output_dir: str | Path | None = None, *, timeout: float = MODEL_DOWNLOAD_TIMEOUT
+    ) -> Path:
         """Download model `model_id`'s file into `output_dir` (a fresh temp dir by default).
 
-        A zip archive is extracted; the returned path is the extracted directory or the file.
+        A zip archive is extracted; the returned path is the extracted directory or the file. The
+        download must finish within `timeout` seconds (the whole call), or `TimeoutError` names the URL.
         """
         record = self.get_model(model_id)
         url = record.get('file')
@@ -132,7 +128,7 @@ class BaseInferenceAction(BaseAction[P]):
         target.mkdir(parents=True, exist_ok=True)
         name = Path(urllib.parse.urlparse(str(url)).path).name or f'model-{model_id}'
         path = target / name
-        _fetch(str(url), path)
+        download_url(str(url), path, timeout=timeout, setting='download_model(timeout=...)')
         if zipfile.is_zipfile(path):
             extracted = target / Path(name).stem
             with zipfile.ZipFile(path) as archive:

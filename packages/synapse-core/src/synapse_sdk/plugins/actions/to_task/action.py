@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-import urllib.request
 from collections.abc import Iterator, Mapping
 from enum import StrEnum
 from pathlib import Path
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, Protocol, TypeVar
 from pydantic import BaseModel, Field
 
 from synapse_sdk.plugins.action import BaseAction, NoResult
+from synapse_sdk.plugins.actions._downloads import read_url_bytes
 from synapse_sdk.plugins.enums import PluginCategory
 from synapse_sdk.plugins.errors import ExecutionError
 from synapse_sdk.plugins.steps import BackendUnavailableError
@@ -105,6 +105,8 @@ P = TypeVar('P', bound=ToTaskFields)
 
 #: Failures kept in the result (counts stay exact beyond it).
 MAX_REPORTED_FAILURES = 1000
+#: Seconds `ToTaskAction.read_url` may take, the whole call (a server that drips its answer is cut off).
+READ_URL_TIMEOUT = 60.0
 
 
 def _file_entry(value: Any) -> dict[str, Any]:
@@ -164,19 +166,15 @@ class ToTaskAction(BaseAction[Any], Generic[P]):
 
     # -- helpers --------------------------------------------------------------------------------
     @staticmethod
-    def read_url(url: str) -> bytes:
-        """The content behind an http(s) or file URL (e.g. an annotation file)."""
-        parsed = urllib.parse.urlparse(url)
-        if parsed.scheme in ('', 'file'):
-            return Path(urllib.request.url2pathname(parsed.path)).read_bytes()
-        if parsed.scheme not in ('http', 'https'):
-            raise ValueError(f'cannot read {url!r}: only http(s) and file URLs are supported')
-        with urllib.request.urlopen(url, timeout=60) as response:
-            content: bytes = response.read()
-        return content
+    def read_url(url: str, *, timeout: float = READ_URL_TIMEOUT) -> bytes:
+        """The content behind an http(s) or file URL (e.g. an annotation file).
 
-    def read_json_url(self, url: str) -> Any:
-        return json.loads(self.read_url(url))
+        The whole call must finish within `timeout` seconds, or `TimeoutError` names the URL.
+        """
+        return read_url_bytes(url, timeout=timeout, setting='read_url(url, timeout=...)')
+
+    def read_json_url(self, url: str, *, timeout: float = READ_URL_TIMEOUT) -> Any:
+        return json.loads(self.read_url(url, timeout=timeout))
 
     def uses_v2(self) -> bool:
         from synapse_sdk.plugins.actions._v2_switch import use_v2

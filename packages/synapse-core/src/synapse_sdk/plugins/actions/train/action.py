@@ -20,7 +20,7 @@ from typing import Any, ClassVar, TypeVar
 from pydantic import BaseModel
 
 from synapse_sdk.plugins.action import BaseAction
-from synapse_sdk.plugins.actions.train.dataset import write_dm_dataset
+from synapse_sdk.plugins.actions.train.dataset import FILE_TIMEOUT, write_dm_dataset
 from synapse_sdk.plugins.enums import PluginCategory
 from synapse_sdk.plugins.protocols import BackendClientProtocol
 from synapse_sdk.plugins.steps import (
@@ -177,15 +177,22 @@ class BaseTrainAction(BaseAction[P]):
         dataset_id = self._dataset_id('get_dataset')
         return self._require_client('Fetching the dataset').get_ground_truth_version(dataset_id)
 
-    def download_dataset(self, destination: str | Path, *, progress: Any = None) -> dict[str, int]:
-        """Write every item of ``params.dataset`` into `destination` as a DM dataset; counts per split."""
+    def download_dataset(
+        self, destination: str | Path, *, progress: Any = None, file_timeout: float = FILE_TIMEOUT
+    ) -> dict[str, int]:
+        """Write every item of ``params.dataset`` into `destination` as a DM dataset; counts per split.
+
+        Each file must download within `file_timeout` seconds (the whole call), or `TimeoutError`.
+        """
         client = self._require_client('Downloading the dataset')
         dataset_id = self._dataset_id('download_dataset')
         items, count = client.list_ground_truth_events_data(
             {'ground_truth_dataset_versions': dataset_id}, list_all=True
         )
         report = progress or (lambda done, total: self.set_progress(done, total, self.progress.DATASET))
-        return write_dm_dataset(items, Path(destination), total=count, progress=report)
+        return write_dm_dataset(
+            items, Path(destination), total=count, progress=report, file_timeout=file_timeout
+        )
 
     def create_model(self, path: str | Path, **kwargs: Any) -> dict[str, Any]:
         """Upload the model at `path` (a file, or a directory that is zipped first) and create its record.

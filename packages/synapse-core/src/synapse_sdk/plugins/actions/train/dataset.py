@@ -15,27 +15,20 @@ split share a file name, the later one's names are prefixed with its id, so noth
 from __future__ import annotations
 
 import json
-import shutil
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
+
+from synapse_sdk.plugins.actions._downloads import download_url
 
 __all__ = ['SPLIT_DIRS', 'write_dm_dataset']
 
 SPLIT_DIRS = {'train': 'train', 'validation': 'valid', 'valid': 'valid', 'test': 'test'}
 
-
-def _download(url: str, dest: Path) -> None:
-    parsed = urllib.parse.urlparse(url)
-    if parsed.scheme in ('', 'file'):
-        shutil.copyfile(urllib.request.url2pathname(parsed.path), dest)
-        return
-    if parsed.scheme not in ('http', 'https'):
-        raise ValueError(f'cannot download {url!r}: only http(s) and file URLs are supported')
-    with urllib.request.urlopen(url, timeout=60) as response, dest.open('wb') as fh:
-        shutil.copyfileobj(response, fh)
+#: Seconds one file of the dataset may take to download, the whole call (a server that drips its
+#: answer is cut off with `TimeoutError`).
+FILE_TIMEOUT = 300.0
 
 
 def _file_entries(files: Mapping[str, Any]) -> list[tuple[str, dict[str, Any]]]:
@@ -54,8 +47,12 @@ def write_dm_dataset(
     *,
     total: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    file_timeout: float = FILE_TIMEOUT,
 ) -> dict[str, int]:
-    """Write `items` (``{'id', 'category'?, 'data', 'files'}``) under `root`; returns counts per split."""
+    """Write `items` (``{'id', 'category'?, 'data', 'files'}``) under `root`; returns counts per split.
+
+    Each file's download must finish within `file_timeout` seconds, or `TimeoutError` names its URL.
+    """
     counts: dict[str, int] = {}
     root.mkdir(parents=True, exist_ok=True)
     for done, item in enumerate(items, 1):
@@ -75,7 +72,7 @@ def write_dm_dataset(
             names = [f'{item["id"]}_{name}' for name in names]
             stem = f'{item["id"]}_{stem}'
         for (_, entry), name in zip(entries, names, strict=True):
-            _download(entry['url'], files_dir / name)
+            download_url(entry['url'], files_dir / name, timeout=file_timeout, setting='file_timeout=')
         data = item.get('data')
         if isinstance(data, str):
             data = json.loads(data)
