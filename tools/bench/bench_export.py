@@ -386,6 +386,12 @@ def main() -> None:
                     if run['items'] != size:
                         raise SystemExit(f'{kind} at {size}: {run["items"]} items, expected {size}')
                     results.setdefault((kind, size), []).append(run)
+                    # as it goes: a run on a loaded machine takes long, and a figure seen early is worth having
+                    print(
+                        f'    {kind:<13}{size:>9,} items {size / run["seconds"]:>9,.0f} items/s '
+                        f'{run["rss_mb"]:>7.1f} MB (load {os.getloadavg()[0]:.2f})',
+                        flush=True,
+                    )
             loads.append(os.getloadavg())
             print(f'  repeat {repeat + 1}/{args.repeat} done (load average {loads[-1][0]:.2f})', flush=True)
         report(results, kinds, sizes, args.repeat)
