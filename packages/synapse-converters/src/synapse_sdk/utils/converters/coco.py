@@ -162,21 +162,21 @@ class COCOWriter(Writer):
             for kp in obj.keypoints:
                 item.loss(kp['id'], 'keypoint', 'degenerate_pose_box', f'group {obj.key} spans no area')
             return None
-        dry = ctx.staging is None
+        if obj.masks:
+            item.changed('polygon', 'as_mask', len(obj.polygons))
+        if ctx.staging is None:  # the scan of convert(): what is carried and lost, no record to serialise
+            self._count(item, obj, ctx, order)
+            return None
         segmentation: Any = []
         area = float(box[2] * box[3])
         if obj.masks:
-            item.changed('polygon', 'as_mask', len(obj.polygons))
-            if not dry:
-                parts = [obj.runs(a) for a in obj.masks] + [
-                    polygon_runs(a['data'], w, h) for a in obj.polygons
-                ]
-                runs = parts[0] if len(parts) == 1 else union_runs(parts)
-                segmentation = rle_from_runs(runs, w, h)
-                area = float(sum(n for _, n in runs))
-                if not obj.boxes:
-                    bx, by, bw, bh, _ = runs_bbox(runs, w)
-                    box = [bx, by, bw, bh]
+            parts = [obj.runs(a) for a in obj.masks] + [polygon_runs(a['data'], w, h) for a in obj.polygons]
+            runs = parts[0] if len(parts) == 1 else union_runs(parts)
+            segmentation = rle_from_runs(runs, w, h)
+            area = float(sum(n for _, n in runs))
+            if not obj.boxes:
+                bx, by, bw, bh, _ = runs_bbox(runs, w)
+                box = [bx, by, bw, bh]
         elif obj.polygons:
             segmentation = [[float(v) for p in a['data'] for v in p[:2]] for a in obj.polygons]
             area = sum(_shoelace(a['data']) for a in obj.polygons)
@@ -193,24 +193,34 @@ class COCOWriter(Writer):
                 )
             ),
         }
-        if obj.keypoints:
-            if order is None:  # convert() without keypoint_names: the joint order is fixed by the scan
-                ctx.count('keypoint', len(obj.keypoints))
-            else:
-                joints, placed = joint_vector(item, obj, order)
-                flat: list[float] = []
-                for x, y, v in joints:
-                    flat += [float(x), float(y), v] if v else [0.0, 0.0, 0]
-                record['keypoints'] = flat
-                record['num_keypoints'] = sum(1 for _, _, v in joints if v > 0)
-                ctx.count('keypoint', placed)
+        if obj.keypoints and order is not None:
+            joints, placed = joint_vector(item, obj, order)
+            flat: list[float] = []
+            for x, y, v in joints:
+                flat += [float(x), float(y), v] if v else [0.0, 0.0, 0]
+            record['keypoints'] = flat
+            record['num_keypoints'] = sum(1 for _, _, v in joints if v > 0)
+            self._count(item, obj, ctx, None, placed)
+        else:
+            self._count(item, obj, ctx, order)
         attrs = _attributes(obj.attrs)
         if attrs:
             record['attributes'] = attrs
+        return record
+
+    @staticmethod
+    def _count(
+        item: Item, obj: Obj, ctx: WriteContext, order: list[str] | None, placed: int | None = None
+    ) -> None:
+        """Count the object's annotations carried (``annotations_written``); with a joint ``order`` and no
+        ``placed`` count, place the joints to count them (and report duplicate or unknown ones)."""
+        if obj.keypoints:
+            if placed is None:  # without an order (convert() without keypoint_names) every joint counts
+                placed = len(obj.keypoints) if order is None else joint_vector(item, obj, order)[1]
+            ctx.count('keypoint', placed)
         for tool, _ in obj.members():
             if tool != 'keypoint':
                 ctx.count(tool)
-        return record
 
     # -- main-process side: streaming the annotation file --------------------------------------------------
     def begin(self, staging: str, table: dict[str, dict[str, int]], output_dir: str) -> None:
