@@ -183,7 +183,7 @@ second = ex.execute('ray_sample_actions:whoami', {})
 third = ex.execute('ray_sample_actions:whoami', {})
 shown = ex.execute('ray_sample_actions:chatty', {'lines': 3, 'interval': 0.3})  # published while it runs
 ex.shutdown()
-print(json.dumps({'add': first, 'same_actor': second['pid'] == third['pid'], 'console': console.getvalue()}))
+print('RESULT', json.dumps({'add': first, 'same_actor': second['pid'] == third['pid'], 'console': console.getvalue()}))
 """
 
 
@@ -206,7 +206,10 @@ def test_task_mode_through_ray_client_address(ray_head, sample_plugin_dir):
         env=env,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    # The result's own line: the cluster's autoscaler may print events after it (another test's GPU request
+    # on the shared head: "(autoscaler +2s) Error: No available node types ...").
+    [result] = [line[len('RESULT ') :] for line in proc.stdout.splitlines() if line.startswith('RESULT ')]
+    out = json.loads(result)
     console = out.pop('console')
     assert out == {'add': {'total': 3, 'path': '/out/1'}, 'same_actor': True}
     # The actions' console output crossed the Ray Client connection too, in order.
