@@ -80,6 +80,56 @@ def test_records_from_a_worker_pool_and_dm_v1_documents(tmp_path):
     _same_tree(tmp_path / 'expected', tmp_path / 'out')
 
 
+@pytest.mark.parametrize('workers', [1, 2])
+@pytest.mark.parametrize('encoding', ['str', 'bytes'])
+def test_documents_as_json_text_give_the_same_output(tmp_path, encoding, workers):
+    """A document given as the JSON text a backend sent is parsed where it is converted (in the workers with
+    ``workers=2``): the output is the directory converter's on the same files."""
+    src = write_rich(tmp_path / 'src', 70, version='v2', categorized=False)
+    options = {'class_names': ['car', 'person', 'puddle', 'road', 'truck'], 'keypoint_names': []}
+    expected = get_converter('dm_v2', 'coco', root_dir=src, workers=1, error_policy='skip', **options)
+    expected.save_to_folder(tmp_path / 'expected')
+    with DatasetWriter('coco', tmp_path / 'out', workers=workers, error_policy='skip', **options) as writer:
+        for path in sorted((src / 'json').glob('*.json')):
+            text = path.read_text(encoding='utf-8')
+            writer.write(
+                DMRecord(
+                    name=path.stem,
+                    document=text.encode() if encoding == 'bytes' else text,
+                    image=src / 'original_files' / f'{path.stem}.png',
+                )
+            )
+    _same_tree(tmp_path / 'expected', tmp_path / 'out')
+
+
+def test_json_text_that_is_not_json_is_the_records_problem(tmp_path):
+    good = json.dumps({'images': [{}]})
+    bad = {
+        'truncated': good[:-3],
+        'latin-1': '{"images": [{"x": "caf\u00e9"}]}'.encode('latin-1'),
+        'nested': '[' * 100_000 + ']' * 100_000,
+        'not an object': '[1, 2]',
+    }
+    with DatasetWriter('yolo', tmp_path / 'y', task='detect', error_policy='skip', workers=1) as writer:
+        writer.write(DMRecord(name='ok', document=good, width=8, height=8, source='assignment 1'))
+        for n, text in enumerate(bad.values(), start=2):
+            writer.write(DMRecord(name=f'r{n}', document=text, width=8, height=8, source=f'assignment {n}'))
+    result = writer.result
+    assert result.items == 1 and result.items_skipped == len(bad)
+    problems = {p.file: (p.kind, p.message) for p in result.report.problems}
+    assert problems['assignment 2'][0] == 'malformed_json'
+    assert 'line 1 column' in problems['assignment 2'][1]  # where json.loads stopped
+    assert problems['assignment 3'][0] == 'malformed_json' and 'UTF-8' in problems['assignment 3'][1]
+    assert problems['assignment 4'][0] == 'malformed_json' and 'nested' in problems['assignment 4'][1]
+    assert problems['assignment 5'][0] == 'malformed_annotation'  # valid JSON, not a DM document
+    assert tree(tmp_path / 'y') == ['conversion_report.jsonl', 'data.yaml', 'labels/ok.txt']
+
+    writer = DatasetWriter('coco', tmp_path / 'c', workers=1)
+    with pytest.raises(ConversionError, match='assignment 7'):
+        writer.write(DMRecord(name='x', document='{"images": [', width=8, height=8, source='assignment 7'))
+    assert not (tmp_path / 'c').exists()
+
+
 def test_labels_without_images_and_problems_by_policy(tmp_path):
     doc = {
         'images': [

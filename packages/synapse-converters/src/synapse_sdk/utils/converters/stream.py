@@ -22,6 +22,7 @@ spooled (pickled, in the staging directory) and written when ``close()`` has fix
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import pickle
 import shutil
@@ -52,6 +53,10 @@ class DMRecord:
 
     - ``name``: the item's name in the output (label/XML/JSON file stem); a plain file name, no directories.
     - ``document``: the DM document (v1 or v2, as the writer's ``source`` says); ``None`` means no annotations.
+      It may also be the document's JSON text (``str`` or UTF-8 ``bytes``, as a backend sent it): it is then
+      parsed where the record is converted (in a worker process when there are workers), which spares the
+      caller's process the parse and the pickling of the parsed document; text that is not JSON is the
+      record's ``malformed_json`` problem, handled by the error policy.
     - ``image``: path of the image file, copied (``image_mode``) into the output; it must exist until the
       writer is closed. ``None``: no image is written (labels only) and ``width``/``height`` are required.
     - ``image_name``: the image's file name in the output (default: that of ``image``; else ``name``).
@@ -62,7 +67,7 @@ class DMRecord:
     """
 
     name: str
-    document: Mapping[str, Any] | None
+    document: Mapping[str, Any] | str | bytes | None
     image: str | os.PathLike[str] | None = None
     image_name: str | None = None
     width: int | None = None
@@ -86,7 +91,13 @@ class RecordReader(Reader):
                 ProblemKind.MALFORMED_ANNOTATION, f'record name {name!r} is not a file name', whole=True
             )
             return item
-        doc = record.document if record.document is not None else {'images': [{}]}
+        doc: Any = record.document
+        if isinstance(doc, str | bytes):
+            doc = _parse(item, doc)
+            if doc is None:
+                return item
+        elif doc is None:
+            doc = {'images': [{}]}
         if not isinstance(doc, dict) and isinstance(doc, Mapping):
             doc = dict(doc)
         v2 = document_v2(item, doc, self.version)
@@ -96,6 +107,20 @@ class RecordReader(Reader):
             return item
         set_document(item, doc, v2, self.version)
         return item
+
+
+def _parse(item: Item, text: str | bytes) -> Any:
+    """A record's document given as JSON text, parsed; None with a ``malformed_json`` problem (the whole item)
+    when it is not JSON."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        item.problem(ProblemKind.MALFORMED_JSON, f'the document is not JSON: {exc}', whole=True)
+    except RecursionError:
+        item.problem(ProblemKind.MALFORMED_JSON, 'the document is nested too deeply to read', whole=True)
+    except ValueError as exc:  # UnicodeDecodeError: bytes that are not UTF-8
+        item.problem(ProblemKind.MALFORMED_JSON, f'the document is not UTF-8 JSON: {exc}', whole=True)
+    return None
 
 
 def _attach(item: Item, record: DMRecord) -> bool:
