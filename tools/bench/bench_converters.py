@@ -108,7 +108,12 @@ def document(rng: random.Random, i: int) -> dict:
 
 def generate(root: Path, n: int, sources: set[str] | None = None, seed: int = 7) -> None:
     """A DM v2 dataset of ``n`` images, its DM v1 twin, and the YOLO/COCO/VOC datasets read by directions from
-    those formats (``sources``: only these; default all)."""
+    those formats (``sources``: only these; default all). A dataset a previous run left in ``--workdir`` (same
+    size, seed and sources, marked complete) is used again."""
+    marker = root / f'.complete-{n}-{seed}-{"+".join(sorted(sources or SOURCE_OPTIONS))}'
+    if marker.exists():
+        return
+    shutil.rmtree(root, ignore_errors=True)
     sys.path.insert(0, str(ROOT / PACKAGE))
     from synapse_sdk.utils.converters import v2_to_v1
 
@@ -130,6 +135,7 @@ def generate(root: Path, n: int, sources: set[str] | None = None, seed: int = 7)
         if sources is not None and fmt not in sources:
             continue
         run_child('dm_v2', fmt, root / 'dm_v2', root / fmt, 'default', options, None, keep=True)
+    marker.touch()
 
 
 # ---------------------------------------------------------------- one conversion in a fresh process
@@ -302,7 +308,7 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     try:
         t0 = time.perf_counter()
-        generate(work / 'data', args.images)
+        generate(work / 'data', args.images, sources={s[1] for s in steps})
         print(
             f'generated {args.images} images (and the YOLO/COCO/VOC sources) in {time.perf_counter() - t0:.0f}s'
         )
