@@ -215,3 +215,65 @@ def test_bad_calls_are_refused(tmp_path):
         writer.write(DMRecord(name='../escape', document=None, width=4, height=4))
     assert writer.result.report.problem_counts == {'malformed_annotation': 1}
     assert not (tmp_path / 'escape.json').exists()
+
+
+def _no_joint_records():
+    car = {'id': 'b', 'classification': 'car', 'attrs': [], 'data': [1, 1, 4, 3]}
+    joints = [
+        {'id': f'k{j}', 'classification': name, 'attrs': [], 'data': [2 + 3 * j, 3 + 4 * j], 'visibility': 2}
+        for j, name in enumerate(('nose', 'left_eye'))
+    ]
+    posed = [{**kp, 'group_id': 'g1'} for kp in joints]
+    return [
+        DMRecord(name='plain', document={'images': [{'bounding_box': [car]}]}, width=16, height=16),
+        DMRecord(
+            name='posed',
+            document={'images': [{'bounding_box': [car], 'keypoint': posed}]},
+            width=16,
+            height=16,
+        ),
+    ]
+
+
+def test_coco_with_no_joints_is_one_pass_and_reports_the_keypoints_it_drops(tmp_path):
+    """``keypoint_names=[]`` (an export whose documents have no keypoints) fixes the whole table with
+    ``class_names``: one pass, no spool. A record that has keypoints all the same is written (its object as its
+    box) and each joint is a reported loss, never silently dropped."""
+    from pycocotools.coco import COCO
+
+    writer = DatasetWriter('coco', tmp_path / 'out', class_names=['car', 'person'], keypoint_names=[])
+    assert not writer.spooled and not (writer.staging / '.records.spool').exists()
+    with writer:
+        for record in _no_joint_records():
+            writer.write(record)
+    report = writer.result.report
+    assert report.loss_counts == {'keypoint:unknown_joint': 2}
+    assert {(loss.item, loss.annotation_id) for loss in report.losses} == {('posed', 'k0'), ('posed', 'k1')}
+    assert all(loss.detail == 'keypoint_names is empty: no joints written' for loss in report.losses)
+    coco = COCO(str(tmp_path / 'out/annotations/instances.json'))
+    assert all('keypoints' not in cat for cat in coco.loadCats(coco.getCatIds()))
+    anns = coco.loadAnns(coco.getAnnIds())
+    assert sorted(
+        (coco.imgs[a['image_id']]['file_name'], coco.cats[a['category_id']]['name'], a['bbox']) for a in anns
+    ) == [
+        ('plain', 'car', [1.0, 1.0, 4.0, 3.0]),
+        ('posed', 'car', [1.0, 1.0, 4.0, 3.0]),
+        ('posed', 'person', [2.0, 3.0, 3.0, 4.0]),  # the pose group's box, from its joints
+    ]
+    assert all('keypoints' not in a for a in anns)
+    # the same records without class_names: spooled, the same output and losses
+    spooled = DatasetWriter('coco', tmp_path / 'spooled', keypoint_names=[])
+    assert spooled.spooled
+    with spooled:
+        for record in _no_joint_records():
+            spooled.write(record)
+    assert spooled.result.report.loss_counts == report.loss_counts
+    _same_tree(tmp_path / 'out', tmp_path / 'spooled')
+
+
+def test_yolo_pose_refuses_an_empty_joint_list(tmp_path):
+    with pytest.raises(ValueError, match=r"task='pose' needs joints"):
+        DatasetWriter('yolo', tmp_path / 'y', task='pose', class_names=['person'], keypoint_names=[])
+    writer = DatasetWriter('yolo', tmp_path / 'y', task='detect', class_names=['car'], keypoint_names=[])
+    assert not writer.spooled  # detect writes no joints: the empty list changes nothing
+    writer.abort()

@@ -92,7 +92,10 @@ class COCOWriter(Writer):
     ):
         super().__init__(**options)
         self.pose_class = pose_class
-        self.keypoint_names = list(keypoint_names) if keypoint_names else None
+        # An explicit empty list means no joints (one pass, every keypoint reported lost), not "take them from
+        # the data": that is None. Turning [] into None made every DatasetWriter('coco', class_names=...,
+        # keypoint_names=[]) spool and convert each record twice.
+        self.keypoint_names = list(keypoint_names) if keypoint_names is not None else None
         self.spools: dict[str | None, _Spool] = {}
         self.pose_ids: set[int] = set()  # categories of written keypoint annotations: they list the joints
 
@@ -193,7 +196,7 @@ class COCOWriter(Writer):
                 )
             ),
         }
-        if obj.keypoints and order is not None:
+        if obj.keypoints and order:  # no joints (keypoint_names=[]): written as its box, the keypoints lost
             joints, placed = joint_vector(item, obj, order)
             flat: list[float] = []
             for x, y, v in joints:

@@ -51,7 +51,8 @@ PERSON17_SKELETON = [
 
 
 def keypoint_order(observed: set[str], given: list[str] | None) -> list[str]:
-    if given:
+    """The joint order: ``given`` (``keypoint_names``; an empty list means no joints), else from ``observed``."""
+    if given is not None:
         return list(given)
     if observed and observed <= set(PERSON17):
         return list(PERSON17)
@@ -70,7 +71,12 @@ def joint_vector(item: Item, obj: Obj, order: list[str]) -> tuple[list[tuple[flo
             item.loss(kp['id'], 'keypoint', 'duplicate_joint', f'joint {name!r} twice in group {obj.key}')
             continue
         if name not in index:
-            item.loss(kp['id'], 'keypoint', 'unknown_joint', f'{name!r} is not in keypoint_names')
+            why = (
+                f'{name!r} is not in keypoint_names'
+                if order
+                else 'keypoint_names is empty: no joints written'
+            )
+            item.loss(kp['id'], 'keypoint', 'unknown_joint', why)
             continue
         seen.add(name)
         joints[index[name]] = (kp['data'][0], kp['data'][1], int(kp.get('visibility', 2)))

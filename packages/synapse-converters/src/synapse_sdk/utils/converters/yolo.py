@@ -73,7 +73,14 @@ class YOLOWriter(Writer):
             raise ValueError(f'task must be one of {(*TASKS, "auto")}, got {task!r}')
         self.task = task
         self.pose_class = pose_class
-        self.keypoint_names = list(keypoint_names) if keypoint_names else None
+        names = list(keypoint_names) if keypoint_names is not None else None
+        if task == 'pose' and names == []:
+            raise ValueError(
+                "task='pose' needs joints, keypoint_names=[] names none (None takes them from the data)"
+            )
+        # Joints are written by pose only: elsewhere an empty list changes nothing (with task='auto' choosing
+        # pose, the joints come from the data, as with None).
+        self.keypoint_names = names or None
         self.output_dir = ''
         self.table: dict[str, dict[str, int]] = {}
 
