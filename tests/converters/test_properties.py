@@ -396,18 +396,22 @@ def test_validation_fast_path_agrees_with_the_slow_checks(tool, data, visibility
     """``items._surely_valid`` may only say yes where the full checks find no problem."""
     from synapse_sdk.utils.converters import items
 
-    def validate(fast: bool):
+    def validate(fast: bool, names: frozenset[str] | None):
         ann = {'id': 'a', 'classification': 'c', 'attrs': [], 'data': data, **extra}
         if visibility is not None:
             ann['visibility'] = visibility
-        item = items.Item(split=None, stem='s', source='s.json', width=40, height=30, ann={tool: [ann]})
+        twin = {**ann, 'id': 'b'}  # a second annotation, and the first one's id again
+        item = items.Item(
+            split=None, stem='s', source='s.json', width=40, height=30, ann={tool: [ann, twin, dict(ann)]}
+        )
         original = items._surely_valid
         if not fast:
             items._surely_valid = lambda *args: False
         try:
-            items.validate_item(item, need_class=True)
+            items.validate_item(item, need_class=True, class_names=names)
         finally:
             items._surely_valid = original
-        return [str(p) for p in item.problems], len(item.ann[tool])
+        return [str(p) for p in item.problems], [a['id'] for a in item.ann[tool]]
 
-    assert validate(True) == validate(False)
+    for names in (None, frozenset({'c'}), frozenset({'x'})):
+        assert validate(True, names) == validate(False, names)
