@@ -187,3 +187,26 @@ def test_dumps_indented_is_json_dumps_indent_2(value):
 def test_dumps_indented_refuses_what_json_refuses():
     with pytest.raises(TypeError):
         dumps_indented({'a': [object()]})
+
+
+def test_coco_annotation_values_are_formatted_as_json_dumps_formats_them():
+    """COCO annotations are formatted by ``coco._value`` (numbers and number lists by ``repr``), not
+    ``json.dumps``: the same text for every value, the ones it hands to the encoder included."""
+    from synapse_sdk.utils.converters.coco import _value
+
+    rng = random.Random(5)
+    values = [
+        0, 1, -3, 2**70, 2**2000, 0.1, 1e-20, 1e300, 1.7e308, -0.0, 12.0, math.nan, math.inf, -math.inf,
+        True, False, None, 'é"\\\n', [], [[]], [1.5, 2], [1e308, 1e308], [2**2000, 1.0], [True, 1.0],
+        [1.0, math.inf], [math.nan], [[1.0, 2.0, 3.5], [4.0, 5, 6.0]], [[1.0], 'x'], [[1.0], []],
+        {'size': [3, 4], 'counts': 'a\\b0o'}, {'occluded': True, 'note': 'ü'},
+    ]  # fmt: skip
+    for _ in range(5000):
+        value = rng.choice(values)
+        if rng.random() < 0.4:
+            value = [rng.choice(values) for _ in range(rng.randint(0, 4))]
+        if rng.random() < 0.2:
+            value = [
+                [rng.uniform(-1e6, 1e6) for _ in range(rng.randint(0, 8))] for _ in range(rng.randint(1, 3))
+            ]
+        assert _value(value) == json.dumps(value, ensure_ascii=False), value

@@ -84,8 +84,14 @@ def create_new(path: str, text: str) -> bool:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     except FileExistsError:
         return False
-    with os.fdopen(fd, 'w', encoding='utf-8') as fh:
-        fh.write(text)
+    # os.write on the descriptor, not os.fdopen: a file object (buffer, text layer) per label file cost as
+    # much as a tenth of YOLO's CPU per item.
+    try:
+        data = memoryview(text.encode('utf-8'))
+        while data:
+            data = data[os.write(fd, data) :]
+    finally:
+        os.close(fd)
     return True
 
 
