@@ -123,7 +123,25 @@ class YOLOWriter(Writer):
         task = next(iter(ctx.table['task']))
         order = list(ctx.table['keypoints'])
         rows: list[str] = []
+        classes = ctx.table.get('classes') or {}
+        counts, changes = ctx.counts, item.changes
+        w, h = item.width, item.height
         for obj in objects:
+            # The common case inline (a standalone box or polygon written as a detect row, nothing lost): what
+            # write_object and scan_object do for it, without their calls; every other object goes through them.
+            if task == 'detect' and obj.tool != 'group':
+                cid = classes.get(obj.cls)
+                tool, ann = obj.members()[0]
+                if cid is not None and not ann.get('attrs'):
+                    box = obj.box()
+                    row = _box_row(cid, box, w, h) if box is not None else None
+                    if row is not None:
+                        rows.append(row)
+                        counts[tool] = counts.get(tool, 0) + 1
+                        change = _CHANGE['detect'].get(tool)
+                        if change is not None:
+                            changes[change] = changes.get(change, 0) + 1
+                        continue
             row = write_object(item, obj, task, ctx, order)
             if row is not None:
                 rows.append(row)
