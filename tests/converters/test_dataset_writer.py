@@ -277,3 +277,19 @@ def test_yolo_pose_refuses_an_empty_joint_list(tmp_path):
     writer = DatasetWriter('yolo', tmp_path / 'y', task='detect', class_names=['car'], keypoint_names=[])
     assert not writer.spooled  # detect writes no joints: the empty list changes nothing
     writer.abort()
+
+
+def test_yolo_reports_a_box_too_small_for_six_decimals(tmp_path):
+    """A box that vanishes at YOLO's 6 decimals is a ``too_small`` loss, not a row (Ultralytics would read a
+    box without area); the other boxes of the item are written."""
+    boxes = [
+        {'id': 'tiny', 'classification': 'c', 'attrs': [], 'data': [1, 1, 0.000001, 5]},
+        {'id': 'fine', 'classification': 'c', 'attrs': [], 'data': [64, 48, 64, 48]},
+    ]
+    with DatasetWriter('yolo', tmp_path / 'y', task='detect', class_names=['c']) as writer:
+        writer.write(
+            DMRecord(name='r', document={'images': [{'bounding_box': boxes}]}, width=640, height=480)
+        )
+    assert writer.result.report.loss_counts == {'bounding_box:too_small': 1}
+    assert writer.result.annotations_written == {'bounding_box': 1}
+    assert (tmp_path / 'y/labels/r.txt').read_text() == '0 0.150000 0.150000 0.100000 0.100000\n'
