@@ -21,14 +21,17 @@ that tree's ``synapse-converters`` first on ``PYTHONPATH`` (the child checks whi
 two trees alternate run by run (order swapped every round), so load on a shared machine hits both alike.
 
 Reported per direction: median seconds over ``--repeat`` runs and their spread ((max - min) / median, the
-machine's noise), images/s, peak RSS of the converting process (its own VmHWM on Linux) and of its workers,
+machine's noise), the worker processes the first run started (``pool``: 0 in-process), images/s, peak RSS of
+the converting process (its own VmHWM on Linux) and of its workers,
 time / I/O floor (``shutil.copytree`` of the DM v2 dataset, measured before every headline run; its own spread is
 printed) and, with a baseline, time / baseline time (median of the per-round ratios). ``--workers`` takes
 ``default`` (the converter's default, what a user gets) and numbers; the baseline always runs with its default.
 
 Memory: every direction that ran is run once more on a dataset of ``--memory-images`` images (default a tenth of
-``--images``; the same generator), and the peak RSS at both sizes gives the growth per image. A direction is
-flat when the two peaks differ by at most ``--flat-mb``. Targets (issue #14): DM v2 -> YOLO within 1.5x the floor
+``--images``; the same generator), with the worker count the first run's default chose given explicitly (at
+1,000 images the default starts no pool: comparing that with a run that had one called the workers' RSS growth),
+and the peak RSS at both sizes gives the growth per image. A direction is flat when the two peaks (main process
+and largest worker) differ by at most ``--flat-mb``. Targets (issue #14): DM v2 -> YOLO within 1.5x the floor
 with default settings; memory flat from 10,000 to 100,000 images; no direction more than 10 % slower than before.
 """
 
@@ -146,9 +149,22 @@ def child(args: argparse.Namespace) -> None:
     import synapse_sdk.utils.converters as package
     from synapse_sdk.utils.converters import get_converter
 
+    try:
+        from synapse_sdk.utils.converters import workers as pool_module
+    except ImportError:  # a baseline tree from before the worker processes
+        pool_module = None
     options = json.loads(args.options)
     if args.workers != 'default':
         options['workers'] = int(args.workers)
+    started: list[int] = []  # the worker pools started (their sizes): what the default chose
+    if pool_module is not None and hasattr(pool_module, 'WorkerPool'):
+        original = pool_module.WorkerPool.__init__
+
+        def counting(pool, job, count):  # type: ignore[no-untyped-def]
+            started.append(count)
+            original(pool, job, count)
+
+        pool_module.WorkerPool.__init__ = counting
     start = time.perf_counter()
     conv = get_converter(args.source, args.target, root_dir=args.root, error_policy='skip', **options)
     conv.convert()
@@ -165,6 +181,7 @@ def child(args: argparse.Namespace) -> None:
                 'problems': sum(result.report.problem_counts.values()),
                 'package': package.__file__,
                 'workers': getattr(conv, 'workers', None),
+                'pool': max(started, default=0),
             }
         )
     )
@@ -320,7 +337,7 @@ def main() -> None:
         )
         print()
         header = (
-            f'{"direction":<26}{"workers":>8}{"seconds":>9}{"spread":>8}{"img/s":>7}{"x floor":>8}'
+            f'{"direction":<26}{"workers":>8}{"pool":>5}{"seconds":>9}{"spread":>8}{"img/s":>7}{"x floor":>8}'
             f'{"RSS MB":>7}{"wRSS":>6}{"probl":>6}  |{"base s":>8}{"spread":>8}{"RSS MB":>7}{"x base":>8}'
         )
         print(header)
@@ -358,7 +375,7 @@ def main() -> None:
                 secs = [m['seconds'] for m in mine]
                 med = statistics.median(secs)
                 row = (
-                    f'{name:<26}{workers:>8}{med:>9.2f}{_spread(secs):>7.0%} {mine[0]["items"] / med:>6.0f}'
+                    f'{name:<26}{workers:>8}{mine[0].get("pool", 0):>5}{med:>9.2f}{_spread(secs):>7.0%} {mine[0]["items"] / med:>6.0f}'
                     f'{statistics.median(m["seconds"] / m["floor"] for m in mine):>8.2f}'
                     f'{statistics.median(m["rss_mb"] for m in mine):>7.0f}'
                     f'{statistics.median(m["worker_rss_mb"] for m in mine):>6.0f}{mine[0]["problems"]:>6}  |'
@@ -380,6 +397,7 @@ def main() -> None:
                     rss_at_n[name] = (
                         statistics.median(m['rss_mb'] for m in mine),
                         statistics.median(m['worker_rss_mb'] for m in mine),
+                        mine[0].get('pool', 0),
                     )
         print()
         print(
@@ -393,25 +411,25 @@ def main() -> None:
         print()
         memory_steps = [s for s in steps if args.memory_directions is None or s[0] in args.memory_directions]
         generate(work / 'small', small_n, sources={s[1] for s in memory_steps})
-        workers = args.workers[0]
         print(
-            f'memory: peak RSS at {small_n} and {args.images} images, workers={workers} (main process; in '
-            'brackets the largest worker process, 0 without workers)'
+            f'memory: peak RSS at {small_n} and {args.images} images with the same workers (the pool the '
+            f'run at {args.images} started with --workers {args.workers[0]}, given explicitly: at 1,000 images the '
+            'default starts none), main process; in brackets the largest worker process, 0 without workers'
         )
         header = f'{"direction":<26}{"RSS@" + str(small_n):>19}{"RSS@" + str(args.images):>19}{"B/image":>9}  verdict'
         print(header)
         print('-' * len(header))
         for name, source, target, options, _ in memory_steps:
+            b, bw, pool = rss_at_n[name]
             a = run_child(
                 source,
                 target,
                 _src(work / 'small', source),
                 _out(work, name, 'small'),
-                workers,
+                str(pool or 1),
                 options,
                 None,
             )
-            b, bw = rss_at_n[name]
             growth = (b - a['rss_mb']) * 2**20 / (args.images - small_n or 1)
             flat = abs(b - a['rss_mb']) <= args.flat_mb or (b - a['rss_mb']) * (args.images - small_n) < 0
             wflat = (
