@@ -138,13 +138,19 @@ def dm_dataset(fake_backend, make_ctx, project, tmp_path):
 CASES = [(target, options, False) for target, options in FORMATS] + [
     ('yolo', {'task': 'detect'}, True),  # class table known up front: one pass, nothing spooled
     ('coco', {}, True),
+    # the conversion in worker processes, the documents handed over as the backend's JSON text
+    ('coco', {'workers': 2}, True),
+    ('yolo', {'task': 'segment', 'workers': 2}, False),
 ]
 
 
 @pytest.mark.parametrize(
     ('target', 'options', 'known_classes'),
     CASES,
-    ids=[f'{t}-{o.get("task", "")}-{"one-pass" if k else "spooled"}' for t, o, k in CASES],
+    ids=[
+        f'{t}-{o.get("task", "")}-{"one-pass" if k else "spooled"}{"-workers" if "workers" in o else ""}'
+        for t, o, k in CASES
+    ],
 )
 def test_straight_export_equals_export_then_convert(
     fake_backend, make_ctx, project, tmp_path, dm_dataset, target, options, known_classes
@@ -421,6 +427,42 @@ def test_a_bad_annotation_follows_the_error_policy(fake_backend, make_ctx, proje
         json.loads(line) for line in (tmp_path / 'skip' / 'conversion_report.jsonl').read_text().splitlines()
     ]
     assert any('assignment 105' in json.dumps(entry) for entry in report)
+
+
+@pytest.mark.parametrize('project', [3], indirect=True)
+def test_data_that_is_not_json_is_the_records_problem(fake_backend, make_ctx, project, tmp_path):
+    """The backend's ``data`` text goes to the converter unparsed (parsed where it is converted: in a worker with
+    ``workers=2``); text that is not JSON is that record's ``malformed_json`` problem under the error policy,
+    naming the record. One bad text looks like an object (``{...}``), the other is cut short."""
+    rows = [fake_backend.state.assignments[100 + i] for i in range(3)]
+    items = [{'id': r['id'], 'data': json.dumps(r['data']), 'files_manifest': r['files']} for r in rows]
+    items[1]['data'] = '{"images": [{"bounding_box"; []}]}'
+    items[2]['data'] = items[2]['data'][:-7]
+    fake_backend.inject(r'^/v2/assignments/bulk-fetch/$', status=200, body=items, times=None)
+    options = {'task': 'detect', 'class_names': ['car', 'person', 'puddle', 'road', 'truck'], 'workers': 2}
+
+    skipped = run(
+        fake_backend,
+        make_ctx,
+        project,
+        tmp_path / 'skip',
+        format='yolo',
+        error_policy='skip',
+        format_options=options,
+    )
+    conversion = skipped['conversion']
+    assert (conversion['items'], conversion['items_skipped']) == (1, 2)
+    assert conversion['report']['problem_counts'] == {'malformed_json': 2}
+    problems = {p['file']: p['message'] for p in conversion['report']['problems']}
+    assert sorted(problems) == ['assignment 101', 'assignment 102']
+    assert all('not JSON' in message and 'line 1 column' in message for message in problems.values())
+    assert tree(tmp_path / 'skip') == ['conversion_report.jsonl', 'data.yaml', 'labels/assignment_100.txt']
+
+    with pytest.raises(ActionExecutionError) as info:
+        run(fake_backend, make_ctx, project, tmp_path / 'fail', format='coco')
+    assert isinstance(info.value.__cause__, ConversionError) and 'assignment 101' in str(info.value)
+    assert 'malformed_json' in str(info.value)
+    leftovers(tmp_path, 'skip')
 
 
 def test_unknown_format_options_are_a_params_error(fake_backend, make_ctx, project, tmp_path):

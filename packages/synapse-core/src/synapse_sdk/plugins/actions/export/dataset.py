@@ -5,13 +5,16 @@ Each record flows from the backend into synapse-converters' streaming ``DatasetW
 on a DM dataset, with no DM dataset written in between. Per record:
 
 - ``name``: ``<target>_<id>`` (``assignment_17``): unique, and the stem of its label / XML / JSON file;
-- ``document``: the record's ``data`` (a DM v2 document, or v1 with ``record_format='dm_v1'``);
+- ``document``: the record's ``data`` (a DM v2 document, or v1 with ``record_format='dm_v1'``), as the JSON
+  text the backend sent when it sent text: the converter parses it where it converts the record;
 - ``image``: the primary file (``is_primary``, else the first by spec) when ``save_original_file``
   downloaded it (hard-linked into the output by default); its size comes from its header;
 - without an image, ``width``/``height`` from the file entry (``width``/``height`` or ``meta``), else
   from a DM v1 document's ``extra``; none known is a conversion problem the error policy handles.
 
-The converter writes to the export's path itself (atomically: its own staging directory beside it, renamed
+The conversion runs where the converters decide by default (``workers=None``: in worker processes when a
+second core is idle, so it does not share this process's GIL with the fetching; in process otherwise);
+``format_options['workers']`` overrides that. The converter writes to the export's path itself (atomically: its own staging directory beside it, renamed
 on close), since some formats name their own location (YOLO's ``data.yaml``). Resuming: the converter's
 state cannot be saved midway, so the export keeps a spool of the raw records
 it has fetched (``records.spool.jsonl``, in the staging directory, next to the downloaded files) and a
@@ -27,7 +30,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from synapse_sdk.plugins.actions.export.files import file_job
+from synapse_sdk.plugins.actions.export.files import entry_url, file_job, url_suffix
 from synapse_sdk.plugins.actions.export.targets import RawJSON
 from synapse_sdk.plugins.actions.export.writers import RecordWriter, encode_record
 
@@ -55,6 +58,11 @@ def _size(entry: Any, document: Any) -> tuple[int | None, int | None]:
                 width, height = source.get('width'), source.get('height')
                 if isinstance(width, int) and isinstance(height, int):
                     return width, height
+    if isinstance(document, RawJSON):  # parsed only when the file entry does not say
+        try:
+            document = document.parse()
+        except ValueError:
+            return None, None  # the converter reports the document itself
     extra = document.get('extra') if isinstance(document, Mapping) else None
     if isinstance(extra, Mapping):
         for media in extra.values():
@@ -92,7 +100,6 @@ class DatasetRecordWriter(RecordWriter):
         options = dict(options or {})
         if files_dir is not None:
             options.setdefault('image_mode', 'hardlink')  # the downloads are ours: link, do not copy
-        options.setdefault('workers', 1)
         for stale in output.parent.glob(f'.{output.name}.partial-*'):
             # The staging directory of a writer whose export was killed (this export holds the path's lock).
             shutil.rmtree(stale, ignore_errors=True)
@@ -120,26 +127,30 @@ class DatasetRecordWriter(RecordWriter):
 
     def _convert(self, record: Mapping[str, Any]) -> None:
         data = record.get('data')
-        if isinstance(data, RawJSON):
-            data = data.parse()
+        # The backend's JSON text goes to the converter as it is: parsed where it is converted (a worker
+        # process), not here, where the parse and the pickling of the parsed document to the worker cost more
+        # than everything else this process does per record.
+        document = data.text if isinstance(data, RawJSON) else data
         files = record.get('files') or {}
         name = f'{self.entity}_{record["id"]}'
         image = None
         spec = _primary(files)
         suffix = ''
         if spec is not None:
-            # Only the primary file's job: building every entry's (URL parsing, name escaping) cost ~10% of a
-            # YOLO export's CPU.
-            job = file_job(record['id'], spec, files[spec])
-            if job is not None:
-                suffix = Path(job.name).suffix
-                if self.files_dir is not None and (self.files_dir / job.name).exists():
+            # Only the primary file, and only its suffix unless it was downloaded: building every entry's job
+            # (URL parsing, name escaping) cost ~10% of a YOLO export's CPU, the primary's alone ~10% of what
+            # this process does per record when the conversion runs in worker processes.
+            url = entry_url(files[spec])
+            suffix = url_suffix(url) if url is not None else ''
+            if self.files_dir is not None:
+                job = file_job(record['id'], spec, files[spec])
+                if job is not None and (self.files_dir / job.name).exists():
                     image = self.files_dir / job.name
         width, height = (None, None) if image is not None else _size(files.get(spec), data)
         self._writer.write(
             self._record(
                 name=name,
-                document=data,
+                document=document,
                 image=image,
                 image_name=f'{name}{suffix}',
                 width=width,
