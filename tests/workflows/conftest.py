@@ -7,6 +7,14 @@ depending on a logger implementation.
 
 from __future__ import annotations
 
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -112,6 +120,66 @@ def make_ctx(request: pytest.FixtureRequest) -> Any:
     yield make
     for ctx in made:
         ctx.logger.finish()
+
+
+# -- an export killed midway ------------------------------------------------------------------------
+
+_EXPORT_WORKER = textwrap.dedent(
+    """
+    import json, sys
+    from synapse_sdk.clients.backend_v2 import BackendV2Client
+    from synapse_sdk.plugins.actions.export import BaseExportAction, ExportParams
+    from synapse_sdk.plugins.actions.export import action as export_action, targets
+    from synapse_sdk.plugins.execution import build_runtime_context, run_action
+
+    export_action.CHECKPOINT_SECONDS = 0.0  # a checkpoint after every batch
+    targets.BULK_BATCH = int(sys.argv[3])
+
+    class Export(BaseExportAction[ExportParams]):
+        action_name = 'export'
+
+    ctx = build_runtime_context(
+        env={}, console=False, client=None, v2_client=BackendV2Client(sys.argv[1], access_token='syn_test'),
+        agent_client=None,
+    )
+    run_action(Export, json.loads(sys.argv[2]), ctx)
+    """
+)
+
+
+@pytest.fixture
+def kill_export(fake_backend: Any, tmp_path_factory: pytest.TempPathFactory) -> Callable[..., None]:
+    """``kill_export(params, batches=k, bulk_batch=200)``: run the v2 export of `params` (``path`` included) in a
+    subprocess against the fake backend, its bulk fetches slowed down enough to aim, and kill it with SIGKILL
+    once its journal says `batches` batches are done. Asserts it was killed there, not finished; the fake's
+    faults are cleared afterwards."""
+    script = tmp_path_factory.mktemp('export-worker') / 'worker.py'  # not beside the export's output
+    script.write_text(_EXPORT_WORKER)
+
+    def kill(params: dict[str, Any], *, batches: int, bulk_batch: int = 200) -> None:
+        out = Path(params['path'])
+        journal_file = out.parent / f'.{out.name}.export-partial' / 'journal.json'
+        fake_backend.inject(r'^/v2/assignments/bulk-fetch/$', delay=0.15, times=None)
+        worker = subprocess.Popen(
+            [sys.executable, str(script), fake_backend.url, json.dumps(params), str(bulk_batch)]
+        )
+        deadline = time.monotonic() + 60
+        try:
+            while time.monotonic() < deadline:
+                try:
+                    if json.loads(journal_file.read_text()).get('batches_done', 0) >= batches:
+                        break
+                except (OSError, ValueError):
+                    pass
+                assert worker.poll() is None, 'the export ended before it could be killed'
+                time.sleep(0.01)
+            os.kill(worker.pid, signal.SIGKILL)
+        finally:
+            worker.wait(timeout=30)
+            fake_backend.clear_faults()
+        assert worker.returncode == -signal.SIGKILL and not out.exists()
+
+    return kill
 
 
 # -- tiny DM datasets -----------------------------------------------------------------------------

@@ -11,13 +11,8 @@ report; interrupted anywhere, it must resume to that same dataset.
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import signal
-import subprocess
 import sys
-import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -314,63 +309,18 @@ def test_a_dataset_export_stopped_by_an_outage_resumes_once_the_backend_is_back(
     leftovers(tmp_path, 'out', 'reference')
 
 
-KILLED_WORKER = textwrap.dedent(
-    """
-    import json, sys
-    from synapse_sdk.clients.backend_v2 import BackendV2Client
-    from synapse_sdk.plugins.actions.export import BaseExportAction, ExportParams
-    from synapse_sdk.plugins.actions.export import action as export_action, targets
-    from synapse_sdk.plugins.execution import build_runtime_context, run_action
-
-    export_action.CHECKPOINT_SECONDS = 0.0
-    targets.BULK_BATCH = int(sys.argv[3])
-
-    class Export(BaseExportAction[ExportParams]):
-        action_name = 'export'
-
-    ctx = build_runtime_context(
-        env={}, console=False, client=None, v2_client=BackendV2Client(sys.argv[1], access_token='syn_test'),
-        agent_client=None,
-    )
-    run_action(Export, json.loads(sys.argv[2]), ctx)
-    """
-)
-
-
 @pytest.mark.parametrize('project', [RESUME_ITEMS], indirect=True)
 def test_a_dataset_export_whose_worker_was_killed_resumes_to_the_same_files(
-    fake_backend, make_ctx, project, tmp_path, small_batches
+    fake_backend, make_ctx, project, tmp_path, small_batches, kill_export
 ):
     params = {'format': 'yolo', 'save_original_file': True, 'format_options': {'task': 'segment'}}
     run(fake_backend, make_ctx, project, tmp_path / 'reference', **params)
     out = tmp_path / 'out'
-    script = tmp_path / 'worker.py'
-    script.write_text(KILLED_WORKER)
-    fake_backend.inject(
-        r'^/v2/assignments/bulk-fetch/$', delay=0.2, times=None
-    )  # slow enough to aim the kill
     full = {'target': 'assignment', 'filter': {'project': project['id']}, 'path': str(out), **params}
-    worker = subprocess.Popen([sys.executable, str(script), fake_backend.url, json.dumps(full), str(BATCH)])
-    journal_file = tmp_path / '.out.export-partial' / 'journal.json'
-    deadline = time.monotonic() + 60
-    try:
-        while time.monotonic() < deadline:
-            try:
-                if json.loads(journal_file.read_text()).get('batches_done', 0) >= 1:
-                    break
-            except (OSError, ValueError):
-                pass
-            assert worker.poll() is None, 'the worker ended before it could be killed'
-            time.sleep(0.01)
-        os.kill(worker.pid, signal.SIGKILL)
-    finally:
-        worker.wait(timeout=30)
-    assert worker.returncode == -signal.SIGKILL and not out.exists()
+    kill_export(full, batches=1, bulk_batch=BATCH)
     # the killed converter's own staging directory is still there; the resumed run clears it
     assert [p for p in tmp_path.iterdir() if p.name.startswith('.out.partial-')]
-    fake_backend.clear_faults()
 
-    tmp_path.joinpath('worker.py').unlink()
     result = run(fake_backend, make_ctx, project, out, **params)
     assert result['resumed'] is True and result['exported'] == RESUME_ITEMS
     same_tree(tmp_path / 'reference', out)

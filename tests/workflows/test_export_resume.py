@@ -9,12 +9,6 @@ is tried at several points; the resumed output must equal, byte for byte, an uni
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import textwrap
-import time
 from pathlib import Path
 
 import pytest
@@ -196,55 +190,14 @@ def test_backend_outage_past_the_retry_budget_then_resume(
     assert (out / 'records.jsonl').read_bytes() == (reference / 'records.jsonl').read_bytes()
 
 
-KILLED_WORKER = textwrap.dedent(
-    """
-    import sys
-    from synapse_sdk.clients.backend_v2 import BackendV2Client
-    from synapse_sdk.plugins.actions.export import BaseExportAction, ExportParams
-    from synapse_sdk.plugins.actions.export import action as export_action
-    from synapse_sdk.plugins.execution import build_runtime_context, run_action
-
-    export_action.CHECKPOINT_SECONDS = 0.0
-    url, project, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
-
-    class Export(BaseExportAction[ExportParams]):
-        action_name = 'export'
-
-    ctx = build_runtime_context(
-        env={}, console=False, client=None, v2_client=BackendV2Client(url, access_token='syn_test'), agent_client=None
-    )
-    run_action(Export, {'target': 'assignment', 'filter': {'project': project}, 'path': path}, ctx)
-    """
-)
-
-
 @pytest.mark.parametrize('batches_before_kill', [1, 4])
-def test_killed_worker_then_resume(fake_backend, project, make_ctx, tmp_path, batches_before_kill):
+def test_killed_worker_then_resume(
+    fake_backend, project, make_ctx, tmp_path, kill_export, batches_before_kill
+):
     reference = tmp_path / 'reference'
     run_action(Export, params(project, reference), make_clients(fake_backend, make_ctx))
     out = tmp_path / 'out'
-    fake_backend.inject(
-        r'^/v2/assignments/bulk-fetch/$', delay=0.15, times=None
-    )  # slow enough to aim the kill
-    script = tmp_path / 'worker.py'
-    script.write_text(KILLED_WORKER)
-    worker = subprocess.Popen([sys.executable, str(script), fake_backend.url, str(project['id']), str(out)])
-    journal_file = staging(out) / 'journal.json'
-    deadline = time.monotonic() + 60
-    try:
-        while time.monotonic() < deadline:
-            try:
-                if json.loads(journal_file.read_text()).get('batches_done', 0) >= batches_before_kill:
-                    break
-            except (OSError, ValueError):
-                pass
-            assert worker.poll() is None, 'the worker ended before it could be killed'
-            time.sleep(0.01)
-        os.kill(worker.pid, signal.SIGKILL)
-    finally:
-        worker.wait(timeout=30)
-    assert worker.returncode == -signal.SIGKILL and not out.exists()
-    fake_backend.clear_faults()
+    kill_export(params(project, out), batches=batches_before_kill)
 
     result = run_action(Export, params(project, out), make_clients(fake_backend, make_ctx))
     assert result['resumed'] is True and result['exported'] == ITEMS
