@@ -98,6 +98,11 @@ def _numbers(values: list[Any]) -> str | None:
 _NUMBER_TYPES = frozenset((int, float))
 
 
+def _floats(values: Iterable[Any]) -> str:
+    """``json.dumps([float(v) for v in values])`` for finite values (coordinates: validated, ``items``)."""
+    return '[' + ', '.join(map(repr, map(float, values))) + ']'
+
+
 def _value(value: Any) -> str:
     """``json.dumps(value, ensure_ascii=False)``, byte for byte: finite floats, ints and (nested) lists of them
     formatted here as the encoder does (``repr`` of each), anything else by the encoder. Formatting COCO's
@@ -218,10 +223,25 @@ class COCOWriter(Writer):
                 bx, by, bw, bh, _ = runs_bbox(runs, w)
                 box = [bx, by, bw, bh]
         elif obj.polygons:
-            segmentation = _value([[float(v) for p in a['data'] for v in p[:2]] for a in obj.polygons])
+            segmentation = (
+                '[' + ', '.join(_floats(v for p in a['data'] for v in p[:2]) for a in obj.polygons) + ']'
+            )
             area = sum(_shoelace(a['data']) for a in obj.polygons)
         else:
             segmentation = '[]'
+        if obj.tool != 'group':  # one annotation (most objects): counted, attributes read the short way
+            tool, ann = obj.members()[0]
+            attrs_list: list[dict[str, Any]] = ann.get('attrs') or []  # validated: a list of objects
+            crowd = any(a.get('name') == 'iscrowd' and a.get('value') for a in attrs_list)
+            ctx.counts[tool] = ctx.counts.get(tool, 0) + 1
+            text = (
+                f'"category_id": {cid}, "bbox": {_floats(box)}, "area": {float(area)!r}, '
+                f'"segmentation": {segmentation}, "iscrowd": {int(crowd)}'
+            )
+            attrs = _attributes(attrs_list) if attrs_list else None
+            if attrs:
+                text += f', "attributes": {_encode(attrs)}'
+            return None, text + '}'
         crowd = any(
             a.get('name') == 'iscrowd' and a.get('value')
             for _, m in obj.members()
@@ -229,7 +249,7 @@ class COCOWriter(Writer):
         )
         # The annotation as JSON text, formatted here as ``json.dumps`` would (see ``_value``).
         text = (
-            f'"category_id": {cid}, "bbox": {_value([float(v) for v in box])}, "area": {_value(float(area))}, '
+            f'"category_id": {cid}, "bbox": {_floats(box)}, "area": {float(area)!r}, '
             f'"segmentation": {segmentation}, "iscrowd": {int(crowd)}'
         )
         pose = None
