@@ -2,8 +2,9 @@
 
 The tests run with ``--import-mode=importlib``, so tests/ is not on ``sys.path``; each helper is
 loaded here once, by path, and registered under a name test modules import:
-``synapse_tests_misbehaving`` (tests/misbehaving.py: loopback servers that misbehave on purpose) and
-``synapse_tests_planted`` (tests/planted.py: planted secrets and a plugin that tries to leak them).
+``synapse_tests_misbehaving`` (tests/misbehaving.py: loopback servers that misbehave on purpose),
+``synapse_tests_planted`` (tests/planted.py: planted secrets and a plugin that tries to leak them) and
+``synapse_tests_terminal`` (tests/terminal.py: running a command on a pseudo-terminal).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 for _name, _file in (
     ('synapse_tests_misbehaving', 'misbehaving.py'),
     ('synapse_tests_planted', 'planted.py'),
+    ('synapse_tests_terminal', 'terminal.py'),
 ):
     if _name not in sys.modules:
         _spec = importlib.util.spec_from_file_location(_name, Path(__file__).resolve().parent / _file)

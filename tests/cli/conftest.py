@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pty
 import re
-import select
 import shutil
 import signal
 import socket
@@ -28,6 +26,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from synapse_tests_terminal import run_in_pty as run_in_pty  # re-exported: the tests import it from here
 
 from synapse_sdk.cli.app import cli
 
@@ -72,42 +71,6 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith('PYTEST_')}
     env.update(extra)
     return env
-
-
-def run_in_pty(
-    args: list[str], cwd=None, timeout: float = 60.0, answers: list[tuple[bytes, bytes]] = ()
-) -> tuple[int, str]:
-    """Run a command with a pseudo-terminal as stdin/stdout/stderr; ``(exit code, everything shown)``.
-
-    `answers`: ``(prompt, typed)`` pairs, in order: once the terminal has shown `prompt` (``b''``: at once),
-    `typed` is written to it, as a person answering.
-    """
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(
-        args, stdin=slave, stdout=slave, stderr=slave, cwd=cwd, env=subprocess_env(), close_fds=True
-    )
-    os.close(slave)
-    shown = b''
-    pending = list(answers)
-    try:
-        while True:
-            while pending and pending[0][0] in shown:
-                os.write(master, pending.pop(0)[1])
-            ready, _, _ = select.select([master], [], [], timeout)
-            if not ready:
-                proc.kill()
-                raise AssertionError(f'no output for {timeout}s: {shown!r}')
-            try:
-                data = os.read(master, 4096)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not data:
-                break
-            shown += data
-    finally:
-        os.close(master)
-    assert not pending, f'never asked {pending[0][0]!r}: {shown!r}'
-    return proc.wait(timeout=timeout), shown.decode('utf-8', 'replace')
 
 
 # What a plugin author's environment (``pip install "synapse-sdk[all]" pytest``) lacks and the workspace

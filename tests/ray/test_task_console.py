@@ -17,9 +17,7 @@ import io
 import json
 import os
 import pickle
-import pty
 import re
-import select
 import shutil
 import socket
 import subprocess
@@ -30,6 +28,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from synapse_tests_terminal import run_in_pty  # registered by tests/conftest.py
 
 from synapse_sdk.plugins.executors.local import LocalExecutor
 from synapse_sdk.plugins.executors.ray.connection import check_reachable, plan_connection
@@ -324,32 +323,9 @@ def _show_args(sample_plugin_dir: Path, *more: str) -> list[str]:
     return [str(SYNAPSE), 'plugin', 'run', 'show', '--path', str(sample_plugin_dir), '--mode', 'task', *more]
 
 
-def _run_in_pty(args: list[str], env: dict[str, str], timeout: float = 240) -> tuple[int, str]:
-    master, slave = pty.openpty()
-    proc = subprocess.Popen(args, stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
-    os.close(slave)
-    chunks = []
-    try:
-        while True:
-            ready, _, _ = select.select([master], [], [], timeout)
-            if not ready:
-                proc.kill()
-                raise AssertionError(f'no output for {timeout}s: {b"".join(chunks)!r}')
-            try:
-                data = os.read(master, 4096)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not data:
-                break
-            chunks.append(data)
-    finally:
-        os.close(master)
-    return proc.wait(timeout=timeout), b''.join(chunks).decode('utf-8', 'replace')
-
-
 def test_on_a_terminal_a_kept_cluster_is_reused_with_bars_and_colours(ray_head, sample_plugin_dir):
     env = _cli_env(RAY_TMPDIR=ray_head.temp_dir)
-    code, shown = _run_in_pty(_show_args(sample_plugin_dir, '--params', '{"steps": 30}'), env)
+    code, shown = run_in_pty(_show_args(sample_plugin_dir, '--params', '{"steps": 30}'), env=env, timeout=240)
     assert code == 0, shown
     assert f'Using the Ray cluster running on this machine at {ray_head.gcs_address}' in shown
     assert 'Starting a local' not in shown and 'starting a local' not in shown
