@@ -171,18 +171,23 @@ def test_run_plugin_job_mode(ray_head, sample_plugin_dir, jobs):
     assert os.environ.get('RAY_ADDRESS') is None
 
 
-def test_cli_mode_job(ray_head, sample_plugin_dir, jobs):
+def test_cli_mode_job_json_stdout_is_the_result_alone(ray_head, sample_plugin_dir, jobs):
+    """In a process of its own, as a script runs it (in this one, the session's Ray cluster prints too)."""
     import json
+    import subprocess
+    import sys
+    from pathlib import Path
 
-    click_testing = pytest.importorskip('click.testing')
-    from synapse_sdk.cli.app import cli
-
-    args = ['plugin', 'run', 'add', '--path', str(sample_plugin_dir), '--params', '{"a": 9}', '--mode', 'job']
-    result = click_testing.CliRunner().invoke(
-        cli, [*args, '--ray-address', ray_head.dashboard_address, '--json']
-    )
-    assert result.exit_code == 0, result.output
-    job_id = json.loads(result.stdout.strip().splitlines()[-1])['job_id']
+    env = {k: v for k, v in os.environ.items() if not k.startswith(('PYTEST_', 'SYNAPSE_', 'RAY_ADDRESS'))}
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / 'synapse'), 'plugin', 'run', 'add', '--path', str(sample_plugin_dir),
+         '--params', '{"a": 9}', '--mode', 'job', '--ray-address', ray_head.dashboard_address, '--json'],
+        env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=240,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout)  # all of it: any stray line fails here
+    job_id = out.pop('job_id')
+    assert out == {'ok': True, 'action': 'add', 'mode': 'job', 'warnings': []}
     assert jobs.get_result(job_id, timeout=120) == {'total': 9, 'path': '/out/9'}
 
 

@@ -319,8 +319,8 @@ def _cli_env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _show_args(sample_plugin_dir: Path, *more: str) -> list[str]:
-    return [str(SYNAPSE), 'plugin', 'run', 'show', '--path', str(sample_plugin_dir), '--mode', 'task', *more]
+def _show_args(sample_plugin_dir: Path, *more: str, action: str = 'show') -> list[str]:
+    return [str(SYNAPSE), 'plugin', 'run', action, '--path', str(sample_plugin_dir), '--mode', 'task', *more]
 
 
 def test_on_a_terminal_a_kept_cluster_is_reused_with_bars_and_colours(ray_head, sample_plugin_dir):
@@ -336,6 +336,52 @@ def test_on_a_terminal_a_kept_cluster_is_reused_with_bars_and_colours(ray_head, 
     assert '(ActionActor' not in shown and 'pid=' not in shown
     assert 'a print on stdout' in shown and 'a print on stderr' in shown
     assert shown.index('show finished') < shown.index("Action 'show' finished in") < shown.index('Result:')
+    assert shown.endswith('\r\n}\r\n'), shown[-300:]  # nothing after the result (Ray's lines end before it)
+
+
+def _autoscaler_says(head, text: str) -> None:
+    """Append an event to the head node's autoscaler log as Ray's autoscaler writes one: Ray's log monitor
+    publishes it to every driver connected to the cluster, which prints ``(autoscaler +Ns) <text>``."""
+    log = Path(head.temp_dir, 'ray', 'session_latest', 'logs', 'monitor.log')
+    assert log.is_file(), f'no autoscaler log at {log}'
+    stamp = time.strftime('%Y-%m-%d %H:%M:%S')
+    with log.open('a', encoding='utf-8') as f:
+        f.write(f'{stamp},000\tINFO autoscaler.py:1 -- :event_summary:{text}\n')
+
+
+def test_json_to_a_file_rays_own_lines_stay_on_the_terminal_and_nothing_follows(
+    ray_head, sample_plugin_dir, tmp_path
+):
+    """``synapse plugin run --mode task --json > result.json`` on a terminal while Ray prints on the driver:
+    an autoscaler event (like another driver's GPU request on a shared cluster) and a line printed by a Ray
+    task the action started (forwarded by Ray: another worker, not the run's captured output). Both are on
+    the terminal (stderr), the file holds the JSON alone, and nothing follows on the terminal: Ray's
+    autoscaler module, imported when the event arrives, registers colorama's exit-time colour reset, which
+    printed a stray ``ESC[0m`` after the run."""
+    tag = uuid.uuid4().hex[:8]
+    event = f'Warning: test event {tag}'
+    gate = tmp_path / 'gate'
+    params = json.dumps({'tag': tag, 'gate': str(gate)})
+    args = _show_args(sample_plugin_dir, '--json', '--params', params, action='relay')
+    with (tmp_path / 'result.json').open('wb') as result:
+        code, shown = run_in_pty(
+            args,
+            env=_cli_env(RAY_TMPDIR=ray_head.temp_dir),
+            timeout=240,
+            answers=[
+                (f'relay waiting {tag}'.encode(), lambda: _autoscaler_says(ray_head, event)),
+                (event.encode(), lambda: None),
+                (f'nested line {tag}'.encode(), gate.touch),  # both seen: the action may return
+            ],
+            stdout=result,
+        )
+    assert code == 0, shown
+    out = json.loads((tmp_path / 'result.json').read_text(encoding='utf-8'))  # all of it
+    assert (out['ok'], out['mode'], out['result']) == (True, 'task', {'tag': tag})
+    plain = re.sub(r'\x1b\[[0-9;]*m', '', shown)  # Ray colours its prefixes on a terminal
+    assert re.search(rf'^\(autoscaler \+\d+s\) {re.escape(event)}\r$', plain, re.M), shown
+    assert re.search(rf'^\(nested pid=\d+\) nested line {tag}\r$', plain, re.M), shown
+    assert not shown.endswith(f'{ANSI}0m'), shown[-300:]
 
 
 def test_piped_without_any_cluster_a_local_one_is_started_and_said_so(sample_plugin_dir, tmp_path):

@@ -6,6 +6,8 @@ import concurrent.futures
 import re
 import sys
 import time
+import uuid
+from pathlib import Path
 
 import pytest
 
@@ -140,29 +142,44 @@ def test_run_plugin_task_mode_reuses_the_warm_actor(ray_cluster, sample_plugin_d
     }
 
 
-def test_cli_mode_task(ray_cluster, sample_plugin_dir):
+def test_cli_mode_task_json_stdout_is_the_result_alone(ray_head, sample_plugin_dir):
+    """``synapse plugin run --mode task --json`` in a process of its own, as a script runs it: stdout is one
+    JSON document, though Ray keeps printing after the action returned (a process the action left running
+    writes a line every 20 ms, which Ray forwards to the driver; before the CLI closed its Ray connection
+    first, they followed the result on stdout)."""
     import json
+    import os
+    import subprocess
 
-    click_testing = pytest.importorskip('click.testing')
-    from synapse_sdk.cli.app import cli
+    tag = f'out-{uuid.uuid4().hex[:8]}'
+    env = {k: v for k, v in os.environ.items() if not k.startswith(('PYTEST_', 'SYNAPSE_', 'RAY_ADDRESS'))}
+    env['RAY_TMPDIR'] = ray_head.temp_dir  # the session's head node, found as a cluster kept on this machine
+    proc = subprocess.run(
+        [str(Path(sys.executable).parent / 'synapse'), 'plugin', 'run', 'outlive', '--path', str(sample_plugin_dir),
+         '--params', json.dumps({'tag': tag}), '--mode', 'task', '--json'],
+        env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=240,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    out = json.loads(proc.stdout)  # all of it: any stray line fails here
+    assert out.pop('seconds') > 0
+    assert out == {
+        'ok': True,
+        'action': 'outlive',
+        'mode': 'task',
+        'result': {'tag': tag, 'lines': 100},
+        'warnings': [],
+    }
+    assert f'Using the Ray cluster running on this machine at {ray_head.gcs_address}' in proc.stderr
 
-    result = click_testing.CliRunner().invoke(
-        cli,
-        [
-            'plugin',
-            'run',
-            'add',
-            '--path',
-            str(sample_plugin_dir),
-            '--params',
-            '{"a": 20, "b": 22}',
-            '--mode',
-            'task',
-            '--json',
-        ],
-    )
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout.strip().splitlines()[-1])['result'] == {'total': 42, 'path': '/out/20'}
+
+def test_closing_connection_leaves_a_connection_made_before_it(executor, ray_cluster):
+    """The block closes only what it opened (the CLI's subprocess tests show it closing its own)."""
+    from synapse_sdk.plugins.executors.ray.connection import closing_connection
+
+    with closing_connection():
+        assert executor.execute('ray_sample_actions:add', {'a': 1, 'b': 1})['total'] == 2
+    assert ray_cluster.is_initialized()
+    assert executor.execute('ray_sample_actions:add', {'a': 2, 'b': 2})['total'] == 4
 
 
 def test_timeout_drops_the_busy_actor(ray_cluster, sample_plugin_dir):

@@ -291,3 +291,47 @@ def leave_running(params: dict, ctx: RuntimeContext) -> dict:
     subprocess.Popen(['sh', '-c', f'echo early {tag}; sleep 2; echo late {tag}'])
     time.sleep(1)  # the early line is written while the run lasts
     return {'tag': tag}
+
+
+# -- what Ray itself prints on the driver: `synapse plugin run --json` keeps it off stdout ------------
+
+
+class OutliveParams(BaseModel):
+    tag: str
+    lines: int = 100
+    interval: float = 0.02
+
+
+@action(name='outlive', params=OutliveParams)
+def outlive(params: OutliveParams, ctx: RuntimeContext) -> dict:
+    """Return at once, leaving a process that writes a line every `interval` to the worker's stdout: Ray
+    forwards those lines to the driver after the run, while the driver is still connected."""
+    script = f'for i in $(seq 1 {params.lines}); do echo "{params.tag} late line $i"; sleep {params.interval}; done'
+    subprocess.Popen(['sh', '-c', script])
+    return {'tag': params.tag, 'lines': params.lines}
+
+
+class RelayParams(BaseModel):
+    tag: str
+    gate: str  # a file to wait for: the test writes it once it has seen what it waits for
+
+
+@action(name='relay', params=RelayParams)
+def relay(params: RelayParams, ctx: RuntimeContext) -> dict:
+    """Start a Ray task of its own that prints (Ray forwards that line to the driver: another worker, not
+    this run's captured output), then wait for the test's gate."""
+    import ray
+
+    @ray.remote(num_cpus=0.1)
+    def nested(tag: str) -> None:
+        print(f'nested line {tag}', flush=True)
+
+    ray.get(nested.remote(params.tag))
+    ctx.log_message(f'relay waiting {params.tag}', 'info')
+    gate = Path(params.gate)
+    deadline = time.monotonic() + 60
+    while not gate.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError('the test never opened the gate')
+        time.sleep(0.05)
+    return {'tag': params.tag}

@@ -190,12 +190,28 @@ def _run(
     from synapse_sdk.cli.errors import missing_dependency
 
     # Logs go to stderr and the result to stdout: what the action prints counts as log output, so a
-    # piped result (and the single --json object) is never mixed with it.
+    # piped result (and the single --json object) is never mixed with it. So does what Ray prints while
+    # this process is connected to it, and that ends here, before the result is written.
     redirect = contextlib.redirect_stdout(sys.stderr)
     try:
-        with redirect:
+        with redirect, _ray_connection_closed_at_the_end(mode):
             return run_plugin(source, action, params, mode=mode, **executor_kwargs)
     except ImportError as exc:
         if mode != 'local' and 'executors' in str(exc).lower():
             raise missing_dependency(f'--mode {mode}', 'synapse-executors-ray', None) from exc
         raise
+
+
+def _ray_connection_closed_at_the_end(mode: str) -> contextlib.AbstractContextManager[object]:
+    """Task mode: the Ray connection the run opens is closed when it returns (`closing_connection`).
+
+    Ray's driver prints worker lines and autoscaler events on ``sys.stdout`` from a thread for as long as
+    the process is connected; left open until exit, they could follow the result on stdout.
+    """
+    if mode != 'task':
+        return contextlib.nullcontext()
+    try:
+        from synapse_sdk.plugins.executors.ray.connection import closing_connection
+    except ImportError:  # not installed: run_plugin raises the error that says what to install
+        return contextlib.nullcontext()
+    return closing_connection()

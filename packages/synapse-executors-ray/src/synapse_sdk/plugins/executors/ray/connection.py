@@ -23,6 +23,7 @@ lines (``RAY_COLOR_PREFIX=0`` unless set).
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import logging
 import os
@@ -41,6 +42,7 @@ __all__ = [
     'CONNECT_TIMEOUT_ENV',
     'DEFAULT_CONNECT_TIMEOUT',
     'ConnectionPlan',
+    'closing_connection',
     'ensure_ray',
     'is_client_address',
     'plan_connection',
@@ -220,6 +222,51 @@ def ensure_ray(
         if plan.how in ('new', 'stale'):
             say(_notice('started', language, seconds=time.monotonic() - started))
     return ray
+
+
+@contextlib.contextmanager
+def closing_connection() -> Iterator[None]:
+    """Close, at the end of the block, the Ray connection made inside it (by `ensure_ray`, an executor).
+
+    For a program that runs once and then reports, like ``synapse plugin run --mode task``: Ray's driver
+    prints what reaches it from the cluster for as long as the process is connected, from a thread, on
+    this process's ``sys.stdout`` (the stdout of that moment): lines a process the action left running
+    writes, and the autoscaler's events (``(autoscaler +2s) Warning: ...``, also other drivers' resource
+    requests on a shared cluster). Left connected until the process exits, those lines can come after
+    the program's own output. Closed at the end of this block (the local cluster started for it stops),
+    everything Ray prints is printed within the block, where the program has chosen the stream.
+
+    Ray's autoscaler module, imported by that thread when the first autoscaler batch arrives (a kept
+    cluster sends one every few seconds), calls ``colorama.init()``. Off Windows that wraps no stream
+    and only registers an exit handler writing a colour reset (``\\x1b[0m``) to the stdout of that
+    moment if it is a terminal: a stray code after the program's output. Once the connection is closed
+    that handler is dropped, provided colorama wrapped nothing.
+
+    A connection that already existed when the block began (the caller's own ``ray.init``) is left
+    alone, and so is the colorama handler then.
+    """
+    ray = sys.modules.get('ray')
+    connected_before = ray is not None and ray.is_initialized()
+    try:
+        yield
+    finally:
+        ray = sys.modules.get('ray')
+        if ray is not None and not connected_before and ray.is_initialized():
+            ray.shutdown()
+            _drop_colorama_exit_reset()
+
+
+def _drop_colorama_exit_reset() -> None:
+    """Unregister colorama's exit-time colour reset if colorama (imported by Ray) wrapped no stream."""
+    initialise = sys.modules.get('colorama.initialise')
+    reset_all = getattr(initialise, 'reset_all', None)
+    if reset_all is None:
+        return
+    wrapped_nothing = getattr(initialise, 'wrapped_stdout', None) is getattr(
+        initialise, 'orig_stdout', None
+    ) and getattr(initialise, 'wrapped_stderr', None) is getattr(initialise, 'orig_stderr', None)
+    if wrapped_nothing:
+        atexit.unregister(reset_all)
 
 
 def check_reachable(
