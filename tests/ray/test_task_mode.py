@@ -191,16 +191,18 @@ def test_timeout_drops_the_busy_actor(ray_cluster, sample_plugin_dir):
 
 
 CLIENT_SCRIPT = """
-import io, json, sys
+import contextlib, io, json, sys
+from synapse_sdk.plugins.executors.ray.connection import closing_connection
 from synapse_sdk.plugins.executors.ray.task import RayActorExecutor
 console = io.StringIO()
-ex = RayActorExecutor(working_dir=sys.argv[2], num_cpus=0.25, ray_address=sys.argv[1], console=console)
-first = ex.execute('ray_sample_actions:add', {'a': 1, 'b': 2})
-second = ex.execute('ray_sample_actions:whoami', {})
-third = ex.execute('ray_sample_actions:whoami', {})
-shown = ex.execute('ray_sample_actions:chatty', {'lines': 3, 'interval': 0.3})  # published while it runs
-ex.shutdown()
-print('RESULT', json.dumps({'add': first, 'same_actor': second['pid'] == third['pid'], 'console': console.getvalue()}))
+with contextlib.redirect_stdout(sys.stderr), closing_connection():  # as `synapse plugin run` does
+    ex = RayActorExecutor(working_dir=sys.argv[2], num_cpus=0.25, ray_address=sys.argv[1], console=console)
+    first = ex.execute('ray_sample_actions:add', {'a': 1, 'b': 2})
+    second = ex.execute('ray_sample_actions:whoami', {})
+    third = ex.execute('ray_sample_actions:whoami', {})
+    shown = ex.execute('ray_sample_actions:chatty', {'lines': 3, 'interval': 0.3})  # published while it runs
+    ex.shutdown()
+print(json.dumps({'add': first, 'same_actor': second['pid'] == third['pid'], 'console': console.getvalue()}))
 """
 
 
@@ -223,10 +225,10 @@ def test_task_mode_through_ray_client_address(ray_head, sample_plugin_dir):
         env=env,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    # The result's own line: the cluster's autoscaler may print events after it (another test's GPU request
-    # on the shared head: "(autoscaler +2s) Error: No available node types ...").
-    [result] = [line[len('RESULT ') :] for line in proc.stdout.splitlines() if line.startswith('RESULT ')]
-    out = json.loads(result)
+    # All of stdout: the shared head's autoscaler events (another test's GPU request: "(autoscaler +2s)
+    # Error: No available node types ...") went to stderr, and none came after the Ray Client connection
+    # was closed.
+    out = json.loads(proc.stdout)
     console = out.pop('console')
     assert out == {'add': {'total': 3, 'path': '/out/1'}, 'same_actor': True}
     # The actions' console output crossed the Ray Client connection too, in order.
