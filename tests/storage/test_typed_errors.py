@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import tarfile
+import threading
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -96,26 +97,47 @@ def test_http_storage_reads_a_nonsensical_content_length_as_absent(tmp_path: Pat
         assert store.download(KEY, tmp_path / 'out.bin').read_bytes() == b'twelve bytes'
 
 
-@pytest.mark.filterwarnings(
-    'ignore::pytest.PytestUnhandledThreadExceptionWarning'
-)  # paramiko's read-ahead thread
-def test_sftp_stream_raises_the_typed_error_when_the_connection_drops(
-    sftp_server: Any, tmp_path: Path
-) -> None:
+def _prefetch_threads() -> list[threading.Thread]:
+    """paramiko's read-ahead threads (``SFTPFile.readv`` starts one per call to send its read requests)."""
+    return [t for t in threading.enumerate() if t.name.endswith('(_prefetch_thread)')]
+
+
+def _big_sftp_file(sftp_server: Any, name: str) -> Any:
     from synapse_sdk.utils.storage.providers import sftp as sftp_module
 
-    root = sftp_server.root / 'drop'
+    root = sftp_server.root / name
     root.mkdir()
     size = 2 * sftp_module.READ_WINDOW + 1024  # more than the windows the first read requests
     (root / 'big.bin').write_bytes(os.urandom(size))
-    store = get_storage(sftp_server.config(root))
+    return get_storage(sftp_server.config(root))
+
+
+# A read-ahead thread still sending requests when the connection goes died with "OSError: Socket is
+# closed", printed as an exception in a thread (pytest's warning, made an error here).
+@pytest.mark.filterwarnings('error::pytest.PytestUnhandledThreadExceptionWarning')
+def test_sftp_stream_raises_the_typed_error_when_the_connection_drops(sftp_server: Any) -> None:
+    store = _big_sftp_file(sftp_server, 'drop')
     stream = store.open('big.bin')
     assert len(stream.read(1024)) == 1024
+    assert _prefetch_threads() == []  # every read request of the windows in flight was sent
     store._ssh.get_transport().close()  # the connection goes away while the stream is being read
     with pytest.raises(StorageError) as caught:
         stream.read()
     assert 'big.bin' in str(caught.value)
     store.close()
+    for thread in _prefetch_threads():  # (none) a crash of theirs would be reported in this test
+        thread.join(timeout=30)
+
+
+@pytest.mark.filterwarnings('error::pytest.PytestUnhandledThreadExceptionWarning')
+def test_sftp_stream_closed_early_then_the_storage_leaves_no_read_ahead_running(sftp_server: Any) -> None:
+    store = _big_sftp_file(sftp_server, 'early')
+    for _ in range(5):  # each round: two windows requested, 1 KiB read, stream and connection closed
+        with store.open('big.bin') as stream:
+            assert len(stream.read(1024)) == 1024
+        store.close()
+        assert _prefetch_threads() == []
+    assert store.size('big.bin') > 0  # the storage reconnects after close()
 
 
 def test_an_archive_whose_members_cannot_all_be_written_raises_archive_error(tmp_path: Path) -> None:

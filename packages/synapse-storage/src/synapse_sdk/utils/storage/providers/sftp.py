@@ -39,6 +39,11 @@ READ_HANDLES = 2
 _REQUEST = 32 * 1024
 
 
+def _read_ahead_threads() -> set[threading.Thread]:
+    """The threads paramiko's ``SFTPFile.readv`` starts to send its read requests (named by their target)."""
+    return {thread for thread in threading.enumerate() if thread.name.endswith('(_prefetch_thread)')}
+
+
 class _PipelinedReader(io.RawIOBase):
     """Streams a remote file with many SFTP read requests in flight, holding at most two windows in memory.
 
@@ -68,8 +73,17 @@ class _PipelinedReader(io.RawIOBase):
             ]
             handle = self._handles[self._turn]
             self._turn = (self._turn + 1) % len(self._handles)
+            if handle.sftp.get_channel().closed:  # not another request thread to die on a closed socket
+                raise EOFError('the SFTP channel is closed')
+            before = _read_ahead_threads()
             blocks = handle.readv(chunks)
             first = next(blocks)  # starts that handle's request thread; the rest arrives in the background
+            # Wait until that thread has sent the window's requests (milliseconds; the data keeps arriving):
+            # a connection closed or dropped while it still sends kills it with "Socket is closed", which
+            # Python prints as an exception in a thread. (A thread another stream started meanwhile may be
+            # waited for too; it only sends as well.)
+            for thread in _read_ahead_threads() - before:
+                thread.join(timeout=60)
             self._windows.append(itertools.chain((first,), blocks))
             self._scheduled = end
 
