@@ -236,6 +236,15 @@ def env_view(params: dict, ctx: RuntimeContext) -> dict:
 # -- console output: what a person sees in task mode (test_task_console.py) ---------------------------
 
 
+def _wait_for(gate: str, why: str) -> None:
+    """Wait (60 s at most) for the file the test writes once it has seen what it waits for."""
+    deadline = time.monotonic() + 60
+    while not Path(gate).exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(why)
+        time.sleep(0.05)
+
+
 class ShowParams(BaseModel):
     steps: int = 30
     gate: str | None = None  # a file to wait for after the first line (proves lines arrive while running)
@@ -247,12 +256,7 @@ def show(params: ShowParams, ctx: RuntimeContext) -> dict:
 
     ctx.log_message('show started', 'info')
     if params.gate:
-        gate = Path(params.gate)
-        deadline = time.monotonic() + 60
-        while not gate.exists():
-            if time.monotonic() > deadline:
-                raise TimeoutError('the driver never saw the first line while the action ran')
-            time.sleep(0.05)
+        _wait_for(params.gate, 'the driver never saw the first line while the action ran')
     print('a print on stdout')
     print('a print on stderr', file=sys.stderr)
     for i in range(params.steps):
@@ -328,10 +332,5 @@ def relay(params: RelayParams, ctx: RuntimeContext) -> dict:
 
     ray.get(nested.remote(params.tag))
     ctx.log_message(f'relay waiting {params.tag}', 'info')
-    gate = Path(params.gate)
-    deadline = time.monotonic() + 60
-    while not gate.exists():
-        if time.monotonic() > deadline:
-            raise TimeoutError('the test never opened the gate')
-        time.sleep(0.05)
+    _wait_for(params.gate, 'the test never opened the gate')
     return {'tag': params.tag}
