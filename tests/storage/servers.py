@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -296,3 +296,57 @@ def http_file_server(root: Path, *, writable: bool = True) -> Iterator[HTTPServe
         server.shutdown()
         server.server_close()
         thread.join(5)
+
+
+# --- dead endpoints ----------------------------------------------------------------------------------------
+@contextmanager
+def silent_server(*, answer_headers: bool = False) -> Iterator[str]:
+    """An endpoint that accepts connections and reads each request's head, then stays silent: it never
+    answers, or (``answer_headers``) it sends a 200 head promising a 100,000-byte JSON body, one byte of it,
+    and nothing more. Yields its ``http://127.0.0.1:<port>`` URL; every connection is closed at exit."""
+    listener = socket.create_server(('127.0.0.1', 0))
+    held: list[socket.socket] = []
+    stop = threading.Event()
+    head = (
+        b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n'
+        b'ETag: "0123456789abcdef0123456789abcdef"\r\n\r\n{'
+    )
+
+    def hold(conn: socket.socket) -> None:
+        with suppress(OSError):
+            request = b''
+            while b'\r\n\r\n' not in request:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    return
+                request += chunk
+            if answer_headers:
+                conn.sendall(head)
+            while not stop.is_set() and conn.recv(65536):  # drain any body; never answer
+                pass
+
+    def accept() -> None:
+        listener.settimeout(0.05)  # to notice `stop`: closing a socket does not wake a blocked accept()
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            conn.settimeout(None)
+            held.append(conn)
+            threading.Thread(target=hold, args=(conn,), daemon=True).start()
+
+    accepting = threading.Thread(target=accept, daemon=True)
+    accepting.start()
+    try:
+        yield f'http://127.0.0.1:{listener.getsockname()[1]}'
+    finally:
+        stop.set()
+        accepting.join(5)
+        listener.close()
+        for conn in held:
+            with suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+            conn.close()

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from synapse_sdk.utils.storage.errors import (
+    StorageConfigError,
     StorageError,
     StorageNotFoundError,
     StoragePathError,
@@ -308,7 +309,16 @@ def buffered(body: Any, close: Any = None, guard: ErrorGuard | None = None) -> I
     return io.BufferedReader(ChunkedReader(body, close, guard), buffer_size=1024 * 1024)
 
 
-__all__ = ['CHUNK_SIZE', 'ChunkedReader', 'ErrorGuard', 'StorageMixin', 'buffered']
+def check_timeout(provider: str, value: object) -> float:
+    """`value` as the positive number of seconds a provider's ``timeout`` option must be."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < float('inf'):
+        raise StorageConfigError(
+            f"{provider} storage: 'timeout' must be a positive number of seconds, got {value!r}"
+        )
+    return float(value)
+
+
+__all__ = ['CHUNK_SIZE', 'ChunkedReader', 'ErrorGuard', 'StorageMixin', 'buffered', 'check_timeout']
 
 
 class LazyClientMixin:

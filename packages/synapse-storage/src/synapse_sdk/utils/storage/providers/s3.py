@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from synapse_sdk.security.redaction import redact_url, scrub
-from synapse_sdk.utils.storage.base import LazyClientMixin, StorageMixin, buffered
+from synapse_sdk.utils.storage.base import LazyClientMixin, StorageMixin, buffered, check_timeout
 from synapse_sdk.utils.storage.deps import import_optional
 from synapse_sdk.utils.storage.errors import (
     StorageConfigError,
@@ -23,10 +23,22 @@ from synapse_sdk.utils.storage.protocol import StorageEntry
 _MISSING = {'404', 'NoSuchKey', 'NotFound'}
 _DENIED = {'403', 'AccessDenied', 'AllAccessDisabled', 'InvalidAccessKeyId', 'SignatureDoesNotMatch'}
 
+#: Attempts of each request (botocore's ``standard`` retry mode and its default count), and of each
+#: managed download's body (s3transfer's own retries, 5 by default): a dead endpoint fails after
+#: about ``ATTEMPTS * timeout``, not botocore's legacy 5 attempts of 60 s each.
+ATTEMPTS = 3
+
 
 class S3Storage(LazyClientMixin, StorageMixin):
     """Objects in one S3 bucket. ``endpoint_url`` points at an S3-compatible server (MinIO, moto ...), which is
-    then addressed path-style. Uploads and downloads go through boto3's managed transfer (multipart, streamed)."""
+    then addressed path-style. Uploads and downloads go through boto3's managed transfer (multipart, streamed).
+
+    ``timeout`` (seconds, default 30) bounds each attempt: connecting, and each wait for data (the response's
+    headers, every read of a body). A failed request is tried `ATTEMPTS` (3) times in all, with botocore's
+    ``standard`` retry mode (jittered backoff, throttling answers included), and so is a download whose body
+    breaks off: an endpoint that is down or silent fails with :class:`StorageConnectionError` after about
+    3 x ``timeout`` at most (a closed port within seconds), naming the action, the object and the endpoint.
+    """
 
     provider = 's3'
 
@@ -38,6 +50,7 @@ class S3Storage(LazyClientMixin, StorageMixin):
         region_name: str = 'us-east-1',
         endpoint_url: str | None = None,
         session_token: str | None = None,
+        timeout: float = 30,
     ) -> None:
         if not bucket_name or not isinstance(bucket_name, str):
             raise StorageConfigError("s3 storage: 'bucket_name' must be a non-empty string")
@@ -46,6 +59,7 @@ class S3Storage(LazyClientMixin, StorageMixin):
         self.bucket_name = bucket_name
         self.region_name = region_name
         self.endpoint_url = endpoint_url
+        self.timeout = check_timeout('s3', timeout)
         self.__secrets = {'access_key': access_key, 'secret_key': secret_key, 'session_token': session_token}
         self._reset_connections()
 
@@ -57,7 +71,13 @@ class S3Storage(LazyClientMixin, StorageMixin):
         boto3 = import_optional('boto3', 's3', 's3')
         from botocore.config import Config
 
-        options: dict[str, Any] = {'signature_version': 's3v4', 'max_pool_connections': 16}
+        options: dict[str, Any] = {
+            'signature_version': 's3v4',
+            'max_pool_connections': 16,
+            'connect_timeout': self.timeout,
+            'read_timeout': self.timeout,
+            'retries': {'mode': 'standard', 'total_max_attempts': ATTEMPTS},
+        }
         if self.endpoint_url:
             options['s3'] = {'addressing_style': 'path'}
         return boto3.session.Session().client(
@@ -99,15 +119,20 @@ class S3Storage(LazyClientMixin, StorageMixin):
             if code in _DENIED:
                 raise StoragePermissionError(f'{action} {where} refused: {code} {message}') from None
             raise StorageError(f'{action} {where} failed: {code} {message}') from None
+        except (bex.ConnectTimeoutError, bex.ReadTimeoutError):
+            raise StorageConnectionError(
+                f'{action} {where}: no answer from {self._endpoint()} within the timeout of {self.timeout:g} s'
+            ) from None
+        except bex.EndpointConnectionError:
+            raise StorageConnectionError(f'{action} {where}: cannot connect to {self._endpoint()}') from None
         except (
-            bex.EndpointConnectionError,
             bex.ConnectionClosedError,
-            bex.ConnectTimeoutError,
-            bex.ReadTimeoutError,
             bex.IncompleteReadError,  # a body that broke off midway
             bex.ResponseStreamingError,
-        ) as exc:
-            raise StorageConnectionError(f'{action} {where}: {self._scrub(str(exc))}') from None
+        ):
+            raise StorageConnectionError(
+                f'{action} {where}: the connection to {self._endpoint()} broke off'
+            ) from None
         except bex.NoCredentialsError:
             raise StorageConfigError(
                 "s3 storage: no credentials; set 'access_key' and 'secret_key' in the configuration"
@@ -115,23 +140,34 @@ class S3Storage(LazyClientMixin, StorageMixin):
         except RetriesExceededError as exc:  # a managed download whose body kept breaking off
             cause = type(exc.last_exception).__name__ if exc.last_exception is not None else 'unknown'
             raise StorageConnectionError(
-                f'{action} {where}: the transfer broke off on every attempt (last: {cause})'
+                f'{action} {where}: the transfer from {self._endpoint()} broke off on every attempt '
+                f'(last: {cause})'
             ) from None
         except (bex.BotoCoreError, Boto3Error) as exc:
             raise StorageError(f'{action} {where} failed: {self._scrub(str(exc))}') from None
+
+    def _endpoint(self) -> str:
+        """The endpoint's URL, fit to show (no user info, no credential query parameters)."""
+        url = self.endpoint_url or str(getattr(getattr(self._client_obj, 'meta', None), 'endpoint_url', ''))
+        return redact_url(url) if url else 'the S3 endpoint'
+
+    def _transfer(self) -> Any:
+        from boto3.s3.transfer import TransferConfig
+
+        return TransferConfig(num_download_attempts=ATTEMPTS)
 
     def _scrub(self, message: str) -> str:
         return scrub(message, list(self.__secrets.values()))
 
     def _upload(self, source: Path, key: str) -> None:
         with self._errors(key, 'upload to'):
-            self.client.upload_file(str(source), self.bucket_name, key)
+            self.client.upload_file(str(source), self.bucket_name, key, Config=self._transfer())
 
     def _download_to(self, key: str, destination: Path) -> None:
         # Into an open file, not `download_file`: boto3 would write to a temporary name of its own,
         # cut to 255 characters, not bytes, which breaks legal names of multi-byte characters.
         with self._errors(key, 'download of'), destination.open('wb') as out:
-            self.client.download_fileobj(self.bucket_name, key, out)
+            self.client.download_fileobj(self.bucket_name, key, out, Config=self._transfer())
 
     def _head(self, key: str) -> dict[str, Any]:
         with self._errors(key, 'stat of'):
