@@ -18,6 +18,13 @@ load on the machine.
 
 The servers run in this process (except sshd) and share its two cores, so absolute MB/s are low and noisy;
 the ratios are what matters.
+
+``--dead-endpoints`` measures instead how long each S3 and GCS operation takes to fail against a closed port,
+a server that accepts and never answers, and one that answers the headers and stalls the body
+(``servers.silent_server``), with the SDK's ``--timeout`` (default 30 s); ``--baseline`` also runs the same
+calls through boto3 and google-cloud-storage with their own defaults, in the same invocation (all at once, in
+threads: a few minutes, the baseline's longest wait). Figures are seconds to the exception, and the SDK's
+time as a multiple of its ``timeout``.
 """
 
 from __future__ import annotations
@@ -209,6 +216,134 @@ def run_case(case: Case, source: Path, work: Path, repeat: int, verbose: bool = 
     return result
 
 
+DEAD_OPERATIONS = ('exists', 'size', 'open', 'download', 'upload', 'list')
+
+
+def sdk_calls(provider: str, url: str, timeout: float, work: Path) -> dict[str, Callable[[], Any]]:
+    """Each operation of the SDK against the endpoint `url`."""
+    if provider == 's3':
+        configuration: dict[str, Any] = {'access_key': 'AKIDEXAMPLE', 'secret_key': 'bench-secret'}
+    else:
+        configuration = {'project': 'bench'}
+    store = get_storage(
+        {
+            'provider': provider,
+            'configuration': {
+                'bucket_name': 'bucket',
+                'endpoint_url': url,
+                'timeout': timeout,
+                **configuration,
+            },
+        }
+    )
+    _ = store.client  # built (and its library imported) before any clock starts
+    source = make_file(work / 'source.bin', 1000)
+    return {
+        'exists': lambda: store.exists('k/a.bin'),
+        'size': lambda: store.size('k/a.bin'),
+        'open': lambda: store.open('k/a.bin').read(),
+        'download': lambda: store.download('k/a.bin', work / 'sdk-out.bin'),
+        'upload': lambda: store.upload(source, 'k/a.bin'),
+        'list': lambda: list(store.list('k')),
+    }
+
+
+def library_calls(provider: str, url: str, work: Path) -> dict[str, Callable[[], Any]]:
+    """The same operations through the provider's library with its own default timeouts and retries."""
+    source = make_file(work / 'source.bin', 1000)
+    if provider == 's3':
+        import boto3
+        from botocore.config import Config
+
+        s3 = boto3.session.Session().client(
+            's3',
+            endpoint_url=url,
+            aws_access_key_id='AKIDEXAMPLE',
+            aws_secret_access_key='bench-secret',
+            region_name='us-east-1',
+            config=Config(signature_version='s3v4', s3={'addressing_style': 'path'}),
+        )
+        return {
+            'exists': lambda: s3.head_object(Bucket='bucket', Key='k/a.bin'),
+            'size': lambda: s3.head_object(Bucket='bucket', Key='k/a.bin')['ContentLength'],
+            'open': lambda: s3.get_object(Bucket='bucket', Key='k/a.bin')['Body'].read(),
+            'download': lambda: s3.download_file('bucket', 'k/a.bin', str(work / 'lib-out.bin')),
+            'upload': lambda: s3.upload_file(str(source), 'bucket', 'k/a.bin'),
+            'list': lambda: s3.list_objects_v2(Bucket='bucket', Prefix='k/'),
+        }
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    client = storage.Client(
+        project='bench', credentials=AnonymousCredentials(), client_options={'api_endpoint': url}
+    )
+    bucket = client.bucket('bucket')
+    return {
+        'exists': lambda: bucket.blob('k/a.bin').exists(),
+        'size': lambda: bucket.get_blob('k/a.bin'),
+        'open': lambda: bucket.blob('k/a.bin').open('rb').read(),
+        'download': lambda: bucket.blob('k/a.bin').download_to_filename(str(work / 'lib-out.bin')),
+        'upload': lambda: bucket.blob('k/a.bin').upload_from_filename(str(source)),
+        'list': lambda: list(client.list_blobs('bucket', prefix='k/')),
+    }
+
+
+def time_to_fail(call: Callable[[], Any]) -> tuple[float, str]:
+    started = time.monotonic()
+    try:
+        call()
+    except Exception as exc:
+        return time.monotonic() - started, type(exc).__name__
+    return time.monotonic() - started, 'returned'
+
+
+def dead_endpoints(servers: Any, timeout: float, baseline: bool, providers: list[str]) -> int:
+    from concurrent.futures import ThreadPoolExecutor
+
+    load = os.getloadavg()
+    print(
+        f'synapse-storage against dead endpoints: SDK timeout={timeout:g} s'
+        f'{", baseline = the library with its defaults" if baseline else ""}; '
+        f'load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}'
+    )
+    runs: dict[tuple[str, str, str, str], Any] = {}
+    with (
+        ExitStack() as stack,
+        tempfile.TemporaryDirectory(prefix='bench-dead-') as tmp,
+        ThreadPoolExecutor(64) as pool,
+    ):
+        endpoints = {
+            'closed': f'http://127.0.0.1:{servers.free_port()}',
+            'silent': stack.enter_context(servers.silent_server()),
+            'stalled': stack.enter_context(servers.silent_server(answer_headers=True)),
+        }
+        for provider in [p for p in providers if p in ('s3', 'gcs')]:
+            for kind, url in endpoints.items():
+                sides = {'sdk': sdk_calls(provider, url, timeout, Path(tempfile.mkdtemp(dir=tmp)))}
+                if baseline:
+                    sides['library'] = library_calls(provider, url, Path(tempfile.mkdtemp(dir=tmp)))
+                for side, calls in sides.items():
+                    for op in DEAD_OPERATIONS:
+                        runs[provider, kind, op, side] = pool.submit(time_to_fail, calls[op])
+        header = (
+            f'{"provider":<8} {"endpoint":<8} {"op":<9} {"SDK s":>7} {"x timeout":>9} {"SDK outcome":<24}'
+        )
+        if baseline:
+            header += f' {"library s":>9} {"library outcome":<22}'
+        print(header)
+        print('-' * len(header))
+        for (provider, kind, op, side), future in runs.items():
+            if side != 'sdk':
+                continue
+            seconds, outcome = future.result()
+            line = f'{provider:<8} {kind:<8} {op:<9} {seconds:>7.1f} {seconds / timeout:>9.2f} {outcome:<24}'
+            if baseline:
+                lib_seconds, lib_outcome = runs[provider, kind, op, 'library'].result()
+                line += f' {lib_seconds:>9.1f} {lib_outcome:<22}'
+            print(line, flush=True)
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('--quick', action='store_true', help='20 MB instead of 200 MB')
@@ -216,9 +351,16 @@ def main() -> int:
     parser.add_argument('--repeat', type=int, default=5)
     parser.add_argument('--providers', nargs='+', default=['local', 's3', 'gcs', 'sftp', 'http'])
     parser.add_argument('--verbose', action='store_true', help='print every round (seconds) to stderr')
+    parser.add_argument(
+        '--dead-endpoints', action='store_true', help='time S3/GCS failing against dead endpoints'
+    )
+    parser.add_argument('--timeout', type=float, default=30, help="the SDK's timeout with --dead-endpoints")
+    parser.add_argument('--baseline', action='store_true', help='--dead-endpoints: also the libraries alone')
     args = parser.parse_args()
     size_mb = args.size_mb or (20 if args.quick else 200)
     servers = load_servers()
+    if args.dead_endpoints:
+        return dead_endpoints(servers, args.timeout, args.baseline, args.providers)
     with tempfile.TemporaryDirectory(prefix='bench-storage-') as tmp, ExitStack() as stack:
         work = Path(tmp)
         source = make_file(work / 'source.bin', size_mb * MB)

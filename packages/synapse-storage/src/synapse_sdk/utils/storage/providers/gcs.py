@@ -122,10 +122,9 @@ class GCSStorage(LazyClientMixin, StorageMixin):
 
     ``timeout`` (seconds, default 30) bounds each request's attempt (connecting, and each wait for data) and
     is also the deadline of the library's retries of a failed request (its default is 120 s): retrying stops
-    once the next attempt would start past ``timeout`` since the first. An endpoint that is down fails with
-    :class:`StorageConnectionError` after about ``timeout``, one that accepts connections but stays silent
-    after about 2 x ``timeout`` (the attempt under way is not cut short), naming the action, the object and
-    the endpoint.
+    once the next attempt would start past ``timeout`` since the first. An endpoint that is down or silent
+    fails with :class:`StorageConnectionError` after about ``timeout``, 2 x ``timeout`` at most (an attempt
+    under way when the deadline passes is not cut short), naming the action, the object and the endpoint.
     """
 
     provider = 'gcs'
@@ -236,7 +235,7 @@ class GCSStorage(LazyClientMixin, StorageMixin):
         except gexc.RetryError as exc:
             last = f' (last: {type(exc.cause).__name__})' if exc.cause is not None else ''
             raise StorageConnectionError(
-                f'{action} {where}: no answer from {self._endpoint()}, retried for {self.timeout:g} s{last}'
+                f'{action} {where}: no answer from {self._endpoint()}; retries stop after {self.timeout:g} s{last}'
             ) from None
         except auth_exc.RefreshError:  # its text may quote the token endpoint's answer: withheld
             raise StoragePermissionError(

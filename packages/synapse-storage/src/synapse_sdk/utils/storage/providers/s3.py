@@ -37,7 +37,8 @@ class S3Storage(LazyClientMixin, StorageMixin):
     headers, every read of a body). A failed request is tried `ATTEMPTS` (3) times in all, with botocore's
     ``standard`` retry mode (jittered backoff, throttling answers included), and so is a download whose body
     breaks off: an endpoint that is down or silent fails with :class:`StorageConnectionError` after about
-    3 x ``timeout`` at most (a closed port within seconds), naming the action, the object and the endpoint.
+    3 x ``timeout`` at most (a closed port within seconds; an upload waits 1 s more per attempt, botocore's
+    fixed wait for a ``100 Continue``), naming the action, the object and the endpoint.
     """
 
     provider = 's3'
