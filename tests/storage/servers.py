@@ -303,7 +303,8 @@ def http_file_server(root: Path, *, writable: bool = True) -> Iterator[HTTPServe
 def silent_server(*, answer_headers: bool = False) -> Iterator[str]:
     """An endpoint that accepts connections and reads each request's head, then stays silent: it never
     answers, or (``answer_headers``) it sends a 200 head promising a 100,000-byte JSON body, one byte of it,
-    and nothing more. Yields its ``http://127.0.0.1:<port>`` URL; every connection is closed at exit."""
+    and nothing more (a ``HEAD`` gets its whole answer, the head, and the connection serves on). Yields its
+    ``http://127.0.0.1:<port>`` URL; every connection is closed at exit."""
     listener = socket.create_server(('127.0.0.1', 0))
     held: list[socket.socket] = []
     stop = threading.Event()
@@ -315,14 +316,20 @@ def silent_server(*, answer_headers: bool = False) -> Iterator[str]:
     def hold(conn: socket.socket) -> None:
         with suppress(OSError):
             request = b''
-            while b'\r\n\r\n' not in request:
-                chunk = conn.recv(65536)
-                if not chunk:
-                    return
-                request += chunk
-            if answer_headers:
-                conn.sendall(head)
-            while not stop.is_set() and conn.recv(65536):  # drain any body; never answer
+            while True:
+                while b'\r\n\r\n' not in request:
+                    chunk = conn.recv(65536)
+                    if not chunk:
+                        return
+                    request += chunk
+                if answer_headers and request.startswith(b'HEAD '):  # a whole answer: the headers alone
+                    conn.sendall(head[:-1])
+                    request = request.split(b'\r\n\r\n', 1)[1]
+                    continue
+                if answer_headers:
+                    conn.sendall(head)
+                break
+            while not stop.is_set() and conn.recv(65536):  # drain any body; never answer more
                 pass
 
     def accept() -> None:
