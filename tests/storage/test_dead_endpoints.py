@@ -2,10 +2,11 @@
 their ``timeout``, naming the action, the object and the endpoint, and holding no secret.
 
 Three dead endpoints: a closed port, a server that accepts and never answers, one that answers the headers
-and stalls the body (`servers.silent_server`). Before ``timeout`` existed, a silent S3 endpoint held each call
-for botocore's 5 attempts of 60 s and a GCS one for google-cloud-storage's 120 s retry deadline (see
-docs/storage). Each test runs the six operations of one provider against one endpoint at once, in threads, so
-the whole module takes a few seconds. The deadline asserted is generous (CI machines are loaded): it tells a
+and stalls the body (`servers.silent_server`); every public operation that talks to the server. Before
+``timeout`` existed, a silent S3 endpoint held each call for 3 attempts of botocore's 60 s read timeout
+(~180 s) and a GCS one for google-cloud-storage's 120 s retry deadline (docs/storage, "Timeouts and dead
+endpoints"). Each test runs the eight operations of one provider against one endpoint at once, in threads,
+so the whole module takes about 20 s. The deadline asserted is generous (CI machines are loaded): it tells a
 bounded wait from an unbounded one, it is not a benchmark.
 """
 
@@ -59,7 +60,7 @@ def _config(provider: str, url: str) -> dict[str, Any]:
     }
 
 
-def _operations(store: Any, tmp_path: Path) -> dict[str, tuple[str, Callable[[], Any]]]:
+def _operations(store: Any, tmp_path: Path, *, head_first: bool) -> dict[str, tuple[str, Callable[[], Any]]]:
     """Each public operation: the action and key its error must name, and the call."""
     source = tmp_path / 'source.bin'
     source.write_bytes(b'frame' * 100)
@@ -71,6 +72,9 @@ def _operations(store: Any, tmp_path: Path) -> dict[str, tuple[str, Callable[[],
         'download': (f'download of {where}{KEY}', lambda: store.download(KEY, tmp_path / 'out' / 'a.bin')),
         'upload': (f'upload to {where}{KEY}', lambda: store.upload(source, KEY)),
         'list': (f'listing of {where}frames', lambda: list(store.list('frames'))),
+        'is_dir': (f'listing of {where}frames', lambda: store.is_dir('frames')),
+        # S3 deletes after a HEAD (a missing key is reported): against a dead endpoint that HEAD fails first.
+        'delete': (f'{"stat" if head_first else "delete"} of {where}{KEY}', lambda: store.delete(KEY)),
     }
 
 
@@ -99,7 +103,7 @@ def test_every_operation_fails_typed_and_bounded_against_a_dead_endpoint(
     kind, url = dead_endpoint
     store = get_storage(_config(provider, url))
     assert store.client is not None  # the library imported and its client built before the clock starts
-    operations = _operations(store, tmp_path)
+    operations = _operations(store, tmp_path, head_first=provider == 's3' and kind != 'stalled')
     if provider == 's3' and kind == 'stalled':
         # A HEAD is answered by the headers alone: exists/size succeed there, truly.
         assert store.exists(KEY) and store.size(KEY) == 100_000
