@@ -139,8 +139,11 @@ def test_a_timeout_that_is_not_a_positive_number_is_a_config_error(provider: str
 
 
 @pytest.mark.parametrize('provider', ['s3', 'gcs'])
-def test_the_timeout_reaches_the_library(provider: str) -> None:
-    """The option as the libraries see it: botocore's timeouts and retry mode, the default 30 s."""
+def test_the_timeout_reaches_the_library(provider: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The option as the libraries see it: botocore's timeouts and retry mode (whatever the environment
+    asks for), the default 30 s."""
+    monkeypatch.setenv('AWS_MAX_ATTEMPTS', '10')
+    monkeypatch.setenv('AWS_RETRY_MODE', 'legacy')
     config = _config(provider, 'http://127.0.0.1:9')
     del config['configuration']['timeout']
     store = get_storage(config)

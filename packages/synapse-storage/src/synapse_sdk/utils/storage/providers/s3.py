@@ -23,9 +23,10 @@ from synapse_sdk.utils.storage.protocol import StorageEntry
 _MISSING = {'404', 'NoSuchKey', 'NotFound'}
 _DENIED = {'403', 'AccessDenied', 'AllAccessDisabled', 'InvalidAccessKeyId', 'SignatureDoesNotMatch'}
 
-#: Attempts of each request (botocore's ``standard`` retry mode and its default count), and of each
-#: managed download's body (s3transfer's own retries, 5 by default): a dead endpoint fails after
-#: about ``ATTEMPTS * timeout``, not botocore's legacy 5 attempts of 60 s each.
+#: Attempts of each request (botocore's default ``standard`` retry mode and count, pinned here so that
+#: ``AWS_MAX_ATTEMPTS``/``AWS_RETRY_MODE`` or an AWS config file cannot unbound them), and of each managed
+#: download's body (s3transfer's own retries, 5 by default): a dead endpoint fails after about
+#: ``ATTEMPTS * timeout``, not 3 x botocore's 60 s read timeout (~180 s) or, for a download, ~6-7 minutes.
 ATTEMPTS = 3
 
 
