@@ -18,7 +18,8 @@ process, so its peak RSS (``VmHWM``) is its own:
 - ``export``: ``BaseExportAction`` run through ``run_action`` in a real ``RuntimeContext``;
 - ``yolo`` / ``coco``: the export straight to YOLO (detect) / COCO, one pass (``class_names`` given; for
   COCO also ``keypoint_names=[]``: the documents have no keypoints), the image sizes from the records (no
-  original files);
+  original files); the conversion where the converters' default puts it (worker processes when a second
+  core is idle), or ``--format-workers N`` (1: in the export's process);
 - ``files_bare``: the bare loop plus each batch's files downloaded by a pool of ``--concurrency`` threads
   (one ``requests`` session each), written to disk;
 - ``files``: the export with ``save_original_file`` and ``file_concurrency=--concurrency``;
@@ -69,6 +70,7 @@ BASELINE = {
 YOLO_OPTIONS = {'task': 'detect', 'class_names': CLASSES}
 COCO_OPTIONS = {'class_names': CLASSES, 'keypoint_names': []}
 TARGETS = {'export': 0.8, 'yolo': 0.5, 'coco': 0.5, 'files': 0.8}
+WORKERS_ENV = 'BENCH_EXPORT_FORMAT_WORKERS'
 
 
 # -- the fake backend (child process) -------------------------------------------------------------
@@ -230,12 +232,17 @@ def export(url: str, project: int, out: Path, concurrency: int = 8, **params) ->
     return int(result['exported'])
 
 
+def _format_options(options: dict) -> dict:
+    workers = os.environ.get(WORKERS_ENV)  # --format-workers, passed on to the measuring child
+    return {**options, 'workers': int(workers)} if workers else options
+
+
 def yolo(url: str, project: int, out: Path, concurrency: int) -> int:
-    return export(url, project, out, format='yolo', format_options=YOLO_OPTIONS)
+    return export(url, project, out, format='yolo', format_options=_format_options(YOLO_OPTIONS))
 
 
 def coco(url: str, project: int, out: Path, concurrency: int) -> int:
-    return export(url, project, out, format='coco', format_options=COCO_OPTIONS)
+    return export(url, project, out, format='coco', format_options=_format_options(COCO_OPTIONS))
 
 
 DOCUMENTS = 'documents.jsonl'
@@ -348,8 +355,16 @@ def main() -> None:
     parser.add_argument('--concurrency', type=int, default=8, help='parallel downloads (both file loops)')
     parser.add_argument('--file-size', type=int, default=8_000, help='bytes per original file')
     parser.add_argument('--file-latency', type=float, default=0.0, help='seconds the fake waits per file')
+    parser.add_argument(
+        '--format-workers',
+        type=int,
+        default=None,
+        help="yolo/coco: format_options['workers'] (default: the converters' automatic choice)",
+    )
     parser.add_argument('--workdir', default=None)
     args = parser.parse_args()
+    if args.format_workers is not None:
+        os.environ[WORKERS_ENV] = str(args.format_workers)
     kinds = [k for k in KINDS + EXTRA_KINDS if k in args.only]
     for kind in list(kinds):  # every measurement runs next to its baseline
         base = BASELINE.get(kind)
