@@ -230,3 +230,26 @@ def test_usable_cores_follow_the_affinity():
     )
     out = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ['1', '1', '1']
+
+
+def test_automatic_workers_are_chosen_once_per_pass(tmp_path, monkeypatch):
+    """``idle_cores`` watches the CPUs for a tenth of a second: the choice is made once per pass, not at every
+    item until the first batch is full (that slept 6 s per pass)."""
+    from synapse_sdk.utils.converters import engine
+
+    asked = []
+
+    def two_idle(sample=engine.SAMPLE_SECONDS):
+        asked.append(sample)
+        return 2
+
+    monkeypatch.setattr(engine, 'idle_cores', two_idle)
+    monkeypatch.setattr(engine, 'AUTO_POOL_AFTER', 10)
+    doc = {
+        'images': [{'bounding_box': [{'id': 'a', 'classification': 'c', 'attrs': [], 'data': [0, 0, 2, 2]}]}]
+    }
+    with DatasetWriter('yolo', tmp_path / 'out', task='detect', class_names=['c']) as writer:
+        for i in range(200):
+            writer.write(DMRecord(name=f'r{i}', document=doc, width=4, height=4))
+        assert writer._pipe.pool is not None and writer._pipe.pool.size == 2
+    assert writer.result.items == 200 and len(asked) == 1

@@ -266,6 +266,7 @@ class Pipeline:
         self.batch_size = batch_size
         self.batch: list[Any] = []
         self.pool: WorkerPool | None = None
+        self.decided = False  # with workers=None: whether the worker count is chosen (see _in_process)
         self.own_holder = False
         # A pass known to be long (``expected`` items) starts its workers at once.
         self.submitted = AUTO_POOL_AFTER if expected is not None and expected > AUTO_POOL_AFTER else 0
@@ -273,9 +274,12 @@ class Pipeline:
     def _in_process(self) -> bool:
         if self.workers <= 1:
             return True
-        if self.auto and self.pool is None:
+        if self.auto and not self.decided:
             if self.submitted <= AUTO_POOL_AFTER:
                 return True
+            # Decided once per pass: idle_cores() watches the CPUs for SAMPLE_SECONDS, and the pool starts
+            # only when the first batch is full (asking at every item until then cost 63 samples, 6 s).
+            self.decided = True
             held = self.holder.pool if self.holder is not None else None
             self.workers = held.size if held is not None else idle_cores()
             if self.workers < 2:  # a busy machine: more processes get no more CPU, only the cost of starting
