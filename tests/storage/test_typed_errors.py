@@ -82,9 +82,10 @@ def test_a_body_that_breaks_off_raises_the_typed_error(provider: str, operation:
 
 def test_http_storage_reads_a_nonsensical_content_length_as_absent(tmp_path: Path) -> None:
     def bad_length(h: BaseHTTPRequestHandler) -> None:
-        h.close_connection = True
-        h.send_response(200)
+        h.close_connection = True  # the body ends where the connection does: say so, or the client may
+        h.send_response(200)  # send its next request on this connection as the server closes it (a race)
         h.send_header('Content-Length', 'twelve')
+        h.send_header('Connection', 'close')
         h.end_headers()
         if h.command != 'HEAD':
             h.wfile.write(b'twelve bytes')
