@@ -38,16 +38,9 @@ def _config(provider: str, url: str) -> dict[str, Any]:
     endpoint = url.replace('http://', f'http://planted-user:{SECRETS[1]}@')
     if provider == 's3':
         pytest.importorskip('boto3')
-        return {
-            'provider': 's3',
-            'configuration': {
-                'bucket_name': 'bucket',
-                'access_key': 'AKIDEXAMPLE',
-                'secret_key': SECRETS[0],
-                'endpoint_url': endpoint,
-                'timeout': TIMEOUT,
-            },
-        }
+        config = servers.S3Server(endpoint, access_key='AKIDEXAMPLE', secret_key=SECRETS[0]).config('bucket')
+        config['configuration']['timeout'] = TIMEOUT
+        return config
     pytest.importorskip('google.cloud.storage')
     return {
         'provider': 'gcs',

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import synapse_storage_test_servers as servers  # registered by conftest.py
 import synapse_tests_misbehaving as misbehaving  # registered by tests/conftest.py
 
 from synapse_sdk.utils.file.archive import ArchiveError, extract_archive
@@ -43,15 +44,8 @@ def _config(provider: str, url: str) -> dict[str, Any]:
     if provider == 'http':
         return {'provider': 'http', 'configuration': {'base_url': f'{url}/', 'timeout': 10}}
     pytest.importorskip('boto3')
-    return {
-        'provider': 's3',
-        'configuration': {
-            'bucket_name': 'bucket',
-            'access_key': 'AKIDEXAMPLE',
-            'secret_key': 'PLANTED-s3-secret-8812',
-            'endpoint_url': url,
-        },
-    }
+    server = servers.S3Server(url, access_key='AKIDEXAMPLE', secret_key='PLANTED-s3-secret-8812')
+    return server.config('bucket')
 
 
 @pytest.mark.parametrize('provider', ['http', 's3'])
