@@ -31,7 +31,18 @@ Reported per measurement and size: items/s (median of ``--repeat``), the ratio t
 or ``files_bare`` for ``files``; the median of per-repeat ratios: each repeat runs the bare loops next to
 the others, so load changes on a shared machine hit both alike), the spread of the repeats
 (``(max - min) / median``: the machine's noise), the client's CPU time per item, peak RSS at N/10 and N and
-the growth per item ``(RSS(N) - RSS(N/10)) / (N - N/10)`` bytes. Targets (issue #18): export >= 0.8x bare;
+the growth per item ``(RSS(N) - RSS(N/10)) / (N - N/10)`` bytes. Where the CPU goes, per item (medians):
+
+- ``own``: the measuring process itself (``time.process_time()``: the export's process, all its threads);
+- ``workers``: its child processes (``os.times()`` children: the converters' worker processes of ``yolo`` /
+  ``coco``; 0 when the conversion ran in process);
+- ``backend``: the fake backend's process over the same measurement (``utime + stime`` of
+  ``/proc/<pid>/stat``, before and after; it serves nothing else meanwhile);
+- ``total``: the three together, the CPU one item costs the machine. On 2 cores, ``total`` above
+  ``2 / (items/s)`` means the run was bound by CPU, and a ratio target needs ``total`` below
+  ``2 / (target x bare items/s)``.
+
+On a shared machine wall-clock figures measure the other users' load; the CPU columns do not (much). Targets (issue #18): export >= 0.8x bare;
 yolo, coco >= 0.5x bare; files >= 0.8x files_bare; growth <= 16 bytes per item.
 """
 
@@ -71,6 +82,8 @@ YOLO_OPTIONS = {'task': 'detect', 'class_names': CLASSES}
 COCO_OPTIONS = {'class_names': CLASSES, 'keypoint_names': []}
 TARGETS = {'export': 0.8, 'yolo': 0.5, 'coco': 0.5, 'files': 0.8}
 WORKERS_ENV = 'BENCH_EXPORT_FORMAT_WORKERS'
+#: CPU seconds each measurement reports: its own process, its child processes, the fake backend's.
+CPU_PARTS = ('cpu', 'workers', 'backend')
 
 
 # -- the fake backend (child process) -------------------------------------------------------------
@@ -309,6 +322,23 @@ RUNNERS = {
 PREPARE = {'yolo_convert': write_documents, 'coco_convert': write_documents}
 
 
+def proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system, every thread) process `pid` has used so far; 0.0 where ``/proc`` is missing."""
+    try:
+        with open(f'/proc/{pid}/stat', encoding='ascii') as fh:
+            fields = fh.read().rpartition(')')[2].split()
+    except OSError:
+        return 0.0
+    # After the command name: state is field 3 of proc(5), utime and stime are fields 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK')
+
+
+def children_cpu() -> float:
+    """CPU seconds of this process's children that have been waited for (the converter workers)."""
+    times = os.times()
+    return times.children_user + times.children_system
+
+
 def child(kind: str, url: str, project: int, out: str, concurrency: int) -> None:
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -325,23 +355,32 @@ def child(kind: str, url: str, project: int, out: str, concurrency: int) -> None
     prepare = PREPARE.get(kind)
     if prepare is not None:
         prepare(url, project, out_dir, concurrency)
+    workers = children_cpu()
     cpu = time.process_time()
     started = time.perf_counter()
     items = RUNNERS[kind](url, project, out_dir, concurrency)
     seconds = time.perf_counter() - started
     cpu = time.process_time() - cpu
-    print(json.dumps({'seconds': seconds, 'cpu': cpu, 'items': items, 'rss_mb': peak_rss_mb()}))
+    workers = children_cpu() - workers
+    print(
+        json.dumps(
+            {'seconds': seconds, 'cpu': cpu, 'workers': workers, 'items': items, 'rss_mb': peak_rss_mb()}
+        )
+    )
 
 
-def measure(kind: str, url: str, project: int, work: Path, concurrency: int) -> dict:
+def measure(kind: str, url: str, project: int, work: Path, concurrency: int, server: int) -> dict:
+    """One measurement in a fresh process; `server` is the fake backend's pid (its CPU is read around it)."""
     out = work / f'out-{kind}'
     shutil.rmtree(out, ignore_errors=True)
     cmd = [sys.executable, __file__, '--child', kind, url, str(project), str(out), str(concurrency)]
+    backend = proc_cpu(server)
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    backend = proc_cpu(server) - backend
     shutil.rmtree(out, ignore_errors=True)
     if proc.returncode:
         raise SystemExit(f'{kind} failed:\n{proc.stderr[-4000:]}')
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return {**json.loads(proc.stdout.strip().splitlines()[-1]), 'backend': backend}
 
 
 # -- the report ------------------------------------------------------------------------------------
@@ -392,19 +431,22 @@ def main() -> None:
         print(
             f'{os.cpu_count()} cores, load average {loads[0][0]:.2f} at the start; concurrency {args.concurrency}'
         )
-        measure('bare', url, 1, work, args.concurrency)  # warm-up: the server's filter cache, page cache
+        # warm-up: the server's filter cache, page cache
+        measure('bare', url, 1, work, args.concurrency, server.pid)
         results: dict[tuple[str, int], list[dict]] = {}
         for repeat in range(args.repeat):
             for project, size in enumerate(sizes, start=1):
                 for kind in kinds:
-                    run = measure(kind, url, project, work, args.concurrency)
+                    run = measure(kind, url, project, work, args.concurrency, server.pid)
                     if run['items'] != size:
                         raise SystemExit(f'{kind} at {size}: {run["items"]} items, expected {size}')
                     results.setdefault((kind, size), []).append(run)
                     # as it goes: a run on a loaded machine takes long, and a figure seen early is worth having
+                    us = {k: run[k] / size * 1e6 for k in ('cpu', 'workers', 'backend')}
                     print(
                         f'    {kind:<13}{size:>9,} items {size / run["seconds"]:>9,.0f} items/s '
-                        f'{run["rss_mb"]:>7.1f} MB (load {os.getloadavg()[0]:.2f})',
+                        f'{run["rss_mb"]:>7.1f} MB, CPU us/item own {us["cpu"]:.0f} workers {us["workers"]:.0f} '
+                        f'backend {us["backend"]:.0f} (load {os.getloadavg()[0]:.2f})',
                         flush=True,
                     )
             loads.append(os.getloadavg())
@@ -425,12 +467,16 @@ def main() -> None:
 def report(results: dict, kinds: list[str], sizes: list[int], repeats: int) -> None:
     print(
         f'\nmedians of {repeats}; x base = median of per-repeat (baseline seconds / seconds); '
-        'spread = (max - min) / median of the seconds'
+        'spread = (max - min) / median of the seconds;\n'
+        'CPU us per item: own = the measuring process, workers = its child processes (converter workers), '
+        'backend = the fake backend, total = all three'
     )
+    cpu_header = f'{"":<66}{"--- CPU us per item ---":^32}'
     header = (
-        f'{"path":<11}{"items":>9}{"items/s":>10}{"base":>12}{"x base":>8}{"spread":>8}{"cpu us/it":>10}'
-        f'{"RSS MB":>8}  target'
+        f'{"path":<11}{"items":>9}{"items/s":>10}{"base":>12}{"x base":>8}{"spread":>8}{"RSS MB":>8}'
+        f'{"own":>8}{"workers":>8}{"backend":>8}{"total":>8}  target'
     )
+    print(cpu_header)
     print(header)
     print('-' * len(header))
     for size in sizes:
@@ -442,13 +488,15 @@ def report(results: dict, kinds: list[str], sizes: list[int], repeats: int) -> N
             ratios = [b['seconds'] / r['seconds'] for b, r in zip(results[(base, size)], runs, strict=True)]
             ratio = statistics.median(ratios)
             spread = (max(seconds) - min(seconds)) / median
-            cpu = statistics.median(r['cpu'] for r in runs) / size * 1e6
+            cpu = {k: statistics.median(r.get(k, 0.0) for r in runs) / size * 1e6 for k in CPU_PARTS}
+            total = statistics.median(sum(r.get(k, 0.0) for k in CPU_PARTS) for r in runs) / size * 1e6
             rss = statistics.median(r['rss_mb'] for r in runs)
             target = TARGETS.get(kind)
             verdict = '' if target is None else f'>= {target}x: {"met" if ratio >= target else "NOT MET"}'
             print(
-                f'{kind:<11}{size:>9,}{size / median:>10,.0f}{base:>12}{ratio:>8.2f}{spread:>7.0%}{cpu:>10.0f}'
-                f'{rss:>8.1f}  {verdict}'
+                f'{kind:<11}{size:>9,}{size / median:>10,.0f}{base:>12}{ratio:>8.2f}{spread:>8.0%}{rss:>8.1f}'
+                + ''.join(f'{cpu[k]:>8.0f}' for k in CPU_PARTS)
+                + f'{total:>8.0f}  {verdict}'
             )
     small, big = sizes
     print(f'\npeak RSS growth from {small:,} to {big:,} items (target <= 16 bytes per item)')
