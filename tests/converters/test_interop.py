@@ -325,3 +325,84 @@ def test_we_read_supervision_pascal_voc(dataset, tmp_path):
     result = get_converter('pascal', 'dm_v2', root_dir=out).save_to_folder(tmp_path / 'dm')
     assert result.ok, result.report.problems
     _assert_same_objects(expected, _dm_objects(tmp_path / 'dm'))
+
+
+# ---------------------------------------------------------------- items of boxes and polygons alone
+
+
+def test_plain_items_from_records_read_by_pycocotools_and_supervision(dataset, tmp_path, monkeypatch):
+    """Boxes and polygons alone (what an export sends, as JSON text records) take the writers' one-pass way
+    (``process_plain``): pycocotools and supervision read that output as the source's objects, and COCOeval
+    of it against itself scores AP 1 for boxes and for polygons."""
+    from synapse_sdk.utils.converters import DatasetWriter, DMRecord
+    from synapse_sdk.utils.converters.coco import COCOWriter
+    from synapse_sdk.utils.converters.engine import NOT_PLAIN
+    from synapse_sdk.utils.converters.yolo import YOLOWriter
+
+    src, expected = dataset
+    expected = {stem: [o for o in objects if o[2] is None] for stem, objects in expected.items()}  # no masks
+    plain: Counter[str] = Counter()
+    for writer_class in (COCOWriter, YOLOWriter):
+
+        def counted(self, item, ctx, class_names, original=writer_class.process_plain):
+            payload = original(self, item, ctx, class_names)
+            plain[type(self).__name__] += payload is not NOT_PLAIN
+            return payload
+
+        monkeypatch.setattr(writer_class, 'process_plain', counted)
+    for target, options in (('coco', {'keypoint_names': []}), ('yolo', {'task': 'detect'})):
+        with DatasetWriter(
+            target, tmp_path / target, workers=1, class_names=list(CLASSES), **options
+        ) as writer:
+            for path in sorted((src / 'json').glob('*.json')):
+                doc = json.loads(path.read_text(encoding='utf-8'))
+                del doc['images'][0]['segmentation']
+                [image] = [p for p in (src / 'original_files').iterdir() if p.stem == path.stem]
+                writer.write(DMRecord(name=path.stem, document=json.dumps(doc), image=image))
+    assert plain == {'COCOWriter': len(SIZES), 'YOLOWriter': len(SIZES)}
+
+    coco = COCO(str(tmp_path / 'coco/annotations/instances.json'))
+    names = {c['id']: c['name'] for c in coco.loadCats(coco.getCatIds())}
+    got = {}
+    for image in coco.loadImgs(coco.getImgIds()):
+        anns = coco.loadAnns(coco.getAnnIds(imgIds=image['id']))
+        got[Path(image['file_name']).stem] = [
+            (
+                names[a['category_id']],
+                [a['bbox'][0], a['bbox'][1], a['bbox'][0] + a['bbox'][2], a['bbox'][1] + a['bbox'][3]],
+            )
+            for a in anns
+        ]
+        for a in anns:
+            if a['segmentation']:  # the polygon: pycocotools rasterises it inside its box
+                mask = coco.annToMask(a).astype(bool)
+                ys, xs = np.nonzero(mask)
+                x, y, w, h = a['bbox']
+                assert x - 1 <= xs.min() and xs.max() <= x + w and y - 1 <= ys.min() and ys.max() <= y + h
+    _assert_same_objects(expected, got)
+    shaped = COCO()
+    shaped.dataset = {
+        **coco.dataset,
+        'annotations': [a for a in coco.dataset['annotations'] if a['segmentation']],
+    }
+    shaped.createIndex()
+    assert len(shaped.dataset['annotations']) == len(SIZES)
+    for gt, iou_type in ((coco, 'bbox'), (shaped, 'segm')):
+        results = gt.loadRes([{**a, 'score': 1.0} for a in gt.dataset['annotations']])
+        evaluation = COCOeval(gt, results, iou_type)
+        evaluation.evaluate()
+        evaluation.accumulate()
+        evaluation.summarize()
+        assert evaluation.stats[0] == pytest.approx(1.0), (iou_type, evaluation.stats)
+
+    ds = sv.DetectionDataset.from_coco(
+        images_directory_path=str(tmp_path / 'coco/images'),
+        annotations_path=str(tmp_path / 'coco/annotations/instances.json'),
+    )
+    _assert_same_objects(expected, _sv_objects(ds))
+    ds = sv.DetectionDataset.from_yolo(
+        images_directory_path=str(tmp_path / 'yolo/images'),
+        annotations_directory_path=str(tmp_path / 'yolo/labels'),
+        data_yaml_path=str(tmp_path / 'yolo/data.yaml'),
+    )
+    _assert_same_objects(expected, _sv_objects(ds))

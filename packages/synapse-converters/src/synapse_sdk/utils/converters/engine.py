@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from .workers import PoolHolder, WorkerPool
 
 __all__ = [
+    'NOT_PLAIN',
     'Outcome',
     'Pipeline',
     'Progress',
@@ -141,6 +142,13 @@ class Writer:
     def process(self, item: Item, ctx: WriteContext) -> Any:
         raise NotImplementedError
 
+    def process_plain(self, item: Item, ctx: WriteContext, class_names: frozenset[str] | None) -> Any:
+        """``process`` of a validated item, for the items a writer can do in one pass (``items.plain_shapes``):
+        ``validate_item`` is not run first, the writer checks what it takes. ``NOT_PLAIN`` (with nothing recorded
+        on ``item`` or ``ctx``) sends the item the general way: ``validate_item`` then ``process``. The output,
+        counts and report must be those of the general way, byte for byte."""
+        return NOT_PLAIN
+
     def begin(self, staging: str, table: dict[str, dict[str, int]], output_dir: str) -> None:
         pass
 
@@ -149,6 +157,15 @@ class Writer:
 
     def finish(self, staging: str, splits: list[str | None]) -> None:
         pass
+
+
+class _NotPlain:
+    def __repr__(self) -> str:
+        return 'NOT_PLAIN'
+
+
+#: What ``Writer.process_plain`` returns for an item it leaves to ``validate_item`` + ``process``.
+NOT_PLAIN: Any = _NotPlain()
 
 
 @dataclass
@@ -183,18 +200,24 @@ def process_ref(job: Job, ref: Any) -> Outcome:
     ctx = WriteContext(staging=job.staging, table=job.table, options=job.options)
     payload = None
     if not item.unusable:
-        validate_item(
-            item,
-            need_class=job.writer.need_class,
-            class_names=job.class_names,
-            class_tools=job.writer.class_tools,
-        )
-        if item.doc is not None and not job.writer.keeps_other_media:
+        writer = job.writer
+        if item.doc is not None and not writer.keeps_other_media:
             _other_media_losses(item, item.doc)
-        try:
-            payload = job.writer.process(item, ctx)
-        except RecursionError:  # a value (an attribute, say) nested too deep to write: the item is unusable
-            item.problem(ProblemKind.MALFORMED_JSON, 'values nested too deeply to convert', whole=True)
+        payload = writer.process_plain(item, ctx, job.class_names)
+        if payload is NOT_PLAIN:
+            validate_item(
+                item,
+                need_class=writer.need_class,
+                class_names=job.class_names,
+                class_tools=writer.class_tools,
+            )
+            try:
+                payload = writer.process(item, ctx)
+            except (
+                RecursionError
+            ):  # a value (an attribute, say) nested too deep to write: the item is unusable
+                payload = None
+                item.problem(ProblemKind.MALFORMED_JSON, 'values nested too deeply to convert', whole=True)
     return Outcome(
         split=item.split,
         key=item.key,
