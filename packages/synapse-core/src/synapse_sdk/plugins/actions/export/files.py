@@ -36,6 +36,16 @@ FILES_DIR = 'original_files'
 ERRORS_FILE = 'download_errors.jsonl'
 FILE_ERRORS = ('fail', 'report')
 _UNSAFE = re.compile(r'[^A-Za-z0-9._-]')
+#: A URL whose path `urlsplit` would find plainly: a scheme, ``//``, a netloc of printable ASCII without brackets,
+#: then the path (group 1) up to ``?``, ``#`` or the end, with no spaces or control characters. Anything else (no
+#: scheme, whitespace that `urlsplit` strips or removes, an IPv6 netloc it validates, non-ASCII) goes through
+#: `urlsplit` itself. One C-level match instead of `urlsplit`'s ~5 us per URL.
+_PLAIN_URL = re.compile(
+    r'[A-Za-z][A-Za-z0-9+.-]*://'  # scheme
+    r'[^/?#\[\]\x00-\x20\x7f-\U0010ffff]*'  # netloc
+    r'(/[^?#\x00-\x20\x7f]*)?'  # path
+    r'(?:[?#]|\Z)'  # query, fragment or the end
+)
 
 
 @dataclass(frozen=True)
@@ -64,8 +74,10 @@ def url_suffix(url: str) -> str:
 
     ``PurePosixPath(path).suffix`` without building the path object (3 us, a tenth of what an export to a
     dataset format spends per record in its own process): the last component, and a suffix only when its
-    dot is neither its first nor its last character."""
-    path = urlsplit(url).path
+    dot is neither its first nor its last character. The path comes from `_PLAIN_URL` when the URL is plain,
+    else from `urlsplit` (equal on every URL: ``tests/workflows/test_export_url_suffix.py``)."""
+    plain = _PLAIN_URL.match(url)
+    path = (plain.group(1) or '') if plain is not None else urlsplit(url).path
     name = path.rpartition('/')[2]
     if name in ('', '.'):  # a trailing ``/`` or ``/.``: the path object knows which component is last
         name = PurePosixPath(path).name
