@@ -22,7 +22,9 @@ from synapse_sdk.clients.downloads import FileDownloadError
 from synapse_sdk.clients.exceptions import ServerError
 from synapse_sdk.plugins.actions.export import BaseExportAction, ExportParams
 from synapse_sdk.plugins.actions.export import action as export_action
+from synapse_sdk.plugins.actions.export import dataset as dataset_module
 from synapse_sdk.plugins.actions.export import targets as export_targets
+from synapse_sdk.plugins.actions.export.writers import encode_record
 from synapse_sdk.plugins.errors import ActionExecutionError
 from synapse_sdk.plugins.execution import run_action
 from synapse_sdk.utils.converters import ConversionError, get_converter
@@ -252,6 +254,96 @@ def test_interrupted_anywhere_a_dataset_export_resumes_to_the_same_files(
         assert counts(result['conversion']) == counts(reference['conversion'])
         shutil.rmtree(out)
         leftovers(tmp_path, 'reference')
+
+
+@pytest.mark.parametrize('project', [RESUME_ITEMS], indirect=True)
+def test_a_dataset_export_spooled_by_an_earlier_release_resumes_to_the_same_files(
+    fake_backend, make_ctx, project, tmp_path, small_batches
+):
+    """Earlier releases spooled one record per line (the record as a ``records.jsonl`` line); the spool is now one
+    line per batch. A partial export left by an earlier release still resumes to the uninterrupted dataset."""
+    params = {'format': 'yolo', 'format_options': {'task': 'detect'}}
+    run(fake_backend, make_ctx, project, tmp_path / 'reference', **params)
+    out = tmp_path / 'out'
+    with pytest.raises(KeyboardInterrupt):
+        run(fake_backend, make_ctx, project, out, action=interrupted_at(2 * BATCH), **params)
+    staging = tmp_path / '.out.export-partial'
+    spool = staging / dataset_module.SPOOL_FILE
+    journal = json.loads((staging / 'journal.json').read_text())
+    assert journal['items'] == 2 * BATCH
+    # the spool as an earlier release wrote it: each record fetched (the same fetch path) as a records.jsonl line
+    records, _ = export_targets.fetch_v2(
+        fake_backend.v2_client(),
+        export_targets.ExportTarget.ASSIGNMENT,
+        {'project': project['id']},
+        raw_data=True,
+    )
+    with records:
+        old = b''.join(
+            (encode_record(record) + '\n').encode('utf-8')
+            for _, record in zip(range(2 * BATCH), records, strict=False)
+        )
+    assert json.loads(old.splitlines()[-1])['id'] == 100 + 2 * BATCH - 1
+    spool.write_bytes(old)
+    assert dataset_module.SPOOL_FILE in journal['sizes']
+    journal['sizes'][dataset_module.SPOOL_FILE] = len(old)
+    (staging / 'journal.json').write_text(json.dumps(journal))
+
+    result = run(fake_backend, make_ctx, project, out, **params)
+    assert result['resumed'] is True and result['exported'] == RESUME_ITEMS
+    same_tree(tmp_path / 'reference', out)
+    leftovers(tmp_path, 'out', 'reference')
+
+
+class Mixed(Export):
+    """Records of every kind the spool knows: ``data`` as the backend's text (most), as text with a line break in
+    it (a custom source may give that), and parsed. The same documents as `Export`'s, so the same dataset."""
+
+    def get_filtered_results(self, filters):
+        records, count = export_targets.fetch_v2(
+            self.ctx.v2_client, export_targets.ExportTarget.ASSIGNMENT, filters, raw_data=True
+        )
+
+        def mixed():
+            with records:
+                for record in records:
+                    text = record['data'].text
+                    if record['id'] % 3 == 0:
+                        record = {**record, 'data': json.loads(text)}
+                    elif record['id'] % 3 == 1:
+                        record = {**record, 'data': export_targets.RawJSON(text.replace(',', ',\r\n', 3))}
+                    yield record
+
+        return mixed(), count
+
+
+@pytest.mark.parametrize('project', [RESUME_ITEMS], indirect=True)
+def test_records_of_every_kind_resume_to_the_same_files(
+    fake_backend, make_ctx, project, tmp_path, small_batches, monkeypatch
+):
+    monkeypatch.setattr(export_action, 'BULK_BATCH', BATCH)  # a custom source is cut into batches of this
+    params = {'format': 'coco'}
+    run(fake_backend, make_ctx, project, tmp_path / 'reference', **params)
+    run(fake_backend, make_ctx, project, tmp_path / 'mixed', action=Mixed, **params)
+    same_tree(tmp_path / 'reference', tmp_path / 'mixed')
+
+    class Interrupted(Mixed):
+        def set_progress(self, current, total, step=None):
+            super().set_progress(current, total, step)
+            if 2 * BATCH <= current < total:
+                raise KeyboardInterrupt
+
+    Interrupted.__name__ = Interrupted.__qualname__ = 'Mixed'
+    out = tmp_path / 'out'
+    with pytest.raises(KeyboardInterrupt):
+        run(fake_backend, make_ctx, project, out, action=Interrupted, **params)
+    spool = (tmp_path / '.out.export-partial' / dataset_module.SPOOL_FILE).read_bytes().splitlines()
+    kinds = {row[5] for line in spool if line.startswith(b'[[') for row in json.loads(line)}
+    assert kinds == {dataset_module.VALUE, dataset_module.TEXT, dataset_module.TEXT_LINE}
+    result = run(fake_backend, make_ctx, project, out, action=Mixed, **params)
+    assert result['resumed'] is True and result['exported'] == RESUME_ITEMS
+    same_tree(tmp_path / 'reference', out)
+    leftovers(tmp_path, 'out', 'reference', 'mixed')
 
 
 @pytest.mark.parametrize('project', [RESUME_ITEMS], indirect=True)

@@ -16,10 +16,20 @@ The conversion runs where the converters decide by default (``workers=None``: in
 second core is idle, so it does not share this process's GIL with the fetching; in process otherwise);
 ``format_options['workers']`` overrides that. The converter writes to the export's path itself (atomically: its own staging directory beside it, renamed
 on close), since some formats name their own location (YOLO's ``data.yaml``). Resuming: the converter's
-state cannot be saved midway, so the export keeps a spool of the raw records
-it has fetched (``records.spool.jsonl``, in the staging directory, next to the downloaded files) and a
-resumed run replays it into a new writer before it fetches the rest: no record is fetched or
-downloaded twice, and the output equals an uninterrupted run's. The spool goes when the export ends.
+state cannot be saved midway, so the export keeps a spool of what it has fed the converter
+(``records.spool.jsonl``, in the staging directory, next to the downloaded files) and a resumed run
+replays it into a new writer before it fetches the rest: no record is fetched or downloaded twice, and
+the output equals an uninterrupted run's. The spool goes when the export ends.
+
+The spool is internal, laid out for a cheap write: it holds what each record gave the converter. Per
+batch, one line holding a JSON array of ``[id, image, suffix, width, height, kind, document]`` rows (one
+call of the C encoder per batch; ``image``: the primary file's name in the download directory, or null),
+then, for each row of kind ``TEXT_LINE`` in order, a line holding the backend's JSON text of that record's
+``data`` as it is. Kind ``VALUE``: ``document`` is the value itself; ``TEXT``: the JSON text as a JSON
+string (only for text with a line break in it). Why: encoding each record's fields separately, or the text
+as a JSON string (escaping every quote in it), or the record's file entries cost more than anything else
+this process did per record. A line holding an object is a record spooled by an earlier release (one
+record per line, ``data`` spliced), replayed as such.
 """
 
 from __future__ import annotations
@@ -31,13 +41,16 @@ from pathlib import Path
 from typing import Any
 
 from synapse_sdk.plugins.actions.export.files import entry_url, file_job, url_suffix
+from synapse_sdk.plugins.actions.export.journal import ExportResumeError
 from synapse_sdk.plugins.actions.export.targets import RawJSON
-from synapse_sdk.plugins.actions.export.writers import RecordWriter, encode_record
+from synapse_sdk.plugins.actions.export.writers import COMPACT_JSON, RecordWriter
 
 __all__ = ['FORMATS', 'SPOOL_FILE', 'DatasetRecordWriter']
 
 FORMATS = ('dm_v1', 'dm_v2', 'yolo', 'coco', 'pascal')
 SPOOL_FILE = 'records.spool.jsonl'
+#: Kinds of spooled rows (see the module docstring).
+VALUE, TEXT, TEXT_LINE = 0, 1, 2
 
 
 def _converters() -> Any:
@@ -51,16 +64,17 @@ def _converters() -> Any:
     return converters
 
 
-def _size(entry: Any, document: Any) -> tuple[int | None, int | None]:
+def _size(entry: Any, text: str | None, document: Any) -> tuple[int | None, int | None]:
+    """The image size from the file entry, else from the document (`text` parsed only then)."""
     if isinstance(entry, Mapping):
         for source in (entry, entry.get('meta')):
             if isinstance(source, Mapping):
                 width, height = source.get('width'), source.get('height')
                 if isinstance(width, int) and isinstance(height, int):
                     return width, height
-    if isinstance(document, RawJSON):  # parsed only when the file entry does not say
+    if text is not None:  # parsed only when the file entry does not say
         try:
-            document = document.parse()
+            document = json.loads(text)
         except ValueError:
             return None, None  # the converter reports the document itself
     extra = document.get('extra') if isinstance(document, Mapping) else None
@@ -72,6 +86,8 @@ def _size(entry: Any, document: Any) -> tuple[int | None, int | None]:
 
 
 def _primary(files: Mapping[str, Any]) -> str | None:
+    if len(files) == 1:  # the usual record: its one file is the primary whatever it says
+        return next(iter(files))
     specs = sorted(files)
     for spec in specs:
         entry = files[spec]
@@ -117,56 +133,109 @@ class DatasetRecordWriter(RecordWriter):
         resumed = spool.exists() and spool.stat().st_size > 0
         try:
             if resumed:
-                with spool.open('rb') as fh:
-                    for line in fh:
-                        self._convert(json.loads(line))
+                self._replay(spool)
         except BaseException:
             self._writer.abort()
             raise
         self._spool = spool.open('ab')
 
-    def _convert(self, record: Mapping[str, Any]) -> None:
-        data = record.get('data')
-        # The backend's JSON text goes to the converter as it is: parsed where it is converted (a worker
-        # process), not here, where the parse and the pickling of the parsed document to the worker cost more
-        # than everything else this process does per record.
-        document = data.text if isinstance(data, RawJSON) else data
-        files = record.get('files') or {}
-        name = f'{self.entity}_{record["id"]}'
+    def _describe(
+        self, record_id: Any, files: Mapping[str, Any], text: str | None, data: Any
+    ) -> tuple[str | None, str, int | None, int | None]:
+        """``(image, suffix, width, height)`` of a record: its primary file's name in `files_dir` when that was
+        downloaded, the suffix of its URL, and without an image the size the record gives (`text`: the
+        backend's JSON text of its ``data``; None: `data` is the value itself)."""
         image = None
         spec = _primary(files)
         suffix = ''
+        entry = None
         if spec is not None:
             # Only the primary file, and only its suffix unless it was downloaded: building every entry's job
             # (URL parsing, name escaping) cost ~10% of a YOLO export's CPU, the primary's alone ~10% of what
             # this process does per record when the conversion runs in worker processes.
-            url = entry_url(files[spec])
+            entry = files[spec]
+            url = entry_url(entry)
             suffix = url_suffix(url) if url is not None else ''
             if self.files_dir is not None:
-                job = file_job(record['id'], spec, files[spec])
+                job = file_job(record_id, spec, entry)
                 if job is not None and (self.files_dir / job.name).exists():
-                    image = self.files_dir / job.name
-        width, height = (None, None) if image is not None else _size(files.get(spec), data)
+                    image = job.name
+        width, height = (None, None) if image is not None else _size(entry, text, data)
+        return image, suffix, width, height
+
+    def _feed(
+        self,
+        record_id: Any,
+        image: str | None,
+        suffix: str,
+        width: int | None,
+        height: int | None,
+        document: Any,
+    ) -> None:
+        """Hand one record to the converter. A `document` that is the backend's JSON text goes as it is: parsed
+        where it is converted (a worker process), not here, where the parse and the pickling of the parsed
+        document to the worker cost more than everything else this process does per record."""
+        name = f'{self.entity}_{record_id}'
+        if image is not None and self.files_dir is None:
+            raise ExportResumeError(
+                f'{self.spool_path} names an original file, but this export downloads none'
+            )
         self._writer.write(
             self._record(
                 name=name,
                 document=document,
-                image=image,
+                image=None if image is None or self.files_dir is None else self.files_dir / image,
                 image_name=f'{name}{suffix}',
                 width=width,
                 height=height,
-                source=f'{self.entity} {record["id"]}',
+                source=f'{self.entity} {record_id}',
             )
         )
 
     def write(self, items: Iterable[tuple[Any, Any]]) -> None:
-        lines = []
+        rows: list[tuple[Any, ...]] = []
+        texts = ['']  # the batch's line of rows goes first
         for _, record in items:
-            lines.append(encode_record(record))
-            self._convert(record)
-        if lines:
-            lines.append('')
-            self._spool.write('\n'.join(lines).encode('utf-8'))
+            record_id, files, data = record['id'], record.get('files') or {}, record.get('data')
+            if isinstance(data, RawJSON):
+                document = data.text
+                described = self._describe(record_id, files, document, None)
+                if '\n' in document or '\r' in document:
+                    rows.append((record_id, *described, TEXT, document))
+                else:
+                    rows.append((record_id, *described, TEXT_LINE, None))
+                    texts.append(document)
+            else:
+                document = data
+                described = self._describe(record_id, files, None, data)
+                rows.append((record_id, *described, VALUE, data))
+            self._feed(record_id, *described, document)
+        if rows:
+            texts[0] = COMPACT_JSON.encode(rows)
+            texts.append('')
+            self._spool.write('\n'.join(texts).encode('utf-8'))
+
+    def _replay(self, spool: Path) -> None:
+        """Feed the converter what the interrupted run fed it (see the module docstring)."""
+        with spool.open('rb') as fh:
+            lines = iter(fh)
+            for line in lines:
+                rows = json.loads(line)
+                if isinstance(rows, dict):  # a record spooled by an earlier release
+                    record_id, data = rows['id'], rows.get('data')
+                    self._feed(
+                        record_id, *self._describe(record_id, rows.get('files') or {}, None, data), data
+                    )
+                    continue
+                for record_id, image, suffix, width, height, kind, document in rows:
+                    if kind == TEXT_LINE:
+                        text = next(lines, b'')
+                        if not text.endswith(b'\n'):
+                            raise ExportResumeError(
+                                f'{spool} ends within a batch: the partial export is damaged; pass resume=false'
+                            )
+                        document = text[:-1].decode('utf-8')
+                    self._feed(record_id, image, suffix, width, height, document)
 
     def sizes(self) -> dict[Path, int]:
         self._spool.flush()

@@ -25,6 +25,7 @@ from typing import Any, Literal
 from synapse_sdk.plugins.actions.export.targets import RawJSON
 
 __all__ = [
+    'COMPACT_JSON',
     'LAYOUTS',
     'RECORDS_FILE',
     'JsonLinesWriter',
@@ -38,7 +39,7 @@ LAYOUTS = ('jsonl', 'files')
 Layout = Literal['jsonl', 'files']
 
 #: ``indent=None`` keeps CPython on its C encoder (`json.encoder.c_make_encoder`).
-_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(',', ':'))
+COMPACT_JSON = json.JSONEncoder(ensure_ascii=False, separators=(',', ':'))
 _BUFFER = 1 << 20
 
 
@@ -98,10 +99,10 @@ def encode_record(value: Any) -> str:
     if type(value) is dict and isinstance(value.get('data'), RawJSON):
         parts = []
         for key, item in value.items():
-            text = item.text if isinstance(item, RawJSON) else _COMPACT.encode(item)
-            parts.append(f'{_COMPACT.encode(key)}:{text}')
+            text = item.text if isinstance(item, RawJSON) else COMPACT_JSON.encode(item)
+            parts.append(f'{COMPACT_JSON.encode(key)}:{text}')
         return '{' + ','.join(parts) + '}'
-    return _COMPACT.encode(value)
+    return COMPACT_JSON.encode(value)
 
 
 def open_writer(layout: str, root: Path) -> RecordWriter:
