@@ -1,5 +1,5 @@
 """Small stdlib servers on 127.0.0.1 that misbehave on purpose (redirect elsewhere, drip bytes, tunnel,
-refuse bodies over a size limit).
+refuse bodies over a size limit, close kept-alive connections as a request arrives).
 
 Loaded by path from the client and storage tests (registered as ``synapse_tests_misbehaving``); plain
 context managers, no pytest.
@@ -7,11 +7,14 @@ context managers, no pytest.
 
 from __future__ import annotations
 
+import functools
 import http.server
+import itertools
 import json
 import select
 import socket
 import socketserver
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -170,6 +173,88 @@ def body_limit_server(limit: int) -> Iterator[LimitedLogs]:
     with serving(http.server.ThreadingHTTPServer, RequestHandler) as url:
         sink.url = url
         yield sink
+
+
+@dataclass
+class KeepAliveDrops:
+    """A running `drops_kept_alive` server: its ``url`` and what it did with each request, in order, as
+    ``(connection number, method, path, 'answered' | 'dropped')``."""
+
+    url: str
+    events: list[tuple[int, str, str, str]] = field(default_factory=list)
+
+    def outcomes(self, method: str, path: str) -> list[tuple[int, str]]:
+        """``(connection number, outcome)`` of every request `method` `path` received, in order."""
+        return [(conn, outcome) for conn, m, p, outcome in self.events if (m, p) == (method, path)]
+
+
+@contextmanager
+def drops_kept_alive(
+    handler: Callable[..., http.server.BaseHTTPRequestHandler],
+    *,
+    answers: int | tuple[int, ...] = 1,
+    how: str = 'close',
+) -> Iterator[KeepAliveDrops]:
+    """Serve `handler` (a request handler class, or a ``functools.partial`` of one) over HTTP/1.1 with
+    keep-alive, answering the first `answers` requests of each connection; at the next request on the
+    connection, once its head has arrived, close the socket without a byte of answer: with a FIN
+    (`how` ``'close'``: the client reads end-of-file, ``http.client.RemoteDisconnected``) or a RST
+    (``'reset'``: ``ConnectionResetError``), or keep it open and silent until the client goes away
+    (``'silent'``: the client times out).
+
+    It is the race a server with a short keep-alive timeout (nginx, S3-compatible gateways) loses now and
+    then: it closes an idle connection just as the client sends a request on it, and the client's
+    check of the pooled connection came a moment too early to notice. Here it happens every time.
+    ``answers=0`` drops every connection's first request: a server that fails on a fresh connection. A
+    tuple gives the number for the first, second ... connection (the last one for the rest).
+    """
+    if how not in ('close', 'reset', 'silent'):
+        raise ValueError(f"how must be 'close', 'reset' or 'silent', not {how!r}")
+    quota = answers if isinstance(answers, tuple) else (answers,)
+    base = handler.func if isinstance(handler, functools.partial) else handler
+    drops = KeepAliveDrops('')
+    numbers = itertools.count(1)
+
+    class Dropping(base):  # type: ignore[misc, valid-type]  # a handler class chosen by the caller
+        protocol_version = 'HTTP/1.1'
+
+        def setup(self) -> None:
+            super().setup()
+            self.number = next(numbers)
+            self.quota = quota[min(self.number, len(quota)) - 1]
+            self.answered = 0
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def parse_request(self) -> bool:
+            if not super().parse_request():
+                return False
+            if self.answered < self.quota:
+                self.answered += 1
+                drops.events.append((self.number, self.command, self.path, 'answered'))
+                return True
+            drops.events.append((self.number, self.command, self.path, 'dropped'))
+            self.close_connection = True
+            if how == 'reset':  # close at once with SO_LINGER 0: a RST, no FIN first
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+                self.rfile.close()
+                self.connection.close()
+            elif how == 'silent':
+                with suppress(OSError):
+                    self.connection.settimeout(60)
+                    while self.rfile.read1(65536):  # until the client closes (or 60 s pass)
+                        pass
+            return False  # handle_one_request answers nothing more; the server then closes the socket
+
+    factory: Any = (
+        functools.partial(Dropping, *handler.args, **handler.keywords)
+        if isinstance(handler, functools.partial)
+        else Dropping
+    )
+    with serving(http.server.ThreadingHTTPServer, factory) as url:
+        drops.url = url
+        yield drops
 
 
 @dataclass

@@ -2,7 +2,8 @@
 
 Reads use ``GET``/``HEAD``; listings parse the server's HTML directory index (Apache, nginx ``autoindex``,
 Python's ``http.server``). Uploads (``PUT``) and deletes (``DELETE``) work when the server accepts them;
-otherwise they raise :class:`StorageCapabilityError`.
+otherwise they raise :class:`StorageCapabilityError`. A ``GET``, ``HEAD`` or ``DELETE`` that meets a kept-alive
+connection the server closed at that moment is sent again, once, on a new connection (`OriginBoundSession`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ from synapse_sdk.utils.storage.errors import (
 )
 from synapse_sdk.utils.storage.keys import dir_prefix
 from synapse_sdk.utils.storage.protocol import StorageEntry
+from synapse_sdk.utils.storage.providers.keepalive import closed_when_reused, track_reuse
+
+#: Methods sent again when a kept-alive connection was closed under them: sending them twice leaves the
+#: server as sending them once. An upload (``PUT`` of a stream) is not among them: its body is spent.
+RESENDABLE_METHODS = frozenset({'GET', 'HEAD', 'DELETE'})
 
 
 class _LinkParser(HTMLParser):
@@ -53,6 +59,8 @@ class OriginBoundSession(requests.Session):
     so a file server may still send downloads to a CDN or a presigned URL
     (`synapse_sdk.security.origins`). Its connections are watched by active deadlines."""
 
+    # Not thread-safe (no requests.Session is): `HTTPStorage` keeps one per thread.
+
     def __init__(self, headers: Mapping[str, str] | None = None, verify: bool = True) -> None:
         super().__init__()
         self.headers.update(dict(headers or {}))
@@ -70,11 +78,27 @@ class OriginBoundSession(requests.Session):
 
     def send_within(self, seconds: float | None, method: str, url: str, **kwargs: Any) -> requests.Response:
         """``request`` whose response headers (and, unless streamed, its body) must arrive within
-        `seconds` in all, however slowly the server drips them; past it ``requests.Timeout``."""
+        `seconds` in all, however slowly the server drips them; past it ``requests.Timeout``.
+
+        A request of `RESENDABLE_METHODS` that meets a kept-alive connection the server closed as it was
+        sent (no answer came: `keepalive`) is sent again, once, on a new connection, within the same
+        `seconds`. Done here rather than by urllib3's ``Retry``: that cannot tell this case from a server
+        that dropped a request on a new connection, or from a deadline that shut the socket, and it logs a
+        warning quoting the request's path and query (a presigned URL's signature)."""
         deadline = Deadline(seconds)
         try:
             with deadline.active():
                 try:
+                    try:
+                        return self.request(method, url, **kwargs)
+                    except requests.ConnectionError as exc:
+                        if deadline.expired or method.upper() not in RESENDABLE_METHODS:
+                            raise
+                        if not closed_when_reused(exc):
+                            raise
+                        # The other idle connections idled as long as the one the server closed: drop
+                        # them too, so that the request goes on a new connection.
+                        self.get_adapter(url).close()
                     return self.request(method, url, **kwargs)
                 except requests.RequestException as exc:
                     if deadline.expired:
@@ -85,12 +109,14 @@ class OriginBoundSession(requests.Session):
 
 
 class _DeadlineAdapter(HTTPAdapter):
+    """Connections watched by active deadlines, which tell a kept-alive connection the server closed."""
+
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        watch_pool_manager(self.poolmanager)
+        watch_pool_manager(track_reuse(self.poolmanager))
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        return watch_pool_manager(super().proxy_manager_for(proxy, **proxy_kwargs))
+        return watch_pool_manager(track_reuse(super().proxy_manager_for(proxy, **proxy_kwargs)))
 
 
 def _content_length(response: requests.Response) -> int | None:
