@@ -66,6 +66,10 @@ def _converters() -> Any:
 
 def _size(entry: Any, text: str | None, document: Any) -> tuple[int | None, int | None]:
     """The image size from the file entry, else from the document (`text` parsed only then)."""
+    if type(entry) is dict:  # the usual entry, sizes included: no ABC checks
+        width, height = entry.get('width'), entry.get('height')
+        if type(width) is int and type(height) is int:
+            return width, height
     if isinstance(entry, Mapping):
         for source in (entry, entry.get('meta')):
             if isinstance(source, Mapping):
