@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
 import threading
 from pathlib import Path
 
@@ -230,3 +231,27 @@ def test_downloads_run_file_concurrency_at_a_time(fake_backend, make_ctx, tmp_pa
     assert result['files_downloaded'] == count and len(seen) == count
     assert max(seen) == concurrency, seen
     assert len(list((out / 'original_files').iterdir())) == count
+
+
+def test_no_file_name_is_interned(fake_backend, project, make_ctx, tmp_path, monkeypatch):
+    """Up to Python 3.11 `pathlib` interns every path component. A Path per downloaded file put every file
+    name into the interpreter's interned-string table, which is rebuilt (a new 1-2 MB table, often in a
+    download thread's allocator arena, which keeps it) every few tens of thousands of names: most of the
+    peak-memory growth of an export with original files (#18). No file name may reach ``sys.intern``."""
+    interned: list[str] = []
+    intern = sys.intern
+
+    def spy(text: str) -> str:
+        interned.append(text)
+        return intern(text)
+
+    out = tmp_path / 'out'
+    with monkeypatch.context() as patch:
+        patch.setattr(sys, 'intern', spy)
+        Path(tmp_path, 'spy-check.bin')
+        if sys.version_info < (3, 12):  # the spy sees what pathlib interns (later versions intern nothing)
+            assert 'spy-check.bin' in interned
+        result = run_action(Export, params(project, out), ctx_for(fake_backend, make_ctx))
+    names = set(saved_files(out))
+    assert len(names) == result['files_downloaded'] == len(expected_files(fake_backend, project))
+    assert not [text for text in interned if any(name in text for name in names)]

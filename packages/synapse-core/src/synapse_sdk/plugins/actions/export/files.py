@@ -12,6 +12,7 @@ memory holds at most two batches of futures.
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -142,6 +143,9 @@ class OriginalFiles:
             raise ValueError(f'params.file_errors: {on_error!r} is not one of {", ".join(FILE_ERRORS)}')
         self.dir = files_dir
         self.dir.mkdir(parents=True, exist_ok=True)
+        # Each file's destination is built as a string: a Path per file would intern its name
+        # (see synapse_sdk.clients.downloads), which made the peak memory grow with the file count.
+        self._dir = os.fspath(files_dir)
         self.on_error = on_error
         self.downloaded = downloaded
         self.failed = failed
@@ -157,7 +161,7 @@ class OriginalFiles:
                 future = self._pool.submit(
                     self._downloader.download,
                     job.url,
-                    self.dir / job.name,
+                    os.path.join(self._dir, job.name),
                     size=job.size,
                     checksum=job.checksum,
                 )
