@@ -26,7 +26,8 @@ import math
 import os
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import groupby
+from itertools import chain, groupby
+from json.encoder import encode_basestring
 from typing import IO, Any, TypeAlias, TypedDict
 
 from .dm import stable_id
@@ -45,9 +46,11 @@ from .result import Problem, ProblemKind
 
 __all__ = ['COCOReader', 'COCOWriter']
 
-_Payload: TypeAlias = tuple[str, list[tuple[int | None, str]]]
-"""What ``process`` hands ``consume``: the image record and ``(pose category or None, annotation)`` per
-annotation, as JSON text without the opening brace (``consume`` numbers them)."""
+_Payload: TypeAlias = tuple[str, str, tuple[int, ...]]
+"""What ``process`` hands ``consume``: the image record and the item's annotations as JSON text without their
+opening brace (``consume`` numbers them), the annotations one per line (JSON text holds no raw newline), and the
+categories of its keypoint annotations (they list the joints). A few objects per item, not one per annotation:
+this crosses from the workers to the main process, whose CPU per item is what an export's speed follows."""
 _Category: TypeAlias = tuple[str, list[str]]  # (name, joint names)
 _IdKey: TypeAlias = tuple[int, Any]  # see _id_key
 
@@ -192,7 +195,8 @@ class COCOWriter(Writer):
                 annotations.append(annotation)
         if ctx.staging is None:
             return None
-        return self._image(item, ctx), annotations
+        poses = tuple(pose for pose, _ in annotations if pose is not None)
+        return self._image(item, ctx), '\n'.join([text for _, text in annotations]), poses
 
     def process_plain(self, item: Item, ctx: WriteContext, class_names: frozenset[str] | None) -> Any:
         """An item of standalone boxes and polygons (``plain_shapes``): each one annotation, in the order of
@@ -206,7 +210,7 @@ class COCOWriter(Writer):
             return NOT_PLAIN
         boxes, polygons = shapes
         classes = table['classes']
-        annotations: list[tuple[int | None, str]] = []
+        annotations: list[str] = []
         try:
             for ann in boxes:
                 cid = classes.get(ann['classification'])
@@ -214,27 +218,18 @@ class COCOWriter(Writer):
                     return NOT_PLAIN  # reported there
                 box = ann['data']
                 annotations.append(
-                    (
-                        None,
-                        f'"category_id": {cid}, "bbox": {_floats(box)}, "area": {float(box[2] * box[3])!r}, '
-                        f'"segmentation": [], "iscrowd": {_plain_rest(ann)}',
-                    )
+                    f'"category_id": {cid}, "bbox": {_floats(box)}, "area": {float(box[2] * box[3])!r}, '
+                    f'"segmentation": [], "iscrowd": {_plain_rest(ann)}'
                 )
-            for ann in polygons:
+            for ann, box in polygons:
                 cid = classes.get(ann['classification'])
                 if cid is None:
                     return NOT_PLAIN
                 pts = ann['data']
-                xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-                x0, y0 = min(xs), min(ys)
-                box = [x0, y0, max(xs) - x0, max(ys) - y0]  # as Obj.box()
-                segmentation = _floats(v for p in pts for v in p[:2])
+                segmentation = _floats(chain.from_iterable(pts))  # validated: [x, y] points
                 annotations.append(
-                    (
-                        None,
-                        f'"category_id": {cid}, "bbox": {_floats(box)}, "area": {_shoelace(pts)!r}, '
-                        f'"segmentation": [{segmentation}], "iscrowd": {_plain_rest(ann)}',
-                    )
+                    f'"category_id": {cid}, "bbox": {_floats(box)}, "area": {_shoelace(pts)!r}, '
+                    f'"segmentation": [{segmentation}], "iscrowd": {_plain_rest(ann)}'
                 )
         except RecursionError:  # attribute values nested too deep to encode: reported there
             return NOT_PLAIN
@@ -243,7 +238,7 @@ class COCOWriter(Writer):
             counts['bounding_box'] = len(boxes)
         if polygons:
             counts['polygon'] = len(polygons)
-        return self._image(item, ctx), annotations
+        return self._image(item, ctx), '\n'.join(annotations), ()
 
     @staticmethod
     def _image(item: Item, ctx: WriteContext) -> str:
@@ -254,7 +249,11 @@ class COCOWriter(Writer):
                 os.path.join(ctx.staging, 'images', format_split(item.split) if item.split else '')
             )
             place_image(item.image_path, os.path.join(img_dir, item.image_name), ctx.options['image_mode'])
-        # Serialised here (in a worker, when there are workers): the main process only numbers them.
+        # Serialised here (in a worker, when there are workers): the main process only numbers them. Formatted
+        # as the encoder formats {'file_name': ..., 'width': ..., 'height': ...} (its call costs more).
+        name = 'null' if item.image_name is None else encode_basestring(item.image_name)
+        if type(item.width) is int and type(item.height) is int:
+            return f'"file_name": {name}, "width": {item.width}, "height": {item.height}}}'
         return _encode({'file_name': item.image_name, 'width': item.width, 'height': item.height})[1:]
 
     def _object(
@@ -369,21 +368,24 @@ class COCOWriter(Writer):
     def consume(self, split: str | None, stem: str, payload: _Payload) -> None:
         """Append the item's image and annotation records, numbered (``payload``: their JSON without the opening
         brace, from ``process``)."""
-        image, annotations = payload
+        image, annotations, poses = payload
         spool = self._spool(split)
-        spool['image_id'] += 1
-        image_id = spool['image_id']
-        sep = ',\n' if image_id > 1 else ''
-        spool['images'].write(f'{sep}{{"id": {image_id}, {image}')
-        parts: list[str] = []
-        ann_id = spool['ann_id']
-        for pose_category, rest in annotations:
-            if pose_category is not None:
-                self.pose_ids.add(pose_category)
-            ann_id += 1
-            parts.append(f'{_SEP if ann_id > 1 else ""}{{"id": {ann_id}, "image_id": {image_id}, {rest}')
-        spool['ann_id'] = ann_id
-        spool['annotations'].write(''.join(parts))
+        image_id = spool['image_id'] = spool['image_id'] + 1
+        spool['images'].write(f'{_SEP if image_id > 1 else ""}{{"id": {image_id}, {image}')
+        if poses:
+            self.pose_ids.update(poses)
+        if not annotations:
+            return
+        first = spool['ann_id'] + 1
+        rests = annotations.split('\n')
+        spool['ann_id'] += len(rests)
+        text = _SEP.join(
+            [
+                f'{{"id": {ann_id}, "image_id": {image_id}, {rest}'
+                for ann_id, rest in zip(range(first, first + len(rests)), rests, strict=True)
+            ]
+        )
+        spool['annotations'].write(f'{_SEP}{text}' if first > 1 else text)
 
     def finish(self, staging: str, splits: list[str | None]) -> None:
         categories: list[dict[str, Any]] = []

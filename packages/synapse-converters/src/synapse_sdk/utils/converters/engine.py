@@ -30,6 +30,7 @@ __all__ = [
     'RefStream',
     'WriteContext',
     'Writer',
+    'fold_counts',
     'iter_outcomes',
 ]
 
@@ -168,20 +169,68 @@ class _NotPlain:
 NOT_PLAIN: Any = _NotPlain()
 
 
-@dataclass
 class Outcome:
-    split: str | None
-    key: str
-    stem: str
-    problems: list[Problem]
-    losses: list[LossRecord]
-    read: dict[str, int]
-    written: dict[str, int]
-    collected: dict[str, set[str]]
-    changes: dict[str, int] = field(default_factory=dict)
-    tallies: dict[str, int] = field(default_factory=dict)
-    payload: Any = None
-    unusable: bool = False
+    """What the per-item work hands the main process (``Session.accept``), in item order: counts, problems and
+    losses, the writer's payload for ``Writer.consume``.
+
+    Small on purpose: with workers every outcome is pickled in a worker and unpickled in the main process, whose
+    CPU per item bounds an export. So it is a slotted object pickled as one positional tuple (a dataclass pickles
+    its field names with every instance), and an empty problem or loss list is not sent (``None``)."""
+
+    __slots__ = (
+        'changes',
+        'collected',
+        'losses',
+        'payload',
+        'problems',
+        'read',
+        'split',
+        'stem',
+        'tallies',
+        'unusable',
+        'written',
+    )
+
+    def __init__(
+        self,
+        split: str | None,
+        stem: str,
+        problems: list[Problem] | None,
+        losses: list[LossRecord] | None,
+        read: dict[str, int],
+        written: dict[str, int],
+        collected: dict[str, set[str]],
+        changes: dict[str, int],
+        tallies: dict[str, int],
+        payload: Any = None,
+        unusable: bool = False,
+    ):
+        self.split = split
+        self.stem = stem
+        self.problems: list[Problem] = problems or []
+        self.losses: list[LossRecord] = losses or []
+        self.read = read
+        self.written = written
+        self.collected = collected
+        self.changes = changes
+        self.tallies = tallies
+        self.payload = payload
+        self.unusable = unusable
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return Outcome, (
+            self.split,
+            self.stem,
+            self.problems or None,
+            self.losses or None,
+            self.read,
+            self.written,
+            self.collected,
+            self.changes,
+            self.tallies,
+            self.payload,
+            self.unusable,
+        )
 
 
 @dataclass
@@ -219,19 +268,34 @@ def process_ref(job: Job, ref: Any) -> Outcome:
                 payload = None
                 item.problem(ProblemKind.MALFORMED_JSON, 'values nested too deeply to convert', whole=True)
     return Outcome(
-        split=item.split,
-        key=item.key,
-        stem=item.stem,
-        problems=item.problems,
-        losses=item.losses,
-        read=read,
-        written=ctx.counts,
-        collected=ctx.collected,
-        changes=item.changes,
-        tallies=ctx.tallies,
-        payload=payload,
-        unusable=item.unusable,
+        item.split,
+        item.stem,
+        item.problems,
+        item.losses,
+        read,
+        ctx.counts,
+        ctx.collected,
+        item.changes,
+        ctx.tallies,
+        payload,
+        item.unusable,
     )
+
+
+def fold_counts(outcomes: list[Outcome]) -> None:
+    """Move the counts of a batch of outcomes (``read``, ``written``, ``changes``) into its first outcome, in
+    order, leaving the others empty: ``Session.accept`` adds them up with nothing in between, so the totals and
+    the order of their keys (first seen first) are the same; a worker does it so that the main process, whose CPU
+    per item bounds an export, unpickles and adds three dicts per batch instead of per item."""
+    if not outcomes:
+        return
+    first = outcomes[0]
+    totals = (first.read, first.written, first.changes)
+    for outcome in outcomes[1:]:
+        for total, counts in zip(totals, (outcome.read, outcome.written, outcome.changes), strict=True):
+            for key, n in counts.items():
+                total[key] = total.get(key, 0) + n
+        outcome.read, outcome.written, outcome.changes = {}, {}, {}
 
 
 def _other_media_losses(item: Item, doc: dict[str, Any]) -> None:

@@ -133,36 +133,10 @@ def _surely_valid(tool: str, data: Any, ann: Annotation, bounds: tuple[float, fl
     coordinates instead of a Python call per value. False means "look closer": ``_check`` then finds the
     problem (or none) the slow way, so problems are reported exactly as before. ``bounds`` from ``_bounds``,
     once per item."""
-    attrs = ann.get('attrs')
-    if attrs is not None and (
-        type(attrs) is not list
-        or (attrs and not all(type(a) is dict and type(a.get('name')) is str for a in attrs))
-    ):
+    if not _fields_valid(ann):
         return False
-    cls, gid = ann.get('classification'), ann.get('group_id')
-    if (cls is not None and type(cls) is not str) or (gid is not None and type(gid) is not str):
-        return False
-    lo_x, lo_y, hi_x, hi_y = bounds
     if tool == 'bounding_box':
-        if type(data) not in _SEQ or len(data) != 4:
-            return False
-        x, y, bw, bh = data
-        if (
-            type(x) not in _NUMBER
-            or type(y) not in _NUMBER
-            or type(bw) not in _NUMBER
-            or type(bh) not in _NUMBER
-        ):
-            return False
-        return (
-            _isfinite(x + y + bw + bh)
-            and bw > 0
-            and bh > 0
-            and lo_x <= x
-            and lo_y <= y
-            and x + bw <= hi_x
-            and y + bh <= hi_y
-        )
+        return _box_inside(data, bounds)
     if tool == 'keypoint':
         if type(data) not in _SEQ or len(data) not in (2, 3):
             return False
@@ -171,28 +145,73 @@ def _surely_valid(tool: str, data: Any, ann: Annotation, bounds: tuple[float, fl
             return False
         if 'visibility' in ann and not (type(ann['visibility']) is int and ann['visibility'] in (0, 1, 2)):
             return False
+        lo_x, lo_y, hi_x, hi_y = bounds
         return bool(lo_x <= x <= hi_x and lo_y <= y <= hi_y)
     if tool == 'polygon':
-        if type(data) is not list or len(data) < 3:
-            return False
-        try:
-            if not set(map(type, data)) <= {list, tuple} or set(map(len, data)) != {2}:
-                return False
-        except TypeError:
-            return False
-        xs, ys = zip(*data, strict=True)
-        if not set(map(type, xs + ys)) <= {int, float}:
-            return False
-        try:
-            if not (_isfinite(math.fsum(xs)) and _isfinite(math.fsum(ys))):
-                return False
-        except OverflowError:
-            return False
-        x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
-        return (x0 < x1 and y0 < y1 and lo_x <= x0 and x1 <= hi_x and lo_y <= y0 and y1 <= hi_y) and len(
-            set(zip(xs, ys, strict=True))
-        ) >= 3
+        return _polygon_box(data, bounds) is not None
     return False
+
+
+def _fields_valid(ann: Annotation) -> bool:
+    """``attrs`` a list of ``{'name': str, ...}`` (or absent), ``classification`` and ``group_id`` strings (or
+    absent): the fields every writer reads, whatever the tool."""
+    if not _attrs_valid(ann.get('attrs')):
+        return False
+    cls, gid = ann.get('classification'), ann.get('group_id')
+    return (cls is None or type(cls) is str) and (gid is None or type(gid) is str)
+
+
+def _attrs_valid(attrs: Any) -> bool:
+    """``attrs`` absent or a list of ``{'name': str, ...}`` objects."""
+    return attrs is None or (
+        type(attrs) is list
+        and (not attrs or all(type(a) is dict and type(a.get('name')) is str for a in attrs))
+    )
+
+
+def _box_inside(data: Any, bounds: tuple[float, float, float, float]) -> bool:
+    """``data`` is ``[x, y, width, height]`` of finite numbers, with some area, inside ``bounds``."""
+    if type(data) not in _SEQ or len(data) != 4:
+        return False
+    x, y, bw, bh = data
+    if type(x) not in _NUMBER or type(y) not in _NUMBER or type(bw) not in _NUMBER or type(bh) not in _NUMBER:
+        return False
+    lo_x, lo_y, hi_x, hi_y = bounds
+    return (
+        _isfinite(x + y + bw + bh)
+        and bw > 0
+        and bh > 0
+        and lo_x <= x
+        and lo_y <= y
+        and x + bw <= hi_x
+        and y + bh <= hi_y
+    )
+
+
+def _polygon_box(data: Any, bounds: tuple[float, float, float, float]) -> list[Any] | None:
+    """``[x0, y0, width, height]`` of a polygon of 3+ distinct finite ``[x, y]`` points with some area inside
+    ``bounds`` (computed as ``objects.Obj.box`` computes it), None for anything else."""
+    if type(data) is not list or len(data) < 3:
+        return None
+    try:
+        if not set(map(type, data)) <= {list, tuple} or set(map(len, data)) != {2}:
+            return None
+    except TypeError:
+        return None
+    xs, ys = zip(*data, strict=True)
+    if not set(map(type, xs + ys)) <= {int, float}:
+        return None
+    try:
+        if not (_isfinite(math.fsum(xs)) and _isfinite(math.fsum(ys))):
+            return None
+    except OverflowError:
+        return None
+    x0, x1, y0, y1 = min(xs), max(xs), min(ys), max(ys)
+    lo_x, lo_y, hi_x, hi_y = bounds
+    inside = x0 < x1 and y0 < y1 and lo_x <= x0 and x1 <= hi_x and lo_y <= y0 and y1 <= hi_y
+    if inside and len(set(zip(xs, ys, strict=True))) >= 3:
+        return [x0, y0, x1 - x0, y1 - y0]
+    return None
 
 
 def _check(
@@ -371,11 +390,12 @@ _FAST_TOOLS = frozenset(('bounding_box', 'polygon', 'keypoint'))  # the tools ``
 
 def plain_shapes(
     item: Item, class_names: frozenset[str] | None
-) -> tuple[list[Annotation], list[Annotation]] | None:
-    """``(boxes, polygons)`` of an item that is nothing but standalone boxes and polygons which ``validate_item``
-    keeps as they are (fresh string ids, geometry ``_surely_valid`` accepts, a class, in ``class_names`` when
-    given) and ``objects.item_objects`` makes one object each (no ``group_id``); None for any other item
-    (another tool with annotations, a group, anything validation would report), which then goes the general way.
+) -> tuple[list[Annotation], list[tuple[Annotation, list[Any]]]] | None:
+    """``(boxes, [(polygon, its box), ...])`` of an item that is nothing but standalone boxes and polygons which
+    ``validate_item`` keeps as they are (fresh string ids, geometry ``_surely_valid`` accepts, a class, in
+    ``class_names`` when given) and ``objects.item_objects`` makes one object each (no ``group_id``); None for
+    any other item (another tool with annotations, a group, anything validation would report), which then goes
+    the general way. A polygon's box is ``[x0, y0, width, height]`` as ``objects.Obj.box`` computes it.
 
     Why: this is what an export sends (DM v2 boxes and polygons) and, checked here in one loop, a writer turns
     it into its rows without the pivot's second pass, the ``Obj`` per annotation and their method calls
@@ -383,17 +403,16 @@ def plain_shapes(
     general way can still run after a None. ``need_class`` is implied: the format writers need a class.
     """
     boxes: list[Annotation] = []
-    polygons: list[Annotation] = []
+    polygons: list[tuple[Annotation, list[Any]]] = []
     seen: set[str] = set()
     bounds = _bounds(item.width, item.height)
-    surely_valid = _surely_valid
     for tool, anns in item.ann.items():
         if type(anns) is not list:
             return None
         if tool == 'bounding_box':
-            out = boxes
+            is_box = True
         elif tool == 'polygon':
-            out = polygons
+            is_box = False
         elif anns:
             return None
         else:
@@ -401,7 +420,7 @@ def plain_shapes(
         for ann in anns:
             if type(ann) is not dict:
                 return None
-            ann_id, cls = ann.get('id'), ann.get('classification')
+            ann_id, cls, gid = ann.get('id'), ann.get('classification'), ann.get('group_id')
             if not (
                 type(ann_id) is str
                 and ann_id
@@ -409,10 +428,19 @@ def plain_shapes(
                 and type(cls) is str
                 and cls
                 and (class_names is None or cls in class_names)
-                and not ann.get('group_id')
-                and surely_valid(tool, ann.get('data'), ann, bounds)
+                and (gid is None or gid == '')
             ):
                 return None
+            if not _attrs_valid(ann.get('attrs')):
+                return None
+            if is_box:
+                if not _box_inside(ann.get('data'), bounds):
+                    return None
+                boxes.append(ann)
+            else:
+                box = _polygon_box(ann.get('data'), bounds)
+                if box is None:
+                    return None
+                polygons.append((ann, box))
             seen.add(ann_id)
-            out.append(ann)
     return boxes, polygons

@@ -39,6 +39,7 @@ class Session:
         self.tallies: dict[str, int] = {}
         self.all_problems = 0
         self.accepted = 0
+        self._items = 0  # added to the result by end(): a pydantic attribute assignment per item costs ~1 us
         self._report: IO[str] | None = None
 
     def accept(self, outcome: Outcome) -> None:
@@ -73,6 +74,8 @@ class Session:
         if self.policy is ErrorPolicy.COLLECT and self.all_problems:
             self.close()
             raise ConversionError(self.result.report.problems, total=self.all_problems)
+        self.result.items += self._items
+        self._items = 0
         changes = self.result.report.representation_changes
         if self.staging is not None and changes:
             if self._report is None:
@@ -93,7 +96,7 @@ class Session:
         if outcome.unusable:
             result.items_skipped += 1
         else:
-            result.items += 1
+            self._items += 1
             split = outcome.split or 'all'
             result.splits[split] = result.splits.get(split, 0) + 1
         for tool, n in outcome.read.items():

@@ -75,6 +75,20 @@ class DMRecord:
     split: str | None = None
     source: str | None = None
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled (to the workers, to the spool) as one positional tuple: a dataclass pickles its field names
+        # with every instance, and this process pickles every record it writes.
+        return type(self), (
+            self.name,
+            self.document,
+            self.image,
+            self.image_name,
+            self.width,
+            self.height,
+            self.split,
+            self.source,
+        )
+
 
 class RecordReader(Reader):
     """The reader side of a ``DatasetWriter``: a ref is the record itself."""

@@ -9,7 +9,8 @@ converters, nothing of the caller.
 Protocol, over the worker's stdin and stdout (its original stdout; anything the work prints goes to stderr):
 pickled messages. The parent sends ``('job', job)`` (again at each pass: a converter's ``convert()`` and
 ``save_to_folder()`` use the same workers, see ``PoolHolder``), ``('batch', refs)``, and closes the pipe at the
-end; the worker answers each batch with ``('ok', outcomes)`` or ``('error', exception, traceback text)``.
+end; the worker answers each batch with ``('ok', outcomes)`` (their counts folded into the first:
+``engine.fold_counts``) or ``('error', exception, traceback text)``.
 Batches are answered in the order they were sent, so the parent reads outcomes in submission order. The parent
 sends through one thread per worker and reads through another, so a worker writing a large answer never waits for
 a parent that is itself writing the next batch or is not scheduled.
@@ -196,7 +197,7 @@ class PoolHolder:
 
 def _serve() -> None:
     """The worker's loop (see the module docstring)."""
-    from .engine import process_ref
+    from .engine import fold_counts, process_ref
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the whole group: the parent stops us
     inbox = sys.stdin.buffer
@@ -217,7 +218,9 @@ def _serve() -> None:
         try:
             if job is None:  # the parent sends the job first: never happens
                 raise WorkerError('a batch came before the job')
-            answer: tuple[str, list[Outcome]] = ('ok', [process_ref(job, ref) for ref in batch])
+            outcomes = [process_ref(job, ref) for ref in batch]
+            fold_counts(outcomes)
+            answer: tuple[str, list[Outcome]] = ('ok', outcomes)
             data = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
         except BaseException as exc:  # sent to the parent, which raises it
             text = traceback.format_exc()

@@ -170,14 +170,9 @@ class YOLOWriter(Writer):
             if row is None:
                 return NOT_PLAIN  # an unknown class, a box that vanishes at 6 decimals: reported there
             rows.append(row)
-        for ann in polygons:
+        for ann, box in polygons:
             cid = classes.get(ann['classification'])
-            if cid is None:
-                return NOT_PLAIN
-            pts = ann['data']
-            xs, ys = [p[0] for p in pts], [p[1] for p in pts]
-            x0, y0 = min(xs), min(ys)
-            row = _box_row(cid, [x0, y0, max(xs) - x0, max(ys) - y0], w, h)  # as Obj.box()
+            row = _box_row(cid, box, w, h) if cid is not None else None
             if row is None:
                 return NOT_PLAIN
             rows.append(row)
@@ -187,10 +182,12 @@ class YOLOWriter(Writer):
         if polygons:
             counts['polygon'] = len(polygons)
             item.changed('polygon', 'as_box', len(polygons))
-        for tool, anns in (('bounding_box', boxes), ('polygon', polygons)):
-            for ann in anns:
-                if ann.get('attrs'):
-                    _attr_loss(item, tool, ann)
+        for ann in boxes:
+            if ann.get('attrs'):
+                _attr_loss(item, 'bounding_box', ann)
+        for ann, _ in polygons:
+            if ann.get('attrs'):
+                _attr_loss(item, 'polygon', ann)
         self._write(item, ctx, rows)
         return None
 
