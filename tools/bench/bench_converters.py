@@ -7,6 +7,7 @@ Usage::
     .venv/bin/python tools/bench/bench_converters.py --quick                              # 1,000 images
     .venv/bin/python tools/bench/bench_converters.py --images 10000 --memory-images 100000 --baseline-src ...
     .venv/bin/python tools/bench/bench_converters.py --headline-only --workers default 1 2
+    .venv/bin/python tools/bench/bench_converters.py --records 20000 --baseline-src ../conv-baseline
 
 A seeded DM v2 dataset is generated (header-valid 640x480 JPEGs of ~16 KB whose pixel data is random, since
 converters never decode pixels; per image 6 boxes, 2 polygons, a mask and a 7-joint keypoint group), plus its
@@ -139,6 +140,129 @@ def generate(root: Path, n: int, sources: set[str] | None = None, seed: int = 7)
             continue
         run_child('dm_v2', fmt, root / 'dm_v2', root / fmt, 'default', options, None, keep=True)
     marker.touch()
+
+
+# ---------------------------------------------------------------- CPU per record: DatasetWriter, as an export
+
+
+def records_child(args: argparse.Namespace) -> None:
+    """CPU time of ``DatasetWriter`` runs on bench_export's documents (6 boxes and 4 polygons, as the JSON text
+    an export hands over, labels only): a warm-up (imports), then ``RECORDS_SMALL`` records, then ``--records``;
+    prints the CPU time (``_cpu``) of the last two (children: the worker processes, waited for at close)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import bench_export as be
+
+    import synapse_sdk.utils.converters as package
+    from synapse_sdk.utils.converters import DatasetWriter, DMRecord
+
+    target, workers, n = args.target, int(args.child_workers), int(args.records)
+    options = be.YOLO_OPTIONS if target == 'yolo' else be.COCO_OPTIONS
+    rng = random.Random(1)
+    docs = [json.dumps(be.document(rng, i)) for i in range(n)]
+    work = Path(args.out)
+
+    def run(count: int, pool: int) -> list[float]:
+        out = work / f'run-{count}'
+        shutil.rmtree(out, ignore_errors=True)
+        before = _cpu()
+        with DatasetWriter(target, out, workers=pool, **options) as writer:
+            for i in range(count):
+                name = f'assignment_{i}'
+                record = DMRecord(
+                    name=name,
+                    document=docs[i],
+                    image_name=f'{name}.jpg',
+                    width=be.W,
+                    height=be.H,
+                    source=name,
+                )
+                writer.write(record)
+        after = _cpu()
+        shutil.rmtree(out, ignore_errors=True)
+        return [b - a for a, b in zip(before, after, strict=True)]
+
+    run(64, 1)  # imports, lazily made directories
+    small = run(RECORDS_SMALL, workers)
+    large = run(n, workers)
+    print(json.dumps({'small': small, 'large': large, 'package': package.__file__}))
+
+
+def _cpu() -> list[float]:
+    """User and system CPU seconds of this process and of its waited-for children (``getrusage``: microseconds,
+    where ``os.times()`` counts 10 ms ticks)."""
+    me, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return [me.ru_utime, me.ru_stime, children.ru_utime, children.ru_stime]
+
+
+RECORDS_SMALL = (
+    640  # ten batches: with workers, their start (interpreters importing the package) is in both runs
+)
+
+
+def records_main(args: argparse.Namespace, base: Path | None) -> None:
+    """``--records``: CPU per record of ``DatasetWriter`` to YOLO (detect) and COCO, in-process and with two
+    workers, this tree against ``--baseline-src`` (alternating, order swapped every round), medians of
+    ``--repeat``. Per item: the marginal CPU between a run of ``RECORDS_SMALL`` records and one of ``--records``
+    (so the workers' start is not spread over the items), user and system apart (YOLO's system CPU is the
+    file system creating a label file per item: not the code's), the main process and its workers apart; and the
+    workers' fixed cost (their start: imports). Judge changes by user CPU: wall time on a shared machine measures
+    the others' load."""
+    n = args.records
+    work = Path(args.workdir or tempfile.mkdtemp(prefix='bench-records-'))
+    trees: list[tuple[str, Path | None]] = [('this', None)] + ([('baseline', base)] if base else [])
+    print(
+        f'CPU per record, {n} records (marginal over {RECORDS_SMALL}), medians of {args.repeat}; load {_load()}'
+    )
+    rows: dict[tuple[str, int, str], list[dict[str, float]]] = {}
+    for rnd in range(args.repeat):
+        for target in ('yolo', 'coco'):
+            for workers in (1, 2):
+                order = trees if rnd % 2 == 0 else trees[::-1]
+                for tag, tree in order:
+                    cmd = [sys.executable, __file__, '--records-child', '--target', target]
+                    cmd += ['--child-workers', str(workers), '--records', str(n), '--out', str(work / tag)]
+                    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=_env(tree))
+                    if proc.returncode:
+                        raise SystemExit(f'records {target} failed ({tag}):\n{proc.stderr}')
+                    figures = json.loads(proc.stdout.strip().splitlines()[-1])
+                    expected = (tree or ROOT) / PACKAGE
+                    if not Path(figures['package']).resolve().is_relative_to(expected.resolve()):
+                        raise SystemExit(f'the child imported {figures["package"]}, not {expected}')
+                    small, large = figures['small'], figures['large']
+                    per = [(b - a) / (n - RECORDS_SMALL) * 1e6 for a, b in zip(small, large, strict=True)]
+                    fixed = small[2] + small[3] - (per[2] + per[3]) * RECORDS_SMALL / 1e6
+                    row = {'user': per[0], 'sys': per[1], 'wuser': per[2], 'wsys': per[3], 'wstart': fixed}
+                    rows.setdefault((target, workers, tag), []).append(row)
+        print(f'  round {rnd + 1} done; load {_load()}', flush=True)
+    print(
+        f'{"target":6} {"workers":>7} {"tree":>8} | {"main user":>9} {"main sys":>8} {"workers user":>12} '
+        f'{"workers sys":>11} {"all user":>8} | {"x baseline":>10} | {"workers start":>13}'
+    )
+    for target in ('yolo', 'coco'):
+        for workers in (1, 2):
+            medians = {}
+            for tag, _ in trees:
+                runs = rows[(target, workers, tag)]
+                med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+                med['all'] = statistics.median(r['user'] + r['wuser'] for r in runs)
+                medians[tag] = med
+            for tag, _ in trees:
+                med = medians[tag]
+                ratio = ''
+                if 'baseline' in medians and tag == 'this':
+                    mine = [r['user'] + r['wuser'] for r in rows[(target, workers, 'this')]]
+                    theirs = [r['user'] + r['wuser'] for r in rows[(target, workers, 'baseline')]]
+                    ratio = f'{statistics.median(a / b for a, b in zip(mine, theirs, strict=True)):.2f}x'
+                print(
+                    f'{target:6} {workers:>7} {tag:>8} | {med["user"]:9.1f} {med["sys"]:8.1f} {med["wuser"]:12.1f} '
+                    f'{med["wsys"]:11.1f} {med["all"]:8.1f} | {ratio:>10} | {med["wstart"]:12.2f}s'
+                )
+    print('us per record; "all user" = main + workers user CPU; x baseline: median of the per-round ratios')
+    shutil.rmtree(work, ignore_errors=True)
+
+
+def _load() -> str:
+    return ' '.join(f'{v:.1f}' for v in os.getloadavg())
 
 
 # ---------------------------------------------------------------- one conversion in a fresh process
@@ -304,6 +428,13 @@ def main() -> None:
         '--only', nargs='*', default=None, help='direction names to run (e.g. "coco->yolo (detect)")'
     )
     parser.add_argument('--flat-mb', type=float, default=1.0, help='RSS difference still called flat (MB)')
+    parser.add_argument(
+        '--records',
+        type=int,
+        default=None,
+        help='CPU per DatasetWriter record (YOLO, COCO), this many records',
+    )
+    parser.add_argument('--records-child', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--child', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--child-workers', default='default', help=argparse.SUPPRESS)
     for name in ('source', 'target', 'root', 'out', 'options'):
@@ -313,10 +444,16 @@ def main() -> None:
         args.workers = args.child_workers
         child(args)
         return
+    if args.records_child:
+        records_child(args)
+        return
     if args.quick:
         args.images = 1_000
     small_n = args.memory_images or max(args.images // 10, 1)
     base = args.baseline_src.resolve() if args.baseline_src else None
+    if args.records:
+        records_main(args, base)
+        return
     base_pairs = baseline_pairs(base) if base else set()
     steps = plan(args.headline_only)
     if args.only:
