@@ -145,3 +145,31 @@ def test_plain_items_give_what_the_general_way_gives(tmp_path, monkeypatch, targ
             left = left.replace(str(tmp_path / 'plain').encode(), b'')
             right = right.replace(str(tmp_path / 'general').encode(), b'')
         assert left == right, rel
+
+
+def test_workers_give_the_in_process_result_and_report(tmp_path):
+    """Worker processes send small outcomes (a batch's counts folded into its first outcome, COCO annotations as
+    one text per item): the result, its report (with the order of every count's keys) and the files are those
+    of the in-process run, over several batches of plain and general items with problems and losses."""
+    rng = random.Random(5)
+    docs = [_document(rng, i) for i in range(400)]
+    for target, options in (
+        ('coco', {'class_names': CLASSES[:3], 'keypoint_names': []}),
+        ('yolo', {'task': 'detect'}),
+    ):
+        results = []
+        for workers in (1, 2):
+            out = tmp_path / f'{target}-{workers}'
+            with DatasetWriter(target, out, error_policy='skip', workers=workers, **options) as writer:
+                for i, doc in enumerate(docs):
+                    writer.write(DMRecord(name=f'item_{i}', document=json.dumps(doc), width=W, height=H))
+            assert writer.result is not None and writer.result.report.loss_counts
+            assert writer.result.report.problem_counts
+            assert target == 'coco' or writer.result.report.representation_changes  # YOLO: polygon:as_box
+            results.append(json.dumps(writer.result.model_dump(mode='json', exclude={'output_dir'})))
+        assert results[0] == results[1]
+        one, two = tmp_path / f'{target}-1', tmp_path / f'{target}-2'
+        assert tree(one) == tree(two)
+        for rel in tree(one):
+            left, right = (one / rel).read_bytes(), (two / rel).read_bytes()
+            assert left.replace(str(one).encode(), b'') == right.replace(str(two).encode(), b''), rel
