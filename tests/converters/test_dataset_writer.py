@@ -293,3 +293,22 @@ def test_yolo_reports_a_box_too_small_for_six_decimals(tmp_path):
     assert writer.result.report.loss_counts == {'bounding_box:too_small': 1}
     assert writer.result.annotations_written == {'bounding_box': 1}
     assert (tmp_path / 'y/labels/r.txt').read_text() == '0 0.150000 0.150000 0.100000 0.100000\n'
+
+
+def test_write_many_is_write_per_record(tmp_path):
+    """An export hands over a page of records per call: the same output and result as one write() each, and a
+    bad split is refused without losing the writer."""
+    src = write_rich(tmp_path / 'src', 70, version='v2', categorized=False)
+    options = {'class_names': ['car', 'person', 'puddle', 'road', 'truck'], 'keypoint_names': []}
+    with DatasetWriter('coco', tmp_path / 'one', workers=1, error_policy='skip', **options) as writer:
+        for record in _records(src):
+            writer.write(record)
+    expected = writer.result
+    with DatasetWriter('coco', tmp_path / 'many', workers=2, error_policy='skip', **options) as writer:
+        records = list(_records(src))
+        writer.write_many(records[:50])
+        with pytest.raises(ValueError, match='not one of train, valid, test'):
+            writer.write_many([DMRecord(name='x', document=None, width=8, height=8, split='nope')])
+        writer.write_many(iter(records[50:]))
+    assert writer.result.model_dump(exclude={'output_dir'}) == expected.model_dump(exclude={'output_dir'})
+    _same_tree(tmp_path / 'one', tmp_path / 'many')

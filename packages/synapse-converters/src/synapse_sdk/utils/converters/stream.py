@@ -26,7 +26,7 @@ import json
 import os
 import pickle
 import shutil
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -238,16 +238,25 @@ class DatasetWriter:
         """Convert one record (or, when spooled, check it and keep it for ``close()``). Raises
         ``ConversionError`` under ``fail`` at the first bad record; ``ValueError`` for a split that is not a DM
         split or that mixes flat and split records."""
+        self.write_many((record,))
+
+    def write_many(self, records: Iterable[DMRecord]) -> None:
+        """``write()`` each of ``records``, in order: one call for a batch of records (an export hands over a
+        page at a time), the same output, errors and report as one ``write()`` per record."""
         if self.staging is None:
             raise ValueError('this DatasetWriter is closed')
-        record = self._note_split(record)
-        if self._spool is not None:
-            pickle.dump(record, self._spool, protocol=pickle.HIGHEST_PROTOCOL)
-        try:
-            self._accept(self._pipe.submit(record))
-        except BaseException:
-            self.abort()
-            raise
+        spool, submit, accept = self._spool, self._pipe.submit, self._accept
+        for record in records:
+            record = self._note_split(record)  # a bad split is refused; the writer goes on
+            try:
+                if spool is not None:
+                    pickle.dump(record, spool, protocol=pickle.HIGHEST_PROTOCOL)
+                outcomes = submit(record)
+                if outcomes:
+                    accept(outcomes)
+            except BaseException:
+                self.abort()
+                raise
 
     def close(self) -> ConversionResult:
         """Finish writing and move the dataset into place; returns the ``ConversionResult``. On any error the
