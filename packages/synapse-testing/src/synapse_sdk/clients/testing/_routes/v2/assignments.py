@@ -39,7 +39,8 @@ def register(router: Router, state: FakeState) -> None:
             'id': a['id'],
             'project_id': a.get('project'),
             'data_unit_id': task.get('data_unit'),
-            'data': json.dumps(a.get('data')),
+            # ``data_text``: the text a backend sends as it stored it, JSON or not (tests of data that does not parse)
+            'data': a['data_text'] if 'data_text' in a else json.dumps(a.get('data')),
             'files_manifest': a.get('files') or {},
         }
 
