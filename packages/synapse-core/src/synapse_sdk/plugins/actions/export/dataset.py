@@ -167,7 +167,7 @@ class DatasetRecordWriter(RecordWriter):
         width, height = (None, None) if image is not None else _size(entry, text, data)
         return image, suffix, width, height
 
-    def _feed(
+    def _record_for(
         self,
         record_id: Any,
         image: str | None,
@@ -175,29 +175,28 @@ class DatasetRecordWriter(RecordWriter):
         width: int | None,
         height: int | None,
         document: Any,
-    ) -> None:
-        """Hand one record to the converter. A `document` that is the backend's JSON text goes as it is: parsed
-        where it is converted (a worker process), not here, where the parse and the pickling of the parsed
+    ) -> Any:
+        """The converter's ``DMRecord`` of one record. A `document` that is the backend's JSON text goes as it is:
+        parsed where it is converted (a worker process), not here, where the parse and the pickling of the parsed
         document to the worker cost more than everything else this process does per record."""
         name = f'{self.entity}_{record_id}'
         if image is not None and self.files_dir is None:
             raise ExportResumeError(
                 f'{self.spool_path} names an original file, but this export downloads none'
             )
-        self._writer.write(
-            self._record(
-                name=name,
-                document=document,
-                image=None if image is None or self.files_dir is None else self.files_dir / image,
-                image_name=f'{name}{suffix}',
-                width=width,
-                height=height,
-                source=f'{self.entity} {record_id}',
-            )
+        return self._record(
+            name=name,
+            document=document,
+            image=None if image is None or self.files_dir is None else self.files_dir / image,
+            image_name=f'{name}{suffix}',
+            width=width,
+            height=height,
+            source=f'{self.entity} {record_id}',
         )
 
     def write(self, items: Iterable[tuple[Any, Any]]) -> None:
         rows: list[tuple[Any, ...]] = []
+        fed = []  # handed to the converter in one call
         texts = ['']  # the batch's line of rows goes first
         for _, record in items:
             record_id, files, data = record['id'], record.get('files') or {}, record.get('data')
@@ -213,7 +212,8 @@ class DatasetRecordWriter(RecordWriter):
                 document = data
                 described = self._describe(record_id, files, None, data)
                 rows.append((record_id, *described, VALUE, data))
-            self._feed(record_id, *described, document)
+            fed.append(self._record_for(record_id, *described, document))
+        self._writer.write_many(fed)
         if rows:
             texts[0] = COMPACT_JSON.encode(rows)
             texts.append('')
@@ -227,10 +227,10 @@ class DatasetRecordWriter(RecordWriter):
                 rows = json.loads(line)
                 if isinstance(rows, dict):  # a record spooled by an earlier release
                     record_id, data = rows['id'], rows.get('data')
-                    self._feed(
-                        record_id, *self._describe(record_id, rows.get('files') or {}, None, data), data
-                    )
+                    described = self._describe(record_id, rows.get('files') or {}, None, data)
+                    self._writer.write(self._record_for(record_id, *described, data))
                     continue
+                fed = []
                 for record_id, image, suffix, width, height, kind, document in rows:
                     if kind == TEXT_LINE:
                         text = next(lines, b'')
@@ -239,7 +239,8 @@ class DatasetRecordWriter(RecordWriter):
                                 f'{spool} ends within a batch: the partial export is damaged; pass resume=false'
                             )
                         document = text[:-1].decode('utf-8')
-                    self._feed(record_id, image, suffix, width, height, document)
+                    fed.append(self._record_for(record_id, image, suffix, width, height, document))
+                self._writer.write_many(fed)
 
     def sizes(self) -> dict[Path, int]:
         self._spool.flush()
