@@ -312,3 +312,17 @@ def test_write_many_is_write_per_record(tmp_path):
         writer.write_many(iter(records[50:]))
     assert writer.result.model_dump(exclude={'output_dir'}) == expected.model_dump(exclude={'output_dir'})
     _same_tree(tmp_path / 'one', tmp_path / 'many')
+
+
+def test_a_record_name_that_is_not_a_file_name_is_the_records_problem(tmp_path):
+    bad = ['a/b', 'a\\b', 'a\x00b', '..', '.', '', '/abs']
+    with DatasetWriter('yolo', tmp_path / 'y', task='detect', error_policy='skip', workers=1) as writer:
+        writer.write(DMRecord(name='ok', document=None, width=8, height=8))
+        for n, name in enumerate(bad):
+            writer.write(DMRecord(name=name, document=None, width=8, height=8, source=f'record {n}'))
+    result = writer.result
+    assert result.items == 1 and result.items_skipped == len(bad)
+    assert [p.message for p in result.report.problems] == [
+        f'record name {n!r} is not a file name' for n in bad
+    ]
+    assert tree(tmp_path / 'y') == ['conversion_report.jsonl', 'data.yaml', 'labels/ok.txt']

@@ -386,6 +386,7 @@ def validate_item(
 
 
 _FAST_TOOLS = frozenset(('bounding_box', 'polygon', 'keypoint'))  # the tools ``_surely_valid`` can accept
+_PLAIN_TOOLS = frozenset(('bounding_box', 'polygon'))  # the tools of ``plain_shapes``
 
 
 def plain_shapes(
@@ -402,21 +403,17 @@ def plain_shapes(
     (``Writer.process_plain``): about half the CPU of such an item. Nothing is recorded on ``item``, so the
     general way can still run after a None. ``need_class`` is implied: the format writers need a class.
     """
+    for tool, anns in item.ann.items():  # first the tools alone: a general item costs no geometry checks here
+        if type(anns) is not list or (anns and tool not in _PLAIN_TOOLS):
+            return None
     boxes: list[Annotation] = []
     polygons: list[tuple[Annotation, list[Any]]] = []
     seen: set[str] = set()
     bounds = _bounds(item.width, item.height)
     for tool, anns in item.ann.items():
-        if type(anns) is not list:
-            return None
-        if tool == 'bounding_box':
-            is_box = True
-        elif tool == 'polygon':
-            is_box = False
-        elif anns:
-            return None
-        else:
+        if tool not in _PLAIN_TOOLS:
             continue
+        is_box = tool == 'bounding_box'
         for ann in anns:
             if type(ann) is not dict:
                 return None

@@ -45,6 +45,7 @@ from .session import Session
 __all__ = ['DMRecord', 'DatasetWriter']
 
 _SPOOL = '.records.spool'
+_NAME_SAFE = frozenset('/\\\x00').isdisjoint  # a record name holds none of these (one C call per record)
 
 
 @dataclass
@@ -100,7 +101,7 @@ class RecordReader(Reader):
         record = ref
         item = Item(split=record.split, stem=record.name, source=record.source or record.name)
         name = record.name
-        if not isinstance(name, str) or not name or name in ('.', '..') or any(c in name for c in '/\\\x00'):
+        if not isinstance(name, str) or not name or name in ('.', '..') or not _NAME_SAFE(name):
             item.problem(
                 ProblemKind.MALFORMED_ANNOTATION, f'record name {name!r} is not a file name', whole=True
             )
