@@ -4,6 +4,11 @@ Retries are done here rather than by urllib3 so that one rule decides what may b
 that never reached the server is always retried; once it may have reached the server, only
 idempotent methods (GET, HEAD, OPTIONS, PUT, DELETE) or requests carrying an ``Idempotency-Key``
 are resent. That keeps a lost POST response from creating a second object.
+
+One failure of those is no sign of trouble: a kept-alive connection the server closed as the request
+went out, before any answer (`synapse_sdk.security.keepalive`). It is sent again at once, on a new
+connection, once per request: no backoff wait, no attempt of the `RetryPolicy` spent, even under
+`NO_RETRY`.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
@@ -31,6 +37,7 @@ from synapse_sdk.clients.exceptions import (
     error_for_status,
 )
 from synapse_sdk.security.deadlines import Deadline, watch_pool_manager
+from synapse_sdk.security.keepalive import closed_when_reused, new_connections
 from synapse_sdk.security.origins import describe_origin, same_origin, strip_credentials, strip_if_leaving
 from synapse_sdk.security.redaction import redact_url, scrub
 
@@ -101,6 +108,9 @@ class RetryPolicy:
     computed wait, capped at ``max_retry_after``. ``total_timeout`` bounds the whole call: every
     attempt, every wait and every byte of the response (for a streamed response, up to its headers);
     a server that drips its answer is cut off when it passes, with `ClientTimeoutError`.
+
+    A resendable request that meets a kept-alive connection the server closed as it went out is sent
+    again at once on a new connection, outside this policy (no wait, no attempt spent; see the module).
     """
 
     max_attempts: int = 4
@@ -355,14 +365,21 @@ class HttpCore:
         total = Deadline(policy.total_timeout)
         file_positions = _file_positions(files)
         attempt = 0
+        sends = 0
+        resent = False  # sent again after a kept-alive connection closed under it (once per request)
+        resend_now = False
         try:
             while True:
-                attempt += 1
-                if attempt > 1:
+                if not resend_now:
+                    attempt += 1
+                sends += 1
+                if sends > 1:
                     _rewind(file_positions)
                 idle = Deadline(idle_timeout) if stream and idle_timeout else None
+                fresh = new_connections() if resend_now else nullcontext()
+                resend_now = False
                 try:
-                    with total.active(), (idle or Deadline(None)).active():
+                    with total.active(), (idle or Deadline(None)).active(), fresh:
                         response = self.session.request(
                             method,
                             url,
@@ -384,6 +401,14 @@ class HttpCore:
                             request_sent=True,
                             attempts=attempt,
                         ) from exc
+                    if resendable and not resent and closed_when_reused(exc):
+                        logger.debug(
+                            'sending %s %s again on a new connection: the server closed the kept-alive one',
+                            method,
+                            shown,
+                        )
+                        resent = resend_now = True
+                        continue
                     sent = not _never_reached_server(exc)
                     error = self._transport_error(exc, method, shown, sent=sent, resendable=resendable)
                     error.attempts = attempt

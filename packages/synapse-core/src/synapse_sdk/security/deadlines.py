@@ -13,7 +13,9 @@ phase of a storage request) is armed once; an *idle* deadline (log tails) is pus
 
 Only the standard library is imported; the HTTP glue is duck-typed over urllib3's pool and
 connection classes, so synapse-clients and synapse-storage wire it into their own sessions, and over
-`http.client`'s, which core's own URL downloads use (`watched_connection_class`).
+`http.client`'s, which core's own URL downloads use (`watched_connection_class`). The same classes tell a
+kept-alive connection the server closed as a request went out (`synapse_sdk.security.keepalive`): one
+wrapping of urllib3's pools for both.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ import time
 import weakref
 from collections.abc import Iterator
 from typing import Any
+
+from synapse_sdk.security.keepalive import NewConnectionsWhenAsked, ReuseTracking
 
 __all__ = ['Deadline', 'watch_pool_manager', 'watch_socket', 'watched_connection_class']
 
@@ -188,7 +192,7 @@ _WATCHDOG = _Watchdog()
 
 @functools.cache
 def _watched_connection(base: type) -> type:
-    class Watched(base):  # type: ignore[misc]  # a base class chosen at run time (urllib3's, whichever it is)
+    class Watched(ReuseTracking, base):  # type: ignore[misc]  # a base class chosen at run time (urllib3's, whichever it is)
         def connect(self) -> None:
             super().connect()
             watch_socket(getattr(self, 'sock', None))
@@ -215,14 +219,17 @@ def _watched_pool(base: Any) -> type:
         return pool
     return type(
         f'Watched{base.__name__}',
-        (base,),
+        (NewConnectionsWhenAsked, base),
         {'ConnectionCls': _watched_connection(base.ConnectionCls), '_synapse_watched': True},
     )
 
 
 def watch_pool_manager(manager: Any) -> Any:
     """Make the urllib3 pool manager `manager` (a requests adapter's ``poolmanager``, or a proxy
-    manager) create connections whose sockets active deadlines watch. Returns `manager`."""
+    manager) create connections whose sockets active deadlines watch, which raise
+    `~synapse_sdk.security.keepalive.ReusedConnectionClosed` when the server closed a kept-alive one
+    under a request, and which `~synapse_sdk.security.keepalive.new_connections` renews. Returns
+    `manager`."""
     classes = getattr(manager, 'pool_classes_by_scheme', None)
     if isinstance(classes, dict):
         manager.pool_classes_by_scheme = {

@@ -21,6 +21,7 @@ import urllib3
 from requests.adapters import HTTPAdapter
 
 from synapse_sdk.security.deadlines import Deadline, watch_pool_manager
+from synapse_sdk.security.keepalive import closed_when_reused, new_connections
 from synapse_sdk.security.origins import strip_if_leaving
 from synapse_sdk.security.redaction import redact_url
 from synapse_sdk.utils.storage.base import CHUNK_SIZE, StorageMixin, buffered
@@ -34,7 +35,6 @@ from synapse_sdk.utils.storage.errors import (
 )
 from synapse_sdk.utils.storage.keys import dir_prefix
 from synapse_sdk.utils.storage.protocol import StorageEntry
-from synapse_sdk.utils.storage.providers.keepalive import closed_when_reused, track_reuse
 
 #: Methods sent again when a kept-alive connection was closed under them: sending them twice leaves the
 #: server as sending them once. An upload (``PUT`` of a stream) is not among them: its body is spent.
@@ -81,8 +81,8 @@ class OriginBoundSession(requests.Session):
         `seconds` in all, however slowly the server drips them; past it ``requests.Timeout``.
 
         A request of `RESENDABLE_METHODS` that meets a kept-alive connection the server closed as it was
-        sent (no answer came: `keepalive`) is sent again, once, on a new connection, within the same
-        `seconds`. Done here rather than by urllib3's ``Retry``: that cannot tell this case from a server
+        sent (no answer came: `synapse_sdk.security.keepalive`) is sent again, once, on a new connection,
+        within the same `seconds`. Done here rather than by urllib3's ``Retry``: that cannot tell this case from a server
         that dropped a request on a new connection, or from a deadline that shut the socket, and it logs a
         warning quoting the request's path and query (a presigned URL's signature)."""
         deadline = Deadline(seconds)
@@ -96,10 +96,8 @@ class OriginBoundSession(requests.Session):
                             raise
                         if not closed_when_reused(exc):
                             raise
-                        # The other idle connections idled as long as the one the server closed: drop
-                        # them too, so that the request goes on a new connection.
-                        self.get_adapter(url).close()
-                    return self.request(method, url, **kwargs)
+                    with new_connections():
+                        return self.request(method, url, **kwargs)
                 except requests.RequestException as exc:
                     if deadline.expired:
                         raise requests.Timeout(f'no response within {seconds:g} s') from exc
@@ -113,10 +111,10 @@ class _DeadlineAdapter(HTTPAdapter):
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        watch_pool_manager(track_reuse(self.poolmanager))
+        watch_pool_manager(self.poolmanager)
 
     def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        return watch_pool_manager(track_reuse(super().proxy_manager_for(proxy, **proxy_kwargs)))
+        return watch_pool_manager(super().proxy_manager_for(proxy, **proxy_kwargs))
 
 
 def _content_length(response: requests.Response) -> int | None:
