@@ -213,6 +213,33 @@ def test_without_original_files_the_labels_come_from_the_sizes_in_the_records(
     assert not [rel for rel in tree(tmp_path / 'b') if rel.startswith('images/')]
 
 
+def test_without_original_files_coco_names_and_sizes_the_images_from_the_records(
+    fake_backend, make_ctx, project, tmp_path
+):
+    """The image entries of a COCO export without downloads (names from the primary file's URL, sizes from its
+    entry) equal those of the export that downloaded the files (names from the files, sizes from their headers):
+    for the usual record (one file, its size in the entry), one whose size is under ``meta``, and one with two
+    files of which the second by name is the primary."""
+    assignments = fake_backend.state.assignments
+    entry = assignments[101]['files']['image_1']
+    entry['meta'] = {'width': entry.pop('width'), 'height': entry.pop('height')}
+    primary = assignments[102]['files']['image_1']
+    thumb = fake_backend.add_media(content=png_bytes(8, 8), name='thumb.png')
+    assignments[102]['files'] = {'a_thumb': {**thumb, 'width': 8, 'height': 8}, 'image_1': primary}
+    with_images = run(fake_backend, make_ctx, project, tmp_path / 'a', format='coco', save_original_file=True)
+    labels_only = run(fake_backend, make_ctx, project, tmp_path / 'b', format='coco')
+    assert labels_only['conversion']['items'] == with_images['conversion']['items'] == ITEMS
+
+    def images(root: Path) -> list[tuple[str, int, int]]:
+        [annotations] = [root / rel for rel in tree(root) if rel.endswith('.json')]
+        document = json.loads(annotations.read_text(encoding='utf-8'))
+        return [(i['file_name'], i['width'], i['height']) for i in document['images']]
+
+    expected = images(tmp_path / 'a')
+    assert len(expected) == ITEMS and all(name.endswith('.png') for name, _, _ in expected)
+    assert images(tmp_path / 'b') == expected
+
+
 # -- resuming ------------------------------------------------------------------------------------------------
 @pytest.fixture
 def small_batches(monkeypatch):

@@ -149,6 +149,17 @@ class DatasetRecordWriter(RecordWriter):
         """``(image, suffix, width, height)`` of a record: its primary file's name in `files_dir` when that was
         downloaded, the suffix of its URL, and without an image the size the record gives (`text`: the
         backend's JSON text of its ``data``; None: `data` is the value itself)."""
+        if len(files) == 1 and self.files_dir is None:
+            # The usual record (one file, a plain entry with its size, nothing downloaded) without the general
+            # path's calls: the same result, a third of its CPU.
+            ((_, entry),) = files.items()
+            if type(entry) is dict:
+                url = entry.get('url')
+                suffix = url_suffix(url) if isinstance(url, str) and url else ''
+                width, height = entry.get('width'), entry.get('height')
+                if type(width) is int and type(height) is int:
+                    return None, suffix, width, height
+                return None, suffix, *_size(entry, text, data)
         image = None
         spec = _primary(files)
         suffix = ''
