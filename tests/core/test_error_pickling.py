@@ -15,7 +15,7 @@ import pytest
 
 import synapse_sdk.plugins as plugins_pkg
 from synapse_sdk.plugins import errors as core_errors
-from synapse_sdk.plugins.actions.export.action import ExportDelegationError
+from synapse_sdk.plugins.actions.export.action import ExportDataError, ExportDelegationError
 from synapse_sdk.plugins.actions.export.journal import ExportResumeError
 from synapse_sdk.plugins.errors import (
     ActionExecutionError,
@@ -99,6 +99,7 @@ def samples() -> list[PluginError]:
         BackendUnavailableError('listing tasks', client='v2_client'),
         StepRegistryError('duplicate step'),
         ExportResumeError('params.path: a partial export of different params is in /tmp/.x.export-partial'),
+        ExportDataError('assignment 17: data is not JSON (Expecting value: line 1 column 1 (char 0))'),
         StepFailedError(
             'upload',
             2,
