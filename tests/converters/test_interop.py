@@ -194,13 +194,7 @@ def test_pycocotools_loads_our_coco_masks_match_and_ground_truth_scores_ap_1(dat
     }
     shaped.createIndex()
     assert len(shaped.dataset['annotations']) == 2 * len(SIZES)
-    for gt, iou_type in ((coco, 'bbox'), (shaped, 'segm')):
-        results = gt.loadRes([{**a, 'score': 1.0} for a in gt.dataset['annotations']])
-        evaluation = COCOeval(gt, results, iou_type)
-        evaluation.evaluate()
-        evaluation.accumulate()
-        evaluation.summarize()
-        assert evaluation.stats[0] == pytest.approx(1.0), (iou_type, evaluation.stats)
+    _assert_ground_truth_scores_perfectly(coco, shaped)
 
 
 # ---------------------------------------------------------------- supervision reads ours
@@ -387,13 +381,7 @@ def test_plain_items_from_records_read_by_pycocotools_and_supervision(dataset, t
     }
     shaped.createIndex()
     assert len(shaped.dataset['annotations']) == len(SIZES)
-    for gt, iou_type in ((coco, 'bbox'), (shaped, 'segm')):
-        results = gt.loadRes([{**a, 'score': 1.0} for a in gt.dataset['annotations']])
-        evaluation = COCOeval(gt, results, iou_type)
-        evaluation.evaluate()
-        evaluation.accumulate()
-        evaluation.summarize()
-        assert evaluation.stats[0] == pytest.approx(1.0), (iou_type, evaluation.stats)
+    _assert_ground_truth_scores_perfectly(coco, shaped)
 
     ds = sv.DetectionDataset.from_coco(
         images_directory_path=str(tmp_path / 'coco/images'),
@@ -406,3 +394,15 @@ def test_plain_items_from_records_read_by_pycocotools_and_supervision(dataset, t
         data_yaml_path=str(tmp_path / 'yolo/data.yaml'),
     )
     _assert_same_objects(expected, _sv_objects(ds))
+
+
+def _assert_ground_truth_scores_perfectly(coco, shaped):
+    """pycocotools' own evaluation of the annotations as detections of themselves: boxes (`coco`) and
+    segmentations (`shaped`) each reach an AP of 1.0 only when pycocotools reads them as we meant them."""
+    for gt, iou_type in ((coco, 'bbox'), (shaped, 'segm')):
+        results = gt.loadRes([{**a, 'score': 1.0} for a in gt.dataset['annotations']])
+        evaluation = COCOeval(gt, results, iou_type)
+        evaluation.evaluate()
+        evaluation.accumulate()
+        evaluation.summarize()
+        assert evaluation.stats[0] == pytest.approx(1.0), (iou_type, evaluation.stats)
