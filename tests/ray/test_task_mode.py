@@ -7,6 +7,7 @@ import re
 import sys
 import time
 import uuid
+import warnings
 from pathlib import Path
 
 import pytest
@@ -206,6 +207,19 @@ print(json.dumps({'add': first, 'same_actor': second['pid'] == third['pid'], 'co
 """
 
 
+RAY_CLIENT_SERVER_FAILED = 'Starting Ray client server failed'
+
+
+def _client_server_logs(head) -> str:
+    """The tails of the head's Ray Client server logs (one pair per client), for a failure message."""
+    tails = []
+    for log in sorted(Path(head.temp_dir).glob('ray/session_latest/logs/ray_client_server*')):
+        text = log.read_text(errors='replace').strip()
+        if text:
+            tails.append(f'--- {log.name}:\n{text[-1500:]}')
+    return '\n'.join(tails)
+
+
 def test_task_mode_through_ray_client_address(ray_head, sample_plugin_dir):
     """Seed 004's ``ray_address='ray://...'``: a separate process, since this one is on another cluster."""
     import json
@@ -217,14 +231,27 @@ def test_task_mode_through_ray_client_address(ray_head, sample_plugin_dir):
 
     env = {**os.environ, **RAY_TEST_ENV}
     env.pop('RAY_ADDRESS', None)
-    proc = subprocess.run(
-        [sys.executable, '-c', CLIENT_SCRIPT, ray_head.client_address, str(sample_plugin_dir)],
-        capture_output=True,
-        text=True,
-        timeout=240,
-        env=env,
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
+
+    def run() -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, '-c', CLIENT_SCRIPT, ray_head.client_address, str(sample_plugin_dir)],
+            capture_output=True,
+            text=True,
+            timeout=240,
+            env=env,
+        )
+
+    proc = run()
+    if proc.returncode != 0 and RAY_CLIENT_SERVER_FAILED in proc.stderr:
+        # Ray's proxy starts one server process per client; on a loaded 2-core CI machine that process
+        # once exited during startup (CI of 4ff3b76), before our code ran. Its log goes to the warnings
+        # summary, so the cause is on record, and a second client gets a new server on a new port. Any
+        # other failure, or this one twice, fails the test.
+        warnings.warn(
+            f'Ray Client server failed to start, once:\n{_client_server_logs(ray_head)}', stacklevel=1
+        )
+        proc = run()
+    assert proc.returncode == 0, proc.stderr[-3000:] + _client_server_logs(ray_head)
     # All of stdout: the shared head's autoscaler events (another test's GPU request: "(autoscaler +2s)
     # Error: No available node types ...") went to stderr, and none came after the Ray Client connection
     # was closed.
