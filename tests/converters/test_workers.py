@@ -253,3 +253,77 @@ def test_automatic_workers_are_chosen_once_per_pass(tmp_path, monkeypatch):
             writer.write(DMRecord(name=f'r{i}', document=doc, width=4, height=4))
         assert writer._pipe.pool is not None and writer._pipe.pool.size == 2
     assert writer.result.items == 200 and len(asked) == 1
+
+
+#: Modules only the main process needs: the pydantic report models (``result``) and pydantic itself, the
+#: bookkeeping of a pass, the converter and writer front ends. A worker that imports them pays for it at every start.
+MAIN_PROCESS_ONLY = (
+    'pydantic',
+    'synapse_sdk.utils.converters.result',
+    'synapse_sdk.utils.converters.session',
+    'synapse_sdk.utils.converters.base',
+    'synapse_sdk.utils.converters.converters',
+    'synapse_sdk.utils.converters.stream',
+)
+
+
+def _worker_imports(err: str) -> list[str]:
+    """Module names in ``-X importtime`` lines (each worker process prints its own)."""
+    names = []
+    for line in err.splitlines():
+        if line.startswith('import time:') and '|' in line:
+            names.append(line.rpartition('|')[2].strip())
+    return names
+
+
+@pytest.mark.parametrize(
+    ('how', 'writer_module'),
+    [
+        ('records yolo', 'yolo'),
+        ('records coco', 'coco'),
+        ('records pascal', 'voc'),
+        ('records dm_v1', 'dm_io'),
+        ('dir dm_v2->yolo', 'yolo'),
+        ('dir coco->pascal', 'voc'),
+    ],
+)
+def test_a_worker_imports_only_what_converting_an_item_needs(
+    tmp_path, monkeypatch, capfd, how, writer_module
+):
+    """Each worker's start is paid again by every pass that uses workers; what it imports is most of that cost
+    (pydantic and the report models were ~170 of ~290 ms of CPU). Real worker processes report their imports
+    with CPython's ``-X importtime`` (``PYTHONPROFILEIMPORTTIME``, set for them only: this process has started)."""
+    kind, _, what = how.partition(' ')
+    names = ['car', 'person']
+    if kind == 'dir':
+        source, target = what.split('->')
+        src = write_rich(tmp_path / 'dm', 70, version='v2', categorized=False)
+        if source != 'dm_v2':
+            get_converter('dm_v2', source, root_dir=src, workers=1).save_to_folder(tmp_path / source)
+            src = tmp_path / source
+        capfd.readouterr()
+        monkeypatch.setenv('PYTHONPROFILEIMPORTTIME', '1')
+        result = get_converter(source, target, root_dir=src, workers=2).save_to_folder(tmp_path / 'out')
+        assert result.items == 70
+    else:
+        doc = {
+            'images': [
+                {'bounding_box': [{'id': 'a', 'classification': 'car', 'attrs': [], 'data': [1, 1, 2, 2]}]}
+            ]
+        }
+        if what == 'dm_v1':
+            from synapse_sdk.utils.converters import v2_to_v1
+
+            doc = v2_to_v1(doc)
+        options = {'class_names': names, **({'task': 'detect'} if what == 'yolo' else {})}
+        monkeypatch.setenv('PYTHONPROFILEIMPORTTIME', '1')
+        source = 'dm_v1' if what == 'dm_v1' else 'dm_v2'
+        target = 'dm_v2' if what == 'dm_v1' else what
+        with DatasetWriter(target, tmp_path / 'out', source=source, workers=2, **options) as writer:
+            writer.write_many(DMRecord(name=f'r{i}', document=doc, width=8, height=8) for i in range(130))
+        assert writer.result is not None and writer.result.items == 130
+    imported = _worker_imports(capfd.readouterr().err)
+    # Both workers reported (the capture works) and converted with the writer's module.
+    assert imported.count('synapse_sdk.utils.converters.engine') == 2, imported
+    assert imported.count(f'synapse_sdk.utils.converters.{writer_module}') == 2, imported
+    assert [m for m in imported if m.startswith(MAIN_PROCESS_ONLY)] == []

@@ -8,6 +8,7 @@ Usage::
     .venv/bin/python tools/bench/bench_converters.py --images 10000 --memory-images 100000 --baseline-src ...
     .venv/bin/python tools/bench/bench_converters.py --headline-only --workers default 1 2
     .venv/bin/python tools/bench/bench_converters.py --records 20000 --baseline-src ../conv-baseline
+    .venv/bin/python tools/bench/bench_converters.py --worker-start --repeat 5 --baseline-src ../conv-baseline
 
 A seeded DM v2 dataset is generated (header-valid 640x480 JPEGs of ~16 KB whose pixel data is random, since
 converters never decode pixels; per image 6 boxes, 2 polygons, a mask and a 7-joint keypoint group), plus its
@@ -261,6 +262,97 @@ def records_main(args: argparse.Namespace, base: Path | None) -> None:
     shutil.rmtree(work, ignore_errors=True)
 
 
+# ---------------------------------------------------------------- a worker process's start
+
+
+def worker_start_child(args: argparse.Namespace) -> None:
+    """CPU of the two worker processes of a ``DatasetWriter`` (``workers=2``, YOLO detect or COCO labels) that
+    each convert one batch of 64 records, then stop: children's user + system CPU per worker (``getrusage``:
+    waited for at close). Then the same once more with ``PYTHONPROFILEIMPORTTIME`` set, so the workers list
+    what they import on stderr (the caller counts the modules)."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import bench_export as be
+
+    import synapse_sdk.utils.converters as package
+    from synapse_sdk.utils.converters import DatasetWriter, DMRecord
+
+    target = args.target
+    options = be.YOLO_OPTIONS if target == 'yolo' else be.COCO_OPTIONS
+    rng = random.Random(1)
+    docs = [json.dumps(be.document(rng, i)) for i in range(128)]
+    out = Path(args.out)
+
+    def run() -> float:
+        shutil.rmtree(out, ignore_errors=True)
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        with DatasetWriter(target, out, workers=2, **options) as writer:
+            for i, doc in enumerate(docs):
+                name = f'assignment_{i}'
+                writer.write(
+                    DMRecord(name=name, document=doc, image_name=f'{name}.jpg', width=be.W, height=be.H)
+                )
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        shutil.rmtree(out, ignore_errors=True)
+        return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+    cpu = run() / 2
+    os.environ['PYTHONPROFILEIMPORTTIME'] = '1'
+    print('--- imports ---', file=sys.stderr, flush=True)
+    run()
+    print(json.dumps({'cpu': cpu, 'package': package.__file__}))
+
+
+def worker_start_main(args: argparse.Namespace, base: Path | None) -> None:
+    """``--worker-start``: CPU seconds per worker process started and used for one batch (``worker_start_child``),
+    this tree against ``--baseline-src`` (alternating, order swapped every round), medians of ``--repeat``; and
+    the modules a worker imports (how many, whether pydantic is one)."""
+    work = Path(args.workdir or tempfile.mkdtemp(prefix='bench-wstart-'))
+    trees: list[tuple[str, Path | None]] = [('this', None)] + ([('baseline', base)] if base else [])
+    print(
+        f'CPU per worker process (start + one batch of 64 records), medians of {args.repeat}; load {_load()}'
+    )
+    rows: dict[tuple[str, str], list[float]] = {}
+    modules: dict[tuple[str, str], tuple[int, bool]] = {}
+    for rnd in range(args.repeat):
+        for target in ('yolo', 'coco'):
+            for tag, tree in trees if rnd % 2 == 0 else trees[::-1]:
+                cmd = [sys.executable, __file__, '--worker-start-child', '--target', target]
+                cmd += ['--out', str(work / tag)]
+                proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=_env(tree))
+                if proc.returncode:
+                    raise SystemExit(f'worker start {target} failed ({tag}):\n{proc.stderr}')
+                figures = json.loads(proc.stdout.strip().splitlines()[-1])
+                expected = (tree or ROOT) / PACKAGE
+                if not Path(figures['package']).resolve().is_relative_to(expected.resolve()):
+                    raise SystemExit(f'the child imported {figures["package"]}, not {expected}')
+                rows.setdefault((target, tag), []).append(figures['cpu'])
+                imported = proc.stderr.partition('--- imports ---')[2]
+                names = [
+                    line.rpartition('|')[2].strip()
+                    for line in imported.splitlines()
+                    if 'import time:' in line
+                ]
+                names = [n for n in names if n and n != 'imported package']
+                modules[(target, tag)] = (len(names) // 2, 'pydantic' in names)
+        print(f'  round {rnd + 1} done; load {_load()}', flush=True)
+    print(
+        f'{"target":6} {"tree":>8} | {"CPU s/worker":>12} {"x baseline":>10} | {"modules":>7} {"pydantic":>8}'
+    )
+    for target in ('yolo', 'coco'):
+        for tag, _ in trees:
+            runs = rows[(target, tag)]
+            ratio = ''
+            if base is not None and tag == 'this':
+                pairs = zip(runs, rows[(target, 'baseline')], strict=True)
+                ratio = f'{statistics.median(a / b for a, b in pairs):.2f}x'
+            count, pyd = modules[(target, tag)]
+            print(
+                f'{target:6} {tag:>8} | {statistics.median(runs):12.3f} {ratio:>10} | {count:>7} {pyd!s:>8}'
+            )
+    print(f'load {_load()}; x baseline: median of the per-round ratios')
+    shutil.rmtree(work, ignore_errors=True)
+
+
 def _load() -> str:
     return ' '.join(f'{v:.1f}' for v in os.getloadavg())
 
@@ -434,7 +526,13 @@ def main() -> None:
         default=None,
         help='CPU per DatasetWriter record (YOLO, COCO), this many records',
     )
+    parser.add_argument(
+        '--worker-start',
+        action='store_true',
+        help='CPU of a worker process start (and the modules it imports)',
+    )
     parser.add_argument('--records-child', action='store_true', help=argparse.SUPPRESS)
+    parser.add_argument('--worker-start-child', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--child', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--child-workers', default='default', help=argparse.SUPPRESS)
     for name in ('source', 'target', 'root', 'out', 'options'):
@@ -447,12 +545,18 @@ def main() -> None:
     if args.records_child:
         records_child(args)
         return
+    if args.worker_start_child:
+        worker_start_child(args)
+        return
     if args.quick:
         args.images = 1_000
     small_n = args.memory_images or max(args.images // 10, 1)
     base = args.baseline_src.resolve() if args.baseline_src else None
     if args.records:
         records_main(args, base)
+        return
+    if args.worker_start:
+        worker_start_main(args, base)
         return
     base_pairs = baseline_pairs(base) if base else set()
     steps = plan(args.headline_only)

@@ -42,7 +42,7 @@ from .masks import MaskError, bitmap_to_runs, decode_coco_rle, polygon_runs, rle
 from .objects import Obj, item_objects, union_runs
 from .output import ensure_dir, place_image
 from .paths import DatasetRoot, path_text_problem
-from .result import Problem, ProblemKind
+from .problems import ProblemKind, ProblemRecord
 
 __all__ = ['COCOReader', 'COCOWriter']
 
@@ -488,8 +488,9 @@ class COCOReader(Reader):
     def refs(self, split: str | None) -> RefStream:
         path, dirs = self.files[split]
 
-        def problem_ref(record: dict[str, Any]) -> tuple[str, str | None, Problem]:
-            return ('problem', split, Problem(file=path, whole_item=True, **record))
+        def problem_ref(record: dict[str, Any]) -> tuple[str, str | None, ProblemRecord]:
+            fields = {**record, 'kind': ProblemKind(record['kind']), 'file': path, 'whole_item': True}
+            return ('problem', split, ProblemRecord(**fields))
 
         if not self.dataset.contains(path):
             message = self.dataset.outside_message(os.path.basename(path), path)
@@ -526,11 +527,11 @@ class COCOReader(Reader):
         return RefStream(total, make, [scan.close])
 
     def load(self, ref: tuple[Any, ...]) -> Item:
-        """``ref``: ``('problem', split, Problem)`` or ``('image', split, path, dirs, file_name, annotations)``."""
+        """``ref``: ``('problem', split, ProblemRecord)`` or ``('image', split, path, dirs, file_name, annotations)``."""
         if ref[0] == 'problem':
             _, split, prob = ref
             item = Item(split=split, stem=prob.item or os.path.basename(prob.file), source=prob.file)
-            item.problems.append(prob.model_copy(update={'item': item.key}))
+            item.problems.append(prob._replace(item=item.key))
             return item
         _, split, path, dirs, file_name, anns = ref
         stem = os.path.splitext(os.path.basename(file_name))[0]

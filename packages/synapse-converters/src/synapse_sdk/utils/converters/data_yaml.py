@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .result import Problem, ProblemKind
+from .problems import ProblemKind, ProblemRecord
 
 __all__ = ['DataYamlError', 'class_names', 'dump_data_yaml', 'load_data_yaml']
 
@@ -19,7 +19,7 @@ class DataYamlError(ValueError):
     """``data.yaml`` cannot be used: not YAML, not a mapping, or ``names`` is not a list or an id mapping."""
 
     def __init__(self, path: str, message: str, line: int | None = None):
-        self.problem = Problem(kind=ProblemKind.MALFORMED_YAML, file=path, message=message, line=line)
+        self.problem = ProblemRecord(ProblemKind.MALFORMED_YAML, path, message, line=line)
         super().__init__(str(self.problem))
 
 

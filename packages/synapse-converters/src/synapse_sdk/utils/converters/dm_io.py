@@ -15,7 +15,7 @@ from .items import Item
 from .layout import attach_image, find_image, load_json, sorted_files
 from .output import create_new, ensure_dir, place_image
 from .paths import DatasetRoot
-from .result import ProblemKind
+from .problems import ProblemKind
 
 __all__ = ['DMReader', 'DMWriter', 'dm_split_dirs', 'document_v2', 'dumps_indented', 'set_document']
 

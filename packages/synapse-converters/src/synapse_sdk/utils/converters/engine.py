@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .items import Item, LossRecord, validate_item
-from .result import Problem, ProblemKind
+from .problems import ProblemKind, ProblemRecord
 
 if TYPE_CHECKING:
     from .workers import PoolHolder, WorkerPool
@@ -195,7 +195,7 @@ class Outcome:
         self,
         split: str | None,
         stem: str,
-        problems: list[Problem] | None,
+        problems: list[ProblemRecord] | None,
         losses: list[LossRecord] | None,
         read: dict[str, int],
         written: dict[str, int],
@@ -207,7 +207,7 @@ class Outcome:
     ):
         self.split = split
         self.stem = stem
-        self.problems: list[Problem] = problems or []
+        self.problems: list[ProblemRecord] = problems or []
         self.losses: list[LossRecord] = losses or []
         self.read = read
         self.written = written

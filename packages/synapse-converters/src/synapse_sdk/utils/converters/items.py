@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from .masks import MaskError, normalize_dm_mask
-from .result import Loss, Problem, ProblemKind
+from .problems import ProblemKind, ProblemRecord
 
 __all__ = [
     'GEOMETRY_TOOLS',
@@ -21,7 +21,6 @@ __all__ = [
     'Item',
     'LossRecord',
     'Runs',
-    'loss_model',
     'plain_shapes',
     'validate_item',
 ]
@@ -51,7 +50,7 @@ class Item:
     channels: int = 3
     ann: dict[str, list[Annotation]] = field(default_factory=dict)
     doc: dict[str, Any] | None = None  # the whole DM v2 document (other media) when the source is DM
-    problems: list[Problem] = field(default_factory=list)
+    problems: list[ProblemRecord] = field(default_factory=list)
     losses: list[LossRecord] = field(default_factory=list)
     changes: dict[str, int] = field(default_factory=dict)  # '<tool>:<as what>' -> annotations
     mask_runs: dict[str, Runs] = field(default_factory=dict)  # annotation id -> normalised runs (validation)
@@ -70,20 +69,14 @@ class Item:
         whole: bool = False,
         file: str | None = None,
     ) -> None:
+        # A plain tuple (see ``problems``): the main process makes the public model where a report shows it.
         self.problems.append(
-            Problem.model_construct(  # trusted values: skip validation, this runs per annotation
-                kind=kind,
-                file=file or self.source,
-                message=message,
-                item=self.key,
-                annotation_id=annotation_id,
-                line=line,
-                whole_item=whole,
-            )
+            ProblemRecord(kind, file or self.source, message, self.key, annotation_id, line, whole)
         )
 
     def loss(self, annotation_id: str | None, kind: str, reason: str, detail: str | None = None) -> None:
-        # A plain tuple: losses are frequent and cross process boundaries; ``loss_model`` makes the public model.
+        # A plain tuple: losses are frequent and cross process boundaries; ``result.loss_model`` makes the
+        # public model.
         self.losses.append((self.key, annotation_id, kind, reason, detail))
 
     def changed(self, kind: str, change: str, n: int = 1) -> None:
@@ -102,13 +95,6 @@ _NUMBER = (int, float)
 
 
 LOSS_FIELDS = ('item', 'annotation_id', 'kind', 'reason', 'detail')
-
-
-def loss_model(record: LossRecord) -> Loss:
-    item, annotation_id, kind, reason, detail = record  # the order of LOSS_FIELDS
-    return Loss.model_construct(
-        item=item, annotation_id=annotation_id, kind=kind, reason=reason, detail=detail
-    )
 
 
 def _finite(v: Any) -> bool:

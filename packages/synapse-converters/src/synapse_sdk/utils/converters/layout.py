@@ -12,7 +12,7 @@ from .imagesize import ImageSizeError, read_image_size
 from .items import Item
 from .jsonstream import MAX_DEPTH, too_deep_at
 from .paths import DatasetRoot
-from .result import ProblemKind
+from .problems import ProblemKind
 
 __all__ = [
     'IMAGE_EXTENSIONS',

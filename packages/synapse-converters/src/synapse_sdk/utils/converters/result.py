@@ -10,8 +10,14 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, Field
+
+from .problems import ConversionError, ProblemKind, ProblemRecord, problem_text
+
+if TYPE_CHECKING:
+    from .items import LossRecord
 
 __all__ = [
     'ConversionError',
@@ -37,24 +43,6 @@ class ErrorPolicy(StrEnum):
     COLLECT = 'collect'
 
 
-class ProblemKind(StrEnum):
-    MALFORMED_JSON = 'malformed_json'
-    MALFORMED_XML = 'malformed_xml'
-    MALFORMED_LABEL = 'malformed_label'
-    MALFORMED_YAML = 'malformed_yaml'
-    MALFORMED_ANNOTATION = 'malformed_annotation'
-    DEGENERATE_BOX = 'degenerate_box'
-    OUT_OF_IMAGE = 'out_of_image'
-    INVALID_POLYGON = 'invalid_polygon'
-    INVALID_KEYPOINT = 'invalid_keypoint'
-    INVALID_MASK = 'invalid_mask'
-    UNKNOWN_CLASS = 'unknown_class'
-    MISSING_IMAGE = 'missing_image'
-    UNREADABLE_IMAGE = 'unreadable_image'
-    DUPLICATE_ID = 'duplicate_id'
-    UNSAFE_PATH = 'unsafe_path'
-
-
 class Problem(BaseModel):
     """One input problem, located as precisely as the format allows."""
 
@@ -67,12 +55,7 @@ class Problem(BaseModel):
     whole_item: bool = False
 
     def __str__(self) -> str:
-        where = self.file
-        if self.line is not None:
-            where += f':{self.line}'
-        if self.annotation_id is not None:
-            where += f' (annotation {self.annotation_id})'
-        return f'{where}: {self.kind.value}: {self.message}'
+        return problem_text(self)
 
 
 class Loss(BaseModel):
@@ -124,15 +107,16 @@ class ConversionResult(BaseModel):
         return not self.report.problem_counts
 
 
-class ConversionError(ValueError):
-    """Input problems stopped the conversion (policy ``fail`` or ``collect``); nothing was written.
+def problem_model(problem: Problem | ProblemRecord) -> Problem:
+    """The public model of a problem the per-item work recorded (``problems.ProblemRecord``)."""
+    if isinstance(problem, Problem):
+        return problem
+    return Problem.model_construct(**problem._asdict())  # trusted values: made by the readers and writers
 
-    ``problems`` lists them (``fail``: the first item's problems; ``collect``: all of them, capped).
-    """
 
-    def __init__(self, problems: list[Problem], total: int | None = None):
-        self.problems = problems
-        self.total = total if total is not None else len(problems)
-        head = '; '.join(str(p) for p in problems[:5])
-        more = f' (and {self.total - 5} more)' if self.total > 5 else ''
-        super().__init__(f'{self.total} problem(s) in the input: {head}{more}')
+def loss_model(record: LossRecord) -> Loss:
+    """The public model of a loss the per-item work recorded (``items.LossRecord``)."""
+    item, annotation_id, kind, reason, detail = record  # the order of items.LOSS_FIELDS
+    return Loss.model_construct(
+        item=item, annotation_id=annotation_id, kind=kind, reason=reason, detail=detail
+    )

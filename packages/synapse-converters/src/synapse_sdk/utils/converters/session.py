@@ -8,8 +8,9 @@ import os
 from typing import IO
 
 from .engine import Outcome, Writer
-from .items import LOSS_FIELDS, loss_model
-from .result import ConversionError, ConversionResult, ErrorPolicy
+from .items import LOSS_FIELDS
+from .problems import ConversionError
+from .result import ConversionResult, ErrorPolicy, loss_model, problem_model
 
 __all__ = ['REPORT_FILE', 'Session']
 
@@ -61,7 +62,7 @@ class Session:
             self._report = open(os.path.join(self.staging, REPORT_FILE), 'w', encoding='utf-8')  # noqa: SIM115
         if self._report is not None:
             for p in outcome.problems:
-                self._report.write(json.dumps({'type': 'problem', **p.__dict__}, ensure_ascii=False) + '\n')
+                self._report.write(json.dumps({'type': 'problem', **p._asdict()}, ensure_ascii=False) + '\n')
             for loss in outcome.losses:
                 record = dict(zip(LOSS_FIELDS, loss, strict=True))
                 self._report.write(json.dumps({'type': 'loss', **record}, ensure_ascii=False) + '\n')
@@ -112,7 +113,7 @@ class Session:
                 report.problem_counts[p.kind.value] = report.problem_counts.get(p.kind.value, 0) + 1
             result.annotations_skipped += sum(1 for p in outcome.problems if not p.whole_item)
             room = self.max_entries - len(report.problems)
-            report.problems.extend(outcome.problems[: max(room, 0)])
+            report.problems.extend(problem_model(p) for p in outcome.problems[: max(room, 0)])
             if room < len(outcome.problems) and not report.truncated:
                 report.truncated = True
         if outcome.losses:

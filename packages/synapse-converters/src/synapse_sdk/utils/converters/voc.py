@@ -39,7 +39,7 @@ from .objects import item_objects, runs_extent, union_runs
 from .output import create_new, ensure_dir, place_image, write_bytes
 from .paths import DatasetRoot, path_text_problem
 from .png import PngError, decode_png_8bit, encode_png, voc_palette
-from .result import ConversionError, Problem, ProblemKind
+from .problems import ConversionError, ProblemKind, ProblemRecord
 
 __all__ = ['VOCReader', 'VOCWriter']
 
@@ -290,7 +290,7 @@ class VOCReader(Reader):
         for listed in self.lists.values():
             if listed is not None and not self.dataset.contains(listed):
                 message = self.dataset.outside_message(os.path.basename(listed), listed)
-                raise ConversionError([Problem(kind=ProblemKind.UNSAFE_PATH, file=listed, message=message)])
+                raise ConversionError([ProblemRecord(ProblemKind.UNSAFE_PATH, listed, message)])
         self.lists = {s: self.lists[s] for s in ('train', 'valid', 'test') if s in self.lists}
 
     def splits(self) -> list[str | None]:

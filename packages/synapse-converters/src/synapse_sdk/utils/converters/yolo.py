@@ -38,7 +38,7 @@ from .masks import bitmap_from_runs, mask_contours, runs_bbox
 from .objects import Obj, item_objects, join_rings
 from .output import create_new, ensure_dir, place_image
 from .paths import DatasetRoot, path_text_problem
-from .result import ConversionError, Problem, ProblemKind
+from .problems import ConversionError, ProblemKind, ProblemRecord
 
 __all__ = ['YOLOReader', 'YOLOWriter']
 
@@ -461,7 +461,7 @@ class YOLOReader(Reader):
         if not os.path.isdir(root):
             raise FileNotFoundError(f'dataset root {root} does not exist')
         self.dataset = DatasetRoot(root, links_into)
-        self.config_problems: list[Problem] = []
+        self.config_problems: list[ProblemRecord] = []
         config = self._config(explicit_names=names is not None)
         if names is not None:
             self.names = dict(enumerate(names))
@@ -502,7 +502,7 @@ class YOLOReader(Reader):
                 self._config_path = path
                 if not self.dataset.contains(path):
                     message = self.dataset.outside_message(name, path)
-                    raise ConversionError([Problem(kind=ProblemKind.UNSAFE_PATH, file=path, message=message)])
+                    raise ConversionError([ProblemRecord(ProblemKind.UNSAFE_PATH, path, message)])
                 try:
                     return load_data_yaml(path)
                 except DataYamlError as exc:
@@ -564,9 +564,7 @@ class YOLOReader(Reader):
         if reason is not None:
             message = f'{key}: {value!r} {reason}; the split is looked for in the dataset layout instead'
             self.config_problems.append(
-                Problem(
-                    kind=ProblemKind.UNSAFE_PATH, file=self._config_path, message=message, whole_item=True
-                )
+                ProblemRecord(ProblemKind.UNSAFE_PATH, self._config_path, message, whole_item=True)
             )
         return []
 
@@ -603,11 +601,11 @@ class YOLOReader(Reader):
         return RefStream(len(problems) + count, refs, [entries.close])
 
     def load(self, ref: tuple[Any, ...]) -> Item:
-        """``ref``: ``('problem', split, Problem)`` or ``(split, images, labels, stem, image name, has label)``."""
+        """``ref``: ``('problem', split, ProblemRecord)`` or ``(split, images, labels, stem, image name, has label)``."""
         if ref[0] == 'problem':
             _, split, problem = ref
             item = Item(split=split, stem=os.path.basename(problem.file), source=problem.file)
-            item.problems.append(problem.model_copy(update={'item': item.key}))
+            item.problems.append(problem._replace(item=item.key))
             return item
         split, images, labels, stem, image_name, has_label = ref
         label_path = os.path.join(labels, stem + '.txt')
