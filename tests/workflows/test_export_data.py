@@ -9,6 +9,8 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from synapse_sdk.plugins.actions.export import BaseExportAction, ExportDataError, ExportParams
 from synapse_sdk.plugins.actions.export import action as export_action
@@ -124,3 +126,80 @@ def test_an_interrupted_export_resumes_with_the_same_records_and_report(
     for key in ('exported', 'data_errors', 'data_error_items'):
         assert result[key] == reference[key], key
     assert (out / 'records.jsonl').read_bytes() == (tmp_path / 'reference' / 'records.jsonl').read_bytes()
+
+
+# -- the check itself, against the json module ----------------------------------------------------------------------
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+    max_leaves=12,
+)
+#: What a broken document is made of: JSON's own characters, escapes, and what json refuses or accepts only there.
+PIECES = st.sampled_from(
+    ['{', '}', '[', ']', ',', ':', '"', '\\', '\\u', '\\ud800', 'e', '-', '.', '0', '1', 'NaN', 'Infinity', 'tru',
+     'null', ' ', '\t', '\n', '\x0c', '\x00', '\x1f', '\x7f', 'é', '\u2028', '//']
+)  # fmt: skip
+
+
+def json_verdict(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def check_verdict(text: str) -> bool:
+    try:
+        export_targets.RawJSON(text).check()
+    except ValueError:
+        return False
+    return True
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    value=st.dictionaries(st.text(max_size=6), JSON_VALUES, max_size=5),
+    ascii_only=st.booleans(),
+    cuts=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 3), PIECES), max_size=3),
+)
+def test_the_data_check_accepts_what_json_accepts_and_nothing_else(value, ascii_only, cuts):
+    """`RawJSON.check` lets a text through where ``json.loads`` parses it, and only there: documents as written, and
+    the same documents with pieces deleted, inserted or replaced. The fast parser it asks first is held to the same
+    on its own: where it accepts, ``json`` must (what it refuses, ``json`` decides)."""
+    text = json.dumps(value, ensure_ascii=ascii_only)
+    for at, cut, piece in cuts:
+        at %= len(text) + 1
+        text = text[:at] + piece + text[at + cut :]
+    if not text.startswith('{'):  # the fast parser takes objects; other texts go to json directly
+        text = '{' + text
+    expected = json_verdict(text)
+    assert check_verdict(text) == expected, text
+    try:
+        export_targets._json_object().validate_json(text)
+    except ValueError:
+        return
+    assert expected, f'the fast parser accepted what json refuses: {text!r}'
+
+
+@pytest.mark.parametrize(
+    ('text', 'is_json'),
+    [
+        ('{"a": ' + '[' * 300 + ']' * 300 + '}', True),  # deeper than the fast parser goes: json decides
+        ('{"a": "\\ud800 \\udfff"}', True),  # lone surrogates: json takes them
+        ('{"a": NaN, "b": -Infinity, "c": 1e400, "d": 123456789012345678901234567890}', True),
+        ('{"a": 1, "a": 2}', True),
+        ('{"a": "\x01"}', False),  # a control character inside a string
+        ('{"a": 1}\x0c', False),  # form feed is not JSON whitespace
+        ('{"a": 01}', False),
+        ('{"a": 1,}', False),
+        ('{"a": [1] ]}', False),
+        ('{"a": {"b": [1, {"c": tru}]}}', False),  # broken deep inside: the whole text is read
+        ('{"a": 1} {"a": 1}', False),
+        ('[{"a": 1}, 2]', True),  # an array: json alone
+        ('[{"a": 1},]', False),
+    ],
+)
+def test_the_data_check_on_texts_json_and_the_fast_parser_see_differently(text, is_json):
+    assert json_verdict(text) is is_json  # the premise
+    assert check_verdict(text) is is_json

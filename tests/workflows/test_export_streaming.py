@@ -10,13 +10,14 @@ import threading
 import time
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from synapse_sdk.plugins.actions.export import writers as export_writers
 from synapse_sdk.plugins.actions.export.ids import IdSpool
 from synapse_sdk.plugins.actions.export.pipeline import prefetch
 from synapse_sdk.plugins.actions.export.targets import RawJSON, normalize_record
-from synapse_sdk.plugins.actions.export.writers import JsonLinesWriter
+from synapse_sdk.plugins.actions.export.writers import JsonLinesWriter, encode_record
 
 
 @settings(max_examples=30, deadline=None)
@@ -122,6 +123,71 @@ def test_a_raw_record_line_is_the_parsed_record_with_the_backends_bytes(tmp_path
     raw_line, parsed_line = (tmp_path / 'records.jsonl').read_text(encoding='utf-8').splitlines()
     assert raw_line == '{"id":1,"data":' + text + ',"files":{}}'  # the data bytes as the backend sent them
     assert json.loads(raw_line)['data'] == json.loads(parsed_line)['data']
+
+
+MARKS = st.sampled_from([export_writers._DATA_MARK, export_writers._LINE_MARK])
+TEXTS = (
+    st.text(max_size=6)
+    | MARKS
+    | st.builds(lambda a, m, b: a + m + b, st.text(max_size=3), MARKS, st.text(max_size=3))
+)
+VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | TEXTS,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXTS, inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@st.composite
+def batch_records(draw):
+    """Records as an export writes them: ``data`` as the backend's text (`RawJSON`), parsed, or a string (kept as
+    text), with strings anywhere that are or contain the writer's own marks."""
+    records = []
+    for record_id in range(draw(st.integers(1, 6))):
+        data = draw(VALUES)
+        kind = draw(st.sampled_from(['raw', 'parsed', 'text']))
+        value = RawJSON(json.dumps(data, ensure_ascii=draw(st.booleans()))) if kind == 'raw' else data
+        if kind == 'text':
+            value = draw(TEXTS)
+        record = {'id': record_id, 'data': value, 'files': draw(st.dictionaries(TEXTS, VALUES, max_size=2))}
+        records.append(draw(st.sampled_from([record, {'data': value, **record}, draw(TEXTS)])))
+    return records
+
+
+RAW = {'id': 1, 'data': RawJSON('{"a": [1]}'), 'files': {}}
+
+
+@settings(max_examples=200, deadline=None)
+@given(records=batch_records())
+@example(records=[RAW, {**RAW, 'files': {'a': [1, export_writers._LINE_MARK, 2]}}, RAW])  # a line mark's JSON
+@example(records=[RAW, export_writers._LINE_MARK, RAW, export_writers._DATA_MARK])  # records that are marks
+@example(records=[{**RAW, 'files': {'a': [export_writers._DATA_MARK]}}])
+def test_a_batch_is_written_as_its_records_one_per_line(tmp_path_factory, records):
+    """One encoder call per batch, the backend's texts spliced in at marks: each line parses (json) to its record
+    with ``data`` parsed, and the bytes are those of each record encoded on its own, marks in the records or not."""
+    root = tmp_path_factory.mktemp('batch')
+    writer = JsonLinesWriter(root)
+    writer.write((None, record) for record in records)
+    writer.close()
+    written = (root / 'records.jsonl').read_bytes()
+    assert written == b''.join((encode_record(record) + '\n').encode('utf-8') for record in records)
+    lines = written.decode('utf-8').split('\n')
+    assert lines.pop() == ''
+    expected = [
+        {**r, 'data': json.loads(r['data'].text)}
+        if isinstance(r, dict) and isinstance(r['data'], RawJSON)
+        else r
+        for r in records
+    ]
+    assert [json.loads(line) for line in lines] == expected
+
+
+def test_a_record_the_encoder_cannot_take_is_refused_as_before(tmp_path):
+    writer = JsonLinesWriter(tmp_path)
+    nested = {'id': 1, 'data': RawJSON('{}'), 'files': {'x': RawJSON('{}')}}  # one not at the top level
+    with pytest.raises(TypeError, match='RawJSON'):
+        writer.write([(1, nested)])
+    writer.close()
 
 
 TRACED_EXPORT = textwrap.dedent(

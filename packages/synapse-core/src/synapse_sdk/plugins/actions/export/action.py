@@ -14,7 +14,6 @@ is streamed from ``v2_client.async_jobs.stream_progress``.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import time
 import uuid
@@ -545,15 +544,15 @@ class BaseExportAction(BaseAction[P]):
         Such a record is an `ExportDataError` under ``error_policy='fail'``; under ``skip`` it is left out, under
         ``collect`` written with its ``data`` as a JSON string (what an export that parses the data writes for
         text that does not parse). The first `DATA_ERRORS_LISTED` are logged and their ids added to `listed`.
-        Checking costs a parse of each text (~20-40 us per ~1 KB document), the price of never writing a
-        broken line."""
+        Checking costs a parse of each text that builds nothing (`RawJSON.check`, ~5 us per ~1 KB document), the
+        price of never writing a broken line."""
         bad: list[int] = []
         for position, record in enumerate(batch):
             data = record.get('data')
             if not isinstance(data, RawJSON):
                 continue
             try:
-                json.loads(data.text)
+                data.check()
             except ValueError as exc:
                 message = f'{self.get_export_target().value} {record["id"]}: its data is not JSON ({exc})'
                 if policy == 'fail':
