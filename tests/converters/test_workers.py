@@ -30,7 +30,8 @@ def test_a_script_without_a_main_guard_converts_with_workers(tmp_path):
             from synapse_sdk.utils.converters import get_converter
 
             engine.AUTO_POOL_AFTER = 2  # the default workers=None moves to a pool early,
-            engine.idle_cores = lambda: 2  # even on a busy machine
+            engine.idle_cores = lambda **kw: 2  # even on a busy machine
+            engine.SAMPLE_SECONDS = 0  # without watching the CPUs for a while first
             started = []
             start = workers.WorkerPool.__init__
             workers.WorkerPool.__init__ = lambda pool, *args: started.append(args[1]) or start(pool, *args)
@@ -122,7 +123,7 @@ def spinning(count):
 def _two_cores():
     from synapse_sdk.utils.converters import engine
 
-    if engine.usable_cores() < 2 or engine.cpu_use(0.01) is None:
+    if engine.usable_cores() < 2 or engine.cpu_snapshot() is None:  # (a 10 ms sample may see no tick: None)
         pytest.skip('needs two usable cores and /proc/stat (Linux)')
     return engine
 
@@ -197,9 +198,14 @@ def test_automatic_workers_start_no_pool_beside_a_busy_process(tmp_path, monkeyp
         spinning(engine.usable_cores() - 1),
         DatasetWriter('yolo', tmp_path / 'out', task='detect', class_names=['c']) as writer,
     ):
-        for i in range(300):
+        count = 0
+        while count < 300 or not writer._pipe.decided:  # chosen once the CPUs were watched for 0.1 s
+            writer.write(DMRecord(name=f'r{count}', document=doc, width=4, height=4))
+            count += 1
+        assert writer._pipe.workers == 1
+        for i in range(count, count + 300):
             writer.write(DMRecord(name=f'r{i}', document=doc, width=4, height=4))
-    assert writer.result.items == 300 and started == []
+    assert writer.result.items == count + 300 and started == []
 
 
 def test_without_proc_stat_the_load_average_decides(monkeypatch):
@@ -239,12 +245,13 @@ def test_automatic_workers_are_chosen_once_per_pass(tmp_path, monkeypatch):
 
     asked = []
 
-    def two_idle(sample=engine.SAMPLE_SECONDS):
+    def two_idle(sample=engine.SAMPLE_SECONDS, since=None):
         asked.append(sample)
         return 2
 
     monkeypatch.setattr(engine, 'idle_cores', two_idle)
     monkeypatch.setattr(engine, 'AUTO_POOL_AFTER', 10)
+    monkeypatch.setattr(engine, 'SAMPLE_SECONDS', 0)
     doc = {
         'images': [{'bounding_box': [{'id': 'a', 'classification': 'c', 'attrs': [], 'data': [0, 0, 2, 2]}]}]
     }
@@ -253,6 +260,25 @@ def test_automatic_workers_are_chosen_once_per_pass(tmp_path, monkeypatch):
             writer.write(DMRecord(name=f'r{i}', document=doc, width=4, height=4))
         assert writer._pipe.pool is not None and writer._pipe.pool.size == 2
     assert writer.result.items == 200 and len(asked) == 1
+
+
+def test_the_idle_cores_are_watched_over_the_pass_start_without_sleeping(monkeypatch):
+    """A pipeline watches the CPUs from its creation: at the choice, a window at least ``SAMPLE_SECONDS`` old is
+    read without sleeping (it slept 0.1 s, ~10 % of a 10,000-item export), and still sees a busy process."""
+    engine = _two_cores()
+    slept = []
+    real_sleep = engine.time.sleep
+    cores = engine.usable_cores()
+    with spinning(cores - 1):
+        snapshot = engine.cpu_snapshot()
+        real_sleep(0.3)  # the pass's start: its first records
+        monkeypatch.setattr(engine.time, 'sleep', slept.append)
+        use = engine.cpu_use(since=snapshot)
+        assert slept == []
+        assert use.busy - use.own - use.kernel >= cores - 1 - 0.3
+        assert engine.idle_cores(since=snapshot) == 1 and slept == []
+        engine.cpu_use(since=engine.cpu_snapshot())  # a fresh window: waits for the rest of the sample
+    assert len(slept) == 1 and 0 < slept[0] <= engine.SAMPLE_SECONDS
 
 
 #: Modules only the main process needs: the pydantic report models (``result``) and pydantic itself, the

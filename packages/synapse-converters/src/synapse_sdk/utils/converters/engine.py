@@ -332,10 +332,14 @@ class Pipeline:
     ``workers=1``: in-process, each outcome as soon as its ref is submitted. ``workers > 1``: batches go to
     worker processes (``workers.WorkerPool``: fresh interpreters that never import the caller's ``__main__``),
     at most ``IN_FLIGHT * workers`` batches in flight (bounded memory; deterministic output whatever the worker
-    count). ``workers=None``: in-process for the first ``AUTO_POOL_AFTER`` refs (at once when the pass is known,
-    ``expected``, to have more), then one process per idle core (``idle_cores``) when that is two or more, else
-    in-process. Push-style so that both a converter's pass over a dataset and a caller feeding records
-    (``DatasetWriter``) use it; ``close()`` stops the workers.
+    count). ``workers=None``: in-process for the first ``AUTO_POOL_AFTER`` refs (not waiting for them when the
+    pass is known, ``expected``, to have more), then one process per idle core (``idle_cores``) when that is two
+    or more, else in-process. Push-style so that both a converter's pass over a dataset and a caller feeding
+    records (``DatasetWriter``) use it; ``close()`` stops the workers.
+
+    With ``workers=None`` the choice does not wait: the idle cores are measured over the pass's own start (from
+    the pipeline's creation, at least ``SAMPLE_SECONDS``: refs are converted in process until then), where it
+    slept ``SAMPLE_SECONDS`` at the choice (0.1 s: a tenth of the bare loop of a 10,000-item export).
     """
 
     def __init__(
@@ -355,23 +359,41 @@ class Pipeline:
         self.pool: WorkerPool | None = None
         self.decided = False  # with workers=None: whether the worker count is chosen (see _in_process)
         self.own_holder = False
-        # A pass known to be long (``expected`` items) starts its workers at once.
-        self.submitted = AUTO_POOL_AFTER if expected is not None and expected > AUTO_POOL_AFTER else 0
+        self.submitted = 0
+        # A pass known to be long (``expected`` items) chooses as soon as the CPUs have been watched.
+        long = expected is not None and expected > AUTO_POOL_AFTER
+        self.after = 0 if long else AUTO_POOL_AFTER
+        short = expected is not None and not long
+        self.snapshot = cpu_snapshot() if self.auto and self.workers > 1 and not short else None
 
     def _in_process(self) -> bool:
         if self.workers <= 1:
             return True
-        if self.auto and not self.decided:
-            if self.submitted <= AUTO_POOL_AFTER:
-                return True
-            # Decided once per pass: idle_cores() watches the CPUs for SAMPLE_SECONDS, and the pool starts
-            # only when the first batch is full (asking at every item until then cost 63 samples, 6 s).
-            self.decided = True
-            held = self.holder.pool if self.holder is not None else None
-            self.workers = held.size if held is not None else idle_cores()
-            if self.workers < 2:  # a busy machine: more processes get no more CPU, only the cost of starting
-                return True
-        return False
+        if self.auto and not self.decided and (self.submitted <= self.after or not self._choose()):
+            return True
+        # workers=None on a busy machine: more processes get no more CPU, only the cost of starting
+        return self.workers <= 1
+
+    def _choose(self) -> bool:
+        """With ``workers=None``, past ``after`` refs: whether the worker count is chosen now (the CPUs have been
+        watched long enough); it is then in ``workers``, and the pool starts with the first batch."""
+        held = self.holder.pool if self.holder is not None else None
+        if held is not None:
+            self.workers = held.size
+        else:
+            snapshot = self.snapshot
+            if snapshot is not None:
+                age = time.monotonic() - snapshot.at
+                if age > MAX_WINDOW_SECONDS:  # idle long before this pass got busy: watch from now
+                    self.snapshot = cpu_snapshot()
+                    return False
+                if age < SAMPLE_SECONDS:
+                    return False
+            self.workers = idle_cores(since=snapshot)
+        # Decided once per pass: idle_cores() is asked once (asking at every item until the first batch was
+        # full cost 63 samples, 6 s, when it slept).
+        self.decided = True
+        return True
 
     def submit(self, ref: Any) -> list[Outcome]:
         self.submitted += 1
@@ -437,12 +459,16 @@ def usable_cores() -> int:
 #: be worth a pool (over ``AUTO_POOL_AFTER`` items, seconds of work).
 SAMPLE_SECONDS = 0.1
 
+#: A ``Pipeline`` watches the CPUs from its creation; a window longer than this (a caller idle before it wrote)
+#: says little about now, and the pipeline watches again from the moment it notices.
+MAX_WINDOW_SECONDS = 2.0
 
-def idle_cores(sample: float = SAMPLE_SECONDS) -> int:
+
+def idle_cores(sample: float = SAMPLE_SECONDS, since: CpuSnapshot | None = None) -> int:
     """Usable cores that other processes leave idle right now (at least 1): what ``cpu_use`` measures over
-    ``sample`` seconds, less the caller's own process and the kernel's threads. Where the CPUs cannot be watched
-    (not Linux), the 1-minute load average less the caller's own process; all usable cores where that is
-    unknown too.
+    ``sample`` seconds (or since the snapshot ``since``, waiting only for what is left of ``sample``), less the
+    caller's own process and the kernel's threads. Where the CPUs cannot be watched (not Linux), the 1-minute
+    load average less the caller's own process; all usable cores where that is unknown too.
 
     Used only to decide whether worker processes are worth starting: on a busy machine they get no more CPU
     time, they add the cost of starting interpreters and passing outcomes. The output does not depend on it.
@@ -454,7 +480,7 @@ def idle_cores(sample: float = SAMPLE_SECONDS) -> int:
     although workers halve its time (DM v2 -> YOLO at 10,000 images: 2.34x the I/O floor in-process, 1.31x
     with two workers)."""
     cores = usable_cores()
-    use = cpu_use(sample)
+    use = cpu_use(sample, since)
     if use is not None:
         others = max(0.0, use.busy - use.own - use.kernel)
     else:
@@ -473,28 +499,48 @@ class CpuUse(NamedTuple):
     kernel: float  # by the kernel's threads (``kworker``, ...), on any core
 
 
-def cpu_use(sample: float = SAMPLE_SECONDS) -> CpuUse | None:
-    """What the CPUs do over the next ``sample`` seconds (``/proc/stat`` per core, ``/proc/<pid>/stat`` for the
-    kernel's threads; time stolen by a hypervisor counts as busy). None where ``/proc/stat`` cannot be read."""
-    cpus = _cpu_names()
-    before = _cpu_ticks(cpus)
+class CpuSnapshot(NamedTuple):
+    """The CPU counters at one moment (``cpu_snapshot``), the start of a ``cpu_use`` window."""
+
+    ticks: dict[str, tuple[int, int]]  # per usable core: (total, idle) ticks since boot
+    kernel: dict[int, int]  # per kernel thread: ticks
+    own: float  # this process's CPU seconds
+    at: float  # time.monotonic()
+
+
+def cpu_snapshot() -> CpuSnapshot | None:
+    """The CPU counters now; None where ``/proc/stat`` cannot be read."""
+    ticks = _cpu_ticks(_cpu_names())
+    if ticks is None:
+        return None
+    return CpuSnapshot(ticks, _kernel_ticks(), _own_seconds(), time.monotonic())
+
+
+def cpu_use(sample: float = SAMPLE_SECONDS, since: CpuSnapshot | None = None) -> CpuUse | None:
+    """What the CPUs do over the next ``sample`` seconds, or since ``since`` (sleeping only for what is left
+    of ``sample``): ``/proc/stat`` per core, ``/proc/<pid>/stat`` for the kernel's threads; time stolen by a
+    hypervisor counts as busy. None where ``/proc/stat`` cannot be read."""
+    before = since if since is not None else cpu_snapshot()
     if before is None:
         return None
-    kernel0, own0, start = _kernel_ticks(), _own_seconds(), time.monotonic()
-    time.sleep(sample)
-    after = _cpu_ticks(cpus)
-    kernel1, own1, elapsed = _kernel_ticks(), _own_seconds(), time.monotonic() - start
-    if after is None or elapsed <= 0:
+    left = sample - (time.monotonic() - before.at)
+    if left > 0:
+        time.sleep(left)
+    after = cpu_snapshot()
+    if after is None:
+        return None
+    elapsed = after.at - before.at
+    if elapsed <= 0:
         return None
     total = busy = 0
-    for name, (t1, i1) in after.items():
-        t0, i0 = before.get(name, (t1, i1))
+    for name, (t1, i1) in after.ticks.items():
+        t0, i0 = before.ticks.get(name, (t1, i1))
         total += t1 - t0
         busy += (t1 - i1) - (t0 - i0)
     if total <= 0:
         return None
-    kernel = sum(t - kernel0.get(pid, t) for pid, t in kernel1.items()) / _TICKS / elapsed
-    return CpuUse(busy / total * len(after), (own1 - own0) / elapsed, kernel)
+    kernel = sum(t - before.kernel.get(pid, t) for pid, t in after.kernel.items()) / _TICKS / elapsed
+    return CpuUse(busy / total * len(after.ticks), (after.own - before.own) / elapsed, kernel)
 
 
 _TICKS = os.sysconf('SC_CLK_TCK') if hasattr(os, 'sysconf') else 100  # /proc's unit of CPU time per second
