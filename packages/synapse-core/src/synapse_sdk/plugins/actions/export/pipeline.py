@@ -3,8 +3,9 @@
 An export fetches over the network (waiting on the backend) and writes to disk (waiting on the
 disk, encoding in between). On its own each side leaves the other idle; with the fetch in a thread
 and a small queue between them the two overlap, and the queue bound keeps memory to ``depth``
-batches whatever the item count. Two threads are enough: the backend's own work happens in
-another process, and more fetch threads would only contend for the GIL.
+batches whatever the item count. A v2 export runs two of them, each fetching every other batch
+(`RecordStream` ``fetchers``), so one request is being served while the other's answer is taken in;
+more would only contend for the GIL.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from typing import Any, TypeVar
 
 __all__ = ['prefetch']
@@ -32,7 +33,7 @@ class _Failed:
 
 def prefetch(
     source: Iterable[T], depth: int = 2, *, name: str = 'synapse-prefetch', join_timeout: float = 2.0
-) -> Iterator[T]:
+) -> Generator[T, None, None]:
     """Yield the items of `source`, produced in a thread at most `depth` items ahead.
 
     An exception raised by `source` is re-raised here, at its place in the sequence. When the

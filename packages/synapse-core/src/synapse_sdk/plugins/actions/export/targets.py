@@ -6,8 +6,8 @@ fetched it::
 
     {'id': <int>, 'data': <annotation document (parsed JSON) or None>, 'files': {<spec>: ...}}
 
-Items are streamed in numbered batches, fetched in a background thread a few batches ahead of the
-consumer (`prefetch`), so memory holds a bounded window whatever the count:
+Items are streamed in numbered batches, fetched in background threads a few batches ahead of the
+consumer (`prefetch`; v2: two requests in flight), so memory holds a bounded window whatever the count:
 
 - v1 reads offset pages of ``V1_PAGE_SIZE`` records (batch k is page k + 1); the count is the
   first page's ``count``.
@@ -19,6 +19,7 @@ consumer (`prefetch`), so memory holds a bounded window whatever the count:
 from __future__ import annotations
 
 import functools
+import itertools
 import json
 from collections.abc import Callable, Iterator, Mapping
 from enum import StrEnum
@@ -63,6 +64,9 @@ GT_EVENTS_LIST_PAGE = 200
 V1_PAGE_SIZE = 1000
 #: Batches fetched ahead of the consumer.
 PREFETCH_DEPTH = 3
+#: v2 bulk requests in flight at once (`RecordStream` ``fetchers``): the next batch is being served while this
+#: process takes in the last one. More would only queue at the backend and hold more batches here.
+V2_FETCHERS = 2
 
 BatchReader = Callable[[int], tuple[list[dict[str, Any]], bool]]
 
@@ -161,10 +165,15 @@ class RecordStream(Iterator[dict[str, Any]]):
     """The records of one export in a fixed order, read in numbered batches.
 
     Iterating yields every record. `batches(start)` yields ``(index, records)`` from batch `start`
-    on: the unit a resumed export restarts from. Either way batches are fetched in a background
-    thread, ``depth`` batches ahead. ``count`` is the number of items listed (a record whose item
+    on: the unit a resumed export restarts from. Either way batches are fetched in background
+    threads, about ``depth`` batches ahead. ``count`` is the number of items listed (a record whose item
     disappeared between listing and fetching is left out, as the backend drops it). ``ids`` is the
     v2 listing (`IdSpool`), which a resumable export saves as its plan.
+
+    With ``fetchers`` above 1, that many threads read every ``fetchers``-th batch each, so as many requests
+    are in flight: with one, the backend sat idle while this process took in each answer and sent the next
+    request (an export ran at the backend's CPU plus its own per item, as a loop without threads does). A
+    reader must then give an empty last batch for an index past the end (v2's does; v1's pages would not).
     """
 
     def __init__(
@@ -176,13 +185,17 @@ class RecordStream(Iterator[dict[str, Any]]):
         api: str,
         ids: IdSpool | None = None,
         depth: int = PREFETCH_DEPTH,
+        fetchers: int = 1,
     ) -> None:
+        if fetchers < 1:
+            raise ValueError(f'fetchers must be at least 1, got {fetchers}')
         self.count = count
         self.ids = ids
         self.batch_size = batch_size
         self.api = api
         self._read = read
         self._depth = depth
+        self._fetchers = fetchers
         self._flat: Iterator[dict[str, Any]] | None = None
 
     @property
@@ -190,16 +203,35 @@ class RecordStream(Iterator[dict[str, Any]]):
         return -(-self.count // self.batch_size)
 
     def batches(self, start: int = 0) -> Iterator[tuple[int, list[dict[str, Any]]]]:
-        def produce() -> Iterator[tuple[int, list[dict[str, Any]]]]:
-            index = start
-            while True:
-                records, more = self._read(index)
-                yield index, records
-                if not more:
-                    return
-                index += 1
+        fetchers = self._fetchers
+        # The window stays about what one fetcher `depth` ahead holds: each fetcher's queue plus its request in flight.
+        depth = max(1, self._depth // fetchers)
 
-        return prefetch(produce(), self._depth, name=f'synapse-export-{self.api}')
+        def merged() -> Iterator[tuple[int, list[dict[str, Any]]]]:
+            # Fetcher k reads batches start + k, start + k + fetchers, ...; taking them in turn gives the order.
+            streams = [
+                prefetch(self._produce(start + k, fetchers), depth, name=f'synapse-export-{self.api}-{k}')
+                for k in range(fetchers)
+            ]
+            try:
+                for stream in itertools.cycle(streams):
+                    index, records, more = next(stream)
+                    yield index, records
+                    if not more:
+                        return
+            finally:
+                for stream in streams:
+                    stream.close()
+
+        return merged()
+
+    def _produce(self, index: int, step: int) -> Iterator[tuple[int, list[dict[str, Any]], bool]]:
+        while True:
+            records, more = self._read(index)
+            yield index, records, more
+            if not more:
+                return
+            index += step
 
     def __iter__(self) -> RecordStream:
         return self
@@ -350,4 +382,5 @@ def fetch_v2(
         records = [normalize_record(item, raw_data=raw_data) for item in fetch(ids)] if ids else []
         return records, (index + 1) * BULK_BATCH < spool.count
 
-    return RecordStream(spool.count, BULK_BATCH, read, api='v2', ids=spool), spool.count
+    stream = RecordStream(spool.count, BULK_BATCH, read, api='v2', ids=spool, fetchers=V2_FETCHERS)
+    return stream, spool.count
