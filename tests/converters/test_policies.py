@@ -210,6 +210,35 @@ def test_collect_lists_every_problem(tmp_path):
     assert not (tmp_path / 'o').exists()
 
 
+def test_a_conversion_error_crosses_a_process_boundary_whole(tmp_path):
+    """Pickled (a Ray task's error, a worker's) and read in another interpreter, a ``ConversionError`` keeps its
+    problems, count and message (the default exception pickling called the class with the message alone)."""
+    import pickle
+    import subprocess
+    import sys
+
+    doc = {'images': [{'bounding_box': [_box('z1', [1, 1, 0, 5]), _box('z2', [1, 1, 5, -1])]}]}
+    root = _dm(tmp_path, doc)
+    with pytest.raises(ConversionError) as info:
+        get_converter('dm_v2', 'yolo', root_dir=root, error_policy='collect').save_to_folder(tmp_path / 'o')
+    info.value.add_note('while exporting project 7')
+    (tmp_path / 'error.pickle').write_bytes(pickle.dumps(info.value))
+    code = (
+        'import pickle, sys; e = pickle.load(open(sys.argv[1], "rb")); '
+        'print(type(e).__name__, e.total, [(p.kind.value, p.annotation_id) for p in e.problems], e.__notes__); '
+        'print(e)'
+    )
+    out = subprocess.run(
+        [sys.executable, '-c', code, str(tmp_path / 'error.pickle')],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    kinds = [(p.kind.value, p.annotation_id) for p in info.value.problems]
+    assert out == [f"ConversionError 2 {kinds} ['while exporting project 7']", str(info.value)]
+    assert [k for k, _ in kinds] == ['degenerate_box', 'degenerate_box']
+
+
 def test_interrupted_conversion_leaves_target_untouched(tmp_path):
     src = write_rich(tmp_path / 'src', 30, version='v2', categorized=False)
     out = tmp_path / 'out'

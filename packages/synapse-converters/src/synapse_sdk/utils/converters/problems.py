@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from enum import StrEnum
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from .result import Problem
@@ -78,3 +78,8 @@ class ConversionError(ValueError):
         head = '; '.join(str(p) for p in self.problems[:5])
         more = f' (and {self.total - 5} more)' if self.total > 5 else ''
         super().__init__(f'{self.total} problem(s) in the input: {head}{more}')
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled with its problems (a Ray task's error, a worker's): the default would call the class with the
+        # message alone.
+        return type(self), (self.problems, self.total), self.__dict__
