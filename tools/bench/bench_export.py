@@ -42,6 +42,11 @@ the growth per item ``(RSS(N) - RSS(N/10)) / (N - N/10)`` bytes. Where the CPU g
   ``2 / (items/s)`` means the run was bound by CPU, and a ratio target needs ``total`` below
   ``2 / (target x bare items/s)``.
 
+The converting paths also say, per run, the worker pool they started (``pools 2,2,0``: 0 converted in
+process): the converters choose by the idle cores they see, and the fake backend serves on this machine. The
+RSS growth of such a path compares only runs that converted the same way at both sizes (a pool adds its
+pipes and queues to the peak), or says the sizes are not comparable.
+
 On a shared machine wall-clock figures measure the other users' load; the CPU columns do not (much). Targets (issue #18): export >= 0.8x bare;
 yolo, coco >= 0.5x bare; files >= 0.8x files_bare; growth <= 16 bytes per item.
 """
@@ -61,8 +66,10 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 TOKEN = 'syn_test'
 W, H = 640, 480
@@ -82,6 +89,8 @@ BASELINE = {
 YOLO_OPTIONS = {'task': 'detect', 'class_names': CLASSES}
 COCO_OPTIONS = {'class_names': CLASSES, 'keypoint_names': []}
 TARGETS = {'export': 0.8, 'yolo': 0.5, 'coco': 0.5, 'files': 0.8}
+#: Paths that convert, in the converters' worker processes or in their own (reported per run as its pool).
+POOLED = ('yolo', 'coco', 'yolo_convert', 'coco_convert')
 WORKERS_ENV = 'BENCH_EXPORT_FORMAT_WORKERS'
 #: CPU seconds each measurement reports: its own process, its child processes, the fake backend's.
 CPU_PARTS = ('cpu', 'workers', 'backend')
@@ -356,6 +365,7 @@ def child(kind: str, url: str, project: int, out: str, concurrency: int) -> None
     prepare = PREPARE.get(kind)
     if prepare is not None:
         prepare(url, project, out_dir, concurrency)
+    pools = record_pools()
     workers = children_cpu()
     cpu = time.process_time()
     started = time.perf_counter()
@@ -365,9 +375,35 @@ def child(kind: str, url: str, project: int, out: str, concurrency: int) -> None
     workers = children_cpu() - workers
     print(
         json.dumps(
-            {'seconds': seconds, 'cpu': cpu, 'workers': workers, 'items': items, 'rss_mb': peak_rss_mb()}
+            {
+                'seconds': seconds,
+                'cpu': cpu,
+                'workers': workers,
+                'items': items,
+                'rss_mb': peak_rss_mb(),
+                'pool': max(pools, default=0),
+            }
         )
     )
+
+
+def record_pools() -> list[int]:
+    """The sizes of the converter worker pools this process starts from now on (none: converted in process).
+
+    Which one a yolo/coco run gets is the converters' choice (``workers=None`` watches the idle cores, and the
+    fake backend serves on this machine), so two runs may differ in it: peak RSS is then not like with like
+    (a pool adds the workers' pipes and queues to the parent's peak)."""
+    from synapse_sdk.utils.converters import workers as pool_module
+
+    started: list[int] = []
+    original = pool_module.WorkerPool.__init__
+
+    def counting(pool: Any, job: Any, count: int) -> None:
+        started.append(count)
+        original(pool, job, count)
+
+    pool_module.WorkerPool.__init__ = counting  # type: ignore[method-assign]
+    return started
 
 
 _MEASUREMENTS = itertools.count()
@@ -454,10 +490,11 @@ def main() -> None:
                     results.setdefault((kind, size), []).append(run)
                     # as it goes: a run on a loaded machine takes long, and a figure seen early is worth having
                     us = {k: run[k] / size * 1e6 for k in ('cpu', 'workers', 'backend')}
+                    pool = f' pool {run["pool"]}' if kind in POOLED else ''
                     print(
                         f'    {kind:<13}{size:>9,} items {size / run["seconds"]:>9,.0f} items/s '
                         f'{run["rss_mb"]:>7.1f} MB, CPU us/item own {us["cpu"]:.0f} workers {us["workers"]:.0f} '
-                        f'backend {us["backend"]:.0f} (load {os.getloadavg()[0]:.2f})',
+                        f'backend {us["backend"]:.0f}{pool} (load {os.getloadavg()[0]:.2f})',
                         flush=True,
                     )
             loads.append(os.getloadavg())
@@ -505,6 +542,8 @@ def report(results: dict, kinds: list[str], sizes: list[int], repeats: int) -> N
             rss = statistics.median(r['rss_mb'] for r in runs)
             target = TARGETS.get(kind)
             verdict = '' if target is None else f'>= {target}x: {"met" if ratio >= target else "NOT MET"}'
+            if kind in POOLED:
+                verdict += f' (pools {",".join(str(r.get("pool", 0)) for r in runs)})'
             print(
                 f'{kind:<11}{size:>9,}{size / median:>10,.0f}{base:>12}{ratio:>8.2f}{spread:>8.0%}{rss:>8.1f}'
                 + ''.join(f'{cpu[k]:>8.0f}' for k in CPU_PARTS)
@@ -513,11 +552,26 @@ def report(results: dict, kinds: list[str], sizes: list[int], repeats: int) -> N
     small, big = sizes
     print(f'\npeak RSS growth from {small:,} to {big:,} items (target <= 16 bytes per item)')
     for kind in kinds:
-        a = statistics.median(r['rss_mb'] for r in results[(kind, small)])
-        b = statistics.median(r['rss_mb'] for r in results[(kind, big)])
+        runs_small, runs_big = results[(kind, small)], results[(kind, big)]
+        note = ''
+        if kind in POOLED:
+            # Like with like: only runs that converted the same way (the same pool size, 0: in process) at
+            # both sizes; the most frequent such way.
+            ways = Counter(r.get('pool', 0) for r in runs_small + runs_big)
+            common = [w for w, _ in ways.most_common() if any(r.get('pool', 0) == w for r in runs_small)
+                      and any(r.get('pool', 0) == w for r in runs_big)]  # fmt: skip
+            if not common:
+                pools = [sorted({r.get('pool', 0) for r in runs}) for runs in (runs_small, runs_big)]
+                print(f'  {kind:<11}not comparable: pools {pools[0]} at {small:,}, {pools[1]} at {big:,}')
+                continue
+            runs_small = [r for r in runs_small if r.get('pool', 0) == common[0]]
+            runs_big = [r for r in runs_big if r.get('pool', 0) == common[0]]
+            note = f'  (runs with pool {common[0]}: {len(runs_small)} + {len(runs_big)})'
+        a = statistics.median(r['rss_mb'] for r in runs_small)
+        b = statistics.median(r['rss_mb'] for r in runs_big)
         per_item = (b - a) * 2**20 / (big - small)
         verdict = 'met' if per_item <= 16 else 'NOT MET'
-        print(f'  {kind:<11}{a:8.1f} MB -> {b:8.1f} MB  {per_item:8.1f} B/item  {verdict}')
+        print(f'  {kind:<11}{a:8.1f} MB -> {b:8.1f} MB  {per_item:8.1f} B/item  {verdict}{note}')
 
 
 if __name__ == '__main__':
