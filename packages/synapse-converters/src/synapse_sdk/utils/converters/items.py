@@ -174,18 +174,20 @@ def _box_inside(data: Any, bounds: tuple[float, float, float, float]) -> bool:
     )
 
 
+_POINT_TYPES = frozenset((list, tuple))
+_NUMBER_TYPES = frozenset((int, float))
+
+
 def _polygon_box(data: Any, bounds: tuple[float, float, float, float]) -> list[Any] | None:
     """``[x0, y0, width, height]`` of a polygon of 3+ distinct finite ``[x, y]`` points with some area inside
     ``bounds`` (computed as ``objects.Obj.box`` computes it), None for anything else."""
-    if type(data) is not list or len(data) < 3:
+    if type(data) is not list or len(data) < 3 or not _POINT_TYPES.issuperset(map(type, data)):
         return None
-    try:
-        if not set(map(type, data)) <= {list, tuple} or set(map(len, data)) != {2}:
-            return None
-    except TypeError:
+    try:  # lists or tuples, all of 2 values: else zip stops short (ValueError) or unpacks 1 or 3+ rows
+        xs, ys = zip(*data, strict=True)
+    except ValueError:
         return None
-    xs, ys = zip(*data, strict=True)
-    if not set(map(type, xs + ys)) <= {int, float}:
+    if not (_NUMBER_TYPES.issuperset(map(type, xs)) and _NUMBER_TYPES.issuperset(map(type, ys))):
         return None
     try:
         if not (_isfinite(math.fsum(xs)) and _isfinite(math.fsum(ys))):
