@@ -9,6 +9,7 @@ Usage::
     .venv/bin/python tools/bench/bench_converters.py --headline-only --workers default 1 2
     .venv/bin/python tools/bench/bench_converters.py --records 20000 --baseline-src ../conv-baseline
     .venv/bin/python tools/bench/bench_converters.py --worker-start --repeat 5 --baseline-src ../conv-baseline
+    .venv/bin/python tools/bench/bench_converters.py --batch-loop 6000 --repeat 10 --baseline-src ../conv-baseline
 
 A seeded DM v2 dataset is generated (header-valid 640x480 JPEGs of ~16 KB whose pixel data is random, since
 converters never decode pixels; per image 6 boxes, 2 polygons, a mask and a 7-joint keypoint group), plus its
@@ -259,6 +260,88 @@ def records_main(args: argparse.Namespace, base: Path | None) -> None:
                     f'{med["wsys"]:11.1f} {med["all"]:8.1f} | {ratio:>10} | {med["wstart"]:12.2f}s'
                 )
     print('us per record; "all user" = main + workers user CPU; x baseline: median of the per-round ratios')
+    shutil.rmtree(work, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- a worker's per-batch work, in one process
+
+
+def batch_loop_child(args: argparse.Namespace) -> None:
+    """User CPU per record of what a converter worker does with each batch (``workers._serve``): unpickle 64
+    records, ``process_ref`` each, ``fold_counts``, pickle the answer; in this one process, so the figure is the
+    work's own and not stretched by the two workers and the main process sharing the two cores. The job is the
+    one a ``DatasetWriter`` (``workers=1``) makes for bench_export's options; prints the CPU per record."""
+    sys.path.insert(0, str(Path(__file__).parent))
+    import pickle
+
+    import bench_export as be
+
+    import synapse_sdk.utils.converters as package
+    from synapse_sdk.utils.converters import DatasetWriter, DMRecord
+    from synapse_sdk.utils.converters.engine import fold_counts, process_ref
+
+    target, n = args.target, int(args.records)
+    options = be.YOLO_OPTIONS if target == 'yolo' else be.COCO_OPTIONS
+    rng = random.Random(1)
+    records = [
+        DMRecord(
+            name=f'assignment_{i}',
+            document=json.dumps(be.document(rng, i)),
+            image_name=f'assignment_{i}.jpg',
+            width=be.W,
+            height=be.H,
+            source=f'assignment_{i}',
+        )
+        for i in range(n)
+    ]
+    batches = [pickle.dumps(('batch', records[i : i + 64]), protocol=5) for i in range(0, n, 64)]
+    writer = DatasetWriter(target, Path(args.out), workers=1, **options)
+    job = writer._pipe.job
+    for ref in records[:64]:  # warm-up (lazy imports, the label directory), under other names
+        process_ref(job, DMRecord(f'warm_{ref.name}', ref.document, None, None, be.W, be.H))
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_utime
+    for data in batches:
+        _, refs = pickle.loads(data)
+        outcomes = [process_ref(job, ref) for ref in refs]
+        fold_counts(outcomes)
+        pickle.dumps(('ok', outcomes), protocol=pickle.HIGHEST_PROTOCOL)
+    spent = resource.getrusage(resource.RUSAGE_SELF).ru_utime - before
+    writer.abort()
+    print(json.dumps({'user': spent / n * 1e6, 'package': package.__file__}))
+
+
+def batch_loop_main(args: argparse.Namespace, base: Path | None) -> None:
+    """``--batch-loop N``: a worker's user CPU per record (``batch_loop_child``) for YOLO (detect) and COCO, this
+    tree against ``--baseline-src``, alternating (order swapped every round), ``--repeat`` rounds: medians and
+    the median of the per-round ratios. Outputs go to ``--workdir`` (use ``/dev/shm``: no ext4 state)."""
+    work = Path(args.workdir or tempfile.mkdtemp(prefix='bench-batch-'))
+    work.mkdir(parents=True, exist_ok=True)
+    trees: list[tuple[str, Path | None]] = [('this', None)] + ([('baseline', base)] if base else [])
+    print(f"a worker's work per record, {args.batch_loop} records, {args.repeat} rounds; load {_load()}")
+    figures: dict[tuple[str, str], list[float]] = {}
+    for rnd in range(args.repeat):
+        for target in ('yolo', 'coco'):
+            for tag, tree in trees if rnd % 2 == 0 else trees[::-1]:
+                cmd = [sys.executable, __file__, '--batch-loop-child', '--target', target]
+                cmd += ['--records', str(args.batch_loop), '--out', str(work / f'{tag}-{target}')]
+                proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=_env(tree))
+                if proc.returncode:
+                    raise SystemExit(f'batch loop {target} failed ({tag}):\n{proc.stderr}')
+                result = json.loads(proc.stdout.strip().splitlines()[-1])
+                expected = (tree or ROOT) / PACKAGE
+                if not Path(result['package']).resolve().is_relative_to(expected.resolve()):
+                    raise SystemExit(f'the child imported {result["package"]}, not {expected}')
+                figures.setdefault((target, tag), []).append(result['user'])
+    print(f'load {_load()}')
+    for target in ('yolo', 'coco'):
+        for tag, _ in trees:
+            runs = figures[(target, tag)]
+            line = f'{target:6} {tag:>8} | user {statistics.median(runs):7.1f} us/record (runs '
+            line += ', '.join(f'{r:.0f}' for r in runs) + ')'
+            if tag == 'this' and base:
+                ratios = [a / b for a, b in zip(runs, figures[(target, 'baseline')], strict=True)]
+                line += f' | {statistics.median(ratios):.2f}x baseline'
+            print(line)
     shutil.rmtree(work, ignore_errors=True)
 
 
@@ -531,6 +614,13 @@ def main() -> None:
         action='store_true',
         help='CPU of a worker process start (and the modules it imports)',
     )
+    parser.add_argument(
+        '--batch-loop',
+        type=int,
+        default=None,
+        help="a worker's user CPU per record (YOLO, COCO) measured in one process, this many records",
+    )
+    parser.add_argument('--batch-loop-child', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--records-child', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--worker-start-child', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--child', action='store_true', help=argparse.SUPPRESS)
@@ -545,6 +635,9 @@ def main() -> None:
     if args.records_child:
         records_child(args)
         return
+    if args.batch_loop_child:
+        batch_loop_child(args)
+        return
     if args.worker_start_child:
         worker_start_child(args)
         return
@@ -554,6 +647,9 @@ def main() -> None:
     base = args.baseline_src.resolve() if args.baseline_src else None
     if args.records:
         records_main(args, base)
+        return
+    if args.batch_loop:
+        batch_loop_main(args, base)
         return
     if args.worker_start:
         worker_start_main(args, base)
