@@ -425,3 +425,18 @@ def test_v1_editor_state_is_reported(tmp_path):
         'bb01AbCdEf',
         'isLocked',
     )
+
+
+def test_a_problem_record_has_the_fields_of_a_problem_in_its_order():
+    """Workers send problems as `ProblemRecord` tuples (no pydantic there), made `Problem` models in the main
+    process by position: the two must not drift apart."""
+    from synapse_sdk.utils.converters.problems import ProblemRecord
+    from synapse_sdk.utils.converters.result import Problem
+
+    assert ProblemRecord._fields == tuple(Problem.model_fields)
+    defaults = {
+        name: field.default for name, field in Problem.model_fields.items() if not field.is_required()
+    }
+    assert ProblemRecord._field_defaults == defaults
+    record = ProblemRecord(ProblemKind.DEGENERATE_BOX, 'a.json', 'bad box', 'a', '3', 4, True)
+    assert Problem(**record._asdict()).model_dump() == record._asdict()
