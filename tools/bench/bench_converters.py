@@ -221,15 +221,9 @@ def records_main(args: argparse.Namespace, base: Path | None) -> None:
             for workers in (1, 2):
                 order = trees if rnd % 2 == 0 else trees[::-1]
                 for tag, tree in order:
-                    cmd = [sys.executable, __file__, '--records-child', '--target', target]
-                    cmd += ['--child-workers', str(workers), '--records', str(n), '--out', str(work / tag)]
-                    proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=_env(tree))
-                    if proc.returncode:
-                        raise SystemExit(f'records {target} failed ({tag}):\n{proc.stderr}')
-                    figures = json.loads(proc.stdout.strip().splitlines()[-1])
-                    expected = (tree or ROOT) / PACKAGE
-                    if not Path(figures['package']).resolve().is_relative_to(expected.resolve()):
-                        raise SystemExit(f'the child imported {figures["package"]}, not {expected}')
+                    cmd = ['--records-child', '--target', target, '--child-workers', str(workers)]
+                    cmd += ['--records', str(n), '--out', str(work / tag)]
+                    figures, _ = _child_in_tree(cmd, tree, f'records {target}')
                     small, large = figures['small'], figures['large']
                     per = [(b - a) / (n - RECORDS_SMALL) * 1e6 for a, b in zip(small, large, strict=True)]
                     fixed = small[2] + small[3] - (per[2] + per[3]) * RECORDS_SMALL / 1e6
@@ -322,15 +316,9 @@ def batch_loop_main(args: argparse.Namespace, base: Path | None) -> None:
     for rnd in range(args.repeat):
         for target in ('yolo', 'coco'):
             for tag, tree in trees if rnd % 2 == 0 else trees[::-1]:
-                cmd = [sys.executable, __file__, '--batch-loop-child', '--target', target]
-                cmd += ['--records', str(args.batch_loop), '--out', str(work / f'{tag}-{target}')]
-                proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=_env(tree))
-                if proc.returncode:
-                    raise SystemExit(f'batch loop {target} failed ({tag}):\n{proc.stderr}')
-                result = json.loads(proc.stdout.strip().splitlines()[-1])
-                expected = (tree or ROOT) / PACKAGE
-                if not Path(result['package']).resolve().is_relative_to(expected.resolve()):
-                    raise SystemExit(f'the child imported {result["package"]}, not {expected}')
+                cmd = ['--batch-loop-child', '--target', target, '--records', str(args.batch_loop)]
+                cmd += ['--out', str(work / f'{tag}-{target}')]
+                result, _ = _child_in_tree(cmd, tree, f'batch loop {target}')
                 figures.setdefault((target, tag), []).append(result['user'])
     print(f'load {_load()}')
     for target in ('yolo', 'coco'):
@@ -399,15 +387,8 @@ def worker_start_main(args: argparse.Namespace, base: Path | None) -> None:
     for rnd in range(args.repeat):
         for target in ('yolo', 'coco'):
             for tag, tree in trees if rnd % 2 == 0 else trees[::-1]:
-                cmd = [sys.executable, __file__, '--worker-start-child', '--target', target]
-                cmd += ['--out', str(work / tag)]
-                proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=_env(tree))
-                if proc.returncode:
-                    raise SystemExit(f'worker start {target} failed ({tag}):\n{proc.stderr}')
-                figures = json.loads(proc.stdout.strip().splitlines()[-1])
-                expected = (tree or ROOT) / PACKAGE
-                if not Path(figures['package']).resolve().is_relative_to(expected.resolve()):
-                    raise SystemExit(f'the child imported {figures["package"]}, not {expected}')
+                cmd = ['--worker-start-child', '--target', target, '--out', str(work / tag)]
+                figures, proc = _child_in_tree(cmd, tree, f'worker start {target}')
                 rows.setdefault((target, tag), []).append(figures['cpu'])
                 imported = proc.stderr.partition('--- imports ---')[2]
                 names = [
@@ -506,19 +487,29 @@ def _env(tree: Path | None) -> dict[str, str]:
     return env
 
 
-def run_child(source, target, root, out, workers, options, tree: Path | None, keep: bool = False) -> dict:
-    """One conversion with this tree (``tree=None``) or the tree at ``tree`` (its package first on the path)."""
-    shutil.rmtree(out, ignore_errors=True)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, __file__, '--child', '--source', source, '--target', target, '--root', str(root)]
-    cmd += ['--out', str(out), '--child-workers', str(workers), '--options', json.dumps(options or {})]
+def _child_in_tree(
+    args: list[str], tree: Path | None, what: str
+) -> tuple[dict, subprocess.CompletedProcess[str]]:
+    """Run this script with `args` against this tree (``tree=None``) or the tree at `tree` (its package first on
+    the path); its last stdout line (JSON) and the process. Fails unless it ran and imported that tree's package."""
+    cmd = [sys.executable, __file__, *args]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False, env=_env(tree))
     if proc.returncode:
-        raise SystemExit(f'{source} -> {target} failed ({tree or "this tree"}):\n{proc.stderr}')
+        raise SystemExit(f'{what} failed ({tree or "this tree"}):\n{proc.stderr}')
     figures = json.loads(proc.stdout.strip().splitlines()[-1])
     expected = (tree or ROOT) / PACKAGE
     if not Path(figures['package']).resolve().is_relative_to(expected.resolve()):
         raise SystemExit(f'the child imported {figures["package"]}, not the package under {expected}')
+    return figures, proc
+
+
+def run_child(source, target, root, out, workers, options, tree: Path | None, keep: bool = False) -> dict:
+    """One conversion with this tree (``tree=None``) or the tree at ``tree`` (its package first on the path)."""
+    shutil.rmtree(out, ignore_errors=True)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    args = ['--child', '--source', source, '--target', target, '--root', str(root), '--out', str(out)]
+    args += ['--child-workers', str(workers), '--options', json.dumps(options or {})]
+    figures, _ = _child_in_tree(args, tree, f'{source} -> {target}')
     if not keep:
         shutil.rmtree(out, ignore_errors=True)  # keep the page cache and the disk comparable between runs
     return figures
